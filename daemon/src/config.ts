@@ -1,0 +1,82 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { StartupError } from './errors.js';
+
+export type SecretStoreKind = 'keychain' | 'file';
+
+export interface DaemonConfig {
+  /** Where the database, `daemon.json`, logs (and the encrypted secrets file) live. */
+  home: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Keychain service name; every secret is stored under it. */
+  keychainService: string;
+  secretStore: SecretStoreKind;
+  /** Only with `secretStore: 'file'`. Never logged. */
+  passphrase?: string;
+  allowRemote: boolean;
+  tls?: { cert: string; key: string };
+  logLevel: string;
+  /** Also log to stdout (the log file always gets everything). */
+  logToStdout: boolean;
+}
+
+export interface ConfigInput {
+  home?: string;
+  host?: string;
+  port?: string | number;
+  secretStore?: string;
+  allowRemote?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  logLevel?: string;
+}
+
+/** The platform's app-data directory for Gatehouse (SPEC §1). */
+export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Gatehouse');
+  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Gatehouse');
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'gatehouse');
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** Flags win over environment variables, which win over defaults. */
+export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const portText = String(input.port ?? env.GATEHOUSE_PORT ?? '7420');
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new StartupError(`Invalid port "${portText}": use a number from 0 to 65535 (0 picks a free port).`);
+  }
+
+  const secretStore = input.secretStore ?? env.GATEHOUSE_SECRET_STORE ?? 'keychain';
+  if (secretStore !== 'keychain' && secretStore !== 'file') {
+    throw new StartupError(`Invalid secret store "${secretStore}": use "keychain" (default) or "file".`);
+  }
+  const passphrase = env.GATEHOUSE_PASSPHRASE;
+  if (secretStore === 'file' && !passphrase) {
+    throw new StartupError('--secret-store=file needs the passphrase in GATEHOUSE_PASSPHRASE.');
+  }
+
+  const host = input.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1';
+  const allowRemote = input.allowRemote ?? false;
+  const tls = input.tlsCert && input.tlsKey ? { cert: input.tlsCert, key: input.tlsKey } : undefined;
+  if (!LOOPBACK_HOSTS.has(host)) {
+    if (!allowRemote) throw new StartupError(`Refusing to listen on ${host}: a non-loopback host needs --allow-remote.`);
+    if (!tls) throw new StartupError(`Refusing to listen on ${host} without TLS: pass --tls-cert and --tls-key.`);
+  }
+
+  return {
+    home: input.home ?? env.GATEHOUSE_HOME ?? defaultHome(env),
+    host,
+    port,
+    keychainService: env.GATEHOUSE_KEYCHAIN_SERVICE || 'gatehouse',
+    secretStore,
+    ...(secretStore === 'file' ? { passphrase } : {}),
+    allowRemote,
+    ...(tls ? { tls } : {}),
+    logLevel: input.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
+    logToStdout: true,
+  };
+}

@@ -1,0 +1,110 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { DaemonConfig } from './config.js';
+import { claimDiscovery, removeDiscovery, writeDiscovery } from './discovery.js';
+import { AuditLog } from './domain/audit/audit-log.js';
+import { MfaService } from './domain/auth/mfa.service.js';
+import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
+import { SessionsService } from './domain/auth/sessions.service.js';
+import { TokenSigner } from './domain/auth/token-signer.js';
+import { ProjectsService } from './domain/projects/projects.service.js';
+import { UsersService } from './domain/users/users.service.js';
+import { StartupError } from './errors.js';
+import { buildApp } from './http/app.js';
+import { listeningPort } from './http/listening-port.js';
+import type { Services } from './http/services.js';
+import { createLogger } from './logging.js';
+import { openSecretStore } from './secrets/open-secret-store.js';
+import type { SecretStore } from './secrets/secret-store.js';
+import { Database, DB_FILE } from './storage/database.js';
+import { VERSION } from './version.js';
+
+export interface RunningDaemon {
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  services: Services;
+  logFile: string;
+  /** Stops accepting, finishes in-flight requests, closes the database, removes `daemon.json`. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Injects a secret store (tests of other layers); the configured one is opened otherwise. */
+  secrets?: SecretStore;
+}
+
+/** Starts gatehoused. Every expected failure is a `StartupError` with a one-line message. */
+export async function startDaemon(config: DaemonConfig, options: StartOptions = {}): Promise<RunningDaemon> {
+  ensureWritable(config.home);
+  const { replacedStale } = claimDiscovery(config.home);
+  const log = createLogger(config.home, config.logLevel, config.logToStdout);
+  if (replacedStale) log.logger.warn('replaced a stale daemon.json left by a process that is gone');
+
+  let db: Database | undefined;
+  try {
+    const secrets = options.secrets ?? (await openSecretStore(config));
+    const dbPath = join(config.home, DB_FILE);
+    db = await Database.open(dbPath).catch((error: Error) => {
+      throw new StartupError(`Cannot open the database ${dbPath}: ${error.message}`);
+    });
+    const signer = await TokenSigner.load(db, secrets, (reason) => log.logger.warn(`made a new token-signing key: ${reason}`));
+    const audit = new AuditLog(db);
+    const mfa = new MfaService(db, audit, secrets);
+    const services: Services = {
+      config,
+      db,
+      dbPath,
+      secrets,
+      signer,
+      audit,
+      mfa,
+      users: new UsersService(db, audit, secrets),
+      projects: new ProjectsService(db, audit),
+      sessions: new SessionsService(db, audit, signer, mfa),
+      personalTokens: new PersonalTokensService(db, audit),
+      startedAt: new Date(),
+    };
+
+    const app = await buildApp(services, log.logger);
+    await app.listen({ host: config.host, port: config.port }).catch(async (error: NodeJS.ErrnoException) => {
+      await app.close();
+      if (error.code === 'EADDRINUSE') {
+        throw new StartupError(`Port ${config.port} is already in use. Stop the other program, or start with --port <n> (0 picks a free port).`);
+      }
+      if (error.code === 'EACCES') throw new StartupError(`Not allowed to listen on port ${config.port}; choose a port above 1023.`);
+      throw error;
+    });
+
+    const port = listeningPort(app)!;
+    const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    writeDiscovery(config.home, { pid: process.pid, port, url, version: VERSION, startedAt: services.startedAt.toISOString() });
+    log.logger.info({ url, home: config.home, secrets: secrets.description }, 'gatehoused started');
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        await app.close();
+        await db!.close();
+        removeDiscovery(config.home);
+        log.logger.info('gatehoused stopped');
+        log.flush();
+      })());
+    return { url, port, app, services, logFile: log.file, close };
+  } catch (error) {
+    await db?.close().catch(() => undefined);
+    log.flush();
+    throw error;
+  }
+}
+
+function ensureWritable(home: string): void {
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    accessSync(home, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new StartupError(`The data directory ${home} cannot be written (${code}). Choose another with --home or GATEHOUSE_HOME.`);
+  }
+}

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { MoreThan, type EntityManager } from 'typeorm';
+import type { AuditEvent, AuditOutcome, AuditQuery, AuditVerifyResult } from '../../../../shared/src/index.js';
+import type { Database } from '../../storage/database.js';
+import { AuditEventEntity, type AuditEventRow } from '../../storage/entities.js';
+import type { Actor } from '../actor.js';
+
+export interface AuditEntry {
+  event_type: string;
+  actor: Actor;
+  outcome?: AuditOutcome;
+  agent_id?: string | null;
+  target?: string | null;
+  project_id?: string | null;
+  /** Context for readers. Never a secret: callers pass ids, names and reasons only. */
+  metadata?: Record<string, unknown>;
+}
+
+/** What a reader may see: one project's events, plus the global ones (logins, users) for user admins. */
+export interface AuditScope {
+  projectId: string;
+  includeGlobal: boolean;
+}
+
+type Unhashed = Omit<AuditEventRow, 'entry_hash'>;
+
+/** `sha256:<hex>` over the entry's fields in a fixed order, chained to the previous entry. */
+export function hashEntry(entry: Unhashed): string {
+  const fields = [
+    entry.sequence_number,
+    entry.at,
+    entry.event_type,
+    entry.actor,
+    entry.agent_id,
+    entry.target,
+    entry.project_id,
+    entry.source,
+    entry.outcome,
+    entry.metadata,
+  ];
+  return `sha256:${createHash('sha256').update(`${entry.previous_hash ?? ''}\n${JSON.stringify(fields)}`).digest('hex')}`;
+}
+
+const VERIFY_BATCH = 1000;
+
+/**
+ * The append-only, hash-chained audit log. Entries are appended inside the transaction of the
+ * change they record (so a rolled-back change leaves no event), and writes are serialised by
+ * `Database.write`, so each entry's `previous_hash` is the true last hash.
+ */
+export class AuditLog {
+  constructor(private readonly db: Database) {}
+
+  /** Appends within an open write transaction. */
+  async append(tx: EntityManager, entry: AuditEntry): Promise<AuditEventRow> {
+    const last = await tx.findOne(AuditEventEntity, { where: {}, order: { sequence_number: 'DESC' } });
+    const row: Unhashed = {
+      sequence_number: (last?.sequence_number ?? 0) + 1,
+      at: new Date().toISOString(),
+      event_type: entry.event_type,
+      actor: entry.actor.label,
+      agent_id: entry.agent_id ?? null,
+      target: entry.target ?? null,
+      project_id: entry.project_id ?? null,
+      source: entry.actor.source,
+      outcome: entry.outcome ?? 'success',
+      metadata: JSON.stringify(entry.metadata ?? {}),
+      previous_hash: last?.entry_hash ?? null,
+    };
+    const complete = { ...row, entry_hash: hashEntry(row) };
+    await tx.insert(AuditEventEntity, complete);
+    return complete;
+  }
+
+  /** Appends in a transaction of its own (for events with no other change, like a failed login). */
+  record(entry: AuditEntry): Promise<AuditEventRow> {
+    return this.db.write((tx) => this.append(tx, entry));
+  }
+
+  async list(query: AuditQuery, scope: AuditScope): Promise<{ items: AuditEvent[]; total: number }> {
+    const q = this.db.manager.createQueryBuilder(AuditEventEntity, 'e');
+    q.where(scope.includeGlobal ? '(e.project_id = :project OR e.project_id IS NULL)' : 'e.project_id = :project', {
+      project: scope.projectId,
+    });
+    if (query.event_type?.endsWith('.*')) {
+      q.andWhere("e.event_type LIKE :type ESCAPE '\\'", { type: `${escapeLike(query.event_type.slice(0, -1))}%` });
+    } else if (query.event_type) {
+      q.andWhere('e.event_type = :type', { type: query.event_type });
+    }
+    if (query.agent_id) q.andWhere('e.agent_id = :agent', { agent: query.agent_id });
+    if (query.after) q.andWhere('e.at > :after', { after: new Date(query.after).toISOString() });
+    if (query.before) q.andWhere('e.at < :before', { before: new Date(query.before).toISOString() });
+    const [rows, total] = await q
+      .orderBy('e.sequence_number', 'DESC')
+      .skip(query.offset ?? 0)
+      .take(query.limit ?? 20)
+      .getManyAndCount();
+    return { items: rows.map(toAuditEvent), total };
+  }
+
+  /** Recomputes every hash and link, in batches so memory stays flat on a long log. */
+  async verify(): Promise<AuditVerifyResult> {
+    let checked = 0;
+    let first: number | null = null;
+    let previous: AuditEventRow | null = null;
+    for (;;) {
+      const batch: AuditEventRow[] = await this.db.manager.find(AuditEventEntity, {
+        where: previous ? { sequence_number: MoreThan(previous.sequence_number) } : {},
+        order: { sequence_number: 'ASC' },
+        take: VERIFY_BATCH,
+      });
+      for (const row of batch) {
+        const problem = checkLink(row, previous);
+        if (problem) {
+          return { is_valid: false, entries_checked: checked, break_point: row.sequence_number, error: problem, verified_at: new Date().toISOString() };
+        }
+        first ??= row.sequence_number;
+        previous = row;
+        checked++;
+      }
+      if (batch.length < VERIFY_BATCH) break;
+    }
+    return {
+      is_valid: true,
+      entries_checked: checked,
+      first_sequence: first,
+      last_sequence: previous?.sequence_number ?? null,
+      verified_at: new Date().toISOString(),
+    };
+  }
+}
+
+function checkLink(row: AuditEventRow, previous: AuditEventRow | null): string | null {
+  const expectedSequence = previous ? previous.sequence_number + 1 : 1;
+  if (row.sequence_number !== expectedSequence) {
+    return `entry ${expectedSequence} is missing (found ${row.sequence_number} next)`;
+  }
+  if (row.previous_hash !== (previous?.entry_hash ?? null)) {
+    return `entry ${row.sequence_number} does not link to the hash of entry ${expectedSequence - 1}`;
+  }
+  if (hashEntry(row) !== row.entry_hash) {
+    return `entry ${row.sequence_number} was altered: its content does not match its hash`;
+  }
+  return null;
+}
+
+function toAuditEvent(row: AuditEventRow): AuditEvent {
+  return { ...row, metadata: JSON.parse(row.metadata) as Record<string, unknown> };
+}
+
+const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);

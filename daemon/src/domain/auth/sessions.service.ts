@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { parseCredential, type LoginRequest, type TokenPair } from '../../../../shared/src/index.js';
+import { ProblemError } from '../../errors.js';
+import type { Database } from '../../storage/database.js';
+import { RefreshTokenEntity, SessionEntity, UserEntity, type SessionRow, type UserRow } from '../../storage/entities.js';
+import { anonymousActor, userActor, type Actor } from '../actor.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { hashesMatch, issueCredential, sha256Hex } from '../credentials.js';
+import { AttemptLimiter } from './attempt-limiter.js';
+import { lockedFor, retryAfterHeader, type MfaService } from './mfa.service.js';
+import { hashPassword, verifyDecoyPassword, verifyPassword } from './passwords.js';
+import type { TokenSigner } from './token-signer.js';
+
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+const REFRESH_TTL_MS = 30 * 24 * 3600_000;
+/** Consecutive wrong passwords before an account is locked, and for how long. */
+const LOCK_AFTER_FAILURES = 5;
+const LOCK_MS = 15 * 60_000;
+/** Failed logins allowed from one address per 15 minutes, whatever the usernames. */
+const SOURCE_FAILURES = 20;
+
+export interface ClientInfo {
+  source: string | null;
+  userAgent: string | null;
+}
+
+const invalidCredentials = () => new ProblemError('unauthorized', 'Invalid username or password.');
+const invalidRefresh = () => new ProblemError('unauthorized', 'The refresh token is invalid, expired or revoked; sign in again.');
+
+/** Human sessions: login, refresh-token rotation with reuse detection, logout, access-token checks. */
+export class SessionsService {
+  private readonly failuresBySource = new AttemptLimiter(SOURCE_FAILURES, LOCK_MS);
+
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+    private readonly signer: TokenSigner,
+    private readonly mfa: MfaService,
+  ) {}
+
+  async login(input: LoginRequest, client: ClientInfo): Promise<TokenPair> {
+    // 1. throttle the source before spending a password hash on it
+    const sourceKey = client.source ?? 'unknown';
+    const sourceWait = this.failuresBySource.retryAfter(sourceKey);
+    if (sourceWait > 0) throw new ProblemError('rate_limited', 'Too many failed sign-ins from this address.', retryAfterHeader(sourceWait));
+
+    // 2. find the account; an unknown name costs as much time as a wrong password
+    const name = input.username.trim();
+    const user = await this.db.manager
+      .createQueryBuilder(UserEntity, 'u')
+      .where("u.kind = 'human' AND (u.username = :name OR u.email = :name COLLATE NOCASE)", { name })
+      .getOne();
+    const actor = user ? userActor(user, client.source) : anonymousActor(client.source);
+    if (!user?.password_hash) {
+      await verifyDecoyPassword(input.password);
+      return this.failLogin(actor, null, 'unknown_user', sourceKey);
+    }
+
+    // 3. a locked account is refused without looking at the password
+    const lockWait = lockedFor(user.locked_until);
+    if (lockWait > 0) {
+      await this.audit.record({ event_type: 'auth.failed', actor, outcome: 'failure', target: `user:${user.username}`, metadata: { reason: 'locked' } });
+      throw new ProblemError('rate_limited', 'Too many failed sign-ins; the account is locked for a while.', retryAfterHeader(lockWait));
+    }
+
+    // 4. password, then the account's state, then the second factor
+    if (!(await verifyPassword(input.password, user.password_hash))) return this.failLogin(actor, user, 'wrong_password', sourceKey);
+    if (user.disabled) return this.failLogin(actor, user, 'disabled', sourceKey);
+    if (user.mfa_enabled) {
+      if (!input.totp_code) throw new ProblemError('mfa_required', 'This account has two-factor authentication on: send totp_code.');
+      await this.mfa.checkCode(user, input.totp_code, actor);
+    }
+
+    // 5. open the session
+    this.failuresBySource.reset(sourceKey);
+    return this.db.write(async (tx) => {
+      await tx.update(UserEntity, { id: user.id }, { failed_logins: 0, locked_until: null });
+      const pair = await this.openSession(tx, user, client);
+      await this.audit.append(tx, { event_type: 'auth.login', actor, target: `user:${user.username}`, metadata: { mfa: user.mfa_enabled } });
+      return pair;
+    });
+  }
+
+  async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
+    const parsed = parseCredential(refreshToken);
+    if (parsed?.kind !== 'refresh') throw invalidRefresh();
+    const hash = sha256Hex(refreshToken);
+
+    const outcome = await this.db.write(async (tx) => {
+      const token = await tx.findOneBy(RefreshTokenEntity, { prefix: parsed.prefix });
+      if (!token || !hashesMatch(token.token_hash, hash)) return { error: invalidRefresh() };
+      const session = await tx.findOneByOrFail(SessionEntity, { id: token.session_id });
+      const user = await tx.findOneByOrFail(UserEntity, { id: session.user_id });
+      const actor = userActor(user, client.source);
+      const now = new Date().toISOString();
+
+      if (token.revoked_at) {
+        // A rotated-out token came back: someone holds a copy. End the whole chain.
+        if (!session.revoked_at) await this.revokeSession(tx, session, 'refresh token reuse', now);
+        await this.audit.append(tx, {
+          event_type: 'auth.refresh_reused',
+          actor,
+          outcome: 'failure',
+          target: `session:${session.id}`,
+          metadata: { reason: 'a rotated refresh token was presented again; the session was revoked' },
+        });
+        return { error: invalidRefresh() };
+      }
+      if (session.revoked_at || token.expires_at <= now || user.disabled) return { error: invalidRefresh() };
+
+      const next = issueCredential('refresh');
+      const nextId = randomUUID();
+      const expiresAt = new Date(Date.now() + REFRESH_TTL_MS).toISOString();
+      await tx.update(RefreshTokenEntity, { id: token.id }, { revoked_at: now, replaced_by: nextId });
+      await tx.insert(RefreshTokenEntity, { id: nextId, session_id: session.id, prefix: next.prefix, token_hash: next.hash, created_at: now, expires_at: expiresAt, revoked_at: null, replaced_by: null });
+      await tx.update(SessionEntity, { id: session.id }, { expires_at: expiresAt });
+      await this.audit.append(tx, { event_type: 'auth.token_refreshed', actor, target: `session:${session.id}` });
+      return { pair: await this.tokenPair(user, session.id, next.plaintext) };
+    });
+    if ('error' in outcome) throw outcome.error;
+    return outcome.pair;
+  }
+
+  async logout(sessionId: string, actor: Actor): Promise<void> {
+    await this.db.write(async (tx) => {
+      const session = await tx.findOneBy(SessionEntity, { id: sessionId });
+      if (!session || session.revoked_at) return;
+      await this.revokeSession(tx, session, 'logout', new Date().toISOString());
+      await this.audit.append(tx, { event_type: 'auth.logout', actor, target: `session:${sessionId}` });
+    });
+  }
+
+  /** The user behind a valid access token whose session is still open, or `null`. */
+  async authenticate(accessToken: string): Promise<{ user: UserRow; sessionId: string } | null> {
+    const claims = await this.signer.verify(accessToken);
+    if (!claims || claims.typ !== 'user' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') return null;
+    const session = await this.db.manager.findOneBy(SessionEntity, { id: claims.sid });
+    if (!session || session.revoked_at || session.user_id !== claims.sub) return null;
+    const user = await this.db.manager.findOneBy(UserEntity, { id: claims.sub });
+    if (!user || user.disabled) return null;
+    return { user, sessionId: session.id };
+  }
+
+  /** Changes the password and ends every other session of the user. */
+  async changePassword(user: UserRow, currentSessionId: string | null, current: string, next: string, actor: Actor): Promise<void> {
+    if (!user.password_hash || !(await verifyPassword(current, user.password_hash))) {
+      await this.audit.record({ event_type: 'auth.failed', actor, outcome: 'failure', target: `user:${user.username}`, metadata: { reason: 'wrong_current_password' } });
+      throw new ProblemError('forbidden', 'The current password is wrong.');
+    }
+    const hash = await hashPassword(next);
+    await this.db.write(async (tx) => {
+      await tx.update(UserEntity, { id: user.id }, { password_hash: hash, updated_at: new Date().toISOString() });
+      const now = new Date().toISOString();
+      const sessions = await tx.findBy(SessionEntity, { user_id: user.id, revoked_at: null as unknown as undefined });
+      for (const session of sessions) {
+        if (session.id !== currentSessionId) await this.revokeSession(tx, session, 'password changed', now);
+      }
+      await this.audit.append(tx, { event_type: 'user.password_changed', actor, target: `user:${user.username}` });
+    });
+  }
+
+  private async failLogin(actor: Actor, user: UserRow | null, reason: string, sourceKey: string): Promise<never> {
+    this.failuresBySource.hit(sourceKey);
+    await this.db.write(async (tx) => {
+      let locked = false;
+      if (user) {
+        const failures = user.failed_logins + 1;
+        locked = failures >= LOCK_AFTER_FAILURES;
+        await tx.update(UserEntity, { id: user.id }, {
+          failed_logins: locked ? 0 : failures,
+          ...(locked ? { locked_until: new Date(Date.now() + LOCK_MS).toISOString() } : {}),
+        });
+      }
+      await this.audit.append(tx, {
+        event_type: 'auth.failed',
+        actor,
+        outcome: 'failure',
+        target: user ? `user:${user.username}` : null,
+        metadata: { reason, locked },
+      });
+    });
+    throw invalidCredentials();
+  }
+
+  private async openSession(tx: EntityManager, user: UserRow, client: ClientInfo): Promise<TokenPair> {
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + REFRESH_TTL_MS).toISOString();
+    const session: SessionRow = {
+      id: randomUUID(),
+      user_id: user.id,
+      created_at: now.toISOString(),
+      expires_at: expiresAt,
+      revoked_at: null,
+      revoked_reason: null,
+      source: client.source,
+      user_agent: client.userAgent?.slice(0, 256) ?? null,
+    };
+    await tx.insert(SessionEntity, session);
+    const refresh = issueCredential('refresh');
+    await tx.insert(RefreshTokenEntity, { id: randomUUID(), session_id: session.id, prefix: refresh.prefix, token_hash: refresh.hash, created_at: session.created_at, expires_at: expiresAt, revoked_at: null, replaced_by: null });
+    return this.tokenPair(user, session.id, refresh.plaintext);
+  }
+
+  private async tokenPair(user: UserRow, sessionId: string, refreshToken: string): Promise<TokenPair> {
+    const accessToken = await this.signer.sign({ sub: user.id, sid: sessionId, typ: 'user' }, ACCESS_TOKEN_TTL_SECONDS);
+    return { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_SECONDS };
+  }
+
+  private async revokeSession(tx: EntityManager, session: SessionRow, reason: string, now: string): Promise<void> {
+    await tx.update(SessionEntity, { id: session.id }, { revoked_at: now, revoked_reason: reason });
+    await tx.update(RefreshTokenEntity, { session_id: session.id, revoked_at: null as unknown as undefined }, { revoked_at: now });
+  }
+}

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, importSPKI, jwtVerify, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import type { Jwks } from '../../../../shared/src/index.js';
+import type { Database } from '../../storage/database.js';
+import { SigningKeyEntity } from '../../storage/entities.js';
+import { accounts, type SecretStore } from '../../secrets/secret-store.js';
+
+export const ISSUER = 'gatehouse';
+
+interface ActiveKey {
+  kid: string;
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  jwk: Jwks['keys'][number];
+}
+
+/**
+ * Signs and verifies the daemon's EdDSA JWTs. The private key lives in the keychain
+ * (`daemon-signing-key`); the database keeps its id and public half for `/.well-known/jwks.json`.
+ * If the keychain lost the private key, a new one is made: outstanding access tokens (15 min)
+ * stop verifying, sessions themselves (refresh tokens) are unaffected.
+ */
+export class TokenSigner {
+  private constructor(private readonly key: ActiveKey) {}
+
+  static async load(db: Database, secrets: SecretStore, onReplaced?: (reason: string) => void): Promise<TokenSigner> {
+    const row = await db.manager.findOne(SigningKeyEntity, { where: { retired_at: null as unknown as undefined }, order: { created_at: 'DESC' } });
+    const privatePem = row ? await secrets.get(accounts.signingKey) : null;
+    if (row && privatePem) {
+      const privateKey = await importPKCS8(privatePem, 'EdDSA', { extractable: false });
+      const publicKey = await importSPKI(row.public_key, 'EdDSA', { extractable: true });
+      return new TokenSigner(await activeKey(row.kid, privateKey, publicKey));
+    }
+    if (row) onReplaced?.('the signing key was missing from the keychain');
+
+    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const publicPem = await exportSPKI(pair.publicKey);
+    const kid = createHash('sha256').update(publicPem).digest('base64url').slice(0, 16);
+    const now = new Date().toISOString();
+    // Keychain first: a key the database names must always be one we hold.
+    await secrets.set(accounts.signingKey, await exportPKCS8(pair.privateKey));
+    await db.write(async (tx) => {
+      await tx.update(SigningKeyEntity, { retired_at: null as unknown as undefined }, { retired_at: now });
+      await tx.insert(SigningKeyEntity, { kid, public_key: publicPem, created_at: now, retired_at: null });
+    });
+    return new TokenSigner(await activeKey(kid, pair.privateKey, pair.publicKey));
+  }
+
+  sign(claims: JWTPayload & { sub: string }, ttlSeconds: number): Promise<string> {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', kid: this.key.kid, typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(`${ttlSeconds}s`)
+      .sign(this.key.privateKey);
+  }
+
+  /** The verified claims, or `null` for a token that is malformed, forged or expired. */
+  async verify(token: string): Promise<JWTPayload | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.key.publicKey, { issuer: ISSUER, algorithms: ['EdDSA'] });
+      return payload;
+    } catch {
+      return null;
+    }
+  }
+
+  jwks(): Jwks {
+    return { keys: [this.key.jwk] };
+  }
+}
+
+async function activeKey(kid: string, privateKey: CryptoKey, publicKey: CryptoKey): Promise<ActiveKey> {
+  const { x } = await exportJWK(publicKey);
+  return { kid, privateKey, publicKey, jwk: { kty: 'OKP', crv: 'Ed25519', x: x ?? '', kid, alg: 'EdDSA', use: 'sig' } };
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type { CreateProjectRequest, Membership, Privilege, Project } from '../../../../shared/src/index.js';
+import { conflict, forbidden, notFound } from '../../errors.js';
+import type { Database } from '../../storage/database.js';
+import { MembershipEntity, ProjectEntity, UserEntity, type ProjectRow, type UserRow } from '../../storage/entities.js';
+import type { Actor } from '../actor.js';
+import type { AuditLog } from '../audit/audit-log.js';
+
+export const DEFAULT_PROJECT_SLUG = 'default';
+
+export const toProject = (row: ProjectRow): Project => ({ id: row.id, name: row.name, slug: row.slug, created_at: row.created_at });
+
+/** The project a request acts in, and what the caller may do there (null: not a member). */
+export interface ProjectScope {
+  project: ProjectRow;
+  privilege: Privilege | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function slugify(name: string): string {
+  return (
+    name
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 64) || 'project'
+  );
+}
+
+export class ProjectsService {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /**
+   * Resolves `X-Project-Id` (an id or a slug; the default project when absent) for `user`.
+   * A super_admin acts as admin everywhere; others act with their membership privilege.
+   */
+  async resolveScope(user: UserRow, requested: string | undefined): Promise<ProjectScope> {
+    const where = !requested ? { slug: DEFAULT_PROJECT_SLUG } : UUID.test(requested) ? { id: requested } : { slug: requested };
+    const project = await this.db.manager.findOneBy(ProjectEntity, where);
+    if (!project) throw notFound(requested ? `Project "${requested}"` : 'The default project');
+    return { project, privilege: await this.privilegeOf(user, project.id) };
+  }
+
+  async privilegeOf(user: UserRow, projectId: string): Promise<Privilege | null> {
+    if (user.role === 'super_admin') return 1;
+    const membership = await this.db.manager.findOneBy(MembershipEntity, { user_id: user.id, project_id: projectId });
+    return membership?.privilege ?? null;
+  }
+
+  async listFor(user: UserRow): Promise<Project[]> {
+    const q = this.db.manager.createQueryBuilder(ProjectEntity, 'p').orderBy('p.name', 'ASC');
+    if (user.role !== 'super_admin') {
+      q.innerJoin(MembershipEntity.options.name, 'm', 'm.project_id = p.id AND m.user_id = :user', { user: user.id });
+    }
+    return (await q.getMany()).map(toProject);
+  }
+
+  async create(input: CreateProjectRequest, actor: Actor & { user: UserRow }): Promise<Project> {
+    const slug = input.slug ?? slugify(input.name);
+    return this.db.write(async (tx) => {
+      if (await tx.exists(ProjectEntity, { where: { slug } })) throw conflict(`A project with slug "${slug}" already exists.`);
+      const project: ProjectRow = { id: randomUUID(), name: input.name.trim(), slug, created_at: new Date().toISOString() };
+      await tx.insert(ProjectEntity, project);
+      await tx.insert(MembershipEntity, { user_id: actor.user.id, project_id: project.id, privilege: 1, created_at: project.created_at });
+      await this.audit.append(tx, { event_type: 'project.created', actor, project_id: project.id, target: `project:${slug}` });
+      return toProject(project);
+    });
+  }
+
+  async members(projectId: string, viewer: UserRow): Promise<Membership[]> {
+    await this.requirePrivilege(viewer, projectId, 2);
+    const rows: Array<Membership & { privilege: number }> = await this.db.manager
+      .createQueryBuilder(MembershipEntity, 'm')
+      .innerJoin(UserEntity.options.name, 'u', 'u.id = m.user_id')
+      .select(['m.user_id AS user_id', 'm.project_id AS project_id', 'u.username AS username', 'm.privilege AS privilege', 'm.created_at AS created_at'])
+      .where('m.project_id = :projectId', { projectId })
+      .orderBy('u.username', 'ASC')
+      .getRawMany();
+    return rows.map((row) => ({ ...row, privilege: row.privilege === 1 ? 1 : 2 }));
+  }
+
+  async setMember(projectId: string, userId: string, privilege: Privilege, actor: Actor & { user: UserRow }): Promise<Membership> {
+    await this.requirePrivilege(actor.user, projectId, 1);
+    return this.db.write(async (tx) => {
+      const [project, user] = await Promise.all([tx.findOneBy(ProjectEntity, { id: projectId }), tx.findOneBy(UserEntity, { id: userId })]);
+      if (!project) throw notFound('Project');
+      if (!user) throw notFound('User');
+      const existing = await tx.findOneBy(MembershipEntity, { user_id: userId, project_id: projectId });
+      const membership = { user_id: userId, project_id: projectId, privilege, created_at: existing?.created_at ?? new Date().toISOString() };
+      await tx.save(MembershipEntity, membership);
+      await this.audit.append(tx, {
+        event_type: 'project.member_set',
+        actor,
+        project_id: projectId,
+        target: `user:${user.username}`,
+        metadata: { privilege, previous: existing?.privilege ?? null },
+      });
+      return { ...membership, username: user.username };
+    });
+  }
+
+  async removeMember(projectId: string, userId: string, actor: Actor & { user: UserRow }): Promise<void> {
+    await this.requirePrivilege(actor.user, projectId, 1);
+    await this.db.write(async (tx) => {
+      const user = await tx.findOneBy(UserEntity, { id: userId });
+      const result = await tx.delete(MembershipEntity, { user_id: userId, project_id: projectId });
+      if (!user || !result.affected) throw notFound('Membership');
+      await this.audit.append(tx, { event_type: 'project.member_removed', actor, project_id: projectId, target: `user:${user.username}` });
+    });
+  }
+
+  /** `needed` 1 = admin, 2 = any member. */
+  private async requirePrivilege(user: UserRow, projectId: string, needed: Privilege): Promise<void> {
+    if (!(await this.db.manager.exists(ProjectEntity, { where: { id: projectId } }))) throw notFound('Project');
+    const privilege = await this.privilegeOf(user, projectId);
+    if (privilege === null || privilege > needed) {
+      throw forbidden(needed === 1 ? 'You need admin privilege on this project.' : 'You are not a member of this project.');
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { routes } from '../../../shared/src/index.js';
+import { VERSION } from '../version.js';
+import { hostGuard } from './host-guard.js';
+import { listeningPort } from './listening-port.js';
+import { errorHandler, notFoundHandler } from './problems.js';
+import { nameRoutes, registerRoutes } from './route-binding.js';
+import { auditRoutes } from './routes/audit.routes.js';
+import { authRoutes } from './routes/auth.routes.js';
+import { projectsRoutes } from './routes/projects.routes.js';
+import { systemRoutes } from './routes/system.routes.js';
+import { usersRoutes } from './routes/users.routes.js';
+import type { Services } from './services.js';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+const bindings = [...systemRoutes, ...authRoutes, ...usersRoutes, ...projectsRoutes, ...auditRoutes];
+
+/** Builds the daemon's Fastify app: guard, error handling, every contract route, OpenAPI and docs. */
+export async function buildApp(services: Services, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT,
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    ...(config.tls ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } } : {}),
+    ajv: {
+      // Unknown fields are refused (never silently dropped); every failure is reported.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', hostGuard({
+    port: () => listeningPort(app) ?? config.port,
+    ...(config.allowRemote ? { extraHost: config.host } : {}),
+    scheme: config.tls ? 'https' : 'http',
+  }));
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    if (!request.url.startsWith('/docs')) reply.header('Cache-Control', 'no-store');
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Gatehouse',
+        version: VERSION,
+        description: 'Identities and credentials for the AI agents on this machine. Errors are RFC 7807 problems with a stable `code`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Access token, agent key or agent token' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Personal API token or agent key' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } });
+
+  nameRoutes(routes);
+  registerRoutes(app, services, bindings);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,41 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendProblem } from './problems.js';
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * DNS-rebinding and cross-site guard (SPEC §7). A web page can make a browser send requests to
+ * 127.0.0.1 under a hostile name, or from a hostile origin; the daemon answers only requests
+ * addressed to itself (`Host` = a loopback name, or the configured remote host, with our port)
+ * and, when a browser says where it comes from, only its own origin. No CORS headers are ever sent.
+ */
+export function hostGuard(options: { port: () => number; extraHost?: string; scheme: 'http' | 'https' }) {
+  const allowedNames = new Set(LOOPBACK_NAMES);
+  if (options.extraHost) allowedNames.add(options.extraHost.toLowerCase());
+
+  const isOurs = (host: string | undefined): boolean => {
+    if (!host) return false;
+    const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host.toLowerCase());
+    if (!match) return false;
+    const [, name, port] = match;
+    return allowedNames.has(name!) && Number(port ?? (options.scheme === 'https' ? 443 : 80)) === options.port();
+  };
+
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const host = request.headers.host;
+    if (!isOurs(host)) {
+      return sendProblem(reply, 'host_not_allowed', 'The Host header does not name this daemon.');
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined) {
+      let sameOrigin = false;
+      try {
+        const url = new URL(origin);
+        sameOrigin = url.protocol === `${options.scheme}:` && isOurs(url.host);
+      } catch {
+        // "null" and other opaque origins are never ours
+      }
+      if (!sameOrigin) return sendProblem(reply, 'origin_not_allowed', 'Cross-origin requests are not accepted.');
+    }
+  };
+}

@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  Problem,
+  successStatus,
+  type RouteBody,
+  type RouteDescriptor,
+  type RouteParams,
+  type RouteQuery,
+  type RouteResult,
+} from '../../../shared/src/index.js';
+import { authenticate, type AuthContext } from './authenticate.js';
+import type { Services } from './services.js';
+
+/** What a route handler receives: validated input, the caller, and the reply for headers. */
+export interface RouteContext<R extends RouteDescriptor> {
+  params: RouteParams<R>;
+  query: RouteQuery<R>;
+  body: RouteBody<R>;
+  auth: R['auth'] extends 'public' ? null : AuthContext;
+  services: Services;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+/** Paged list handlers return their page and the total; the binding sends `X-Total-Count`. */
+type HandlerResult<R extends RouteDescriptor> = R['paged'] extends true
+  ? { items: RouteResult<R>; total: number }
+  : RouteResult<R> | void;
+
+export interface RouteBinding {
+  route: RouteDescriptor;
+  handler: (context: RouteContext<RouteDescriptor>) => Promise<unknown>;
+}
+
+/** Pairs a contract route with its implementation, type-checked against the route's schemas. */
+export function implement<R extends RouteDescriptor>(route: R, handler: (context: RouteContext<R>) => Promise<HandlerResult<R>>): RouteBinding {
+  return { route, handler: handler as RouteBinding['handler'] };
+}
+
+const toFastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+
+const SECURITY: Record<RouteDescriptor['auth'], Array<Record<string, string[]>> | undefined> = {
+  public: undefined,
+  user: [{ bearer: [] }, { apiKey: [] }],
+  project_member: [{ bearer: [] }, { apiKey: [] }],
+  project_admin: [{ bearer: [] }, { apiKey: [] }],
+  user_admin: [{ bearer: [] }, { apiKey: [] }],
+};
+
+/** Registers each binding's route with its schemas (validation, serialisation, OpenAPI) and auth. */
+export function registerRoutes(app: FastifyInstance, services: Services, bindings: RouteBinding[]): void {
+  for (const { route, handler } of bindings) {
+    const status = successStatus(route);
+    const operationId = operationIds.get(route);
+    app.route({
+      method: route.method,
+      url: toFastifyPath(route.path),
+      schema: {
+        ...(operationId ? { operationId } : {}),
+        summary: route.summary,
+        tags: [route.tag],
+        ...(route.params ? { params: route.params } : {}),
+        ...(route.querystring ? { querystring: route.querystring } : {}),
+        ...(route.body ? { body: route.body } : {}),
+        ...(SECURITY[route.auth] ? { security: SECURITY[route.auth] } : {}),
+        response: { ...route.response, '4xx': Problem, '5xx': Problem },
+      },
+      // Authentication runs before the body is parsed: an anonymous caller learns nothing from validation errors.
+      onRequest: async (request) => {
+        if (route.auth !== 'public') request.auth = await authenticate(services, request, route.auth);
+      },
+      handler: async (request, reply) => {
+        const result = await handler({
+          params: request.params,
+          query: request.query,
+          body: request.body,
+          auth: request.auth ?? null,
+          services,
+          request,
+          reply,
+        } as RouteContext<RouteDescriptor>);
+        if (status === 204) return reply.status(204).send();
+        reply.status(reply.statusCode === 200 ? status : reply.statusCode);
+        if (route.paged) {
+          const page = result as { items: unknown; total: number };
+          reply.header('X-Total-Count', String(page.total));
+          return page.items;
+        }
+        return result;
+      },
+    });
+  }
+}
+
+const operationIds = new WeakMap<RouteDescriptor, string>();
+/** Names each descriptor by its key in the contract's route table (the OpenAPI operationId). */
+export function nameRoutes(table: Record<string, RouteDescriptor>): void {
+  for (const [name, route] of Object.entries(table)) operationIds.set(route, name);
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth?: AuthContext;
+  }
+}

@@ -1,0 +1,41 @@
+import { routes } from '../../../../shared/src/index.js';
+import { toProject } from '../../domain/projects/projects.service.js';
+import { toUser } from '../../domain/users/users.service.js';
+import { VERSION } from '../../version.js';
+import { listeningPort } from '../listening-port.js';
+import { implement } from '../route-binding.js';
+
+export const systemRoutes = [
+  implement(routes.health, async () => ({ ok: true as const })),
+
+  implement(routes.status, async ({ services, request }) => {
+    const port = listeningPort(request.server) ?? services.config.port;
+    let migrations = 0;
+    let ok = true;
+    try {
+      migrations = await services.db.migrationCount();
+    } catch {
+      ok = false;
+    }
+    return {
+      version: VERSION,
+      started_at: services.startedAt.toISOString(),
+      uptime_seconds: Math.floor((Date.now() - services.startedAt.getTime()) / 1000),
+      url: `${services.config.tls ? 'https' : 'http'}://${services.config.host.includes(':') ? `[${services.config.host}]` : services.config.host}:${port}`,
+      port,
+      data_dir: services.config.home,
+      db: { path: services.dbPath, ok, migrations },
+      keychain: { backend: services.secrets.backend, description: services.secrets.description },
+    };
+  }),
+
+  implement(routes.whoami, async ({ auth }) => ({
+    principal: 'user' as const,
+    via: auth.via,
+    user: toUser(auth.user),
+    project: toProject(auth.project),
+    privilege: auth.privilege,
+  })),
+
+  implement(routes.jwks, async ({ services }) => services.signer.jwks()),
+];

@@ -1,0 +1,26 @@
+import type { DaemonConfig } from '../config.js';
+import type { AuditLog } from '../domain/audit/audit-log.js';
+import type { MfaService } from '../domain/auth/mfa.service.js';
+import type { PersonalTokensService } from '../domain/auth/personal-tokens.service.js';
+import type { SessionsService } from '../domain/auth/sessions.service.js';
+import type { TokenSigner } from '../domain/auth/token-signer.js';
+import type { ProjectsService } from '../domain/projects/projects.service.js';
+import type { UsersService } from '../domain/users/users.service.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+import type { Database } from '../storage/database.js';
+
+/** Everything the HTTP layer calls into, built once at start-up (see daemon.ts). */
+export interface Services {
+  config: DaemonConfig;
+  db: Database;
+  dbPath: string;
+  secrets: SecretStore;
+  signer: TokenSigner;
+  audit: AuditLog;
+  users: UsersService;
+  projects: ProjectsService;
+  sessions: SessionsService;
+  mfa: MfaService;
+  personalTokens: PersonalTokensService;
+  startedAt: Date;
+}

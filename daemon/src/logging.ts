@@ -1,0 +1,39 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+
+export const LOG_DIR = 'logs';
+export const LOG_FILE = 'gatehoused.log';
+
+/**
+ * Never log key material: credentials in headers are redacted, and so is any field with a
+ * secret's name in whatever object is logged. Request bodies are never logged at all.
+ */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers["x-otas-user-token"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  ...['password', 'new_password', 'current_password', 'secret', 'api_key', 'token', 'access_token', 'refresh_token', 'totp_code', 'code', 'passphrase'].flatMap(
+    (field) => [field, `*.${field}`],
+  ),
+];
+
+export interface DaemonLogger {
+  logger: Logger;
+  file: string;
+  flush(): void;
+}
+
+/** JSON lines to `<home>/logs/gatehoused.log`, and to stdout when asked. */
+export function createLogger(home: string, level: string, toStdout: boolean): DaemonLogger {
+  const dir = join(home, LOG_DIR);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, LOG_FILE);
+  const destination = pino.destination({ dest: file, mkdir: true, sync: false, mode: 0o600 });
+  const streams = [{ stream: destination, level: level as pino.Level }];
+  if (toStdout) streams.push({ stream: pino.destination(1), level: level as pino.Level });
+  const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } }, pino.multistream(streams));
+  return { logger, file, flush: () => destination.flushSync() };
+}

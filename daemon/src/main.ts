@@ -1,0 +1,64 @@
+import { Command, Option } from 'commander';
+import { resolveConfig } from './config.js';
+import { startDaemon } from './daemon.js';
+import { StartupError } from './errors.js';
+import { VERSION } from './version.js';
+
+/** `gatehouse daemon …`: runs gatehoused in the foreground until SIGINT/SIGTERM. */
+async function runDaemon(options: Record<string, string | boolean | undefined>): Promise<void> {
+  let daemon;
+  try {
+    const config = resolveConfig({
+      home: options.home as string | undefined,
+      host: options.host as string | undefined,
+      port: options.port as string | undefined,
+      secretStore: options.secretStore as string | undefined,
+      allowRemote: options.allowRemote === true,
+      tlsCert: options.tlsCert as string | undefined,
+      tlsKey: options.tlsKey as string | undefined,
+      logLevel: options.logLevel as string | undefined,
+    });
+    config.logToStdout = options.quiet !== true;
+    daemon = await startDaemon(config);
+    console.error(`gatehoused ${VERSION} listening on ${daemon.url} — data in ${config.home}; secrets in the ${daemon.services.secrets.description}`);
+  } catch (error) {
+    console.error(`gatehoused: ${error instanceof StartupError ? error.message : `failed to start: ${(error as Error).message}`}`);
+    process.exit(1);
+  }
+
+  let signals = 0;
+  const stop = (signal: string) => {
+    // A second signal means "now": skip the graceful path.
+    if (++signals > 1) process.exit(1);
+    console.error(`gatehoused: ${signal}, shutting down`);
+    daemon.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        console.error(`gatehoused: shutdown failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+const program = new Command('gatehouse').description('Gatehouse: credentials for the AI agents on this machine').version(VERSION);
+
+program
+  .command('daemon')
+  .description('run gatehoused, the local API daemon, in the foreground')
+  .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one) [env GATEHOUSE_PORT, default 7420]')
+  .option('--home <dir>', 'data directory [env GATEHOUSE_HOME, default: the platform app-data dir]')
+  .addOption(new Option('--secret-store <kind>', 'where secrets live [env GATEHOUSE_SECRET_STORE]').choices(['keychain', 'file']))
+  .option('--host <host>', 'address to bind (non-loopback needs --allow-remote and TLS)')
+  .option('--allow-remote', 'allow a non-loopback --host')
+  .option('--tls-cert <file>', 'TLS certificate (PEM)')
+  .option('--tls-key <file>', 'TLS private key (PEM)')
+  .option('--log-level <level>', 'trace, debug, info, warn or error [env GATEHOUSE_LOG_LEVEL]')
+  .option('--quiet', 'log to the log file only, not to stdout')
+  .action(runDaemon);
+
+program.showHelpAfterError();
+program.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+await program.parseAsync(process.argv);

@@ -1,0 +1,27 @@
+import { join } from 'node:path';
+import type { DaemonConfig } from '../config.js';
+import { StartupError } from '../errors.js';
+import { EncryptedFileSecretStore } from './encrypted-file-store.js';
+import { KeytarSecretStore } from './keytar-store.js';
+import type { SecretStore } from './secret-store.js';
+
+export const SECRETS_FILE = 'secrets.enc';
+
+/** Opens the configured store, or explains how to get one when none is reachable. */
+export async function openSecretStore(config: DaemonConfig): Promise<SecretStore> {
+  if (config.secretStore === 'file') {
+    return EncryptedFileSecretStore.open(join(config.home, SECRETS_FILE), config.passphrase ?? '');
+  }
+  const store = new KeytarSecretStore(config.keychainService);
+  try {
+    await store.probe();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StartupError(
+      `No OS keychain is reachable (${reason.replace(/^The secret store is unavailable: /, '')}). ` +
+        'Unlock or start a Secret Service (e.g. scripts/with-keyring.sh, or gnome-keyring in your session), ' +
+        'or run with --secret-store=file and GATEHOUSE_PASSPHRASE set.',
+    );
+  }
+  return store;
+}

@@ -1,0 +1,58 @@
+import type { SecretBackend } from '../../../shared/src/index.js';
+import { ProblemError } from '../errors.js';
+
+/**
+ * Where every plaintext secret lives. Accounts are named by what they hold
+ * (see `accounts`); the database only ever stores references to them.
+ */
+export interface SecretStore {
+  readonly backend: SecretBackend;
+  /** For `/v1/status` and the start-up line, e.g. "OS keychain (Secret Service), service gatehouse". */
+  readonly description: string;
+  get(account: string): Promise<string | null>;
+  set(account: string, secret: string): Promise<void>;
+  /** Resolves to whether an entry was there. */
+  delete(account: string): Promise<boolean>;
+}
+
+/** Keychain account names (SPEC §3). */
+export const accounts = {
+  signingKey: 'daemon-signing-key',
+  totp: (userId: string) => `totp:${userId}`,
+  agentKey: (keyId: string) => `agent-key:${keyId}`,
+  agentAlias: (projectSlug: string, agentName: string) => `agent:${projectSlug}/${agentName}`,
+  agentIdentity: (agentId: string) => `agent-identity:${agentId}`,
+} as const;
+
+/** The secret store could not be reached or refused the operation: nothing was stored. */
+export class SecretStoreUnavailableError extends ProblemError {
+  constructor(reason: string) {
+    super('keychain_unavailable', `The secret store is unavailable: ${reason}`);
+    this.name = 'SecretStoreUnavailableError';
+  }
+}
+
+/** An in-memory store for unit tests of other layers. Never used to prove keychain behaviour. */
+export class MemorySecretStore implements SecretStore {
+  readonly backend = 'memory' as const;
+  readonly description = 'in-memory (tests only)';
+  private readonly entries = new Map<string, string>();
+  /** When set, every operation fails as an unreachable keychain would. */
+  failing = false;
+
+  private check(): void {
+    if (this.failing) throw new SecretStoreUnavailableError('simulated outage');
+  }
+  async get(account: string) {
+    this.check();
+    return this.entries.get(account) ?? null;
+  }
+  async set(account: string, secret: string) {
+    this.check();
+    this.entries.set(account, secret);
+  }
+  async delete(account: string) {
+    this.check();
+    return this.entries.delete(account);
+  }
+}

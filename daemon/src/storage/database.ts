@@ -1,0 +1,59 @@
+import { chmodSync, closeSync, openSync } from 'node:fs';
+import { DataSource, type EntityManager } from 'typeorm';
+import { SerialQueue } from '../serial-queue.js';
+import { entities } from './entities.js';
+import { migrations } from './migrations/index.js';
+
+export const DB_FILE = 'gatehouse.db';
+
+/**
+ * The SQLite database. TypeORM's sqlite driver runs everything over one connection, so two
+ * transactions started concurrently would nest into each other; every write therefore goes
+ * through `write()`, which runs transactions one at a time. Reads use `manager` directly.
+ */
+export class Database {
+  private readonly writes = new SerialQueue();
+
+  private constructor(readonly source: DataSource) {}
+
+  static async open(path: string): Promise<Database> {
+    // Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
+    const source = new DataSource({
+      type: 'sqlite',
+      database: path,
+      entities,
+      migrations,
+      migrationsRun: true,
+      migrationsTransactionMode: 'each',
+      synchronize: false,
+      enableWAL: true,
+      busyTimeout: 5000,
+      logging: false,
+    });
+    await source.initialize();
+    // sqlite3's driver enables foreign keys; WAL makes NORMAL sync durable enough and much faster.
+    await source.query('PRAGMA synchronous = NORMAL');
+    return new Database(source);
+  }
+
+  get manager(): EntityManager {
+    return this.source.manager;
+  }
+
+  /** Runs `work` in a transaction of its own: it all lands, or none of it does. */
+  write<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.writes.run(() => this.source.transaction(work));
+  }
+
+  async migrationCount(): Promise<number> {
+    const rows: Array<{ n: number }> = await this.source.query('SELECT count(*) AS n FROM migrations');
+    return rows[0]?.n ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.writes.drain();
+    if (this.source.isInitialized) await this.source.destroy();
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The Gatehouse API contract: schemas, route descriptors and problem codes shared by the
+ * daemon, the Electron main/preload processes, the renderer and the CLI.
+ * Imports nothing from Node, Electron or the DOM.
+ */
+export * from './problems.js';
+export * from './route.js';
+export * from './routes.js';
+export * from './credentials.js';
+export * from './schemas/common.js';
+export * from './schemas/auth.js';
+export * from './schemas/users.js';
+export * from './schemas/projects.js';
+export * from './schemas/audit.js';
+export * from './schemas/system.js';

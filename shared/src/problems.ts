@@ -1,0 +1,86 @@
+import { Type, type Static } from 'typebox';
+
+/**
+ * Every stable problem `code` the API can answer with, and the HTTP status it travels with.
+ * Clients branch on `code`, never on `title` or `detail`.
+ */
+export const problemStatus = {
+  /** The request could not be read (malformed JSON, wrong content type usage). */
+  bad_request: 400,
+  /** The request was read but fails the route's schema; `errors` says where. */
+  validation_failed: 400,
+  /** No credentials, or credentials that are not (or no longer) valid. */
+  unauthorized: 401,
+  /** The password was right but the account has MFA on and no `totp_code` was sent. */
+  mfa_required: 401,
+  /** Authenticated, but not allowed to do this. */
+  forbidden: 403,
+  /** `POST /auth/setup` after the first admin exists. */
+  setup_already_done: 403,
+  /** The `Host` header is not this daemon (DNS rebinding guard). */
+  host_not_allowed: 403,
+  /** The `Origin` header is not this daemon's own. */
+  origin_not_allowed: 403,
+  not_found: 404,
+  conflict: 409,
+  /** The change would leave no active super_admin. */
+  last_super_admin: 409,
+  /** A stored secret the request needs is gone from the keychain. */
+  credentials_unrecoverable: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  /** Too many attempts; `Retry-After` says when to try again. */
+  rate_limited: 429,
+  internal: 500,
+  /** The OS keychain (or the configured secret store) cannot be reached; nothing was stored. */
+  keychain_unavailable: 503,
+} as const;
+
+export type ProblemCode = keyof typeof problemStatus;
+export const problemCodes = Object.keys(problemStatus) as ProblemCode[];
+
+/** One field-level validation failure. `location` is like `body.name` or `query.limit`. */
+export const FieldError = Type.Object({
+  location: Type.String(),
+  message: Type.String(),
+});
+export type FieldError = Static<typeof FieldError>;
+
+/** RFC 7807 problem document (`application/problem+json`). */
+export const Problem = Type.Object(
+  {
+    type: Type.String({ description: 'A URN naming the problem kind: urn:gatehouse:problem:<code>' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.Unsafe<ProblemCode>({ type: 'string', enum: problemCodes }),
+    errors: Type.Optional(Type.Array(FieldError)),
+    request_id: Type.Optional(Type.String()),
+  },
+  { $id: 'Problem' },
+);
+export type Problem = Static<typeof Problem>;
+
+/** The `type` URI of a problem code. */
+export const problemType = (code: ProblemCode): string => `urn:gatehouse:problem:${code}`;
+
+/** Human titles, one per code (the `detail` carries the specifics). */
+export const problemTitle: Record<ProblemCode, string> = {
+  bad_request: 'Bad request',
+  validation_failed: 'Validation failed',
+  unauthorized: 'Unauthorized',
+  mfa_required: 'Two-factor code required',
+  forbidden: 'Forbidden',
+  setup_already_done: 'Setup already done',
+  host_not_allowed: 'Host not allowed',
+  origin_not_allowed: 'Origin not allowed',
+  not_found: 'Not found',
+  conflict: 'Conflict',
+  last_super_admin: 'Last super admin',
+  credentials_unrecoverable: 'Credentials unrecoverable',
+  payload_too_large: 'Payload too large',
+  unsupported_media_type: 'Unsupported media type',
+  rate_limited: 'Too many requests',
+  internal: 'Internal error',
+  keychain_unavailable: 'Keychain unavailable',
+};
