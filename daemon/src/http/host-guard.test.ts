@@ -1,0 +1,59 @@
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDaemon, type TestDaemon } from '../testing/test-daemon.js';
+
+/** A raw request, so the test controls the Host header exactly (fetch always sets one). */
+function rawGet(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers, setHost: false }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('Host and Origin guard', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon();
+  });
+  afterAll(() => t.dispose());
+
+  it('answers requests addressed to a loopback name with our port', async () => {
+    for (const host of [`127.0.0.1:${t.daemon.port}`, `localhost:${t.daemon.port}`, `[::1]:${t.daemon.port}`]) {
+      expect((await rawGet(t.daemon.port, '/healthz', { host })).status).toBe(200);
+    }
+  });
+
+  it.each([
+    ['a foreign name', 'evil.example'],
+    ['a foreign name with our port', `evil.example:PORT`],
+    ['loopback with another port', '127.0.0.1:1'],
+    ['an empty Host', ''],
+  ])('refuses %s', async (_, host) => {
+    const response = await rawGet(t.daemon.port, '/healthz', { host: host.replace('PORT', String(t.daemon.port)) });
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('host_not_allowed');
+  });
+
+  it('refuses a request with no Host header at all (Node answers 400 before the guard)', async () => {
+    const response = await rawGet(t.daemon.port, '/healthz', {});
+    expect(response.status).toBe(400);
+  });
+
+  it('refuses a foreign or opaque Origin and accepts its own', async () => {
+    const foreign = await t.request('GET', '/auth/setup', { headers: { origin: 'https://evil.example' } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.code).toBe('origin_not_allowed');
+    expect((await t.request('GET', '/auth/setup', { headers: { origin: 'null' } })).status).toBe(403);
+    expect((await t.request('GET', '/auth/setup', { headers: { origin: t.url } })).status).toBe(200);
+  });
+
+  it('never sends CORS headers', async () => {
+    const response = await t.request('GET', '/healthz', { headers: { origin: t.url } });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

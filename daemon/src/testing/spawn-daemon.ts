@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DiscoveryFile } from '../../../shared/src/index.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const MAIN = join(REPO, 'daemon/src/main.ts');
+
+export interface SpawnedDaemon {
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output: () => string;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string>;
+}
+
+/** Runs `gatehouse <args>` from source in a child process, as a user would run it. */
+export function spawnGatehouse(args: string[], env: NodeJS.ProcessEnv): SpawnedDaemon {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { child, output: () => output, exited };
+}
+
+/** Polls until `daemon.json` in `home` names the child's pid and `/healthz` answers. */
+export async function waitForDaemon(home: string, spawned: SpawnedDaemon, timeoutMs = 20_000): Promise<DiscoveryFile> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | string | undefined;
+  void spawned.exited.then((code) => (exitCode = code));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`daemon exited (${exitCode}): ${spawned.output()}`);
+    const file = join(home, 'daemon.json');
+    if (existsSync(file)) {
+      const info = JSON.parse(readFileSync(file, 'utf8')) as DiscoveryFile;
+      if (info.pid === spawned.child.pid) {
+        const health = await fetch(`${info.url}/healthz`).catch(() => null);
+        if (health?.ok) return info;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`daemon did not become healthy: ${spawned.output()}`);
+}
