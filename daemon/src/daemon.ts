@@ -20,6 +20,8 @@ import type { SecretStore } from './secrets/secret-store.js';
 import { Database, DB_FILE } from './storage/database.js';
 import { VERSION } from './version.js';
 
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export interface RunningDaemon {
   url: string;
   port: number;
@@ -85,7 +87,10 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
+        // In-flight requests get a grace period; connections still open after it are cut.
+        const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await app.close();
+        clearTimeout(grace);
         await db!.close();
         removeDiscovery(config.home);
         log.logger.info('gatehoused stopped');

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 
@@ -31,7 +31,8 @@ export function createLogger(home: string, level: string, toStdout: boolean): Da
   const dir = join(home, LOG_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, LOG_FILE);
-  const destination = pino.destination({ dest: file, mkdir: true, sync: false, mode: 0o600 });
+  // Opened here, synchronously, so the stream is ready at once and a start-up failure can still flush it.
+  const destination = pino.destination({ fd: openSync(file, 'a', 0o600), sync: false });
   const streams = [{ stream: destination, level: level as pino.Level }];
   if (toStdout) streams.push({ stream: pino.destination(1), level: level as pino.Level });
   const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } }, pino.multistream(streams));

@@ -44,6 +44,9 @@ async function runDaemon(options: Record<string, string | boolean | undefined>):
 }
 
 const program = new Command('gatehouse').description('Gatehouse: credentials for the AI agents on this machine').version(VERSION);
+// Set before any subcommand exists: commander copies these settings into subcommands as they are created.
+program.showHelpAfterError();
+program.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 program
   .command('daemon')
@@ -59,6 +62,4 @@ program
   .option('--quiet', 'log to the log file only, not to stdout')
   .action(runDaemon);
 
-program.showHelpAfterError();
-program.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 await program.parseAsync(process.argv);

@@ -41,7 +41,13 @@ export async function buildApp(services: Services, logger: FastifyBaseLogger): P
     ...(config.allowRemote ? { extraHost: config.host } : {}),
     scheme: config.tls ? 'https' : 'http',
   }));
+  // Once shutdown starts, in-flight answers end their connection: a kept-alive socket would hold the server open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
+    if (closing) reply.header('Connection', 'close');
     reply.header('X-Request-Id', request.id);
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { defaultHome, resolveConfig } from './config.js';
+import { StartupError } from './errors.js';
+
+describe('resolveConfig', () => {
+  it('defaults to loopback port 7420, the keychain, service "gatehouse" and the platform data dir', () => {
+    const config = resolveConfig({}, { XDG_DATA_HOME: '/data' });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 7420, secretStore: 'keychain', keychainService: 'gatehouse' });
+    expect(config.home).toBe(process.platform === 'linux' ? '/data/gatehouse' : defaultHome({ XDG_DATA_HOME: '/data' }));
+  });
+
+  it('takes flags over environment variables', () => {
+    const env = { GATEHOUSE_HOME: '/env-home', GATEHOUSE_PORT: '9000', GATEHOUSE_KEYCHAIN_SERVICE: 'svc' };
+    expect(resolveConfig({}, env)).toMatchObject({ home: '/env-home', port: 9000, keychainService: 'svc' });
+    expect(resolveConfig({ home: '/flag-home', port: '0' }, env)).toMatchObject({ home: '/flag-home', port: 0 });
+  });
+
+  it('knows each platform default data dir', () => {
+    expect(defaultHome({ XDG_DATA_HOME: '/x' }, 'linux')).toBe('/x/gatehouse');
+    expect(defaultHome({}, 'darwin')).toMatch(/Library\/Application Support\/Gatehouse$/);
+    expect(defaultHome({ APPDATA: 'C:\\Users\\a\\AppData\\Roaming' }, 'win32')).toMatch(/Gatehouse$/);
+  });
+
+  it.each([
+    [{ port: 'abc' }, {}, /Invalid port "abc"/],
+    [{ port: '70000' }, {}, /Invalid port "70000"/],
+    [{ secretStore: 'plaintext' }, {}, /Invalid secret store "plaintext"/],
+    [{ secretStore: 'file' }, {}, /needs the passphrase in GATEHOUSE_PASSPHRASE/],
+    [{ host: '0.0.0.0' }, {}, /needs --allow-remote/],
+    [{ host: '0.0.0.0', allowRemote: true }, {}, /without TLS/],
+  ])('refuses %o with a clear StartupError', (input, env, message) => {
+    expect(() => resolveConfig(input, env)).toThrow(StartupError);
+    expect(() => resolveConfig(input, env)).toThrow(message);
+  });
+
+  it('keeps the passphrase only for the file store', () => {
+    expect(resolveConfig({ secretStore: 'file' }, { GATEHOUSE_PASSPHRASE: 'p' }).passphrase).toBe('p');
+    expect(resolveConfig({}, { GATEHOUSE_PASSPHRASE: 'p' }).passphrase).toBeUndefined();
+  });
+});

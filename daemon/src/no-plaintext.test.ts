@@ -1,0 +1,87 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import keytar from 'keytar';
+import { afterAll, describe, expect, it } from 'vitest';
+import { currentTotpCode } from './domain/auth/totp.js';
+import { ADMIN, startTestDaemon, type TestDaemon } from './testing/test-daemon.js';
+
+/** Every file under `dir`, recursively (the DB, its WAL and shm, the logs, daemon.json). */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/**
+ * SPEC §3: no plaintext secret reaches the database, a log line or an audit event. This test
+ * handles every kind of secret the daemon knows (passwords, access and refresh tokens, personal
+ * tokens, a TOTP secret, the signing key) through the real API, then searches every file the
+ * daemon wrote for each of them.
+ */
+describe('no plaintext secret at rest', () => {
+  let t: TestDaemon;
+  const plaintexts = new Map<string, string>();
+  afterAll(() => t?.dispose());
+
+  it('keeps passwords, tokens and TOTP secrets out of the database files and the logs', async () => {
+    t = await startTestDaemon({ config: { logLevel: 'trace' } });
+    const first = await t.setupAdmin();
+    plaintexts.set('admin password', ADMIN.password);
+    plaintexts.set('access token', first.access_token);
+    plaintexts.set('refresh token', first.refresh_token);
+
+    const refreshed = await t.request('POST', '/auth/refresh', { body: { refresh_token: first.refresh_token } });
+    expect(refreshed.status).toBe(200);
+    plaintexts.set('rotated refresh token', refreshed.body.refresh_token);
+    const token = refreshed.body.access_token as string;
+
+    const wrongPassword = 'a wrong password that must not be logged';
+    expect((await t.login(ADMIN.username, wrongPassword)).status).toBe(401);
+    plaintexts.set('wrong password', wrongPassword);
+
+    const userPassword = 'second user password 12345';
+    const user = await t.request('POST', '/admin/users', { token, body: { username: 'ops', password: userPassword, role: 'admin' } });
+    expect(user.status).toBe(201);
+    plaintexts.set('user password', userPassword);
+
+    const resetPassword = 'reset by the admin 67890';
+    expect((await t.request('PATCH', `/admin/users/${user.body.id}`, { token, body: { password: resetPassword } })).status).toBe(200);
+    plaintexts.set('reset password', resetPassword);
+
+    const pat = await t.request('POST', `/admin/users/${user.body.id}/tokens`, { token, body: { label: 'ci' } });
+    expect(pat.status).toBe(201);
+    plaintexts.set('personal token', pat.body.token);
+    expect((await t.request('GET', '/v1/whoami', { headers: { 'x-api-key': pat.body.token } })).status).toBe(200);
+
+    const mfa = await t.request('POST', '/auth/mfa/setup', { token });
+    expect(mfa.status).toBe(200);
+    plaintexts.set('TOTP secret', mfa.body.secret);
+    expect((await t.request('POST', '/auth/mfa/verify', { token, body: { code: currentTotpCode(mfa.body.secret) } })).status).toBe(200);
+    const mfaLogin = await t.login(ADMIN.username, ADMIN.password, currentTotpCode(mfa.body.secret, Date.now() + 30_000));
+    expect(mfaLogin.status).toBe(200);
+    plaintexts.set('MFA session access token', mfaLogin.body.access_token);
+    plaintexts.set('MFA session refresh token', mfaLogin.body.refresh_token);
+
+    const newPassword = 'changed by the user 24680';
+    expect((await t.request('POST', '/auth/password', { token, body: { current_password: ADMIN.password, new_password: newPassword } })).status).toBe(204);
+    plaintexts.set('changed password', newPassword);
+
+    const signingKey = await keytar.getPassword(t.keychainService, 'daemon-signing-key');
+    expect(signingKey).toContain('PRIVATE KEY');
+    plaintexts.set('signing key', signingKey!.split('\n')[1]!);
+
+    await t.stop();
+    const files = filesUnder(t.home);
+    expect(files.map((f) => f.slice(t.home.length))).toEqual(expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.log']));
+    // The log really recorded the traffic (so an empty log cannot pass this test).
+    expect(readFileSync(join(t.home, 'logs/gatehoused.log'), 'utf8')).toContain('/auth/login');
+
+    for (const file of files) {
+      const content = readFileSync(file).toString('latin1');
+      for (const [what, secret] of plaintexts) {
+        expect(content.includes(secret), `${what} found in ${file}`).toBe(false);
+      }
+    }
+  });
+});
