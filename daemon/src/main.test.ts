@@ -135,7 +135,7 @@ describe('gatehouse daemon (process lifecycle)', () => {
       GATEHOUSE_PASSPHRASE: 'a long test passphrase',
     });
     const info = await waitForDaemon(home, daemon);
-    const status = await (await fetch(`${info.url}/v1/status`)).json();
+    const status = (await (await fetch(`${info.url}/v1/status`)).json()) as { keychain: { backend: string } };
     expect(status.keychain.backend).toBe('file');
     expect(readFileSync(join(home, 'secrets.enc'), 'utf8')).not.toContain('daemon-signing-key');
   });

@@ -85,7 +85,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     return { status: response.status, headers: response.headers, body: parsed as T };
   };
 
-  const login = (username: string, password: string, totp_code?: string) =>
+  const login = (username: string, password: string, totp_code?: string): Promise<Response> =>
     request('POST', '/auth/login', { body: { username, password, ...(totp_code ? { totp_code } : {}) } });
 
   const handle: TestDaemon = {
