@@ -10,16 +10,19 @@ import { hostGuard } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
 import { errorHandler, notFoundHandler } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
+import { agentsRoutes } from './routes/agents.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
+import { keysRoutes } from './routes/keys.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { projectsRoutes } from './routes/projects.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
+import { validatorCompiler } from './validators.js';
 import type { Services } from './services.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
-const bindings = [...systemRoutes, ...authRoutes, ...usersRoutes, ...projectsRoutes, ...auditRoutes];
+const bindings = [...systemRoutes, ...authRoutes, ...usersRoutes, ...projectsRoutes, ...agentsRoutes, ...keysRoutes, ...auditRoutes];
 
 /** Builds the daemon's Fastify app: guard, error handling, every contract route, OpenAPI and docs. */
 export async function buildApp(services: Services, logger: FastifyBaseLogger): Promise<FastifyInstance> {
@@ -30,10 +33,6 @@ export async function buildApp(services: Services, logger: FastifyBaseLogger): P
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     ...(config.tls ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } } : {}),
-    ajv: {
-      // Unknown fields are refused (never silently dropped); every failure is reported.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', hostGuard({
@@ -53,6 +52,7 @@ export async function buildApp(services: Services, logger: FastifyBaseLogger): P
     reply.header('Referrer-Policy', 'no-referrer');
     if (!request.url.startsWith('/docs')) reply.header('Cache-Control', 'no-store');
   });
+  app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
