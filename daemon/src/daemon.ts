@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DaemonConfig } from './config.js';
 import { claimDiscovery, removeDiscovery, writeDiscovery } from './discovery.js';
+import { AgentKeysService } from './domain/agents/agent-keys.service.js';
+import { AgentsService } from './domain/agents/agents.service.js';
 import { AuditLog } from './domain/audit/audit-log.js';
 import { MfaService } from './domain/auth/mfa.service.js';
 import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
@@ -54,6 +56,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const signer = await TokenSigner.load(db, secrets, (reason) => log.logger.warn(`made a new token-signing key: ${reason}`));
     const audit = new AuditLog(db);
     const mfa = new MfaService(db, audit, secrets);
+    const agentKeys = new AgentKeysService(db, audit, secrets, config.keychainService);
     const services: Services = {
       config,
       db,
@@ -66,6 +69,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       projects: new ProjectsService(db, audit),
       sessions: new SessionsService(db, audit, signer, mfa),
       personalTokens: new PersonalTokensService(db, audit),
+      agents: new AgentsService(db, audit, secrets, agentKeys),
+      agentKeys,
       startedAt: new Date(),
     };
 

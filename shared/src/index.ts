@@ -12,4 +12,6 @@ export * from './schemas/auth.js';
 export * from './schemas/users.js';
 export * from './schemas/projects.js';
 export * from './schemas/audit.js';
+export * from './schemas/agents.js';
+export * from './schemas/keys.js';
 export * from './schemas/system.js';

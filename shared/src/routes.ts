@@ -38,8 +38,23 @@ import {
 } from './schemas/projects.js';
 import { AuditList, AuditQuery, AuditVerifyResult } from './schemas/audit.js';
 import { DaemonStatus, Health, HumanWhoami } from './schemas/system.js';
+import {
+  Agent,
+  AgentList,
+  AgentListQuery,
+  AgentParams,
+  CreateAgentRequest,
+  DeletedAgent,
+  RegisterAgentRequest,
+  RegisteredAgent,
+  RevokedAgent,
+  UpdateAgentRequest,
+} from './schemas/agents.js';
+import { AgentKey, AgentKeyList, CreateKeyRequest, IssuedAgentKey, KeyParams, RotateKeyRequest } from './schemas/keys.js';
 
 const SetupResult = Type.Object({ user: User, project: Project });
+/** The agent object; with `issue_key: true` also its first key, shown once. */
+const CreatedAgent = Type.Object({ ...Agent.properties, agent_key: Type.Optional(IssuedAgentKey) });
 
 /**
  * Every route of the daemon's HTTP API. The key is the OpenAPI `operationId`.
@@ -267,6 +282,149 @@ export const routes = defineRoutes({
     summary: 'Remove a member (project admin)',
     params: MemberParams,
     response: { 204: Empty },
+  },
+
+  // ── agents ──────────────────────────────────────────────────────────────────────────────
+  listAgents: {
+    method: 'GET',
+    path: '/v1/agents',
+    auth: 'project_member',
+    tag: 'agents',
+    summary: 'Agents of the project (filter by status, search by name)',
+    querystring: AgentListQuery,
+    response: { 200: AgentList },
+    paged: true,
+  },
+  getAgent: {
+    method: 'GET',
+    path: '/v1/agents/{name}',
+    auth: 'project_member',
+    tag: 'agents',
+    summary: 'One agent, by name or id',
+    params: AgentParams,
+    response: { 200: Agent },
+  },
+  createAgent: {
+    method: 'POST',
+    path: '/admin/agents',
+    auth: 'project_admin',
+    tag: 'agents',
+    summary: 'Create an agent (and, with issue_key, its first API key, shown once)',
+    body: CreateAgentRequest,
+    response: { 201: CreatedAgent },
+  },
+  registerAgent: {
+    method: 'POST',
+    path: '/v1/agents',
+    auth: 'project_admin',
+    tag: 'agents',
+    summary: 'Create an agent with an identity and a secret (AgentAuth); the secret is shown once',
+    body: RegisterAgentRequest,
+    response: { 201: RegisteredAgent },
+  },
+  updateAgent: {
+    method: 'PATCH',
+    path: '/admin/agents/{name}',
+    auth: 'project_admin',
+    tag: 'agents',
+    summary: 'Update agent metadata: absent fields unchanged, explicit null clears',
+    params: AgentParams,
+    body: UpdateAgentRequest,
+    response: { 200: Agent },
+  },
+  deleteAgent: {
+    method: 'DELETE',
+    path: '/admin/agents/{name}',
+    auth: 'project_admin',
+    tag: 'agents',
+    summary: 'Delete an agent with its keys and keychain entries',
+    params: AgentParams,
+    response: { 200: DeletedAgent },
+  },
+  revokeAgent: {
+    method: 'DELETE',
+    path: '/v1/agents/{name}',
+    auth: 'project_admin',
+    tag: 'agents',
+    summary: 'Revoke an agent permanently (it cannot be resumed)',
+    params: AgentParams,
+    response: { 200: RevokedAgent },
+  },
+  suspendAgent: {
+    method: 'POST',
+    path: '/admin/agents/{name}/revoke',
+    auth: 'project_admin',
+    tag: 'agents',
+    summary: 'Suspend an agent: its keys and tokens stop working until it is resumed',
+    params: AgentParams,
+    response: { 200: Agent },
+  },
+  resumeAgent: {
+    method: 'POST',
+    path: '/admin/agents/{name}/unrevoke',
+    auth: 'project_admin',
+    tag: 'agents',
+    summary: 'Resume a suspended agent (409 for a permanently revoked one)',
+    params: AgentParams,
+    response: { 200: Agent },
+  },
+  suspendAgentV1: {
+    method: 'POST',
+    path: '/v1/agents/{name}/suspend',
+    auth: 'project_admin',
+    tag: 'agents',
+    summary: 'Suspend an agent (same as /admin/agents/{name}/revoke)',
+    params: AgentParams,
+    response: { 200: Agent },
+  },
+  reactivateAgentV1: {
+    method: 'POST',
+    path: '/v1/agents/{name}/reactivate',
+    auth: 'project_admin',
+    tag: 'agents',
+    summary: 'Resume a suspended agent (same as /admin/agents/{name}/unrevoke)',
+    params: AgentParams,
+    response: { 200: Agent },
+  },
+
+  // ── agent keys ──────────────────────────────────────────────────────────────────────────
+  listKeys: {
+    method: 'GET',
+    path: '/v1/agents/{name}/keys',
+    auth: 'project_member',
+    tag: 'keys',
+    summary: "An agent's API keys (never the keys themselves)",
+    params: AgentParams,
+    response: { 200: AgentKeyList },
+  },
+  createKey: {
+    method: 'POST',
+    path: '/admin/agents/{name}/keys',
+    auth: 'project_admin',
+    tag: 'keys',
+    summary: 'Issue an API key (shown once) and save it in the OS keychain',
+    params: AgentParams,
+    body: CreateKeyRequest,
+    response: { 201: IssuedAgentKey },
+  },
+  rotateKey: {
+    method: 'POST',
+    path: '/admin/agents/{name}/keys/{key_id}/rotate',
+    auth: 'project_admin',
+    tag: 'keys',
+    summary: 'Replace a key; the old one keeps working for grace_seconds',
+    params: KeyParams,
+    body: RotateKeyRequest,
+    response: { 201: IssuedAgentKey },
+  },
+  revokeKey: {
+    method: 'DELETE',
+    path: '/admin/agents/{name}/keys/{key_id}',
+    auth: 'project_admin',
+    tag: 'keys',
+    summary: 'Revoke a key now',
+    params: KeyParams,
+    response: { 200: AgentKey },
   },
 
   // ── audit ───────────────────────────────────────────────────────────────────────────────

@@ -69,6 +69,14 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
       onRequest: async (request) => {
         if (route.auth !== 'public') request.auth = await authenticate(services, request, route.auth);
       },
+      // No body at all reads as `{}`: an empty POST is valid where every field is optional.
+      ...(route.body
+        ? {
+            preValidation: async (request: FastifyRequest) => {
+              request.body ??= {};
+            },
+          }
+        : {}),
       handler: async (request, reply) => {
         const result = await handler({
           params: request.params,

@@ -1,4 +1,6 @@
 import type { DaemonConfig } from '../config.js';
+import type { AgentKeysService } from '../domain/agents/agent-keys.service.js';
+import type { AgentsService } from '../domain/agents/agents.service.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
 import type { MfaService } from '../domain/auth/mfa.service.js';
 import type { PersonalTokensService } from '../domain/auth/personal-tokens.service.js';
@@ -22,5 +24,7 @@ export interface Services {
   sessions: SessionsService;
   mfa: MfaService;
   personalTokens: PersonalTokensService;
+  agents: AgentsService;
+  agentKeys: AgentKeysService;
   startedAt: Date;
 }

@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SerialQueue } from '../serial-queue.js';
+import { agentEntities } from './agent-entities.js';
 import { entities } from './entities.js';
 import { migrations } from './migrations/index.js';
 
@@ -23,7 +24,7 @@ export class Database {
     const source = new DataSource({
       type: 'sqlite',
       database: path,
-      entities,
+      entities: [...entities, ...agentEntities],
       migrations,
       migrationsRun: true,
       migrationsTransactionMode: 'each',

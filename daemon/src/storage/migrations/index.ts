@@ -1,4 +1,5 @@
 import { Foundation1795398000000 } from './0001-foundation.js';
+import { Agents1795398100000 } from './0002-agents.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
-export const migrations = [Foundation1795398000000];
+export const migrations = [Foundation1795398000000, Agents1795398100000];

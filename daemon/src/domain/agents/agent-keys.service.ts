@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { parseCredential, type AgentKey, type CreateKeyRequest, type IssuedAgentKey, type RotateKeyRequest } from '../../../../shared/src/index.js';
+import { conflict, notFound, ProblemError } from '../../errors.js';
+import { accounts, type SecretStore } from '../../secrets/secret-store.js';
+import type { SecretWrites } from '../../secrets/secret-writes.js';
+import { AgentEntity, AgentKeyEntity, type AgentKeyRow, type AgentRow } from '../../storage/agent-entities.js';
+import type { Database } from '../../storage/database.js';
+import type { Actor } from '../actor.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { hashesMatch, issueCredential, sha256Hex } from '../credentials.js';
+import { writeWithSecrets } from '../secret-transaction.js';
+
+const DAY_MS = 86_400_000;
+const DEFAULT_EXPIRY_DAYS = 30;
+
+/** A key works until it is revoked (a future `revoked_at` is a rotation's grace period) or expires. */
+export function isKeyActive(key: AgentKeyRow, now = new Date().toISOString()): boolean {
+  return !(key.revoked_at && key.revoked_at <= now) && !(key.expires_at && key.expires_at <= now);
+}
+
+export const toAgentKey = (row: AgentKeyRow): AgentKey => ({
+  id: row.id,
+  agent_id: row.agent_id,
+  label: row.label,
+  prefix: row.prefix,
+  last_four: row.last_four,
+  scopes: row.scopes,
+  created_at: row.created_at,
+  expires_at: row.expires_at,
+  last_used_at: row.last_used_at,
+  revoked_at: row.revoked_at,
+  replaced_by: row.replaced_by,
+  active: isKeyActive(row),
+  in_keychain: row.in_keychain,
+});
+
+/** The agent a key belongs to, with the project slug its keychain alias is named by. */
+export interface KeyOwner {
+  agent: AgentRow;
+  projectSlug: string;
+}
+
+export type KeyCheck = { ok: true; key: AgentKeyRow; agent: AgentRow } | { ok: false; reason: string; prefix: string | null; agentId: string | null };
+
+/**
+ * Agent API keys: stored as sha-256 with their prefix and last four, the plaintext shown once and
+ * kept in the OS keychain (`agent-key:<key_id>`, and `agent:<project>/<agent>` for the newest).
+ */
+export class AgentKeysService {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+    private readonly secrets: SecretStore,
+    private readonly keychainService: string,
+  ) {}
+
+  async list(agent: AgentRow): Promise<AgentKey[]> {
+    const rows = await this.db.manager.find(AgentKeyEntity, { where: { agent_id: agent.id }, order: { created_at: 'DESC' } });
+    return rows.map(toAgentKey);
+  }
+
+  create(owner: KeyOwner, options: CreateKeyRequest, actor: Actor): Promise<IssuedAgentKey> {
+    return writeWithSecrets(this.db, this.secrets, (tx, secrets) => this.issue(tx, secrets, owner, options, actor));
+  }
+
+  /**
+   * Issues a key inside an open write: the row, then the keychain entries (a keychain failure
+   * throws 503 and the caller's transaction rolls the row back).
+   */
+  async issue(tx: EntityManager, secrets: SecretWrites, owner: KeyOwner, options: CreateKeyRequest, actor: Actor): Promise<IssuedAgentKey> {
+    const { agent } = owner;
+    const scopes = options.scopes ?? [];
+    const outside = scopes.filter((scope) => !agent.scopes.includes(scope));
+    if (outside.length > 0) {
+      throw new ProblemError('validation_failed', `Key scopes must be a subset of the agent's scopes; not allowed: ${outside.join(', ')}.`, {
+        errors: [{ location: 'body.scopes', message: `not scopes of the agent: ${outside.join(', ')}` }],
+      });
+    }
+    const credential = issueCredential('agent');
+    const now = new Date();
+    const days = options.expires_in_days ?? DEFAULT_EXPIRY_DAYS;
+    const inKeychain = options.store_in_keychain ?? true;
+    const row: AgentKeyRow = {
+      id: randomUUID(),
+      agent_id: agent.id,
+      label: options.label?.trim() || null,
+      prefix: credential.prefix,
+      secret_hash: credential.hash,
+      last_four: credential.lastFour,
+      scopes,
+      created_at: now.toISOString(),
+      expires_at: days === 0 ? null : new Date(now.getTime() + days * DAY_MS).toISOString(),
+      last_used_at: null,
+      revoked_at: null,
+      replaced_by: null,
+      in_keychain: inKeychain,
+    };
+    await tx.insert(AgentKeyEntity, row);
+    await this.audit.append(tx, {
+      event_type: 'key.created',
+      actor,
+      agent_id: agent.id,
+      project_id: agent.project_id,
+      target: `key:${row.prefix}`,
+      metadata: { key_id: row.id, agent: agent.name, expires_at: row.expires_at, in_keychain: inKeychain },
+    });
+    let keychain: IssuedAgentKey['keychain'] = null;
+    if (inKeychain) {
+      const alias = accounts.agentAlias(owner.projectSlug, agent.name);
+      await secrets.set(accounts.agentKey(row.id), credential.plaintext);
+      await secrets.set(alias, credential.plaintext);
+      keychain = { service: this.keychainService, account: alias };
+    }
+    return { ...toAgentKey(row), api_key: credential.plaintext, keychain };
+  }
+
+  async rotate(owner: KeyOwner, keyId: string, options: RotateKeyRequest, actor: Actor): Promise<IssuedAgentKey> {
+    const issued = await writeWithSecrets(this.db, this.secrets, async (tx, secrets) => {
+      const old = await this.findKey(tx, owner.agent, keyId);
+      const now = new Date();
+      if (!isKeyActive(old, now.toISOString()) || old.replaced_by) {
+        throw conflict('Only an active key that was not rotated already can be rotated; create a new key instead.');
+      }
+      const next = await this.issue(tx, secrets, owner, {
+        label: options.label ?? old.label ?? undefined,
+        expires_in_days: old.expires_at ? Math.max(1, Math.round((Date.parse(old.expires_at) - Date.parse(old.created_at)) / DAY_MS)) : 0,
+        scopes: old.scopes,
+        store_in_keychain: old.in_keychain,
+      }, actor);
+      const stopsAt = new Date(now.getTime() + (options.grace_seconds ?? 0) * 1000).toISOString();
+      await tx.update(AgentKeyEntity, { id: old.id }, { revoked_at: stopsAt, replaced_by: next.id });
+      await this.audit.append(tx, {
+        event_type: 'key.rotated',
+        actor,
+        agent_id: owner.agent.id,
+        project_id: owner.agent.project_id,
+        target: `key:${old.prefix}`,
+        metadata: { key_id: old.id, replaced_by: next.id, old_key_stops_at: stopsAt },
+      });
+      return next;
+    });
+    // The old key's own entry goes now; agents follow the alias, which already names the new key.
+    await this.secrets.delete(accounts.agentKey(keyId)).catch(() => false);
+    return issued;
+  }
+
+  async revoke(owner: KeyOwner, keyId: string, actor: Actor): Promise<AgentKey> {
+    const revoked = await this.db.write(async (tx) => {
+      const key = await this.findKey(tx, owner.agent, keyId);
+      const now = new Date().toISOString();
+      if (key.revoked_at && key.revoked_at <= now) return key;
+      await tx.update(AgentKeyEntity, { id: key.id }, { revoked_at: now });
+      await this.audit.append(tx, {
+        event_type: 'key.revoked',
+        actor,
+        agent_id: owner.agent.id,
+        project_id: owner.agent.project_id,
+        target: `key:${key.prefix}`,
+        metadata: { key_id: key.id },
+      });
+      return { ...key, revoked_at: now };
+    });
+    await this.forgetKeySecret(owner, revoked);
+    return toAgentKey(revoked);
+  }
+
+  /** Removes every keychain entry of an agent's keys (the agent is being deleted or renamed away). */
+  async forgetAll(owner: KeyOwner, keys: AgentKeyRow[]): Promise<void> {
+    for (const key of keys) await this.secrets.delete(accounts.agentKey(key.id)).catch(() => false);
+    await this.secrets.delete(accounts.agentAlias(owner.projectSlug, owner.agent.name)).catch(() => false);
+  }
+
+  /**
+   * Checks a presented key: lookup by prefix, sha-256 compared in constant time, then the key's and
+   * the agent's state. No write happens here (usage is recorded in batches by the caller).
+   */
+  async check(plaintext: string): Promise<KeyCheck> {
+    const parsed = parseCredential(plaintext);
+    if (parsed?.kind !== 'agent') return { ok: false, reason: 'malformed', prefix: null, agentId: null };
+    const key = await this.db.manager.findOneBy(AgentKeyEntity, { prefix: parsed.prefix });
+    if (!key || !hashesMatch(key.secret_hash, sha256Hex(plaintext))) return { ok: false, reason: 'unknown_key', prefix: parsed.prefix, agentId: null };
+    const failed = (reason: string): KeyCheck => ({ ok: false, reason, prefix: parsed.prefix, agentId: key.agent_id });
+    const now = new Date().toISOString();
+    if (key.revoked_at && key.revoked_at <= now) return failed(key.replaced_by ? 'rotated' : 'revoked');
+    if (key.expires_at && key.expires_at <= now) return failed('expired');
+    const agent = await this.db.manager.findOneBy(AgentEntity, { id: key.agent_id });
+    if (!agent) return failed('unknown_agent');
+    if (agent.status !== 'active') return failed(`agent_${agent.status}`);
+    return { ok: true, key, agent };
+  }
+
+  private async findKey(tx: EntityManager, agent: AgentRow, keyId: string): Promise<AgentKeyRow> {
+    const key = await tx.findOneBy(AgentKeyEntity, { id: keyId, agent_id: agent.id });
+    if (!key) throw notFound('Key');
+    return key;
+  }
+
+  /** Drops a dead key's entry; if the alias held it, the alias moves to the newest live key or goes. */
+  private async forgetKeySecret(owner: KeyOwner, key: AgentKeyRow): Promise<void> {
+    if (!key.in_keychain) return;
+    const alias = accounts.agentAlias(owner.projectSlug, owner.agent.name);
+    try {
+      await this.secrets.delete(accounts.agentKey(key.id));
+      const current = await this.secrets.get(alias);
+      if (current === null || !hashesMatch(key.secret_hash, sha256Hex(current))) return;
+      const candidates = await this.db.manager.find(AgentKeyEntity, { where: { agent_id: owner.agent.id, in_keychain: true }, order: { created_at: 'DESC' } });
+      for (const candidate of candidates.filter((c) => isKeyActive(c))) {
+        const secret = await this.secrets.get(accounts.agentKey(candidate.id));
+        if (secret) return await this.secrets.set(alias, secret);
+      }
+      await this.secrets.delete(alias);
+    } catch {
+      // The key is already refused by the database; a leftover keychain entry is stale, not a way in.
+    }
+  }
+}
