@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DaemonConfig } from './config.js';
 import { claimDiscovery, removeDiscovery, writeDiscovery } from './discovery.js';
+import { AgentAuthService } from './domain/agents/agent-auth.service.js';
 import { AgentKeysService } from './domain/agents/agent-keys.service.js';
+import { UsageRecorder } from './domain/agents/usage-recorder.js';
+import { AuthFailures } from './domain/auth/auth-failures.js';
 import { AgentsService } from './domain/agents/agents.service.js';
 import { AuditLog } from './domain/audit/audit-log.js';
 import { MfaService } from './domain/auth/mfa.service.js';
@@ -57,6 +60,10 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const audit = new AuditLog(db);
     const mfa = new MfaService(db, audit, secrets);
     const agentKeys = new AgentKeysService(db, audit, secrets, config.keychainService);
+    const authFailures = new AuthFailures(audit);
+    const usage = new UsageRecorder(db);
+    const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage);
+    await agentAuth.loadRevokedSessions();
     const services: Services = {
       config,
       db,
@@ -71,6 +78,9 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       personalTokens: new PersonalTokensService(db, audit),
       agents: new AgentsService(db, audit, secrets, agentKeys),
       agentKeys,
+      agentAuth,
+      authFailures,
+      usage,
       startedAt: new Date(),
     };
 
@@ -96,6 +106,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await app.close();
         clearTimeout(grace);
+        await usage.close();
         await db!.close();
         removeDiscovery(config.home);
         log.logger.info('gatehoused stopped');

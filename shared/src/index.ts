@@ -14,4 +14,5 @@ export * from './schemas/projects.js';
 export * from './schemas/audit.js';
 export * from './schemas/agents.js';
 export * from './schemas/keys.js';
+export * from './schemas/agent-auth.js';
 export * from './schemas/system.js';

@@ -9,8 +9,10 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * - `project_member`: a human who can read the request's project (`X-Project-Id`, default project).
  * - `project_admin`: a human with admin privilege on that project, or a super_admin.
  * - `user_admin`: a human whose role is admin or super_admin (user management).
+ * - `agent`: an agent, with its API key or an agent token.
+ * - `any`: a human or an agent.
  */
-export type RouteAuth = 'public' | 'user' | 'project_member' | 'project_admin' | 'user_admin';
+export type RouteAuth = 'public' | 'user' | 'project_member' | 'project_admin' | 'user_admin' | 'agent' | 'any';
 
 /** One HTTP route of the API: everything the daemon, the OpenAPI document and clients need. */
 export interface RouteDescriptor {

@@ -10,6 +10,7 @@ import { hostGuard } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
 import { errorHandler, notFoundHandler } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
+import { agentAuthRoutes } from './routes/agent-auth.routes.js';
 import { agentsRoutes } from './routes/agents.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { keysRoutes } from './routes/keys.routes.js';
@@ -22,7 +23,7 @@ import type { Services } from './services.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
-const bindings = [...systemRoutes, ...authRoutes, ...usersRoutes, ...projectsRoutes, ...agentsRoutes, ...keysRoutes, ...auditRoutes];
+const bindings = [...systemRoutes, ...authRoutes, ...usersRoutes, ...projectsRoutes, ...agentsRoutes, ...keysRoutes, ...agentAuthRoutes, ...auditRoutes];
 
 /** Builds the daemon's Fastify app: guard, error handling, every contract route, OpenAPI and docs. */
 export async function buildApp(services: Services, logger: FastifyBaseLogger): Promise<FastifyInstance> {

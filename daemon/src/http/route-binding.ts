@@ -8,7 +8,7 @@ import {
   type RouteQuery,
   type RouteResult,
 } from '../../../shared/src/index.js';
-import { authenticate, type AuthContext } from './authenticate.js';
+import { authenticate, type AgentAuthContext, type AuthContext, type AuthFor } from './authenticate.js';
 import type { Services } from './services.js';
 
 /** What a route handler receives: validated input, the caller, and the reply for headers. */
@@ -16,7 +16,7 @@ export interface RouteContext<R extends RouteDescriptor> {
   params: RouteParams<R>;
   query: RouteQuery<R>;
   body: RouteBody<R>;
-  auth: R['auth'] extends 'public' ? null : AuthContext;
+  auth: AuthFor<R['auth']>;
   services: Services;
   request: FastifyRequest;
   reply: FastifyReply;
@@ -39,13 +39,8 @@ export function implement<R extends RouteDescriptor>(route: R, handler: (context
 
 const toFastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
-const SECURITY: Record<RouteDescriptor['auth'], Array<Record<string, string[]>> | undefined> = {
-  public: undefined,
-  user: [{ bearer: [] }, { apiKey: [] }],
-  project_member: [{ bearer: [] }, { apiKey: [] }],
-  project_admin: [{ bearer: [] }, { apiKey: [] }],
-  user_admin: [{ bearer: [] }, { apiKey: [] }],
-};
+/** OpenAPI security: every authenticated route takes a bearer token or an `X-API-Key`. */
+const SECURITY: Array<Record<string, string[]>> = [{ bearer: [] }, { apiKey: [] }];
 
 /** Registers each binding's route with its schemas (validation, serialisation, OpenAPI) and auth. */
 export function registerRoutes(app: FastifyInstance, services: Services, bindings: RouteBinding[]): void {
@@ -62,7 +57,7 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
         ...(route.params ? { params: route.params } : {}),
         ...(route.querystring ? { querystring: route.querystring } : {}),
         ...(route.body ? { body: route.body } : {}),
-        ...(SECURITY[route.auth] ? { security: SECURITY[route.auth] } : {}),
+        ...(route.auth !== 'public' ? { security: SECURITY } : {}),
         response: { ...route.response, '4xx': Problem, '5xx': Problem },
       },
       // Authentication runs before the body is parsed: an anonymous caller learns nothing from validation errors.
@@ -108,6 +103,6 @@ export function nameRoutes(table: Record<string, RouteDescriptor>): void {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    auth?: AuthContext;
+    auth?: AuthContext | AgentAuthContext;
   }
 }

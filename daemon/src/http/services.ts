@@ -1,7 +1,10 @@
 import type { DaemonConfig } from '../config.js';
+import type { AgentAuthService } from '../domain/agents/agent-auth.service.js';
 import type { AgentKeysService } from '../domain/agents/agent-keys.service.js';
 import type { AgentsService } from '../domain/agents/agents.service.js';
+import type { UsageRecorder } from '../domain/agents/usage-recorder.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
+import type { AuthFailures } from '../domain/auth/auth-failures.js';
 import type { MfaService } from '../domain/auth/mfa.service.js';
 import type { PersonalTokensService } from '../domain/auth/personal-tokens.service.js';
 import type { SessionsService } from '../domain/auth/sessions.service.js';
@@ -26,5 +29,8 @@ export interface Services {
   personalTokens: PersonalTokensService;
   agents: AgentsService;
   agentKeys: AgentKeysService;
+  agentAuth: AgentAuthService;
+  authFailures: AuthFailures;
+  usage: UsageRecorder;
   startedAt: Date;
 }

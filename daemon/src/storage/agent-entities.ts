@@ -99,9 +99,38 @@ export const AgentKeyEntity = new EntitySchema<AgentKeyRow>({
   },
 });
 
-export interface AgentRefreshTokenRow {
+export type AgentSessionVia = 'agent_key' | 'challenge' | 'user_exchange';
+
+/** The tokens issued from one authentication of an agent; revoking it ends them all. */
+export interface AgentSessionRow {
   id: string;
   agent_id: string;
+  via: AgentSessionVia;
+  /** The human whose token was exchanged (`user_exchange`). */
+  user_id: string | null;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+}
+export const AgentSessionEntity = new EntitySchema<AgentSessionRow>({
+  name: 'AgentSession',
+  tableName: 'agent_sessions',
+  columns: {
+    id: { ...text, primary: true },
+    agent_id: text,
+    via: text,
+    user_id: nullableText,
+    created_at: text,
+    expires_at: text,
+    revoked_at: nullableText,
+    revoked_reason: nullableText,
+  },
+});
+
+export interface AgentRefreshTokenRow {
+  id: string;
+  session_id: string;
   prefix: string;
   token_hash: string;
   created_at: string;
@@ -114,7 +143,7 @@ export const AgentRefreshTokenEntity = new EntitySchema<AgentRefreshTokenRow>({
   tableName: 'agent_refresh_tokens',
   columns: {
     id: { ...text, primary: true },
-    agent_id: text,
+    session_id: text,
     prefix: text,
     token_hash: text,
     created_at: text,
@@ -124,4 +153,4 @@ export const AgentRefreshTokenEntity = new EntitySchema<AgentRefreshTokenRow>({
   },
 });
 
-export const agentEntities = [AgentEntity, AgentKeyEntity, AgentRefreshTokenEntity];
+export const agentEntities = [AgentEntity, AgentKeyEntity, AgentSessionEntity, AgentRefreshTokenEntity];

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { JWTPayload } from 'jose';
 import type { EntityManager } from 'typeorm';
 import { parseCredential, type LoginRequest, type TokenPair } from '../../../../shared/src/index.js';
 import { ProblemError } from '../../errors.js';
@@ -134,7 +135,12 @@ export class SessionsService {
   /** The user behind a valid access token whose session is still open, or `null`. */
   async authenticate(accessToken: string): Promise<{ user: UserRow; sessionId: string } | null> {
     const claims = await this.signer.verify(accessToken);
-    if (!claims || claims.typ !== 'user' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') return null;
+    return claims ? this.fromClaims(claims) : null;
+  }
+
+  /** The user behind already-verified access-token claims, if the session is still open. */
+  async fromClaims(claims: JWTPayload): Promise<{ user: UserRow; sessionId: string } | null> {
+    if (claims.typ !== 'user' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') return null;
     const session = await this.db.manager.findOneBy(SessionEntity, { id: claims.sid });
     if (!session || session.revoked_at || session.user_id !== claims.sub) return null;
     const user = await this.db.manager.findOneBy(UserEntity, { id: claims.sub });

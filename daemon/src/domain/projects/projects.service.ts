@@ -46,6 +46,13 @@ export class ProjectsService {
     return { project, privilege: await this.privilegeOf(user, project.id) };
   }
 
+  /** A project by id (agents carry their project's id). */
+  async byId(id: string): Promise<ProjectRow> {
+    const project = await this.db.manager.findOneBy(ProjectEntity, { id });
+    if (!project) throw notFound('Project');
+    return project;
+  }
+
   async privilegeOf(user: UserRow, projectId: string): Promise<Privilege | null> {
     if (user.role === 'super_admin') return 1;
     const membership = await this.db.manager.findOneBy(MembershipEntity, { user_id: user.id, project_id: projectId });

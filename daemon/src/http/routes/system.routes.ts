@@ -1,4 +1,5 @@
 import { routes } from '../../../../shared/src/index.js';
+import { toAgent } from '../../domain/agents/agents.service.js';
 import { toProject } from '../../domain/projects/projects.service.js';
 import { toUser } from '../../domain/users/users.service.js';
 import { VERSION } from '../../version.js';
@@ -29,13 +30,26 @@ export const systemRoutes = [
     };
   }),
 
-  implement(routes.whoami, async ({ auth }) => ({
-    principal: 'user' as const,
-    via: auth.via,
-    user: toUser(auth.user),
-    project: toProject(auth.project),
-    privilege: auth.privilege,
-  })),
+  implement(routes.whoami, async ({ auth }) =>
+    auth.kind === 'agent'
+      ? {
+          principal: 'agent' as const,
+          via: auth.via,
+          agent: toAgent(auth.agent),
+          project: toProject(auth.project),
+          scopes: auth.scopes,
+          tools: auth.tools,
+          approval_required_tools: auth.agent.approval_required_tools,
+          permissions_version: auth.agent.permissions_version,
+        }
+      : {
+          principal: 'user' as const,
+          via: auth.via,
+          user: toUser(auth.user),
+          project: toProject(auth.project),
+          privilege: auth.privilege,
+        },
+  ),
 
   implement(routes.jwks, async ({ services }) => services.signer.jwks()),
 ];

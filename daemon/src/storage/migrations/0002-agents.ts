@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Agents with their Ed25519 identities, their API keys, and agent refresh tokens. */
+/** Agents with their Ed25519 identities, their API keys, and agent sessions with their refresh tokens. */
 export class Agents1795398100000 implements MigrationInterface {
   name = 'Agents1795398100000';
 
@@ -51,20 +51,34 @@ export class Agents1795398100000 implements MigrationInterface {
       in_keychain INTEGER NOT NULL DEFAULT 1)`);
     await db.query(`CREATE INDEX agent_keys_agent ON agent_keys (agent_id, created_at)`);
 
-    await db.query(`CREATE TABLE agent_refresh_tokens (
+    // An agent session: the tokens issued from one authentication (key, challenge, or a human's exchange).
+    await db.query(`CREATE TABLE agent_sessions (
       id TEXT PRIMARY KEY,
       agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+      via TEXT NOT NULL CHECK (via IN ('agent_key', 'challenge', 'user_exchange')),
+      user_id TEXT,
+      created_at TEXT NOT NULL,
+      expires_at TEXT NOT NULL,
+      revoked_at TEXT,
+      revoked_reason TEXT)`);
+    await db.query(`CREATE INDEX agent_sessions_agent ON agent_sessions (agent_id)`);
+    await db.query(`CREATE INDEX agent_sessions_revoked ON agent_sessions (revoked_at)`);
+
+    await db.query(`CREATE TABLE agent_refresh_tokens (
+      id TEXT PRIMARY KEY,
+      session_id TEXT NOT NULL REFERENCES agent_sessions(id) ON DELETE CASCADE,
       prefix TEXT NOT NULL UNIQUE,
       token_hash TEXT NOT NULL,
       created_at TEXT NOT NULL,
       expires_at TEXT NOT NULL,
       revoked_at TEXT,
       replaced_by TEXT)`);
-    await db.query(`CREATE INDEX agent_refresh_tokens_agent ON agent_refresh_tokens (agent_id)`);
+    await db.query(`CREATE INDEX agent_refresh_tokens_session ON agent_refresh_tokens (session_id)`);
   }
 
   async down(db: QueryRunner): Promise<void> {
     await db.query(`DROP TABLE agent_refresh_tokens`);
+    await db.query(`DROP TABLE agent_sessions`);
     await db.query(`DROP TABLE agent_keys`);
     await db.query(`DROP TABLE agents`);
   }

@@ -1,0 +1,267 @@
+import { randomBytes, randomUUID, verify as verifySignature } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { JWTPayload } from 'jose';
+import { parseCredential, type Challenge, type TokenPair, type VerifyRequest } from '../../../../shared/src/index.js';
+import { ProblemError } from '../../errors.js';
+import { AgentEntity, AgentRefreshTokenEntity, AgentSessionEntity, type AgentRow, type AgentSessionRow, type AgentSessionVia } from '../../storage/agent-entities.js';
+import type { Database } from '../../storage/database.js';
+import type { UserRow } from '../../storage/entities.js';
+import type { Actor } from '../actor.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { AuthFailures } from '../auth/auth-failures.js';
+import type { TokenSigner } from '../auth/token-signer.js';
+import { hashesMatch, issueCredential, sha256Hex } from '../credentials.js';
+import type { AgentKeysService } from './agent-keys.service.js';
+import { effectiveTools } from './permissions.js';
+import type { UsageRecorder } from './usage-recorder.js';
+
+export const AGENT_TOKEN_TTL_SECONDS = 3600;
+const REFRESH_TTL_MS = 30 * 86_400_000;
+const NONCE_TTL_MS = 5 * 60_000;
+const MAX_PENDING_NONCES = 10_000;
+
+/** What an agent token says (SPEC §4): who, where, and what it may do at which permissions version. */
+export interface AgentClaims {
+  sub: string;
+  typ: 'agent';
+  /** The agent's project. */
+  prj: string;
+  /** The agent session; revoking it ends the token. */
+  sid: string;
+  scopes: string[];
+  tools: string[];
+  approval_tools: string[];
+  /** The agent's permissions_version when the token was issued. */
+  pv: number;
+  /** A human who exchanged their session for this token (RFC 8693 actor). */
+  act?: { sub: string };
+}
+
+export interface AuthenticatedAgent {
+  agent: AgentRow;
+  claims: AgentClaims;
+}
+
+const invalid = () => new ProblemError('unauthorized', 'The token is invalid, expired or revoked.');
+
+/**
+ * Agent tokens: issued for an API key, for a signed challenge, or in exchange for a human's
+ * session; refreshed with rotation; checked on every request against the agent's status and
+ * permissions_version, so a change to the agent refuses its older tokens on the very next request.
+ */
+export class AgentAuthService {
+  private readonly nonces = new Map<string, { agentId: string; expiresAt: number }>();
+  /** Sessions revoked while their access tokens may still be unexpired (tokens live one hour). */
+  private readonly revokedSessions = new Set<string>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+    private readonly signer: TokenSigner,
+    private readonly keys: AgentKeysService,
+    private readonly failures: AuthFailures,
+    private readonly usage: UsageRecorder,
+  ) {}
+
+  /** Loads the sessions revoked within a token lifetime, so a restart forgets none of them. */
+  async loadRevokedSessions(): Promise<void> {
+    const since = new Date(Date.now() - AGENT_TOKEN_TTL_SECONDS * 1000).toISOString();
+    const rows = await this.db.manager
+      .createQueryBuilder(AgentSessionEntity, 's')
+      .select('s.id', 'id')
+      .where('s.revoked_at IS NOT NULL AND s.revoked_at > :since', { since })
+      .getRawMany<{ id: string }>();
+    for (const { id } of rows) this.revokedSessions.add(id);
+  }
+
+  /** `POST /v1/auth/token`: the agent's key, checked like any presented key, for tokens. */
+  async tokenForKey(agentId: string, secret: string, actor: Actor): Promise<TokenPair> {
+    const check = await this.keys.check(secret);
+    if (!check.ok || check.agent.id !== agentId) {
+      throw await this.failures.fail({
+        actor,
+        reason: check.ok ? 'key_of_another_agent' : check.reason,
+        prefix: check.ok ? check.key.prefix : check.prefix,
+        agentId: check.ok ? check.agent.id : check.agentId,
+      });
+    }
+    this.usage.keyUsed(check.key.id, check.agent.id);
+    return this.openSession(check.agent, 'agent_key', actor, { scopes: check.key.scopes.length > 0 ? check.key.scopes : check.agent.scopes });
+  }
+
+  challenge(agentId: string): Challenge {
+    const now = Date.now();
+    for (const [nonce, pending] of this.nonces) if (pending.expiresAt <= now) this.nonces.delete(nonce);
+    if (this.nonces.size >= MAX_PENDING_NONCES) throw new ProblemError('rate_limited', 'Too many pending challenges; try again shortly.', { headers: { 'Retry-After': '60' } });
+    const nonce = randomBytes(32).toString('base64url');
+    const expiresAt = now + NONCE_TTL_MS;
+    this.nonces.set(nonce, { agentId, expiresAt });
+    return { nonce, expires_at: new Date(expiresAt).toISOString() };
+  }
+
+  /** `POST /v1/auth/verify`: an Ed25519 signature over a live nonce, which is spent whatever the outcome. */
+  async verify(request: VerifyRequest, actor: Actor): Promise<TokenPair> {
+    const pending = this.nonces.get(request.nonce);
+    this.nonces.delete(request.nonce);
+    const agent = await this.db.manager.findOneBy(AgentEntity, { id: request.agent_id });
+    let reason: string | null = null;
+    if (!pending || pending.expiresAt <= Date.now() || pending.agentId !== request.agent_id) reason = 'unknown_or_used_nonce';
+    else if (!agent) reason = 'unknown_agent';
+    else if (agent.status !== 'active') reason = `agent_${agent.status}`;
+    else if (!signatureValid(agent.public_key, request.nonce, request.signature)) reason = 'bad_signature';
+    if (reason || !agent) throw await this.failures.fail({ actor, reason: reason ?? 'unknown_agent', agentId: agent?.id ?? null, projectId: agent?.project_id ?? null });
+    return this.openSession(agent, 'challenge', actor, { scopes: agent.scopes });
+  }
+
+  /** `POST /v1/agent-token`: tools are bounded by the human's ceiling (a super_admin has none). */
+  async exchange(agent: AgentRow, user: UserRow, note: string | undefined, actor: Actor): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
+    if (agent.status !== 'active') throw new ProblemError('conflict', `Agent "${agent.name}" is ${agent.status}; only an active agent can act.`);
+    const ceiling = user.role === 'super_admin' || user.tool_ceiling === '*' ? null : new Set(user.tool_ceiling);
+    const tools = effectiveTools(agent).filter((tool) => ceiling === null || ceiling.has(tool));
+    const { access_token } = await this.openSession(agent, 'user_exchange', actor, { scopes: agent.scopes, tools, user, note, withRefresh: false });
+    return { access_token, token_type: 'Bearer', expires_in: AGENT_TOKEN_TTL_SECONDS };
+  }
+
+  async refresh(refreshToken: string, actor: Actor): Promise<TokenPair> {
+    const parsed = parseCredential(refreshToken);
+    if (parsed?.kind !== 'refresh') throw invalid();
+    const outcome = await this.db.write(async (tx) => {
+      const token = await tx.findOneBy(AgentRefreshTokenEntity, { prefix: parsed.prefix });
+      if (!token || !hashesMatch(token.token_hash, sha256Hex(refreshToken))) return { error: invalid() };
+      const session = await tx.findOneByOrFail(AgentSessionEntity, { id: token.session_id });
+      const agent = await tx.findOneByOrFail(AgentEntity, { id: session.agent_id });
+      const now = new Date().toISOString();
+      if (token.revoked_at) {
+        // A rotated-out token came back: someone holds a copy. End the session.
+        await this.revokeSession(tx, session, 'refresh token reuse', now);
+        await this.audit.append(tx, {
+          event_type: 'auth.refresh_reused',
+          actor,
+          outcome: 'failure',
+          agent_id: agent.id,
+          project_id: agent.project_id,
+          target: `agent_session:${session.id}`,
+        });
+        return { error: invalid() };
+      }
+      if (session.revoked_at || token.expires_at <= now || agent.status !== 'active') return { error: invalid() };
+
+      const next = issueCredential('refresh');
+      const nextId = randomUUID();
+      const expiresAt = new Date(Date.now() + REFRESH_TTL_MS).toISOString();
+      await tx.update(AgentRefreshTokenEntity, { id: token.id }, { revoked_at: now, replaced_by: nextId });
+      await tx.insert(AgentRefreshTokenEntity, { id: nextId, session_id: session.id, prefix: next.prefix, token_hash: next.hash, created_at: now, expires_at: expiresAt, revoked_at: null, replaced_by: null });
+      await tx.update(AgentSessionEntity, { id: session.id }, { expires_at: expiresAt });
+      await this.audit.append(tx, { event_type: 'auth.token_refreshed', actor, agent_id: agent.id, project_id: agent.project_id, target: `agent_session:${session.id}` });
+      const access = await this.accessToken(agent, session.id, { scopes: agent.scopes });
+      return { agentId: agent.id, pair: { access_token: access, refresh_token: next.plaintext, token_type: 'Bearer' as const, expires_in: AGENT_TOKEN_TTL_SECONDS } };
+    });
+    if ('error' in outcome) throw outcome.error;
+    this.usage.agentAuthenticated(outcome.agentId);
+    return outcome.pair;
+  }
+
+  /** Ends the session a refresh or access token belongs to. Unknown tokens are not an error (RFC 7009). */
+  async revoke(token: string, actor: Actor): Promise<{ revoked: boolean }> {
+    let sessionId: string | null = null;
+    const parsed = parseCredential(token);
+    if (parsed?.kind === 'refresh') {
+      const row = await this.db.manager.findOneBy(AgentRefreshTokenEntity, { prefix: parsed.prefix });
+      if (row && hashesMatch(row.token_hash, sha256Hex(token))) sessionId = row.session_id;
+    } else {
+      const claims = await this.signer.verify(token);
+      if (claims?.typ === 'agent' && typeof claims.sid === 'string') sessionId = claims.sid;
+    }
+    if (!sessionId) return { revoked: false };
+    return this.db.write(async (tx) => {
+      const session = await tx.findOneBy(AgentSessionEntity, { id: sessionId });
+      if (!session || session.revoked_at) return { revoked: false };
+      await this.revokeSession(tx, session, 'revoked', new Date().toISOString());
+      await this.audit.append(tx, { event_type: 'auth.token_revoked', actor, agent_id: session.agent_id, target: `agent_session:${session.id}` });
+      return { revoked: true };
+    });
+  }
+
+  /**
+   * The agent behind verified agent-token claims, or `null` if the token no longer holds: its
+   * session was revoked, the agent is not active, or its permissions changed since it was issued.
+   */
+  async fromClaims(claims: JWTPayload): Promise<AuthenticatedAgent | null> {
+    if (claims.typ !== 'agent' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') return null;
+    if (this.revokedSessions.has(claims.sid)) return null;
+    const agent = await this.db.manager.findOneBy(AgentEntity, { id: claims.sub });
+    if (!agent || agent.status !== 'active' || claims.pv !== agent.permissions_version) return null;
+    return { agent, claims: claims as unknown as AgentClaims };
+  }
+
+  private async openSession(
+    agent: AgentRow,
+    via: AgentSessionVia,
+    actor: Actor,
+    grant: { scopes: string[]; tools?: string[]; user?: UserRow; note?: string | undefined; withRefresh?: boolean },
+  ): Promise<TokenPair> {
+    const withRefresh = grant.withRefresh ?? true;
+    const pair = await this.db.write(async (tx) => {
+      const now = new Date();
+      const expiresAt = new Date(now.getTime() + (withRefresh ? REFRESH_TTL_MS : AGENT_TOKEN_TTL_SECONDS * 1000)).toISOString();
+      const session: AgentSessionRow = {
+        id: randomUUID(),
+        agent_id: agent.id,
+        via,
+        user_id: grant.user?.id ?? null,
+        created_at: now.toISOString(),
+        expires_at: expiresAt,
+        revoked_at: null,
+        revoked_reason: null,
+      };
+      await tx.insert(AgentSessionEntity, session);
+      let refresh = '';
+      if (withRefresh) {
+        const credential = issueCredential('refresh');
+        refresh = credential.plaintext;
+        await tx.insert(AgentRefreshTokenEntity, { id: randomUUID(), session_id: session.id, prefix: credential.prefix, token_hash: credential.hash, created_at: session.created_at, expires_at: expiresAt, revoked_at: null, replaced_by: null });
+      }
+      await this.audit.append(tx, {
+        event_type: 'auth.token_issued',
+        actor,
+        agent_id: agent.id,
+        project_id: agent.project_id,
+        target: `agent:${agent.name}`,
+        metadata: { via, agent_session: session.id, ...(grant.note ? { session_note: grant.note } : {}) },
+      });
+      const access = await this.accessToken(agent, session.id, grant);
+      return { access_token: access, refresh_token: refresh, token_type: 'Bearer' as const, expires_in: AGENT_TOKEN_TTL_SECONDS };
+    });
+    this.usage.agentAuthenticated(agent.id);
+    return pair;
+  }
+
+  private accessToken(agent: AgentRow, sessionId: string, grant: { scopes: string[]; tools?: string[]; user?: UserRow }): Promise<string> {
+    const claims: AgentClaims = {
+      sub: agent.id,
+      typ: 'agent',
+      prj: agent.project_id,
+      sid: sessionId,
+      scopes: grant.scopes,
+      tools: grant.tools ?? effectiveTools(agent),
+      approval_tools: agent.approval_required_tools,
+      pv: agent.permissions_version,
+      ...(grant.user ? { act: { sub: grant.user.id } } : {}),
+    };
+    return this.signer.sign({ ...claims }, AGENT_TOKEN_TTL_SECONDS);
+  }
+
+  private async revokeSession(tx: EntityManager, session: AgentSessionRow, reason: string, now: string): Promise<void> {
+    await tx.update(AgentSessionEntity, { id: session.id }, { revoked_at: now, revoked_reason: reason });
+    await tx.update(AgentRefreshTokenEntity, { session_id: session.id, revoked_at: null as unknown as undefined }, { revoked_at: now });
+    this.revokedSessions.add(session.id);
+  }
+}
+
+function signatureValid(publicKeyPem: string, nonce: string, signature: string): boolean {
+  try {
+    return verifySignature(null, Buffer.from(nonce, 'utf8'), publicKeyPem, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,47 @@
+import type { Database } from '../../storage/database.js';
+import { AgentEntity, AgentKeyEntity } from '../../storage/agent-entities.js';
+
+/** How long a use may wait before it is written (SPEC: `last_used_at` may lag up to a minute). */
+export const USAGE_FLUSH_MS = 30_000;
+
+/**
+ * Remembers when keys were used and agents authenticated, and writes it in one transaction every
+ * 30 seconds (and on shutdown), so verifying a credential never costs a database write.
+ */
+export class UsageRecorder {
+  private keys = new Map<string, string>();
+  private agents = new Map<string, string>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly db: Database) {
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), USAGE_FLUSH_MS);
+    this.timer.unref();
+  }
+
+  keyUsed(keyId: string, agentId: string): void {
+    const now = new Date().toISOString();
+    this.keys.set(keyId, now);
+    this.agents.set(agentId, now);
+  }
+
+  agentAuthenticated(agentId: string): void {
+    this.agents.set(agentId, new Date().toISOString());
+  }
+
+  async flush(): Promise<void> {
+    if (this.keys.size === 0 && this.agents.size === 0) return;
+    const keys = this.keys;
+    const agents = this.agents;
+    this.keys = new Map();
+    this.agents = new Map();
+    await this.db.write(async (tx) => {
+      for (const [id, at] of keys) await tx.update(AgentKeyEntity, { id }, { last_used_at: at });
+      for (const [id, at] of agents) await tx.update(AgentEntity, { id }, { last_auth_at: at });
+    });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}

@@ -1,0 +1,61 @@
+import { ProblemError } from '../../errors.js';
+import type { Actor } from '../actor.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { AttemptLimiter } from './attempt-limiter.js';
+import { retryAfterHeader } from './mfa.service.js';
+
+/** Failed authentications allowed per minute from one address, and against one key prefix. */
+const PER_SOURCE = 30;
+const PER_PREFIX = 10;
+
+export interface AuthFailure {
+  actor: Actor;
+  /** Why, for the audit log: `unknown_key`, `expired`, `revoked`, `agent_suspended`, `bad_signature`… */
+  reason: string;
+  /** The presented key's prefix, when it had one (never the key). */
+  prefix?: string | null;
+  agentId?: string | null;
+  projectId?: string | null;
+}
+
+/**
+ * Counts failed authentications per source and per key prefix. Each failure is audited and
+ * answered 401 until a limit is reached; past it the answer is 429 with Retry-After and only the
+ * moment the limit engages is audited, so a flood costs neither log space nor database writes.
+ * Valid credentials are never refused by this limiter: every local agent shares 127.0.0.1, and
+ * a stranger who knows a key's prefix must not be able to lock its agent out.
+ */
+export class AuthFailures {
+  private readonly bySource = new AttemptLimiter(PER_SOURCE, 60_000);
+  private readonly byPrefix = new AttemptLimiter(PER_PREFIX, 60_000);
+
+  constructor(private readonly audit: AuditLog) {}
+
+  /** Records the failure and returns the problem to answer with. */
+  async fail(failure: AuthFailure): Promise<ProblemError> {
+    const source = failure.actor.source ?? 'unknown';
+    const limits: Array<[AttemptLimiter, string]> = [[this.bySource, source]];
+    if (failure.prefix) limits.push([this.byPrefix, failure.prefix]);
+
+    const wasLimited = Math.max(...limits.map(([limiter, key]) => limiter.retryAfter(key)));
+    for (const [limiter, key] of limits) limiter.hit(key);
+    const wait = Math.max(...limits.map(([limiter, key]) => limiter.retryAfter(key)));
+
+    if (wasLimited === 0) {
+      await this.audit.record({
+        event_type: 'auth.failed',
+        actor: failure.actor,
+        outcome: 'failure',
+        agent_id: failure.agentId ?? null,
+        project_id: failure.projectId ?? null,
+        target: failure.prefix ? `key:${failure.prefix}` : null,
+        // The failure that reaches a limit says so; the ones refused after it are not recorded one by one.
+        metadata: { reason: failure.reason, ...(wait > 0 ? { rate_limited_for_seconds: wait } : {}) },
+      });
+    }
+    if (wasLimited > 0) {
+      return new ProblemError('rate_limited', 'Too many failed authentications; try again later.', retryAfterHeader(wait));
+    }
+    return new ProblemError('unauthorized', 'The credentials are invalid, expired or revoked.');
+  }
+}
