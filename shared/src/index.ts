@@ -15,4 +15,5 @@ export * from './schemas/audit.js';
 export * from './schemas/agents.js';
 export * from './schemas/keys.js';
 export * from './schemas/agent-auth.js';
+export * from './schemas/otas.js';
 export * from './schemas/system.js';

@@ -29,6 +29,12 @@ export interface RouteDescriptor {
   response: Partial<Record<200 | 201 | 204, TSchema>>;
   /** List routes send the total row count in `X-Total-Count`. */
   paged?: boolean;
+  /**
+   * Routes kept compatible with OTAS answer failures in OTAS's envelope (`{status: 0,
+   * status_description}`) instead of RFC 7807: `invalid` describes an unreadable or invalid body,
+   * `unauthorized` a refused credential; `requireHeaders` are checked before anything else.
+   */
+  otas?: { invalid: string; unauthorized: string; requireHeaders?: string[] };
 }
 
 type StaticOf<T> = T extends TSchema ? Static<T> : undefined;

@@ -14,6 +14,7 @@ import { agentAuthRoutes } from './routes/agent-auth.routes.js';
 import { agentsRoutes } from './routes/agents.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { keysRoutes } from './routes/keys.routes.js';
+import { otasRoutes } from './routes/otas.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { projectsRoutes } from './routes/projects.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
@@ -23,7 +24,7 @@ import type { Services } from './services.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
-const bindings = [...systemRoutes, ...authRoutes, ...usersRoutes, ...projectsRoutes, ...agentsRoutes, ...keysRoutes, ...agentAuthRoutes, ...auditRoutes];
+const bindings = [...systemRoutes, ...authRoutes, ...usersRoutes, ...projectsRoutes, ...agentsRoutes, ...keysRoutes, ...agentAuthRoutes, ...otasRoutes, ...auditRoutes];
 
 /** Builds the daemon's Fastify app: guard, error handling, every contract route, OpenAPI and docs. */
 export async function buildApp(services: Services, logger: FastifyBaseLogger): Promise<FastifyInstance> {

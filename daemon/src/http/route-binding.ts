@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  OtasFailure,
   Problem,
   successStatus,
   type RouteBody,
@@ -8,6 +9,7 @@ import {
   type RouteQuery,
   type RouteResult,
 } from '../../../shared/src/index.js';
+import { otasErrorHandler, requireHeaders } from './otas.js';
 import { authenticate, type AgentAuthContext, type AuthContext, type AuthFor } from './authenticate.js';
 import type { Services } from './services.js';
 
@@ -58,12 +60,16 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
         ...(route.querystring ? { querystring: route.querystring } : {}),
         ...(route.body ? { body: route.body } : {}),
         ...(route.auth !== 'public' ? { security: SECURITY } : {}),
-        response: { ...route.response, '4xx': Problem, '5xx': Problem },
+        response: { ...route.response, '4xx': route.otas ? OtasFailure : Problem, '5xx': route.otas ? OtasFailure : Problem },
       },
       // Authentication runs before the body is parsed: an anonymous caller learns nothing from validation errors.
-      onRequest: async (request) => {
-        if (route.auth !== 'public') request.auth = await authenticate(services, request, route.auth);
-      },
+      onRequest: [
+        ...(route.otas?.requireHeaders ? [requireHeaders(route.otas.requireHeaders)] : []),
+        async (request: FastifyRequest) => {
+          if (route.auth !== 'public') request.auth = await authenticate(services, request, route.auth);
+        },
+      ],
+      ...(route.otas ? { errorHandler: otasErrorHandler(route.otas) } : {}),
       // No body at all reads as `{}`: an empty POST is valid where every field is optional.
       ...(route.body
         ? {
