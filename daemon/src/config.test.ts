@@ -5,8 +5,15 @@ import { StartupError } from './errors.js';
 describe('resolveConfig', () => {
   it('defaults to loopback port 7420, the keychain, service "gatehouse" and the platform data dir', () => {
     const config = resolveConfig({}, { XDG_DATA_HOME: '/data' });
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 7420, secretStore: 'keychain', keychainService: 'gatehouse' });
-    expect(config.home).toBe(process.platform === 'linux' ? '/data/gatehouse' : defaultHome({ XDG_DATA_HOME: '/data' }));
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 7420,
+      secretStore: 'keychain',
+      keychainService: 'gatehouse',
+    });
+    expect(config.home).toBe(
+      process.platform === 'linux' ? '/data/gatehouse' : defaultHome({ XDG_DATA_HOME: '/data' }),
+    );
   });
 
   it('takes flags over environment variables', () => {

@@ -63,7 +63,8 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const allowRemote = input.allowRemote ?? false;
   const tls = input.tlsCert && input.tlsKey ? { cert: input.tlsCert, key: input.tlsKey } : undefined;
   if (!LOOPBACK_HOSTS.has(host)) {
-    if (!allowRemote) throw new StartupError(`Refusing to listen on ${host}: a non-loopback host needs --allow-remote.`);
+    if (!allowRemote)
+      throw new StartupError(`Refusing to listen on ${host}: a non-loopback host needs --allow-remote.`);
     if (!tls) throw new StartupError(`Refusing to listen on ${host} without TLS: pass --tls-cert and --tls-key.`);
   }
 

@@ -56,7 +56,9 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     db = await Database.open(dbPath).catch((error: Error) => {
       throw new StartupError(`Cannot open the database ${dbPath}: ${error.message}`);
     });
-    const signer = await TokenSigner.load(db, secrets, (reason) => log.logger.warn(`made a new token-signing key: ${reason}`));
+    const signer = await TokenSigner.load(db, secrets, (reason) =>
+      log.logger.warn(`made a new token-signing key: ${reason}`),
+    );
     const audit = new AuditLog(db);
     const mfa = new MfaService(db, audit, secrets);
     const agentKeys = new AgentKeysService(db, audit, secrets, config.keychainService);
@@ -88,15 +90,24 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     await app.listen({ host: config.host, port: config.port }).catch(async (error: NodeJS.ErrnoException) => {
       await app.close();
       if (error.code === 'EADDRINUSE') {
-        throw new StartupError(`Port ${config.port} is already in use. Stop the other program, or start with --port <n> (0 picks a free port).`);
+        throw new StartupError(
+          `Port ${config.port} is already in use. Stop the other program, or start with --port <n> (0 picks a free port).`,
+        );
       }
-      if (error.code === 'EACCES') throw new StartupError(`Not allowed to listen on port ${config.port}; choose a port above 1023.`);
+      if (error.code === 'EACCES')
+        throw new StartupError(`Not allowed to listen on port ${config.port}; choose a port above 1023.`);
       throw error;
     });
 
     const port = listeningPort(app)!;
     const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    writeDiscovery(config.home, { pid: process.pid, port, url, version: VERSION, startedAt: services.startedAt.toISOString() });
+    writeDiscovery(config.home, {
+      pid: process.pid,
+      port,
+      url,
+      version: VERSION,
+      startedAt: services.startedAt.toISOString(),
+    });
     log.logger.info({ url, home: config.home, secrets: secrets.description }, 'gatehoused started');
 
     let closing: Promise<void> | undefined;
@@ -126,6 +137,8 @@ function ensureWritable(home: string): void {
     accessSync(home, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new StartupError(`The data directory ${home} cannot be written (${code}). Choose another with --home or GATEHOUSE_HOME.`);
+    throw new StartupError(
+      `The data directory ${home} cannot be written (${code}). Choose another with --home or GATEHOUSE_HOME.`,
+    );
   }
 }

@@ -15,9 +15,19 @@ const REDACT = [
   'req.headers["x-otas-user-token"]',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
-  ...['password', 'new_password', 'current_password', 'secret', 'api_key', 'token', 'access_token', 'refresh_token', 'totp_code', 'code', 'passphrase'].flatMap(
-    (field) => [field, `*.${field}`],
-  ),
+  ...[
+    'password',
+    'new_password',
+    'current_password',
+    'secret',
+    'api_key',
+    'token',
+    'access_token',
+    'refresh_token',
+    'totp_code',
+    'code',
+    'passphrase',
+  ].flatMap((field) => [field, `*.${field}`]),
 ];
 
 export interface DaemonLogger {
@@ -35,6 +45,9 @@ export function createLogger(home: string, level: string, toStdout: boolean): Da
   const destination = pino.destination({ fd: openSync(file, 'a', 0o600), sync: false });
   const streams = [{ stream: destination, level: level as pino.Level }];
   if (toStdout) streams.push({ stream: pino.destination(1), level: level as pino.Level });
-  const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } }, pino.multistream(streams));
+  const logger = pino(
+    { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } },
+    pino.multistream(streams),
+  );
   return { logger, file, flush: () => destination.flushSync() };
 }

@@ -16,7 +16,10 @@ describe('gatehouse daemon (process lifecycle)', () => {
     return home;
   };
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-    const spawned = spawnGatehouse(['daemon', '--quiet', ...args], { GATEHOUSE_KEYCHAIN_SERVICE: testKeychainService(), ...env });
+    const spawned = spawnGatehouse(['daemon', '--quiet', ...args], {
+      GATEHOUSE_KEYCHAIN_SERVICE: testKeychainService(),
+      ...env,
+    });
     children.push(spawned);
     return spawned;
   };
@@ -94,7 +97,9 @@ describe('gatehouse daemon (process lifecycle)', () => {
 
     const second = run(['--home', home, '--port', '0']);
     expect(await second.exited).toBe(1);
-    expect(second.output().trim()).toBe(`gatehoused: gatehoused is already running for ${home} (pid ${info.pid}, ${info.url}).`);
+    expect(second.output().trim()).toBe(
+      `gatehoused: gatehoused is already running for ${home} (pid ${info.pid}, ${info.url}).`,
+    );
   });
 
   it('says the port is in use in one line, without a stack trace, and exits 1', async () => {
@@ -105,7 +110,9 @@ describe('gatehouse daemon (process lifecycle)', () => {
       const daemon = run(['--home', newHome(), '--port', String(port)]);
       expect(await daemon.exited).toBe(1);
       const lines = daemon.output().trim().split('\n');
-      expect(lines).toEqual([`gatehoused: Port ${port} is already in use. Stop the other program, or start with --port <n> (0 picks a free port).`]);
+      expect(lines).toEqual([
+        `gatehoused: Port ${port} is already in use. Stop the other program, or start with --port <n> (0 picks a free port).`,
+      ]);
     } finally {
       blocker.close();
     }
@@ -116,7 +123,9 @@ describe('gatehouse daemon (process lifecycle)', () => {
     writeFileSync(file, '');
     const daemon = run(['--home', join(file, 'home'), '--port', '0']);
     expect(await daemon.exited).toBe(1);
-    expect(daemon.output().trim()).toMatch(/^gatehoused: The data directory .*not-a-directory\/home cannot be written \(ENOTDIR\)\. Choose another with --home or GATEHOUSE_HOME\.$/);
+    expect(daemon.output().trim()).toMatch(
+      /^gatehoused: The data directory .*not-a-directory\/home cannot be written \(ENOTDIR\)\. Choose another with --home or GATEHOUSE_HOME\.$/,
+    );
   });
 
   it('without a reachable keychain, says so with the way out and exits 1', async () => {
@@ -124,7 +133,9 @@ describe('gatehouse daemon (process lifecycle)', () => {
     expect(await daemon.exited).toBe(1);
     const output = daemon.output().trim();
     expect(output.split('\n')).toHaveLength(1);
-    expect(output).toMatch(/^gatehoused: No OS keychain is reachable \(.+\)\..*--secret-store=file and GATEHOUSE_PASSPHRASE/);
+    expect(output).toMatch(
+      /^gatehoused: No OS keychain is reachable \(.+\)\..*--secret-store=file and GATEHOUSE_PASSPHRASE/,
+    );
   });
 
   it('runs on the encrypted-file store without a keychain', async () => {

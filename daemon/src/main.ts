@@ -20,9 +20,13 @@ async function runDaemon(options: Record<string, string | boolean | undefined>):
     });
     config.logToStdout = options.quiet !== true;
     daemon = await startDaemon(config);
-    console.error(`gatehoused ${VERSION} listening on ${daemon.url} — data in ${config.home}; secrets in the ${daemon.services.secrets.description}`);
+    console.error(
+      `gatehoused ${VERSION} listening on ${daemon.url} — data in ${config.home}; secrets in the ${daemon.services.secrets.description}`,
+    );
   } catch (error) {
-    console.error(`gatehoused: ${error instanceof StartupError ? error.message : `failed to start: ${(error as Error).message}`}`);
+    console.error(
+      `gatehoused: ${error instanceof StartupError ? error.message : `failed to start: ${(error as Error).message}`}`,
+    );
     process.exit(1);
   }
 
@@ -43,7 +47,9 @@ async function runDaemon(options: Record<string, string | boolean | undefined>):
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-const program = new Command('gatehouse').description('Gatehouse: credentials for the AI agents on this machine').version(VERSION);
+const program = new Command('gatehouse')
+  .description('Gatehouse: credentials for the AI agents on this machine')
+  .version(VERSION);
 // Set before any subcommand exists: commander copies these settings into subcommands as they are created.
 program.showHelpAfterError();
 program.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
@@ -53,7 +59,12 @@ program
   .description('run gatehoused, the local API daemon, in the foreground')
   .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one) [env GATEHOUSE_PORT, default 7420]')
   .option('--home <dir>', 'data directory [env GATEHOUSE_HOME, default: the platform app-data dir]')
-  .addOption(new Option('--secret-store <kind>', 'where secrets live [env GATEHOUSE_SECRET_STORE]').choices(['keychain', 'file']))
+  .addOption(
+    new Option('--secret-store <kind>', 'where secrets live [env GATEHOUSE_SECRET_STORE]').choices([
+      'keychain',
+      'file',
+    ]),
+  )
   .option('--host <host>', 'address to bind (non-loopback needs --allow-remote and TLS)')
   .option('--allow-remote', 'allow a non-loopback --host')
   .option('--tls-cert <file>', 'TLS certificate (PEM)')

@@ -41,12 +41,17 @@ describe('no plaintext secret at rest', () => {
     plaintexts.set('wrong password', wrongPassword);
 
     const userPassword = 'second user password 12345';
-    const user = await t.request('POST', '/admin/users', { token, body: { username: 'ops', password: userPassword, role: 'admin' } });
+    const user = await t.request('POST', '/admin/users', {
+      token,
+      body: { username: 'ops', password: userPassword, role: 'admin' },
+    });
     expect(user.status).toBe(201);
     plaintexts.set('user password', userPassword);
 
     const resetPassword = 'reset by the admin 67890';
-    expect((await t.request('PATCH', `/admin/users/${user.body.id}`, { token, body: { password: resetPassword } })).status).toBe(200);
+    expect(
+      (await t.request('PATCH', `/admin/users/${user.body.id}`, { token, body: { password: resetPassword } })).status,
+    ).toBe(200);
     plaintexts.set('reset password', resetPassword);
 
     const pat = await t.request('POST', `/admin/users/${user.body.id}/tokens`, { token, body: { label: 'ci' } });
@@ -57,14 +62,27 @@ describe('no plaintext secret at rest', () => {
     const mfa = await t.request('POST', '/auth/mfa/setup', { token });
     expect(mfa.status).toBe(200);
     plaintexts.set('TOTP secret', mfa.body.secret);
-    expect((await t.request('POST', '/auth/mfa/verify', { token, body: { code: currentTotpCode(mfa.body.secret) } })).status).toBe(200);
-    const mfaLogin = await t.login(ADMIN.username, ADMIN.password, currentTotpCode(mfa.body.secret, Date.now() + 30_000));
+    expect(
+      (await t.request('POST', '/auth/mfa/verify', { token, body: { code: currentTotpCode(mfa.body.secret) } })).status,
+    ).toBe(200);
+    const mfaLogin = await t.login(
+      ADMIN.username,
+      ADMIN.password,
+      currentTotpCode(mfa.body.secret, Date.now() + 30_000),
+    );
     expect(mfaLogin.status).toBe(200);
     plaintexts.set('MFA session access token', mfaLogin.body.access_token);
     plaintexts.set('MFA session refresh token', mfaLogin.body.refresh_token);
 
     const newPassword = 'changed by the user 24680';
-    expect((await t.request('POST', '/auth/password', { token, body: { current_password: ADMIN.password, new_password: newPassword } })).status).toBe(204);
+    expect(
+      (
+        await t.request('POST', '/auth/password', {
+          token,
+          body: { current_password: ADMIN.password, new_password: newPassword },
+        })
+      ).status,
+    ).toBe(204);
     plaintexts.set('changed password', newPassword);
 
     const signingKey = await keytar.getPassword(t.keychainService, 'daemon-signing-key');
@@ -73,7 +91,9 @@ describe('no plaintext secret at rest', () => {
 
     await t.stop();
     const files = filesUnder(t.home);
-    expect(files.map((f) => f.slice(t.home.length))).toEqual(expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.log']));
+    expect(files.map((f) => f.slice(t.home.length))).toEqual(
+      expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.log']),
+    );
     // The log really recorded the traffic (so an empty log cannot pass this test).
     expect(readFileSync(join(t.home, 'logs/gatehoused.log'), 'utf8')).toContain('/auth/login');
 

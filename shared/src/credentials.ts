@@ -53,7 +53,9 @@ export interface ParsedCredential {
   prefix: string;
 }
 
-const SHAPE = new RegExp(`^([a-z]+)_([0-9A-Za-z]{${PREFIX_LENGTH}})_([0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}})$`);
+const SHAPE = new RegExp(
+  `^([a-z]+)_([0-9A-Za-z]{${PREFIX_LENGTH}})_([0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}})$`,
+);
 
 /** Reads a credential's kind and prefix, or `null` when it is malformed or its checksum fails. */
 export function parseCredential(value: string): ParsedCredential | null {

@@ -49,8 +49,7 @@ export type RouteResult<R extends RouteDescriptor> = StaticOf<R['response'][keyo
 export const defineRoutes = <const T extends Record<string, RouteDescriptor>>(routes: T): T => routes;
 
 /** The status a route answers with on success (its lowest declared 2xx). */
-export const successStatus = (route: RouteDescriptor): number =>
-  Math.min(...Object.keys(route.response).map(Number));
+export const successStatus = (route: RouteDescriptor): number => Math.min(...Object.keys(route.response).map(Number));
 
 /** Fills `{param}` placeholders of a descriptor's path. */
 export function buildPath(path: string, params: Record<string, string | number> = {}): string {

@@ -62,8 +62,20 @@ import {
   RevokedAgent,
   UpdateAgentRequest,
 } from './schemas/agents.js';
-import { OtasCreateAgentRequest, OtasCreateAgentResponse, OtasLoginRequest, OtasLoginResponse } from './schemas/otas.js';
-import { AgentKey, AgentKeyList, CreateKeyRequest, IssuedAgentKey, KeyParams, RotateKeyRequest } from './schemas/keys.js';
+import {
+  OtasCreateAgentRequest,
+  OtasCreateAgentResponse,
+  OtasLoginRequest,
+  OtasLoginResponse,
+} from './schemas/otas.js';
+import {
+  AgentKey,
+  AgentKeyList,
+  CreateKeyRequest,
+  IssuedAgentKey,
+  KeyParams,
+  RotateKeyRequest,
+} from './schemas/keys.js';
 
 const SetupResult = Type.Object({ user: User, project: Project });
 /** The agent object; with `issue_key: true` also its first key, shown once. */
@@ -75,7 +87,14 @@ const CreatedAgent = Type.Object({ ...Agent.properties, agent_key: Type.Optional
  */
 export const routes = defineRoutes({
   // ── health and identity ─────────────────────────────────────────────────────────────────
-  health: { method: 'GET', path: '/healthz', auth: 'public', tag: 'system', summary: 'Liveness', response: { 200: Health } },
+  health: {
+    method: 'GET',
+    path: '/healthz',
+    auth: 'public',
+    tag: 'system',
+    summary: 'Liveness',
+    response: { 200: Health },
+  },
   status: {
     method: 'GET',
     path: '/v1/status',
@@ -224,7 +243,7 @@ export const routes = defineRoutes({
     path: '/v1/auth/verify',
     auth: 'public',
     tag: 'agent-auth',
-    summary: 'Prove possession of the agent\'s private key (signature over the nonce) for tokens',
+    summary: "Prove possession of the agent's private key (signature over the nonce) for tokens",
     body: VerifyRequest,
     response: { 200: TokenPair },
   },
@@ -515,7 +534,11 @@ export const routes = defineRoutes({
     summary: 'OTAS agent creation (X-OTAS-USER-TOKEN, X-OTAS-PROJECT-ID; admin privilege): the key is shown once',
     body: OtasCreateAgentRequest,
     response: { 201: OtasCreateAgentResponse },
-    otas: { invalid: 'agent_creation_failed', unauthorized: 'invalid_token', requireHeaders: ['x-otas-user-token', 'x-otas-project-id'] },
+    otas: {
+      invalid: 'agent_creation_failed',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
+    },
   },
 
   // ── audit ───────────────────────────────────────────────────────────────────────────────

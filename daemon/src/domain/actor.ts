@@ -9,5 +9,9 @@ export interface Actor {
   source: string | null;
 }
 
-export const userActor = (user: UserRow, source: string | null): Actor & { user: UserRow } => ({ label: `user:${user.username}`, user, source });
+export const userActor = (user: UserRow, source: string | null): Actor & { user: UserRow } => ({
+  label: `user:${user.username}`,
+  user,
+  source,
+});
 export const anonymousActor = (source: string | null): Actor => ({ label: 'anonymous', user: null, source });

@@ -24,7 +24,17 @@ import type { Services } from './services.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
-const bindings = [...systemRoutes, ...authRoutes, ...usersRoutes, ...projectsRoutes, ...agentsRoutes, ...keysRoutes, ...agentAuthRoutes, ...otasRoutes, ...auditRoutes];
+const bindings = [
+  ...systemRoutes,
+  ...authRoutes,
+  ...usersRoutes,
+  ...projectsRoutes,
+  ...agentsRoutes,
+  ...keysRoutes,
+  ...agentAuthRoutes,
+  ...otasRoutes,
+  ...auditRoutes,
+];
 
 /** Builds the daemon's Fastify app: guard, error handling, every contract route, OpenAPI and docs. */
 export async function buildApp(services: Services, logger: FastifyBaseLogger): Promise<FastifyInstance> {
@@ -37,11 +47,14 @@ export async function buildApp(services: Services, logger: FastifyBaseLogger): P
     ...(config.tls ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('onRequest', hostGuard({
-    port: () => listeningPort(app) ?? config.port,
-    ...(config.allowRemote ? { extraHost: config.host } : {}),
-    scheme: config.tls ? 'https' : 'http',
-  }));
+  app.addHook(
+    'onRequest',
+    hostGuard({
+      port: () => listeningPort(app) ?? config.port,
+      ...(config.allowRemote ? { extraHost: config.host } : {}),
+      scheme: config.tls ? 'https' : 'http',
+    }),
+  );
   // Once shutdown starts, in-flight answers end their connection: a kept-alive socket would hold the server open.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -64,7 +77,8 @@ export async function buildApp(services: Services, logger: FastifyBaseLogger): P
       info: {
         title: 'Gatehouse',
         version: VERSION,
-        description: 'Identities and credentials for the AI agents on this machine. Errors are RFC 7807 problems with a stable `code`.',
+        description:
+          'Identities and credentials for the AI agents on this machine. Errors are RFC 7807 problems with a stable `code`.',
       },
       components: {
         securitySchemes: {

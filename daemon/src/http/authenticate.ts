@@ -35,9 +35,16 @@ export interface AgentAuthContext {
 }
 
 /** The context a route handler receives for its access level. */
-export type AuthFor<L extends RouteAuth> = L extends 'public' ? null : L extends 'agent' ? AgentAuthContext : L extends 'any' ? AuthContext | AgentAuthContext : AuthContext;
+export type AuthFor<L extends RouteAuth> = L extends 'public'
+  ? null
+  : L extends 'agent'
+    ? AgentAuthContext
+    : L extends 'any'
+      ? AuthContext | AgentAuthContext
+      : AuthContext;
 
-const missing = () => new ProblemError('unauthorized', 'Sign in first: send Authorization: Bearer <token> (or X-API-Key).');
+const missing = () =>
+  new ProblemError('unauthorized', 'Sign in first: send Authorization: Bearer <token> (or X-API-Key).');
 
 /** The credential a request carries: `Authorization: Bearer`, `X-API-Key` or OTAS's `X-OTAS-USER-TOKEN`. */
 export function presentedCredential(request: FastifyRequest): string | null {
@@ -58,21 +65,45 @@ export function requestedProject(request: FastifyRequest): string | undefined {
 
 type Identity =
   | { kind: 'user'; user: UserRow; via: AuthContext['via']; sessionId: string | null }
-  | { kind: 'agent'; agent: AgentRow; via: AgentAuthContext['via']; keyId: string | null; keyScopes: string[]; claims: AgentClaims | null };
+  | {
+      kind: 'agent';
+      agent: AgentRow;
+      via: AgentAuthContext['via'];
+      keyId: string | null;
+      keyScopes: string[];
+      claims: AgentClaims | null;
+    };
 
 /** Who the credential belongs to; failures are counted, audited and answered 401 (429 past the limits). */
 async function identify(services: Services, request: FastifyRequest, credential: string): Promise<Identity> {
   const actor = anonymousActor(request.ip);
   if (credential.startsWith('agent_')) {
     const check = await services.agentKeys.check(credential);
-    if (!check.ok) throw await services.authFailures.fail({ actor, reason: check.reason, prefix: check.prefix, agentId: check.agentId });
+    if (!check.ok)
+      throw await services.authFailures.fail({
+        actor,
+        reason: check.reason,
+        prefix: check.prefix,
+        agentId: check.agentId,
+      });
     services.usage.keyUsed(check.key.id, check.agent.id);
-    return { kind: 'agent', agent: check.agent, via: 'agent_key', keyId: check.key.id, keyScopes: check.key.scopes, claims: null };
+    return {
+      kind: 'agent',
+      agent: check.agent,
+      via: 'agent_key',
+      keyId: check.key.id,
+      keyScopes: check.key.scopes,
+      claims: null,
+    };
   }
   if (credential.startsWith('ghp_')) {
     const found = await services.personalTokens.authenticate(credential);
     if (found) return { kind: 'user', user: found.user, via: 'personal_token', sessionId: null };
-    throw await services.authFailures.fail({ actor, reason: 'invalid_personal_token', prefix: credential.split('_')[1] ?? null });
+    throw await services.authFailures.fail({
+      actor,
+      reason: 'invalid_personal_token',
+      prefix: credential.split('_')[1] ?? null,
+    });
   }
   const claims = credential.split('.').length === 3 ? await services.signer.verify(credential) : null;
   if (claims?.typ === 'user') {
@@ -80,19 +111,32 @@ async function identify(services: Services, request: FastifyRequest, credential:
     if (found) return { kind: 'user', user: found.user, via: 'session', sessionId: found.sessionId };
   } else if (claims?.typ === 'agent') {
     const found = await services.agentAuth.fromClaims(claims);
-    if (found) return { kind: 'agent', agent: found.agent, via: 'agent_token', keyId: null, keyScopes: [], claims: found.claims };
+    if (found)
+      return {
+        kind: 'agent',
+        agent: found.agent,
+        via: 'agent_token',
+        keyId: null,
+        keyScopes: [],
+        claims: found.claims,
+      };
   }
   throw await services.authFailures.fail({ actor, reason: claims ? 'stale_token' : 'invalid_token' });
 }
 
 /** Authenticates the request and checks the route's access level; throws 401/403/404/429 problems. */
-export async function authenticate(services: Services, request: FastifyRequest, level: Exclude<RouteAuth, 'public'>): Promise<AuthContext | AgentAuthContext> {
+export async function authenticate(
+  services: Services,
+  request: FastifyRequest,
+  level: Exclude<RouteAuth, 'public'>,
+): Promise<AuthContext | AgentAuthContext> {
   const credential = presentedCredential(request);
   if (!credential) throw missing();
   const identity = await identify(services, request, credential);
 
   if (identity.kind === 'agent') {
-    if (level !== 'agent' && level !== 'any') throw new ProblemError('forbidden', 'This route needs a signed-in human; agent credentials cannot call it.');
+    if (level !== 'agent' && level !== 'any')
+      throw new ProblemError('forbidden', 'This route needs a signed-in human; agent credentials cannot call it.');
     const { agent, claims } = identity;
     const project = await services.projects.byId(agent.project_id);
     return {
@@ -108,7 +152,8 @@ export async function authenticate(services: Services, request: FastifyRequest, 
     };
   }
 
-  if (level === 'agent') throw new ProblemError('forbidden', 'This route is for agents: authenticate with the agent key or an agent token.');
+  if (level === 'agent')
+    throw new ProblemError('forbidden', 'This route is for agents: authenticate with the agent key or an agent token.');
   const scope = await services.projects.resolveScope(identity.user, requestedProject(request));
   const context: AuthContext = { ...identity, ...scope, actor: userActor(identity.user, request.ip) };
   if (level === 'project_member' && scope.privilege === null) {

@@ -30,7 +30,8 @@ function describe(code: ProblemCode, options: OtasOptions): string {
 /** Errors of an OTAS-compatible route, in OTAS's envelope. Internals stay in the log, as everywhere. */
 export function otasErrorHandler(options: OtasOptions) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof ProblemError) return send(reply, error.status, describe(error.code, options), error.extras.headers);
+    if (error instanceof ProblemError)
+      return send(reply, error.status, describe(error.code, options), error.extras.headers);
     if (error.validation || error instanceof SyntaxError || error.code?.startsWith('FST_ERR_CTP_')) {
       const status = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? problemStatus.payload_too_large : 400;
       return send(reply, status, options.invalid);

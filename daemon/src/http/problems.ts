@@ -1,8 +1,20 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { problemStatus, problemTitle, problemType, type FieldError, type Problem, type ProblemCode } from '../../../shared/src/index.js';
+import {
+  problemStatus,
+  problemTitle,
+  problemType,
+  type FieldError,
+  type Problem,
+  type ProblemCode,
+} from '../../../shared/src/index.js';
 import { ProblemError } from '../errors.js';
 
-export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: string, extras: { errors?: FieldError[]; headers?: Record<string, string> } = {}) {
+export function sendProblem(
+  reply: FastifyReply,
+  code: ProblemCode,
+  detail: string,
+  extras: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+) {
   const problem: Problem = {
     type: problemType(code),
     title: problemTitle[code],
@@ -43,7 +55,10 @@ export function fieldErrors(context: string | undefined, errors: AjvError[]): Fi
 
 const FASTIFY_CODES: Record<string, { code: ProblemCode; detail: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', detail: 'The request body is larger than 1 MiB.' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', detail: 'Send JSON (Content-Type: application/json).' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    detail: 'Send JSON (Content-Type: application/json).',
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'bad_request', detail: 'The Content-Length does not match the body.' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'bad_request', detail: 'The body is empty but Content-Type says JSON.' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'bad_request', detail: 'The body is not valid JSON.' },
@@ -67,11 +82,16 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     return sendProblem(reply, 'bad_request', 'The body is not valid JSON.');
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    const code = (Object.keys(problemStatus) as ProblemCode[]).find((c) => problemStatus[c] === error.statusCode) ?? 'bad_request';
+    const code =
+      (Object.keys(problemStatus) as ProblemCode[]).find((c) => problemStatus[c] === error.statusCode) ?? 'bad_request';
     return sendProblem(reply, code, problemTitle[code]);
   }
   request.log.error({ err: error }, 'unhandled error');
-  return sendProblem(reply, 'internal', `An internal error occurred; the daemon log has the details (request ${request.id}).`);
+  return sendProblem(
+    reply,
+    'internal',
+    `An internal error occurred; the daemon log has the details (request ${request.id}).`,
+  );
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {

@@ -35,7 +35,10 @@ export interface RouteBinding {
 }
 
 /** Pairs a contract route with its implementation, type-checked against the route's schemas. */
-export function implement<R extends RouteDescriptor>(route: R, handler: (context: RouteContext<R>) => Promise<HandlerResult<R>>): RouteBinding {
+export function implement<R extends RouteDescriptor>(
+  route: R,
+  handler: (context: RouteContext<R>) => Promise<HandlerResult<R>>,
+): RouteBinding {
   return { route, handler: handler as RouteBinding['handler'] };
 }
 
@@ -60,7 +63,11 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
         ...(route.querystring ? { querystring: route.querystring } : {}),
         ...(route.body ? { body: route.body } : {}),
         ...(route.auth !== 'public' ? { security: SECURITY } : {}),
-        response: { ...route.response, '4xx': route.otas ? OtasFailure : Problem, '5xx': route.otas ? OtasFailure : Problem },
+        response: {
+          ...route.response,
+          '4xx': route.otas ? OtasFailure : Problem,
+          '5xx': route.otas ? OtasFailure : Problem,
+        },
       },
       // Authentication runs before the body is parsed: an anonymous caller learns nothing from validation errors.
       onRequest: [

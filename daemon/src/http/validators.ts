@@ -3,7 +3,8 @@ import formatsPlugin from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 
 // ajv-formats is CommonJS; under ESM its plugin may arrive as the module's default export.
-const addFormats = ((formatsPlugin as unknown as { default?: typeof formatsPlugin }).default ?? formatsPlugin) as unknown as (ajv: Ajv) => Ajv;
+const addFormats = ((formatsPlugin as unknown as { default?: typeof formatsPlugin }).default ??
+  formatsPlugin) as unknown as (ajv: Ajv) => Ajv;
 
 const common: Options = {
   // Unknown fields are refused, never silently dropped; every failure is reported at once.

@@ -70,11 +70,11 @@ export class EncryptedFileSecretStore implements SecretStore {
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
       decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-      plaintext = Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString('utf8');
-    } catch {
-      throw new StartupError(
-        `Wrong GATEHOUSE_PASSPHRASE for ${path} (or the file was altered); nothing was changed.`,
+      plaintext = Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString(
+        'utf8',
       );
+    } catch {
+      throw new StartupError(`Wrong GATEHOUSE_PASSPHRASE for ${path} (or the file was altered); nothing was changed.`);
     }
     const entries = new Map(Object.entries(JSON.parse(plaintext) as Record<string, string>));
     return new EncryptedFileSecretStore(path, key, salt, entries);

@@ -20,7 +20,9 @@ export const RevokeResult = Type.Object({ revoked: Type.Boolean() });
 /** `POST /v1/agent-token`: a human's session exchanged for a token of one of the project's agents. */
 export const AgentTokenExchangeRequest = StrictObject({
   agent: Type.String({ minLength: 1, maxLength: 128, description: "The agent's name or id" }),
-  session_id: Type.Optional(Type.String({ maxLength: 128, description: 'Your own correlation id, recorded in the audit log' })),
+  session_id: Type.Optional(
+    Type.String({ maxLength: 128, description: 'Your own correlation id, recorded in the audit log' }),
+  ),
 });
 export type AgentTokenExchangeRequest = Static<typeof AgentTokenExchangeRequest>;
 
@@ -33,7 +35,7 @@ export const AgentAccessToken = Type.Object({
 
 export const ChallengeRequest = StrictObject({ agent_id: Type.String({ minLength: 1, maxLength: 64 }) });
 export const Challenge = Type.Object({
-  nonce: Type.String({ description: 'Sign these exact bytes (UTF-8) with the agent\'s Ed25519 private key' }),
+  nonce: Type.String({ description: "Sign these exact bytes (UTF-8) with the agent's Ed25519 private key" }),
   expires_at: Timestamp,
 });
 export type Challenge = Static<typeof Challenge>;

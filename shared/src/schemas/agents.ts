@@ -71,8 +71,12 @@ const agentFields = {
 /** Options for a key issued with the agent, or on its own. */
 export const KeyOptions = {
   label: Type.Optional(Type.String({ maxLength: 128 })),
-  expires_in_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, default: 30, description: '0 = never expires' })),
-  scopes: Type.Optional(Type.Array(Scope, { maxItems: 100, description: "A subset of the agent's scopes; empty = all" })),
+  expires_in_days: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 3650, default: 30, description: '0 = never expires' }),
+  ),
+  scopes: Type.Optional(
+    Type.Array(Scope, { maxItems: 100, description: "A subset of the agent's scopes; empty = all" }),
+  ),
   store_in_keychain: Type.Optional(Type.Boolean({ default: true })),
 };
 

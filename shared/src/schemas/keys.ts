@@ -40,11 +40,19 @@ export type CreateKeyRequest = Static<typeof CreateKeyRequest>;
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 export const RotateKeyRequest = StrictObject({
   grace_seconds: Type.Optional(
-    Type.Integer({ minimum: 0, maximum: MAX_GRACE_SECONDS, default: 0, description: 'How long the old key keeps working (0 = stops now)' }),
+    Type.Integer({
+      minimum: 0,
+      maximum: MAX_GRACE_SECONDS,
+      default: 0,
+      description: 'How long the old key keeps working (0 = stops now)',
+    }),
   ),
   label: Type.Optional(Type.String({ maxLength: 128 })),
 });
 export type RotateKeyRequest = Static<typeof RotateKeyRequest>;
 
-export const KeyParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), key_id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const KeyParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 128 }),
+  key_id: Type.String({ minLength: 1, maxLength: 64 }),
+});
 export type KeyParams = Static<typeof KeyParams>;

@@ -8,7 +8,9 @@ import { Nullable, StrictObject, Timestamp } from './common.js';
 
 export const OtasFailure = Type.Object({
   status: Type.Literal(0),
-  status_description: Type.String({ description: 'forbidden, agent_creation_failed, missing_headers, invalid_token, …' }),
+  status_description: Type.String({
+    description: 'forbidden, agent_creation_failed, missing_headers, invalid_token, …',
+  }),
 });
 export type OtasFailure = Static<typeof OtasFailure>;
 

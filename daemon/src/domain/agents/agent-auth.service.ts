@@ -3,7 +3,14 @@ import type { EntityManager } from 'typeorm';
 import type { JWTPayload } from 'jose';
 import { parseCredential, type Challenge, type TokenPair, type VerifyRequest } from '../../../../shared/src/index.js';
 import { ProblemError } from '../../errors.js';
-import { AgentEntity, AgentRefreshTokenEntity, AgentSessionEntity, type AgentRow, type AgentSessionRow, type AgentSessionVia } from '../../storage/agent-entities.js';
+import {
+  AgentEntity,
+  AgentRefreshTokenEntity,
+  AgentSessionEntity,
+  type AgentRow,
+  type AgentSessionRow,
+  type AgentSessionVia,
+} from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
 import type { UserRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
@@ -86,13 +93,18 @@ export class AgentAuthService {
       });
     }
     this.usage.keyUsed(check.key.id, check.agent.id);
-    return this.openSession(check.agent, 'agent_key', actor, { scopes: check.key.scopes.length > 0 ? check.key.scopes : check.agent.scopes });
+    return this.openSession(check.agent, 'agent_key', actor, {
+      scopes: check.key.scopes.length > 0 ? check.key.scopes : check.agent.scopes,
+    });
   }
 
   challenge(agentId: string): Challenge {
     const now = Date.now();
     for (const [nonce, pending] of this.nonces) if (pending.expiresAt <= now) this.nonces.delete(nonce);
-    if (this.nonces.size >= MAX_PENDING_NONCES) throw new ProblemError('rate_limited', 'Too many pending challenges; try again shortly.', { headers: { 'Retry-After': '60' } });
+    if (this.nonces.size >= MAX_PENDING_NONCES)
+      throw new ProblemError('rate_limited', 'Too many pending challenges; try again shortly.', {
+        headers: { 'Retry-After': '60' },
+      });
     const nonce = randomBytes(32).toString('base64url');
     const expiresAt = now + NONCE_TTL_MS;
     this.nonces.set(nonce, { agentId, expiresAt });
@@ -105,20 +117,39 @@ export class AgentAuthService {
     this.nonces.delete(request.nonce);
     const agent = await this.db.manager.findOneBy(AgentEntity, { id: request.agent_id });
     let reason: string | null = null;
-    if (!pending || pending.expiresAt <= Date.now() || pending.agentId !== request.agent_id) reason = 'unknown_or_used_nonce';
+    if (!pending || pending.expiresAt <= Date.now() || pending.agentId !== request.agent_id)
+      reason = 'unknown_or_used_nonce';
     else if (!agent) reason = 'unknown_agent';
     else if (agent.status !== 'active') reason = `agent_${agent.status}`;
     else if (!signatureValid(agent.public_key, request.nonce, request.signature)) reason = 'bad_signature';
-    if (reason || !agent) throw await this.failures.fail({ actor, reason: reason ?? 'unknown_agent', agentId: agent?.id ?? null, projectId: agent?.project_id ?? null });
+    if (reason || !agent)
+      throw await this.failures.fail({
+        actor,
+        reason: reason ?? 'unknown_agent',
+        agentId: agent?.id ?? null,
+        projectId: agent?.project_id ?? null,
+      });
     return this.openSession(agent, 'challenge', actor, { scopes: agent.scopes });
   }
 
   /** `POST /v1/agent-token`: tools are bounded by the human's ceiling (a super_admin has none). */
-  async exchange(agent: AgentRow, user: UserRow, note: string | undefined, actor: Actor): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
-    if (agent.status !== 'active') throw new ProblemError('conflict', `Agent "${agent.name}" is ${agent.status}; only an active agent can act.`);
+  async exchange(
+    agent: AgentRow,
+    user: UserRow,
+    note: string | undefined,
+    actor: Actor,
+  ): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
+    if (agent.status !== 'active')
+      throw new ProblemError('conflict', `Agent "${agent.name}" is ${agent.status}; only an active agent can act.`);
     const ceiling = user.role === 'super_admin' || user.tool_ceiling === '*' ? null : new Set(user.tool_ceiling);
     const tools = effectiveTools(agent).filter((tool) => ceiling === null || ceiling.has(tool));
-    const { access_token } = await this.openSession(agent, 'user_exchange', actor, { scopes: agent.scopes, tools, user, note, withRefresh: false });
+    const { access_token } = await this.openSession(agent, 'user_exchange', actor, {
+      scopes: agent.scopes,
+      tools,
+      user,
+      note,
+      withRefresh: false,
+    });
     return { access_token, token_type: 'Bearer', expires_in: AGENT_TOKEN_TTL_SECONDS };
   }
 
@@ -150,11 +181,34 @@ export class AgentAuthService {
       const nextId = randomUUID();
       const expiresAt = new Date(Date.now() + REFRESH_TTL_MS).toISOString();
       await tx.update(AgentRefreshTokenEntity, { id: token.id }, { revoked_at: now, replaced_by: nextId });
-      await tx.insert(AgentRefreshTokenEntity, { id: nextId, session_id: session.id, prefix: next.prefix, token_hash: next.hash, created_at: now, expires_at: expiresAt, revoked_at: null, replaced_by: null });
+      await tx.insert(AgentRefreshTokenEntity, {
+        id: nextId,
+        session_id: session.id,
+        prefix: next.prefix,
+        token_hash: next.hash,
+        created_at: now,
+        expires_at: expiresAt,
+        revoked_at: null,
+        replaced_by: null,
+      });
       await tx.update(AgentSessionEntity, { id: session.id }, { expires_at: expiresAt });
-      await this.audit.append(tx, { event_type: 'auth.token_refreshed', actor, agent_id: agent.id, project_id: agent.project_id, target: `agent_session:${session.id}` });
+      await this.audit.append(tx, {
+        event_type: 'auth.token_refreshed',
+        actor,
+        agent_id: agent.id,
+        project_id: agent.project_id,
+        target: `agent_session:${session.id}`,
+      });
       const access = await this.accessToken(agent, session.id, { scopes: agent.scopes });
-      return { agentId: agent.id, pair: { access_token: access, refresh_token: next.plaintext, token_type: 'Bearer' as const, expires_in: AGENT_TOKEN_TTL_SECONDS } };
+      return {
+        agentId: agent.id,
+        pair: {
+          access_token: access,
+          refresh_token: next.plaintext,
+          token_type: 'Bearer' as const,
+          expires_in: AGENT_TOKEN_TTL_SECONDS,
+        },
+      };
     });
     if ('error' in outcome) throw outcome.error;
     this.usage.agentAuthenticated(outcome.agentId);
@@ -177,7 +231,12 @@ export class AgentAuthService {
       const session = await tx.findOneBy(AgentSessionEntity, { id: sessionId });
       if (!session || session.revoked_at) return { revoked: false };
       await this.revokeSession(tx, session, 'revoked', new Date().toISOString());
-      await this.audit.append(tx, { event_type: 'auth.token_revoked', actor, agent_id: session.agent_id, target: `agent_session:${session.id}` });
+      await this.audit.append(tx, {
+        event_type: 'auth.token_revoked',
+        actor,
+        agent_id: session.agent_id,
+        target: `agent_session:${session.id}`,
+      });
       return { revoked: true };
     });
   }
@@ -203,7 +262,9 @@ export class AgentAuthService {
     const withRefresh = grant.withRefresh ?? true;
     const pair = await this.db.write(async (tx) => {
       const now = new Date();
-      const expiresAt = new Date(now.getTime() + (withRefresh ? REFRESH_TTL_MS : AGENT_TOKEN_TTL_SECONDS * 1000)).toISOString();
+      const expiresAt = new Date(
+        now.getTime() + (withRefresh ? REFRESH_TTL_MS : AGENT_TOKEN_TTL_SECONDS * 1000),
+      ).toISOString();
       const session: AgentSessionRow = {
         id: randomUUID(),
         agent_id: agent.id,
@@ -219,7 +280,16 @@ export class AgentAuthService {
       if (withRefresh) {
         const credential = issueCredential('refresh');
         refresh = credential.plaintext;
-        await tx.insert(AgentRefreshTokenEntity, { id: randomUUID(), session_id: session.id, prefix: credential.prefix, token_hash: credential.hash, created_at: session.created_at, expires_at: expiresAt, revoked_at: null, replaced_by: null });
+        await tx.insert(AgentRefreshTokenEntity, {
+          id: randomUUID(),
+          session_id: session.id,
+          prefix: credential.prefix,
+          token_hash: credential.hash,
+          created_at: session.created_at,
+          expires_at: expiresAt,
+          revoked_at: null,
+          replaced_by: null,
+        });
       }
       await this.audit.append(tx, {
         event_type: 'auth.token_issued',
@@ -230,13 +300,22 @@ export class AgentAuthService {
         metadata: { via, agent_session: session.id, ...(grant.note ? { session_note: grant.note } : {}) },
       });
       const access = await this.accessToken(agent, session.id, grant);
-      return { access_token: access, refresh_token: refresh, token_type: 'Bearer' as const, expires_in: AGENT_TOKEN_TTL_SECONDS };
+      return {
+        access_token: access,
+        refresh_token: refresh,
+        token_type: 'Bearer' as const,
+        expires_in: AGENT_TOKEN_TTL_SECONDS,
+      };
     });
     this.usage.agentAuthenticated(agent.id);
     return pair;
   }
 
-  private accessToken(agent: AgentRow, sessionId: string, grant: { scopes: string[]; tools?: string[]; user?: UserRow }): Promise<string> {
+  private accessToken(
+    agent: AgentRow,
+    sessionId: string,
+    grant: { scopes: string[]; tools?: string[]; user?: UserRow },
+  ): Promise<string> {
     const claims: AgentClaims = {
       sub: agent.id,
       typ: 'agent',
@@ -253,7 +332,11 @@ export class AgentAuthService {
 
   private async revokeSession(tx: EntityManager, session: AgentSessionRow, reason: string, now: string): Promise<void> {
     await tx.update(AgentSessionEntity, { id: session.id }, { revoked_at: now, revoked_reason: reason });
-    await tx.update(AgentRefreshTokenEntity, { session_id: session.id, revoked_at: null as unknown as undefined }, { revoked_at: now });
+    await tx.update(
+      AgentRefreshTokenEntity,
+      { session_id: session.id, revoked_at: null as unknown as undefined },
+      { revoked_at: now },
+    );
     this.revokedSessions.add(session.id);
   }
 }

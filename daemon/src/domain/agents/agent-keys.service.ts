@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { parseCredential, type AgentKey, type CreateKeyRequest, type IssuedAgentKey, type RotateKeyRequest } from '../../../../shared/src/index.js';
+import {
+  parseCredential,
+  type AgentKey,
+  type CreateKeyRequest,
+  type IssuedAgentKey,
+  type RotateKeyRequest,
+} from '../../../../shared/src/index.js';
 import { conflict, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import type { SecretWrites } from '../../secrets/secret-writes.js';
@@ -41,7 +47,9 @@ export interface KeyOwner {
   projectSlug: string;
 }
 
-export type KeyCheck = { ok: true; key: AgentKeyRow; agent: AgentRow } | { ok: false; reason: string; prefix: string | null; agentId: string | null };
+export type KeyCheck =
+  | { ok: true; key: AgentKeyRow; agent: AgentRow }
+  | { ok: false; reason: string; prefix: string | null; agentId: string | null };
 
 /**
  * Agent API keys: stored as sha-256 with their prefix and last four, the plaintext shown once and
@@ -56,7 +64,10 @@ export class AgentKeysService {
   ) {}
 
   async list(agent: AgentRow): Promise<AgentKey[]> {
-    const rows = await this.db.manager.find(AgentKeyEntity, { where: { agent_id: agent.id }, order: { created_at: 'DESC' } });
+    const rows = await this.db.manager.find(AgentKeyEntity, {
+      where: { agent_id: agent.id },
+      order: { created_at: 'DESC' },
+    });
     return rows.map(toAgentKey);
   }
 
@@ -68,14 +79,24 @@ export class AgentKeysService {
    * Issues a key inside an open write: the row, then the keychain entries (a keychain failure
    * throws 503 and the caller's transaction rolls the row back).
    */
-  async issue(tx: EntityManager, secrets: SecretWrites, owner: KeyOwner, options: CreateKeyRequest, actor: Actor): Promise<IssuedAgentKey> {
+  async issue(
+    tx: EntityManager,
+    secrets: SecretWrites,
+    owner: KeyOwner,
+    options: CreateKeyRequest,
+    actor: Actor,
+  ): Promise<IssuedAgentKey> {
     const { agent } = owner;
     const scopes = options.scopes ?? [];
     const outside = scopes.filter((scope) => !agent.scopes.includes(scope));
     if (outside.length > 0) {
-      throw new ProblemError('validation_failed', `Key scopes must be a subset of the agent's scopes; not allowed: ${outside.join(', ')}.`, {
-        errors: [{ location: 'body.scopes', message: `not scopes of the agent: ${outside.join(', ')}` }],
-      });
+      throw new ProblemError(
+        'validation_failed',
+        `Key scopes must be a subset of the agent's scopes; not allowed: ${outside.join(', ')}.`,
+        {
+          errors: [{ location: 'body.scopes', message: `not scopes of the agent: ${outside.join(', ')}` }],
+        },
+      );
     }
     const credential = issueCredential('agent');
     const now = new Date();
@@ -122,12 +143,20 @@ export class AgentKeysService {
       if (!isKeyActive(old, now.toISOString()) || old.replaced_by) {
         throw conflict('Only an active key that was not rotated already can be rotated; create a new key instead.');
       }
-      const next = await this.issue(tx, secrets, owner, {
-        label: options.label ?? old.label ?? undefined,
-        expires_in_days: old.expires_at ? Math.max(1, Math.round((Date.parse(old.expires_at) - Date.parse(old.created_at)) / DAY_MS)) : 0,
-        scopes: old.scopes,
-        store_in_keychain: old.in_keychain,
-      }, actor);
+      const next = await this.issue(
+        tx,
+        secrets,
+        owner,
+        {
+          label: options.label ?? old.label ?? undefined,
+          expires_in_days: old.expires_at
+            ? Math.max(1, Math.round((Date.parse(old.expires_at) - Date.parse(old.created_at)) / DAY_MS))
+            : 0,
+          scopes: old.scopes,
+          store_in_keychain: old.in_keychain,
+        },
+        actor,
+      );
       const stopsAt = new Date(now.getTime() + (options.grace_seconds ?? 0) * 1000).toISOString();
       await tx.update(AgentKeyEntity, { id: old.id }, { revoked_at: stopsAt, replaced_by: next.id });
       await this.audit.append(tx, {
@@ -179,7 +208,8 @@ export class AgentKeysService {
     const parsed = parseCredential(plaintext);
     if (parsed?.kind !== 'agent') return { ok: false, reason: 'malformed', prefix: null, agentId: null };
     const key = await this.db.manager.findOneBy(AgentKeyEntity, { prefix: parsed.prefix });
-    if (!key || !hashesMatch(key.secret_hash, sha256Hex(plaintext))) return { ok: false, reason: 'unknown_key', prefix: parsed.prefix, agentId: null };
+    if (!key || !hashesMatch(key.secret_hash, sha256Hex(plaintext)))
+      return { ok: false, reason: 'unknown_key', prefix: parsed.prefix, agentId: null };
     const failed = (reason: string): KeyCheck => ({ ok: false, reason, prefix: parsed.prefix, agentId: key.agent_id });
     const now = new Date().toISOString();
     if (key.revoked_at && key.revoked_at <= now) return failed(key.replaced_by ? 'rotated' : 'revoked');
@@ -204,7 +234,10 @@ export class AgentKeysService {
       await this.secrets.delete(accounts.agentKey(key.id));
       const current = await this.secrets.get(alias);
       if (current === null || !hashesMatch(key.secret_hash, sha256Hex(current))) return;
-      const candidates = await this.db.manager.find(AgentKeyEntity, { where: { agent_id: owner.agent.id, in_keychain: true }, order: { created_at: 'DESC' } });
+      const candidates = await this.db.manager.find(AgentKeyEntity, {
+        where: { agent_id: owner.agent.id, in_keychain: true },
+        order: { created_at: 'DESC' },
+      });
       for (const candidate of candidates.filter((c) => isKeyActive(c))) {
         const secret = await this.secrets.get(accounts.agentKey(candidate.id));
         if (secret) return await this.secrets.set(alias, secret);

@@ -1,7 +1,13 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import type { Agent, AgentListQuery, CreateAgentRequest, IssuedAgentKey, UpdateAgentRequest } from '../../../../shared/src/index.js';
+import type {
+  Agent,
+  AgentListQuery,
+  CreateAgentRequest,
+  IssuedAgentKey,
+  UpdateAgentRequest,
+} from '../../../../shared/src/index.js';
 import { conflict, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import { AgentEntity, AgentKeyEntity, type AgentRow } from '../../storage/agent-entities.js';
@@ -82,9 +88,15 @@ export class AgentsService {
     const q = this.db.manager.createQueryBuilder(AgentEntity, 'a').where('a.project_id = :projectId', { projectId });
     if (query.status) q.andWhere('a.status = :status', { status: query.status });
     if (query.q) {
-      q.andWhere("(a.name LIKE :q ESCAPE '\\' OR a.description LIKE :q ESCAPE '\\')", { q: `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` });
+      q.andWhere("(a.name LIKE :q ESCAPE '\\' OR a.description LIKE :q ESCAPE '\\')", {
+        q: `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+      });
     }
-    const [rows, total] = await q.orderBy('a.id', 'ASC').skip(query.offset ?? 0).take(query.limit ?? 20).getManyAndCount();
+    const [rows, total] = await q
+      .orderBy('a.id', 'ASC')
+      .skip(query.offset ?? 0)
+      .take(query.limit ?? 20)
+      .getManyAndCount();
     return { items: rows.map(toAgent), total };
   }
 
@@ -101,7 +113,12 @@ export class AgentsService {
    * Creates the agent, its identity key pair (private half to the keychain) and, when asked, its
    * first API key — all in one write: if any keychain write fails, nothing is stored (503).
    */
-  async create(project: ProjectRow, input: CreateAgentRequest, options: { issueKey: boolean }, actor: Actor): Promise<AgentCreated> {
+  async create(
+    project: ProjectRow,
+    input: CreateAgentRequest,
+    options: { issueKey: boolean },
+    actor: Actor,
+  ): Promise<AgentCreated> {
     const name = agentName(input.name);
     const identity = newIdentity();
     return writeWithSecrets(this.db, this.secrets, async (tx, secrets) => {
@@ -145,7 +162,9 @@ export class AgentsService {
         metadata: { key_fingerprint: row.key_fingerprint },
       });
       await secrets.set(accounts.agentIdentity(row.id), identity.privatePem);
-      const key = options.issueKey ? await this.keys.issue(tx, secrets, { agent: row, projectSlug: project.slug }, {}, actor) : null;
+      const key = options.issueKey
+        ? await this.keys.issue(tx, secrets, { agent: row, projectSlug: project.slug }, {}, actor)
+        : null;
       return { agent: toAgent(row), key };
     });
   }
@@ -154,7 +173,17 @@ export class AgentsService {
     const { updated, renamedFrom } = await this.db.write(async (tx) => {
       const agent = await this.find(project.id, nameOrId, tx);
       const changes: Partial<AgentRow> = {};
-      for (const field of ['description', 'backend', 'system_prompt', 'model', 'history_limit', 'group_id', 'provider', 'capability_role', 'on_permission_change'] as const) {
+      for (const field of [
+        'description',
+        'backend',
+        'system_prompt',
+        'model',
+        'history_limit',
+        'group_id',
+        'provider',
+        'capability_role',
+        'on_permission_change',
+      ] as const) {
         if (input[field] !== undefined) (changes as Record<string, unknown>)[field] = input[field];
       }
       if (input.scopes !== undefined) changes.scopes = [...new Set(input.scopes)];
@@ -166,7 +195,8 @@ export class AgentsService {
         changes.name = name;
       }
       // Narrowing scopes changes what the agent may do: its tokens must be re-issued.
-      const scopesNarrowed = changes.scopes !== undefined && agent.scopes.some((scope) => !changes.scopes!.includes(scope));
+      const scopesNarrowed =
+        changes.scopes !== undefined && agent.scopes.some((scope) => !changes.scopes!.includes(scope));
       if (scopesNarrowed) changes.permissions_version = agent.permissions_version + 1;
       const updated: AgentRow = { ...agent, ...changes, updated_at: new Date().toISOString() };
       await tx.save(AgentEntity, updated);
@@ -190,7 +220,13 @@ export class AgentsService {
       const agent = await this.find(project.id, nameOrId, tx);
       const keys = await tx.findBy(AgentKeyEntity, { agent_id: agent.id });
       await tx.delete(AgentEntity, { id: agent.id });
-      await this.audit.append(tx, { event_type: 'agent.deleted', actor, agent_id: agent.id, project_id: project.id, target: `agent:${agent.name}` });
+      await this.audit.append(tx, {
+        event_type: 'agent.deleted',
+        actor,
+        agent_id: agent.id,
+        project_id: project.id,
+        target: `agent:${agent.name}`,
+      });
       return { agent, keys };
     });
     await this.keys.forgetAll({ agent, projectSlug: project.slug }, keys);
@@ -203,7 +239,10 @@ export class AgentsService {
     return this.db.write(async (tx) => {
       const agent = await this.find(project.id, nameOrId, tx);
       if (agent.status === to) return agent;
-      if (agent.status === 'revoked') throw conflict(`Agent "${agent.name}" was revoked permanently and cannot be ${to === 'active' ? 'resumed' : 'changed'}.`);
+      if (agent.status === 'revoked')
+        throw conflict(
+          `Agent "${agent.name}" was revoked permanently and cannot be ${to === 'active' ? 'resumed' : 'changed'}.`,
+        );
       const now = new Date().toISOString();
       const updated: AgentRow = {
         ...agent,
@@ -215,7 +254,13 @@ export class AgentsService {
       };
       await tx.save(AgentEntity, updated);
       const eventType = { active: 'agent.resumed', suspended: 'agent.suspended', revoked: 'agent.revoked' }[to];
-      await this.audit.append(tx, { event_type: eventType, actor, agent_id: agent.id, project_id: project.id, target: `agent:${agent.name}` });
+      await this.audit.append(tx, {
+        event_type: eventType,
+        actor,
+        agent_id: agent.id,
+        project_id: project.id,
+        target: `agent:${agent.name}`,
+      });
       return updated;
     });
   }

@@ -38,7 +38,9 @@ export function hashEntry(entry: Unhashed): string {
     entry.outcome,
     entry.metadata,
   ];
-  return `sha256:${createHash('sha256').update(`${entry.previous_hash ?? ''}\n${JSON.stringify(fields)}`).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(`${entry.previous_hash ?? ''}\n${JSON.stringify(fields)}`)
+    .digest('hex')}`;
 }
 
 const VERIFY_BATCH = 1000;
@@ -112,7 +114,13 @@ export class AuditLog {
       for (const row of batch) {
         const problem = checkLink(row, previous);
         if (problem) {
-          return { is_valid: false, entries_checked: checked, break_point: row.sequence_number, error: problem, verified_at: new Date().toISOString() };
+          return {
+            is_valid: false,
+            entries_checked: checked,
+            break_point: row.sequence_number,
+            error: problem,
+            verified_at: new Date().toISOString(),
+          };
         }
         first ??= row.sequence_number;
         previous = row;

@@ -54,7 +54,11 @@ export class AuthFailures {
       });
     }
     if (wasLimited > 0) {
-      return new ProblemError('rate_limited', 'Too many failed authentications; try again later.', retryAfterHeader(wait));
+      return new ProblemError(
+        'rate_limited',
+        'Too many failed authentications; try again later.',
+        retryAfterHeader(wait),
+      );
     }
     return new ProblemError('unauthorized', 'The credentials are invalid, expired or revoked.');
   }

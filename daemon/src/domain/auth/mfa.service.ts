@@ -13,7 +13,9 @@ const TRIES_PER_MINUTE = 5;
 const LOCK_AFTER_FAILURES = 10;
 const LOCK_MS = 15 * 60_000;
 
-export const retryAfterHeader = (seconds: number) => ({ headers: { 'Retry-After': String(Math.max(1, Math.ceil(seconds))) } });
+export const retryAfterHeader = (seconds: number) => ({
+  headers: { 'Retry-After': String(Math.max(1, Math.ceil(seconds))) },
+});
 
 /** TOTP enrolment and checking. The secret lives in the keychain (`totp:<user_id>`) only. */
 export class MfaService {
@@ -55,14 +57,23 @@ export class MfaService {
    * The replay check and the record of the accepted step happen in one serialised write,
    * so two requests racing with the same code cannot both pass. `onAccepted` runs in that write.
    */
-  async checkCode(user: UserRow, code: string, actor: Actor, onAccepted?: Parameters<Database['write']>[0]): Promise<void> {
+  async checkCode(
+    user: UserRow,
+    code: string,
+    actor: Actor,
+    onAccepted?: Parameters<Database['write']>[0],
+  ): Promise<void> {
     const wait = Math.max(this.tries.retryAfter(user.id), lockedFor(user.totp_locked_until));
-    if (wait > 0) throw new ProblemError('rate_limited', 'Too many two-factor attempts; try again later.', retryAfterHeader(wait));
+    if (wait > 0)
+      throw new ProblemError('rate_limited', 'Too many two-factor attempts; try again later.', retryAfterHeader(wait));
     this.tries.hit(user.id);
 
     const secret = await this.secrets.get(accounts.totp(user.id));
     if (!secret) {
-      throw new ProblemError('credentials_unrecoverable', 'The two-factor secret is missing from the keychain; an admin must reset MFA.');
+      throw new ProblemError(
+        'credentials_unrecoverable',
+        'The two-factor secret is missing from the keychain; an admin must reset MFA.',
+      );
     }
     const accepted = await this.db.write(async (tx) => {
       const fresh = await tx.findOneByOrFail(UserEntity, { id: user.id });
@@ -70,10 +81,14 @@ export class MfaService {
       if (step === null) {
         const failures = fresh.totp_failures + 1;
         const locked = failures >= LOCK_AFTER_FAILURES;
-        await tx.update(UserEntity, { id: user.id }, {
-          totp_failures: locked ? 0 : failures,
-          ...(locked ? { totp_locked_until: new Date(Date.now() + LOCK_MS).toISOString() } : {}),
-        });
+        await tx.update(
+          UserEntity,
+          { id: user.id },
+          {
+            totp_failures: locked ? 0 : failures,
+            ...(locked ? { totp_locked_until: new Date(Date.now() + LOCK_MS).toISOString() } : {}),
+          },
+        );
         await this.audit.append(tx, {
           event_type: 'auth.failed',
           actor,

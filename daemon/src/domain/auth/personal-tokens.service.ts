@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { parseCredential, type CreatedPersonalToken, type CreatePersonalTokenRequest, type PersonalToken } from '../../../../shared/src/index.js';
+import {
+  parseCredential,
+  type CreatedPersonalToken,
+  type CreatePersonalTokenRequest,
+  type PersonalToken,
+} from '../../../../shared/src/index.js';
 import { forbidden, notFound } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
 import { PersonalTokenEntity, UserEntity, type PersonalTokenRow, type UserRow } from '../../storage/entities.js';
@@ -33,11 +38,18 @@ export class PersonalTokensService {
 
   async list(ownerId: string, caller: UserRow): Promise<PersonalToken[]> {
     await this.owner(ownerId, caller);
-    const rows = await this.db.manager.find(PersonalTokenEntity, { where: { user_id: ownerId }, order: { created_at: 'DESC' } });
+    const rows = await this.db.manager.find(PersonalTokenEntity, {
+      where: { user_id: ownerId },
+      order: { created_at: 'DESC' },
+    });
     return rows.map(toPersonalToken);
   }
 
-  async create(ownerId: string, input: CreatePersonalTokenRequest, actor: Actor & { user: UserRow }): Promise<CreatedPersonalToken> {
+  async create(
+    ownerId: string,
+    input: CreatePersonalTokenRequest,
+    actor: Actor & { user: UserRow },
+  ): Promise<CreatedPersonalToken> {
     const owner = await this.owner(ownerId, actor.user);
     if (owner.kind !== 'human') throw forbidden('Personal tokens are for human users.');
     const credential = issueCredential('personal');
@@ -57,7 +69,12 @@ export class PersonalTokensService {
     };
     await this.db.write(async (tx) => {
       await tx.insert(PersonalTokenEntity, row);
-      await this.audit.append(tx, { event_type: 'user.token_created', actor, target: `user:${owner.username}`, metadata: { token_id: row.id, prefix: row.prefix } });
+      await this.audit.append(tx, {
+        event_type: 'user.token_created',
+        actor,
+        target: `user:${owner.username}`,
+        metadata: { token_id: row.id, prefix: row.prefix },
+      });
     });
     return { ...toPersonalToken(row), token: credential.plaintext };
   }
@@ -69,7 +86,12 @@ export class PersonalTokensService {
       if (!token) throw notFound('Token');
       if (token.revoked_at) return;
       await tx.update(PersonalTokenEntity, { id: tokenId }, { revoked_at: new Date().toISOString() });
-      await this.audit.append(tx, { event_type: 'user.token_revoked', actor, target: `user:${owner.username}`, metadata: { token_id: tokenId, prefix: token.prefix } });
+      await this.audit.append(tx, {
+        event_type: 'user.token_revoked',
+        actor,
+        target: `user:${owner.username}`,
+        metadata: { token_id: tokenId, prefix: token.prefix },
+      });
     });
   }
 
@@ -90,7 +112,9 @@ export class PersonalTokensService {
     const now = Date.now();
     if (now - (this.lastUsedWritten.get(tokenId) ?? 0) < LAST_USED_RESOLUTION_MS) return;
     this.lastUsedWritten.set(tokenId, now);
-    void this.db.write((tx) => tx.update(PersonalTokenEntity, { id: tokenId }, { last_used_at: new Date(now).toISOString() })).catch(() => undefined);
+    void this.db
+      .write((tx) => tx.update(PersonalTokenEntity, { id: tokenId }, { last_used_at: new Date(now).toISOString() }))
+      .catch(() => undefined);
   }
 
   /** Users manage their own tokens; user admins manage others' (a super_admin's only if super_admin). */
@@ -99,7 +123,8 @@ export class PersonalTokensService {
     if (!owner) throw notFound('User');
     if (owner.id === caller.id) return owner;
     if (!isUserAdmin(caller)) throw forbidden("Only user admins can manage other users' tokens.");
-    if (owner.role === 'super_admin' && caller.role !== 'super_admin') throw forbidden("Only a super_admin can manage a super_admin's tokens.");
+    if (owner.role === 'super_admin' && caller.role !== 'super_admin')
+      throw forbidden("Only a super_admin can manage a super_admin's tokens.");
     return owner;
   }
 }

@@ -4,7 +4,13 @@ import type { EntityManager } from 'typeorm';
 import { parseCredential, type LoginRequest, type TokenPair } from '../../../../shared/src/index.js';
 import { ProblemError } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
-import { RefreshTokenEntity, SessionEntity, UserEntity, type SessionRow, type UserRow } from '../../storage/entities.js';
+import {
+  RefreshTokenEntity,
+  SessionEntity,
+  UserEntity,
+  type SessionRow,
+  type UserRow,
+} from '../../storage/entities.js';
 import { anonymousActor, userActor, type Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { hashesMatch, issueCredential, sha256Hex } from '../credentials.js';
@@ -27,7 +33,8 @@ export interface ClientInfo {
 }
 
 const invalidCredentials = () => new ProblemError('unauthorized', 'Invalid username or password.');
-const invalidRefresh = () => new ProblemError('unauthorized', 'The refresh token is invalid, expired or revoked; sign in again.');
+const invalidRefresh = () =>
+  new ProblemError('unauthorized', 'The refresh token is invalid, expired or revoked; sign in again.');
 
 /** Human sessions: login, refresh-token rotation with reuse detection, logout, access-token checks. */
 export class SessionsService {
@@ -44,7 +51,12 @@ export class SessionsService {
     // 1. throttle the source before spending a password hash on it
     const sourceKey = client.source ?? 'unknown';
     const sourceWait = this.failuresBySource.retryAfter(sourceKey);
-    if (sourceWait > 0) throw new ProblemError('rate_limited', 'Too many failed sign-ins from this address.', retryAfterHeader(sourceWait));
+    if (sourceWait > 0)
+      throw new ProblemError(
+        'rate_limited',
+        'Too many failed sign-ins from this address.',
+        retryAfterHeader(sourceWait),
+      );
 
     // 2. find the account; an unknown name costs as much time as a wrong password
     const name = input.username.trim();
@@ -61,15 +73,27 @@ export class SessionsService {
     // 3. a locked account is refused without looking at the password
     const lockWait = lockedFor(user.locked_until);
     if (lockWait > 0) {
-      await this.audit.record({ event_type: 'auth.failed', actor, outcome: 'failure', target: `user:${user.username}`, metadata: { reason: 'locked' } });
-      throw new ProblemError('rate_limited', 'Too many failed sign-ins; the account is locked for a while.', retryAfterHeader(lockWait));
+      await this.audit.record({
+        event_type: 'auth.failed',
+        actor,
+        outcome: 'failure',
+        target: `user:${user.username}`,
+        metadata: { reason: 'locked' },
+      });
+      throw new ProblemError(
+        'rate_limited',
+        'Too many failed sign-ins; the account is locked for a while.',
+        retryAfterHeader(lockWait),
+      );
     }
 
     // 4. password, then the account's state, then the second factor
-    if (!(await verifyPassword(input.password, user.password_hash))) return this.failLogin(actor, user, 'wrong_password', sourceKey);
+    if (!(await verifyPassword(input.password, user.password_hash)))
+      return this.failLogin(actor, user, 'wrong_password', sourceKey);
     if (user.disabled) return this.failLogin(actor, user, 'disabled', sourceKey);
     if (user.mfa_enabled) {
-      if (!input.totp_code) throw new ProblemError('mfa_required', 'This account has two-factor authentication on: send totp_code.');
+      if (!input.totp_code)
+        throw new ProblemError('mfa_required', 'This account has two-factor authentication on: send totp_code.');
       await this.mfa.checkCode(user, input.totp_code, actor);
     }
 
@@ -78,7 +102,12 @@ export class SessionsService {
     return this.db.write(async (tx) => {
       await tx.update(UserEntity, { id: user.id }, { failed_logins: 0, locked_until: null });
       const pair = await this.openSession(tx, user, client);
-      await this.audit.append(tx, { event_type: 'auth.login', actor, target: `user:${user.username}`, metadata: { mfa: user.mfa_enabled } });
+      await this.audit.append(tx, {
+        event_type: 'auth.login',
+        actor,
+        target: `user:${user.username}`,
+        metadata: { mfa: user.mfa_enabled },
+      });
       return pair;
     });
   }
@@ -114,7 +143,16 @@ export class SessionsService {
       const nextId = randomUUID();
       const expiresAt = new Date(Date.now() + REFRESH_TTL_MS).toISOString();
       await tx.update(RefreshTokenEntity, { id: token.id }, { revoked_at: now, replaced_by: nextId });
-      await tx.insert(RefreshTokenEntity, { id: nextId, session_id: session.id, prefix: next.prefix, token_hash: next.hash, created_at: now, expires_at: expiresAt, revoked_at: null, replaced_by: null });
+      await tx.insert(RefreshTokenEntity, {
+        id: nextId,
+        session_id: session.id,
+        prefix: next.prefix,
+        token_hash: next.hash,
+        created_at: now,
+        expires_at: expiresAt,
+        revoked_at: null,
+        replaced_by: null,
+      });
       await tx.update(SessionEntity, { id: session.id }, { expires_at: expiresAt });
       await this.audit.append(tx, { event_type: 'auth.token_refreshed', actor, target: `session:${session.id}` });
       return { pair: await this.tokenPair(user, session.id, next.plaintext) };
@@ -149,9 +187,21 @@ export class SessionsService {
   }
 
   /** Changes the password and ends every other session of the user. */
-  async changePassword(user: UserRow, currentSessionId: string | null, current: string, next: string, actor: Actor): Promise<void> {
+  async changePassword(
+    user: UserRow,
+    currentSessionId: string | null,
+    current: string,
+    next: string,
+    actor: Actor,
+  ): Promise<void> {
     if (!user.password_hash || !(await verifyPassword(current, user.password_hash))) {
-      await this.audit.record({ event_type: 'auth.failed', actor, outcome: 'failure', target: `user:${user.username}`, metadata: { reason: 'wrong_current_password' } });
+      await this.audit.record({
+        event_type: 'auth.failed',
+        actor,
+        outcome: 'failure',
+        target: `user:${user.username}`,
+        metadata: { reason: 'wrong_current_password' },
+      });
       throw new ProblemError('forbidden', 'The current password is wrong.');
     }
     const hash = await hashPassword(next);
@@ -173,10 +223,14 @@ export class SessionsService {
       if (user) {
         const failures = user.failed_logins + 1;
         locked = failures >= LOCK_AFTER_FAILURES;
-        await tx.update(UserEntity, { id: user.id }, {
-          failed_logins: locked ? 0 : failures,
-          ...(locked ? { locked_until: new Date(Date.now() + LOCK_MS).toISOString() } : {}),
-        });
+        await tx.update(
+          UserEntity,
+          { id: user.id },
+          {
+            failed_logins: locked ? 0 : failures,
+            ...(locked ? { locked_until: new Date(Date.now() + LOCK_MS).toISOString() } : {}),
+          },
+        );
       }
       await this.audit.append(tx, {
         event_type: 'auth.failed',
@@ -204,17 +258,35 @@ export class SessionsService {
     };
     await tx.insert(SessionEntity, session);
     const refresh = issueCredential('refresh');
-    await tx.insert(RefreshTokenEntity, { id: randomUUID(), session_id: session.id, prefix: refresh.prefix, token_hash: refresh.hash, created_at: session.created_at, expires_at: expiresAt, revoked_at: null, replaced_by: null });
+    await tx.insert(RefreshTokenEntity, {
+      id: randomUUID(),
+      session_id: session.id,
+      prefix: refresh.prefix,
+      token_hash: refresh.hash,
+      created_at: session.created_at,
+      expires_at: expiresAt,
+      revoked_at: null,
+      replaced_by: null,
+    });
     return this.tokenPair(user, session.id, refresh.plaintext);
   }
 
   private async tokenPair(user: UserRow, sessionId: string, refreshToken: string): Promise<TokenPair> {
     const accessToken = await this.signer.sign({ sub: user.id, sid: sessionId, typ: 'user' }, ACCESS_TOKEN_TTL_SECONDS);
-    return { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_SECONDS };
+    return {
+      access_token: accessToken,
+      refresh_token: refreshToken,
+      token_type: 'Bearer',
+      expires_in: ACCESS_TOKEN_TTL_SECONDS,
+    };
   }
 
   private async revokeSession(tx: EntityManager, session: SessionRow, reason: string, now: string): Promise<void> {
     await tx.update(SessionEntity, { id: session.id }, { revoked_at: now, revoked_reason: reason });
-    await tx.update(RefreshTokenEntity, { session_id: session.id, revoked_at: null as unknown as undefined }, { revoked_at: now });
+    await tx.update(
+      RefreshTokenEntity,
+      { session_id: session.id, revoked_at: null as unknown as undefined },
+      { revoked_at: now },
+    );
   }
 }

@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, importSPKI, jwtVerify, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import {
+  exportJWK,
+  exportPKCS8,
+  exportSPKI,
+  generateKeyPair,
+  importPKCS8,
+  importSPKI,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JWTPayload,
+} from 'jose';
 import type { Jwks } from '../../../../shared/src/index.js';
 import type { Database } from '../../storage/database.js';
 import { SigningKeyEntity } from '../../storage/entities.js';
@@ -24,7 +35,10 @@ export class TokenSigner {
   private constructor(private readonly key: ActiveKey) {}
 
   static async load(db: Database, secrets: SecretStore, onReplaced?: (reason: string) => void): Promise<TokenSigner> {
-    const row = await db.manager.findOne(SigningKeyEntity, { where: { retired_at: null as unknown as undefined }, order: { created_at: 'DESC' } });
+    const row = await db.manager.findOne(SigningKeyEntity, {
+      where: { retired_at: null as unknown as undefined },
+      order: { created_at: 'DESC' },
+    });
     const privatePem = row ? await secrets.get(accounts.signingKey) : null;
     if (row && privatePem) {
       const privateKey = await importPKCS8(privatePem, 'EdDSA', { extractable: false });

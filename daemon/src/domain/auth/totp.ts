@@ -9,7 +9,14 @@ export function newTotpSecret(): string {
 }
 
 function totp(secret: string, label = 'gatehouse'): TOTP {
-  return new TOTP({ issuer: 'Gatehouse', label, algorithm: 'SHA1', digits: 6, period: PERIOD, secret: Secret.fromBase32(secret) });
+  return new TOTP({
+    issuer: 'Gatehouse',
+    label,
+    algorithm: 'SHA1',
+    digits: 6,
+    period: PERIOD,
+    secret: Secret.fromBase32(secret),
+  });
 }
 
 export const otpauthUri = (secret: string, username: string): string => totp(secret, username).toString();
@@ -23,7 +30,12 @@ export const totpSecondsLeft = (now = Date.now()): number => PERIOD - (Math.floo
  * The time step `code` belongs to, or `null` when it is wrong or was already used: a step at or
  * before `lastUsedStep` is refused, so each code works once (replay guard).
  */
-export function acceptTotpCode(secret: string, code: string, lastUsedStep: number | null, now = Date.now()): number | null {
+export function acceptTotpCode(
+  secret: string,
+  code: string,
+  lastUsedStep: number | null,
+  now = Date.now(),
+): number | null {
   const delta = totp(secret).validate({ token: code, timestamp: now, window: WINDOW });
   if (delta === null) return null;
   const step = Math.floor(now / 1000 / PERIOD) + delta;

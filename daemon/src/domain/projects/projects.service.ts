@@ -8,7 +8,12 @@ import type { AuditLog } from '../audit/audit-log.js';
 
 export const DEFAULT_PROJECT_SLUG = 'default';
 
-export const toProject = (row: ProjectRow): Project => ({ id: row.id, name: row.name, slug: row.slug, created_at: row.created_at });
+export const toProject = (row: ProjectRow): Project => ({
+  id: row.id,
+  name: row.name,
+  slug: row.slug,
+  created_at: row.created_at,
+});
 
 /** The project a request acts in, and what the caller may do there (null: not a member). */
 export interface ProjectScope {
@@ -40,7 +45,11 @@ export class ProjectsService {
    * A super_admin acts as admin everywhere; others act with their membership privilege.
    */
   async resolveScope(user: UserRow, requested: string | undefined): Promise<ProjectScope> {
-    const where = !requested ? { slug: DEFAULT_PROJECT_SLUG } : UUID.test(requested) ? { id: requested } : { slug: requested };
+    const where = !requested
+      ? { slug: DEFAULT_PROJECT_SLUG }
+      : UUID.test(requested)
+        ? { id: requested }
+        : { slug: requested };
     const project = await this.db.manager.findOneBy(ProjectEntity, where);
     if (!project) throw notFound(requested ? `Project "${requested}"` : 'The default project');
     return { project, privilege: await this.privilegeOf(user, project.id) };
@@ -70,11 +79,27 @@ export class ProjectsService {
   async create(input: CreateProjectRequest, actor: Actor & { user: UserRow }): Promise<Project> {
     const slug = input.slug ?? slugify(input.name);
     return this.db.write(async (tx) => {
-      if (await tx.exists(ProjectEntity, { where: { slug } })) throw conflict(`A project with slug "${slug}" already exists.`);
-      const project: ProjectRow = { id: randomUUID(), name: input.name.trim(), slug, created_at: new Date().toISOString() };
+      if (await tx.exists(ProjectEntity, { where: { slug } }))
+        throw conflict(`A project with slug "${slug}" already exists.`);
+      const project: ProjectRow = {
+        id: randomUUID(),
+        name: input.name.trim(),
+        slug,
+        created_at: new Date().toISOString(),
+      };
       await tx.insert(ProjectEntity, project);
-      await tx.insert(MembershipEntity, { user_id: actor.user.id, project_id: project.id, privilege: 1, created_at: project.created_at });
-      await this.audit.append(tx, { event_type: 'project.created', actor, project_id: project.id, target: `project:${slug}` });
+      await tx.insert(MembershipEntity, {
+        user_id: actor.user.id,
+        project_id: project.id,
+        privilege: 1,
+        created_at: project.created_at,
+      });
+      await this.audit.append(tx, {
+        event_type: 'project.created',
+        actor,
+        project_id: project.id,
+        target: `project:${slug}`,
+      });
       return toProject(project);
     });
   }
@@ -84,21 +109,40 @@ export class ProjectsService {
     const rows: Array<Membership & { privilege: number }> = await this.db.manager
       .createQueryBuilder(MembershipEntity, 'm')
       .innerJoin(UserEntity.options.name, 'u', 'u.id = m.user_id')
-      .select(['m.user_id AS user_id', 'm.project_id AS project_id', 'u.username AS username', 'm.privilege AS privilege', 'm.created_at AS created_at'])
+      .select([
+        'm.user_id AS user_id',
+        'm.project_id AS project_id',
+        'u.username AS username',
+        'm.privilege AS privilege',
+        'm.created_at AS created_at',
+      ])
       .where('m.project_id = :projectId', { projectId })
       .orderBy('u.username', 'ASC')
       .getRawMany();
     return rows.map((row) => ({ ...row, privilege: row.privilege === 1 ? 1 : 2 }));
   }
 
-  async setMember(projectId: string, userId: string, privilege: Privilege, actor: Actor & { user: UserRow }): Promise<Membership> {
+  async setMember(
+    projectId: string,
+    userId: string,
+    privilege: Privilege,
+    actor: Actor & { user: UserRow },
+  ): Promise<Membership> {
     await this.requirePrivilege(actor.user, projectId, 1);
     return this.db.write(async (tx) => {
-      const [project, user] = await Promise.all([tx.findOneBy(ProjectEntity, { id: projectId }), tx.findOneBy(UserEntity, { id: userId })]);
+      const [project, user] = await Promise.all([
+        tx.findOneBy(ProjectEntity, { id: projectId }),
+        tx.findOneBy(UserEntity, { id: userId }),
+      ]);
       if (!project) throw notFound('Project');
       if (!user) throw notFound('User');
       const existing = await tx.findOneBy(MembershipEntity, { user_id: userId, project_id: projectId });
-      const membership = { user_id: userId, project_id: projectId, privilege, created_at: existing?.created_at ?? new Date().toISOString() };
+      const membership = {
+        user_id: userId,
+        project_id: projectId,
+        privilege,
+        created_at: existing?.created_at ?? new Date().toISOString(),
+      };
       await tx.save(MembershipEntity, membership);
       await this.audit.append(tx, {
         event_type: 'project.member_set',
@@ -117,7 +161,12 @@ export class ProjectsService {
       const user = await tx.findOneBy(UserEntity, { id: userId });
       const result = await tx.delete(MembershipEntity, { user_id: userId, project_id: projectId });
       if (!user || !result.affected) throw notFound('Membership');
-      await this.audit.append(tx, { event_type: 'project.member_removed', actor, project_id: projectId, target: `user:${user.username}` });
+      await this.audit.append(tx, {
+        event_type: 'project.member_removed',
+        actor,
+        project_id: projectId,
+        target: `user:${user.username}`,
+      });
     });
   }
 
@@ -126,7 +175,9 @@ export class ProjectsService {
     if (!(await this.db.manager.exists(ProjectEntity, { where: { id: projectId } }))) throw notFound('Project');
     const privilege = await this.privilegeOf(user, projectId);
     if (privilege === null || privilege > needed) {
-      throw forbidden(needed === 1 ? 'You need admin privilege on this project.' : 'You are not a member of this project.');
+      throw forbidden(
+        needed === 1 ? 'You need admin privilege on this project.' : 'You are not a member of this project.',
+      );
     }
   }
 }

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { CreateUserRequest, Project, UpdateUserRequest, User, UserListQuery } from '../../../../shared/src/index.js';
+import type {
+  CreateUserRequest,
+  Project,
+  UpdateUserRequest,
+  User,
+  UserListQuery,
+} from '../../../../shared/src/index.js';
 import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import type { Database } from '../../storage/database.js';
@@ -26,7 +32,9 @@ export const toUser = (row: UserRow): User => ({
 export const isUserAdmin = (user: UserRow): boolean => user.role === 'admin' || user.role === 'super_admin';
 
 /** A human user row with every counter at rest. */
-export function newHumanRow(fields: Pick<UserRow, 'username' | 'role' | 'tool_ceiling'> & { email?: string | null; password_hash: string }): UserRow {
+export function newHumanRow(
+  fields: Pick<UserRow, 'username' | 'role' | 'tool_ceiling'> & { email?: string | null; password_hash: string },
+): UserRow {
   const now = new Date().toISOString();
   return {
     id: randomUUID(),
@@ -59,21 +67,40 @@ export class UsersService {
   }
 
   /** Creates the first super_admin and the `default` project, exactly once (checked inside the write). */
-  async setup(input: { username: string; password: string; email?: string }, actor: Actor): Promise<{ user: User; project: Project }> {
+  async setup(
+    input: { username: string; password: string; email?: string },
+    actor: Actor,
+  ): Promise<{ user: User; project: Project }> {
     const passwordHash = await hashPassword(input.password);
     return this.db.write(async (tx) => {
       if (await tx.exists(UserEntity, { where: { role: 'super_admin', kind: 'human' } })) {
         throw new ProblemError('setup_already_done', 'Gatehouse is already set up; sign in instead.');
       }
-      const user = newHumanRow({ username: input.username.trim(), email: input.email ?? null, role: 'super_admin', tool_ceiling: '*', password_hash: passwordHash });
+      const user = newHumanRow({
+        username: input.username.trim(),
+        email: input.email ?? null,
+        role: 'super_admin',
+        tool_ceiling: '*',
+        password_hash: passwordHash,
+      });
       await tx.insert(UserEntity, user);
       let project = await tx.findOneBy(ProjectEntity, { slug: DEFAULT_PROJECT_SLUG });
       if (!project) {
         project = { id: randomUUID(), name: 'Default', slug: DEFAULT_PROJECT_SLUG, created_at: user.created_at };
         await tx.insert(ProjectEntity, project);
-        await this.audit.append(tx, { event_type: 'project.created', actor: { ...actor, label: `user:${user.username}` }, project_id: project.id, target: `project:${project.slug}` });
+        await this.audit.append(tx, {
+          event_type: 'project.created',
+          actor: { ...actor, label: `user:${user.username}` },
+          project_id: project.id,
+          target: `project:${project.slug}`,
+        });
       }
-      await tx.insert(MembershipEntity, { user_id: user.id, project_id: project.id, privilege: 1, created_at: user.created_at });
+      await tx.insert(MembershipEntity, {
+        user_id: user.id,
+        project_id: project.id,
+        privilege: 1,
+        created_at: user.created_at,
+      });
       await this.audit.append(tx, {
         event_type: 'user.created',
         actor: { ...actor, label: `user:${user.username}` },
@@ -86,8 +113,15 @@ export class UsersService {
 
   async list(query: UserListQuery): Promise<{ items: User[]; total: number }> {
     const q = this.db.manager.createQueryBuilder(UserEntity, 'u');
-    if (query.q) q.where("(u.username LIKE :q ESCAPE '\\' OR u.email LIKE :q ESCAPE '\\')", { q: `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` });
-    const [rows, total] = await q.orderBy('u.username', 'ASC').skip(query.offset ?? 0).take(query.limit ?? 20).getManyAndCount();
+    if (query.q)
+      q.where("(u.username LIKE :q ESCAPE '\\' OR u.email LIKE :q ESCAPE '\\')", {
+        q: `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+      });
+    const [rows, total] = await q
+      .orderBy('u.username', 'ASC')
+      .skip(query.offset ?? 0)
+      .take(query.limit ?? 20)
+      .getManyAndCount();
     return { items: rows.map(toUser), total };
   }
 
@@ -99,13 +133,25 @@ export class UsersService {
 
   async create(input: CreateUserRequest, actor: Actor & { user: UserRow }): Promise<User> {
     const role = input.role ?? 'viewer';
-    if (role === 'super_admin' && actor.user.role !== 'super_admin') throw forbidden('Only a super_admin can create a super_admin.');
+    if (role === 'super_admin' && actor.user.role !== 'super_admin')
+      throw forbidden('Only a super_admin can create a super_admin.');
     const passwordHash = await hashPassword(input.password);
     return this.db.write(async (tx) => {
       await this.assertUnique(tx, input.username.trim(), input.email ?? null);
-      const user = newHumanRow({ username: input.username.trim(), email: input.email ?? null, role, tool_ceiling: input.tool_ceiling ?? [], password_hash: passwordHash });
+      const user = newHumanRow({
+        username: input.username.trim(),
+        email: input.email ?? null,
+        role,
+        tool_ceiling: input.tool_ceiling ?? [],
+        password_hash: passwordHash,
+      });
       await tx.insert(UserEntity, user);
-      await this.audit.append(tx, { event_type: 'user.created', actor, target: `user:${user.username}`, metadata: { role } });
+      await this.audit.append(tx, {
+        event_type: 'user.created',
+        actor,
+        target: `user:${user.username}`,
+        metadata: { role },
+      });
       return toUser(user);
     });
   }
@@ -116,10 +162,17 @@ export class UsersService {
       const user = await tx.findOneBy(UserEntity, { id });
       if (!user) throw notFound('User');
       this.assertMayManage(actor.user, user);
-      if (input.role === 'super_admin' && actor.user.role !== 'super_admin') throw forbidden('Only a super_admin can grant super_admin.');
-      const losesSuperAdmin = user.role === 'super_admin' && ((input.role !== undefined && input.role !== 'super_admin') || input.disabled === true);
+      if (input.role === 'super_admin' && actor.user.role !== 'super_admin')
+        throw forbidden('Only a super_admin can grant super_admin.');
+      const losesSuperAdmin =
+        user.role === 'super_admin' &&
+        ((input.role !== undefined && input.role !== 'super_admin') || input.disabled === true);
       if (losesSuperAdmin) await this.assertNotLastSuperAdmin(tx, user);
-      if (input.email !== undefined && input.email !== null && input.email.toLowerCase() !== user.email?.toLowerCase()) {
+      if (
+        input.email !== undefined &&
+        input.email !== null &&
+        input.email.toLowerCase() !== user.email?.toLowerCase()
+      ) {
         await this.assertUnique(tx, null, input.email);
       }
 
@@ -128,13 +181,18 @@ export class UsersService {
       if (input.role !== undefined) changes.role = input.role;
       if (input.disabled !== undefined) changes.disabled = input.disabled;
       if (input.tool_ceiling !== undefined) changes.tool_ceiling = input.tool_ceiling;
-      if (passwordHash !== undefined) Object.assign(changes, { password_hash: passwordHash, failed_logins: 0, locked_until: null });
+      if (passwordHash !== undefined)
+        Object.assign(changes, { password_hash: passwordHash, failed_logins: 0, locked_until: null });
       const changed = Object.keys(input);
       const next: UserRow = { ...user, ...changes, updated_at: new Date().toISOString() };
       await tx.save(UserEntity, next);
       // A disabled account or a reset password ends every session at once.
       if (input.disabled === true || passwordHash !== undefined) {
-        await tx.update(SessionEntity, { user_id: user.id, revoked_at: null as unknown as undefined }, { revoked_at: next.updated_at, revoked_reason: input.disabled ? 'user disabled' : 'password reset' });
+        await tx.update(
+          SessionEntity,
+          { user_id: user.id, revoked_at: null as unknown as undefined },
+          { revoked_at: next.updated_at, revoked_reason: input.disabled ? 'user disabled' : 'password reset' },
+        );
       }
       await this.audit.append(tx, {
         event_type: input.disabled === true ? 'user.disabled' : 'user.updated',
@@ -162,7 +220,8 @@ export class UsersService {
 
   /** Admins manage users, but only a super_admin manages super_admins. */
   assertMayManage(manager: UserRow, target: UserRow): void {
-    if (target.role === 'super_admin' && manager.role !== 'super_admin') throw forbidden('Only a super_admin can change a super_admin.');
+    if (target.role === 'super_admin' && manager.role !== 'super_admin')
+      throw forbidden('Only a super_admin can change a super_admin.');
   }
 
   private async assertNotLastSuperAdmin(tx: EntityManager, user: UserRow): Promise<void> {
@@ -170,13 +229,21 @@ export class UsersService {
       .createQueryBuilder(UserEntity, 'u')
       .where("u.role = 'super_admin' AND u.disabled = 0 AND u.id != :id", { id: user.id })
       .getCount();
-    if (others === 0) throw new ProblemError('last_super_admin', `${user.username} is the last active super_admin; promote another user first.`);
+    if (others === 0)
+      throw new ProblemError(
+        'last_super_admin',
+        `${user.username} is the last active super_admin; promote another user first.`,
+      );
   }
 
   private async assertUnique(tx: EntityManager, username: string | null, email: string | null): Promise<void> {
-    if (username && (await tx.exists(UserEntity, { where: { username } }))) throw conflict(`The username "${username}" is taken.`);
+    if (username && (await tx.exists(UserEntity, { where: { username } })))
+      throw conflict(`The username "${username}" is taken.`);
     if (email) {
-      const taken = await tx.createQueryBuilder(UserEntity, 'u').where('u.email = :email COLLATE NOCASE', { email }).getExists();
+      const taken = await tx
+        .createQueryBuilder(UserEntity, 'u')
+        .where('u.email = :email COLLATE NOCASE', { email })
+        .getExists();
       if (taken) throw conflict('That email address is already in use.');
     }
   }

@@ -10,11 +10,18 @@ const setStatus = async (services: Services, auth: AuthContext, name: string, to
 export const agentsRoutes = [
   implement(routes.listAgents, async ({ services, auth, query }) => services.agents.list(auth.project.id, query)),
 
-  implement(routes.getAgent, async ({ services, auth, params }) => toAgent(await services.agents.find(auth.project.id, params.name))),
+  implement(routes.getAgent, async ({ services, auth, params }) =>
+    toAgent(await services.agents.find(auth.project.id, params.name)),
+  ),
 
   implement(routes.createAgent, async ({ services, auth, body }) => {
     const { issue_key, ...fields } = body;
-    const { agent, key } = await services.agents.create(auth.project, fields, { issueKey: issue_key === true }, auth.actor);
+    const { agent, key } = await services.agents.create(
+      auth.project,
+      fields,
+      { issueKey: issue_key === true },
+      auth.actor,
+    );
     return key ? { ...agent, agent_key: key } : agent;
   }),
 
@@ -32,9 +39,13 @@ export const agentsRoutes = [
     };
   }),
 
-  implement(routes.updateAgent, async ({ services, auth, params, body }) => services.agents.update(auth.project, params.name, body, auth.actor)),
+  implement(routes.updateAgent, async ({ services, auth, params, body }) =>
+    services.agents.update(auth.project, params.name, body, auth.actor),
+  ),
 
-  implement(routes.deleteAgent, async ({ services, auth, params }) => services.agents.delete(auth.project, params.name, auth.actor)),
+  implement(routes.deleteAgent, async ({ services, auth, params }) =>
+    services.agents.delete(auth.project, params.name, auth.actor),
+  ),
 
   implement(routes.revokeAgent, async ({ services, auth, params }) => {
     const agent = await services.agents.setStatus(auth.project, params.name, 'revoked', auth.actor);

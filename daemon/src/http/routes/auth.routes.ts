@@ -5,14 +5,19 @@ import { implement } from '../route-binding.js';
 export const authRoutes = [
   implement(routes.setupStatus, async ({ services }) => ({ needs_setup: await services.users.needsSetup() })),
 
-  implement(routes.setup, async ({ services, body, request }) => services.users.setup(body, anonymousActor(request.ip))),
+  implement(routes.setup, async ({ services, body, request }) =>
+    services.users.setup(body, anonymousActor(request.ip)),
+  ),
 
   implement(routes.login, async ({ services, body, request }) =>
     services.sessions.login(body, { source: request.ip, userAgent: request.headers['user-agent'] ?? null }),
   ),
 
   implement(routes.refresh, async ({ services, body, request }) =>
-    services.sessions.refresh(body.refresh_token, { source: request.ip, userAgent: request.headers['user-agent'] ?? null }),
+    services.sessions.refresh(body.refresh_token, {
+      source: request.ip,
+      userAgent: request.headers['user-agent'] ?? null,
+    }),
   ),
 
   implement(routes.logout, async ({ services, auth }) => {
@@ -21,7 +26,13 @@ export const authRoutes = [
   }),
 
   implement(routes.changePassword, async ({ services, auth, body }) => {
-    await services.sessions.changePassword(auth.user, auth.sessionId, body.current_password, body.new_password, auth.actor);
+    await services.sessions.changePassword(
+      auth.user,
+      auth.sessionId,
+      body.current_password,
+      body.new_password,
+      auth.actor,
+    );
   }),
 
   implement(routes.mfaSetup, async ({ services, auth }) => services.mfa.setup(auth.user, auth.actor)),

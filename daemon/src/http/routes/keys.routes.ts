@@ -10,7 +10,9 @@ const owner = async (services: Services, auth: AuthContext, name: string): Promi
 });
 
 export const keysRoutes = [
-  implement(routes.listKeys, async ({ services, auth, params }) => services.agentKeys.list(await services.agents.find(auth.project.id, params.name))),
+  implement(routes.listKeys, async ({ services, auth, params }) =>
+    services.agentKeys.list(await services.agents.find(auth.project.id, params.name)),
+  ),
 
   implement(routes.createKey, async ({ services, auth, params, body }) =>
     services.agentKeys.create(await owner(services, auth, params.name), body, auth.actor),

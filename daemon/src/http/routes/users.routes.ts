@@ -6,11 +6,15 @@ export const usersRoutes = [
 
   implement(routes.createUser, async ({ services, auth, body }) => services.users.create(body, auth.actor)),
 
-  implement(routes.updateUser, async ({ services, auth, params, body }) => services.users.update(params.id, body, auth.actor)),
+  implement(routes.updateUser, async ({ services, auth, params, body }) =>
+    services.users.update(params.id, body, auth.actor),
+  ),
 
   implement(routes.deleteUser, async ({ services, auth, params }) => services.users.delete(params.id, auth.actor)),
 
-  implement(routes.listPersonalTokens, async ({ services, auth, params }) => services.personalTokens.list(params.id, auth.user)),
+  implement(routes.listPersonalTokens, async ({ services, auth, params }) =>
+    services.personalTokens.list(params.id, auth.user),
+  ),
 
   implement(routes.createPersonalToken, async ({ services, auth, params, body }) =>
     services.personalTokens.create(params.id, body, auth.actor),
