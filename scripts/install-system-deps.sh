@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages Gatehouse needs: a compiler for the native modules
+# (sqlite3, keytar), libsecret and a Secret Service (gnome-keyring in a D-Bus session) for the
+# OS keychain, and Chromium with Xvfb for the browser tests. Idempotent: quick when all is there.
+set -euo pipefail
+
+packages=(build-essential python3 libsecret-1-dev libsecret-tools gnome-keyring dbus chromium xvfb xauth)
+
+node_ok() {
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null
+}
+if ! node_ok; then
+  echo "install-system-deps: Gatehouse needs Node.js 20.19 or newer (found: $(node --version 2>/dev/null || echo none))." >&2
+  exit 1
+fi
+
+if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-system-deps: not a Debian/Ubuntu system; install these yourself: ${packages[*]}" >&2
+  exit 1
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "install-system-deps: run as root or install sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "install-system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

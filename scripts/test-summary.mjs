@@ -1,0 +1,33 @@
+// Adds up the JSON results of every test runner (vitest, and Playwright once it runs) into the
+// one closing line CI reads: `tests: N passed, N failed[, N skipped]`. Exits 1 if any failed or
+// if no results were found at all.
+import { existsSync, readFileSync } from 'node:fs';
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let found = false;
+
+const vitest = 'test-results/vitest.json';
+if (existsSync(vitest)) {
+  const report = JSON.parse(readFileSync(vitest, 'utf8'));
+  passed += report.numPassedTests;
+  failed +=
+    report.numFailedTests +
+    (report.numFailedTestSuites > 0 && report.numFailedTests === 0 ? report.numFailedTestSuites : 0);
+  skipped += report.numPendingTests + report.numTodoTests;
+  found = true;
+}
+
+const playwright = 'test-results/playwright.json';
+if (existsSync(playwright)) {
+  const { stats } = JSON.parse(readFileSync(playwright, 'utf8'));
+  passed += stats.expected + stats.flaky;
+  failed += stats.unexpected;
+  skipped += stats.skipped;
+  found = true;
+}
+
+if (!found) failed += 1;
+console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it: install everything, typecheck, lint, then every test inside a
+# private throwaway keyring (tests never touch a real user's keychain). Ends with one line
+# `tests: N passed, N failed` and a non-zero exit on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh || exit 1
+
+status=0
+echo "== typecheck"
+npm run --silent typecheck || status=1
+echo "== lint"
+npm run --silent lint || status=1
+
+echo "== tests"
+rm -rf test-results && mkdir -p test-results
+GATEHOUSE_PRIVATE_KEYRING=1 bash scripts/with-keyring.sh \
+  npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=1
+
+node scripts/test-summary.mjs || status=1
+exit $status
