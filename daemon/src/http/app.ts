@@ -67,6 +67,9 @@ export async function buildApp(services: Services, logger: FastifyBaseLogger): P
     reply.header('Referrer-Policy', 'no-referrer');
     if (!request.url.startsWith('/docs')) reply.header('Cache-Control', 'no-store');
   });
+  // JSON only. Fastify also parses text/plain by default, and text/plain is what a web page can
+  // POST cross-site without a CORS preflight: refuse it with 415 before any handler runs.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);

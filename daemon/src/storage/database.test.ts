@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Database, DB_FILE } from './database.js';
+import { migrations } from './migrations/index.js';
+
+const tableNames = async (db: Database): Promise<string[]> =>
+  (
+    await db.source.query(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'migrations' ORDER BY name",
+    )
+  ).map((row: { name: string }) => row.name);
+
+describe('the database', () => {
+  let dir: string;
+  let db: Database;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-db-'));
+    db = await Database.open(join(dir, DB_FILE));
+  });
+  afterEach(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs every migration at open, with WAL, foreign keys and a busy timeout, in a 0600 file', async () => {
+    expect(await db.migrationCount()).toBe(migrations.length);
+    expect(await db.source.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    expect(await db.source.query('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
+    expect(await db.source.query('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
+    expect(statSync(join(dir, DB_FILE)).mode & 0o777).toBe(0o600);
+    expect(await tableNames(db)).toEqual(expect.arrayContaining(['users', 'projects', 'audit_events', 'agents']));
+  });
+
+  it('undoes every migration, newest first, back to an empty schema, and applies them again', async () => {
+    const full = await tableNames(db);
+    for (let i = 0; i < migrations.length; i++) await db.source.undoLastMigration();
+    expect(await tableNames(db)).toEqual([]);
+    await db.source.runMigrations();
+    expect(await tableNames(db)).toEqual(full);
+  });
+
+  it('reopens an existing file without running anything twice', async () => {
+    await db.close();
+    db = await Database.open(join(dir, DB_FILE));
+    expect(await db.migrationCount()).toBe(migrations.length);
+  });
+
+  it('rolls back every statement of a write that fails half-way', async () => {
+    const now = new Date().toISOString();
+    await expect(
+      db.write(async (tx) => {
+        await tx.query("INSERT INTO projects (id, name, slug, created_at) VALUES ('p1', 'One', 'one', ?)", [now]);
+        throw new Error('fails after the first insert');
+      }),
+    ).rejects.toThrow('fails after the first insert');
+    expect(await db.source.query('SELECT count(*) AS n FROM projects')).toEqual([{ n: 0 }]);
+  });
+
+  it('runs concurrent writes one at a time, so none is lost', async () => {
+    const now = new Date().toISOString();
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        db.write((tx) =>
+          tx.query('INSERT INTO projects (id, name, slug, created_at) VALUES (?, ?, ?, ?)', [
+            `p${i}`,
+            `P${i}`,
+            `p${i}`,
+            now,
+          ]),
+        ),
+      ),
+    );
+    expect(await db.source.query('SELECT count(*) AS n FROM projects')).toEqual([{ n: 25 }]);
+  });
+});
