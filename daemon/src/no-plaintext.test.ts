@@ -85,6 +85,33 @@ describe('no plaintext secret at rest', () => {
     ).toBe(204);
     plaintexts.set('changed password', newPassword);
 
+    // Agents: keys (issued, rotated, refused), identity private keys, agent tokens, OTAS's answer.
+    const agent = await t.request('POST', '/admin/agents', { token, body: { name: 'courier', issue_key: true } });
+    expect(agent.status).toBe(201);
+    plaintexts.set('agent key', agent.body.agent_key.api_key);
+    const identity = await keytar.getPassword(t.keychainService, `agent-identity:${agent.body.id}`);
+    plaintexts.set('agent private key', identity!.split('\n')[1]!);
+    const rotated = await t.request('POST', `/admin/agents/courier/keys/${agent.body.agent_key.id}/rotate`, {
+      token,
+      body: { grace_seconds: 60 },
+    });
+    plaintexts.set('rotated agent key', rotated.body.api_key);
+    const agentTokens = await t.request('POST', '/v1/auth/token', {
+      body: { agent_id: agent.body.id, secret: rotated.body.api_key },
+    });
+    expect(agentTokens.status).toBe(200);
+    plaintexts.set('agent access token', agentTokens.body.access_token);
+    plaintexts.set('agent refresh token', agentTokens.body.refresh_token);
+    const wrongKey = agent.body.agent_key.api_key.replace(/.{6}$/, 'AAAAAA');
+    expect((await t.request('GET', '/v1/whoami', { headers: { 'x-api-key': wrongKey } })).status).toBe(401);
+    plaintexts.set('mistyped agent key', wrongKey);
+    const otas = await t.request('POST', '/api/agent/v1/create/', {
+      headers: { 'x-otas-user-token': token, 'x-otas-project-id': 'default' },
+      body: { agent_name: 'otas-agent', agent_provider: 'Anthropic' },
+    });
+    expect(otas.status).toBe(201);
+    plaintexts.set('OTAS agent key', otas.body.response.agent_key.api_key);
+
     const signingKey = await keytar.getPassword(t.keychainService, 'daemon-signing-key');
     expect(signingKey).toContain('PRIVATE KEY');
     plaintexts.set('signing key', signingKey!.split('\n')[1]!);
