@@ -1,16 +1,9 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCallback } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { StartupError } from '../errors.js';
+import { scrypt, type ScryptCost } from '../scrypt.js';
 import { SerialQueue } from '../serial-queue.js';
 import type { SecretStore } from './secret-store.js';
-
-const scrypt = promisify(scryptCallback) as (
-  password: string,
-  salt: Buffer,
-  keylen: number,
-  options: { N: number; r: number; p: number; maxmem: number },
-) => Promise<Buffer>;
 
 /** scrypt cost: ~100 ms and 32 MiB once at start-up; the derived key then stays in memory. */
 const KDF = { N: 2 ** 15, r: 8, p: 1 } as const;
@@ -124,6 +117,5 @@ export class EncryptedFileSecretStore implements SecretStore {
   }
 }
 
-function deriveKey(passphrase: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
-  return scrypt(passphrase, salt, 32, { ...cost, maxmem: 256 * cost.N * cost.r });
-}
+const deriveKey = (passphrase: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> =>
+  scrypt(passphrase, salt, 32, cost);

@@ -1,8 +1,6 @@
 import { EntitySchema } from 'typeorm';
 import type { AgentStatus } from '../../../shared/src/index.js';
-
-const text = { type: 'text' } as const;
-const nullableText = { type: 'text', nullable: true } as const;
+import { nullableText, refreshTokenColumns, text, type RefreshTokenRow } from './entities.js';
 
 export interface AgentRow {
   id: string;
@@ -128,29 +126,10 @@ export const AgentSessionEntity = new EntitySchema<AgentSessionRow>({
   },
 });
 
-export interface AgentRefreshTokenRow {
-  id: string;
-  session_id: string;
-  prefix: string;
-  token_hash: string;
-  created_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-  replaced_by: string | null;
-}
-export const AgentRefreshTokenEntity = new EntitySchema<AgentRefreshTokenRow>({
+export const AgentRefreshTokenEntity = new EntitySchema<RefreshTokenRow>({
   name: 'AgentRefreshToken',
   tableName: 'agent_refresh_tokens',
-  columns: {
-    id: { ...text, primary: true },
-    session_id: text,
-    prefix: text,
-    token_hash: text,
-    created_at: text,
-    expires_at: text,
-    revoked_at: nullableText,
-    replaced_by: nullableText,
-  },
+  columns: refreshTokenColumns,
 });
 
 export const agentEntities = [AgentEntity, AgentKeyEntity, AgentSessionEntity, AgentRefreshTokenEntity];

@@ -7,6 +7,9 @@ import { migrations } from './migrations/index.js';
 
 export const DB_FILE = 'gatehouse.db';
 
+/** Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`. */
+export const escapeLike = (value: string): string => value.replace(/[\\%_]/g, (c) => `\\${c}`);
+
 /**
  * The SQLite database. TypeORM's sqlite driver runs everything over one connection, so two
  * transactions started concurrently would nest into each other; every write therefore goes

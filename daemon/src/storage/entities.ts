@@ -7,8 +7,8 @@ import type { AuditOutcome, Privilege, ToolCeiling, UserKind, UserRole } from '.
  * The schema itself is defined by the migrations, never by `synchronize`.
  */
 
-const text = { type: 'text' } as const;
-const nullableText = { type: 'text', nullable: true } as const;
+export const text = { type: 'text' } as const;
+export const nullableText = { type: 'text', nullable: true } as const;
 
 export interface ProjectRow {
   id: string;
@@ -123,19 +123,21 @@ export interface RefreshTokenRow {
   revoked_at: string | null;
   replaced_by: string | null;
 }
+/** The columns of a session's refresh tokens (human sessions here, agent sessions in agent-entities). */
+export const refreshTokenColumns = {
+  id: { ...text, primary: true },
+  session_id: text,
+  prefix: text,
+  token_hash: text,
+  created_at: text,
+  expires_at: text,
+  revoked_at: nullableText,
+  replaced_by: nullableText,
+} as const;
 export const RefreshTokenEntity = new EntitySchema<RefreshTokenRow>({
   name: 'RefreshToken',
   tableName: 'refresh_tokens',
-  columns: {
-    id: { ...text, primary: true },
-    session_id: text,
-    prefix: text,
-    token_hash: text,
-    created_at: text,
-    expires_at: text,
-    revoked_at: nullableText,
-    replaced_by: nullableText,
-  },
+  columns: refreshTokenColumns,
 });
 
 export interface PersonalTokenRow {

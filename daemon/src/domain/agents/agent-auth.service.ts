@@ -17,13 +17,18 @@ import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuthFailures } from '../auth/auth-failures.js';
 import type { TokenSigner } from '../auth/token-signer.js';
-import { hashesMatch, issueCredential, sha256Hex } from '../credentials.js';
+import {
+  findRefreshToken,
+  insertRefreshToken,
+  REFRESH_TTL_MS,
+  revokeRefreshTokens,
+  rotateRefreshToken,
+} from '../auth/refresh-tokens.js';
 import type { AgentKeysService } from './agent-keys.service.js';
 import { effectiveTools } from './permissions.js';
 import type { UsageRecorder } from './usage-recorder.js';
 
 export const AGENT_TOKEN_TTL_SECONDS = 3600;
-const REFRESH_TTL_MS = 30 * 86_400_000;
 const NONCE_TTL_MS = 5 * 60_000;
 const MAX_PENDING_NONCES = 10_000;
 
@@ -154,11 +159,9 @@ export class AgentAuthService {
   }
 
   async refresh(refreshToken: string, actor: Actor): Promise<TokenPair> {
-    const parsed = parseCredential(refreshToken);
-    if (parsed?.kind !== 'refresh') throw invalid();
     const outcome = await this.db.write(async (tx) => {
-      const token = await tx.findOneBy(AgentRefreshTokenEntity, { prefix: parsed.prefix });
-      if (!token || !hashesMatch(token.token_hash, sha256Hex(refreshToken))) return { error: invalid() };
+      const token = await findRefreshToken(tx, AgentRefreshTokenEntity, refreshToken);
+      if (!token) return { error: invalid() };
       const session = await tx.findOneByOrFail(AgentSessionEntity, { id: token.session_id });
       const agent = await tx.findOneByOrFail(AgentEntity, { id: session.agent_id });
       const now = new Date().toISOString();
@@ -177,21 +180,8 @@ export class AgentAuthService {
       }
       if (session.revoked_at || token.expires_at <= now || agent.status !== 'active') return { error: invalid() };
 
-      const next = issueCredential('refresh');
-      const nextId = randomUUID();
-      const expiresAt = new Date(Date.now() + REFRESH_TTL_MS).toISOString();
-      await tx.update(AgentRefreshTokenEntity, { id: token.id }, { revoked_at: now, replaced_by: nextId });
-      await tx.insert(AgentRefreshTokenEntity, {
-        id: nextId,
-        session_id: session.id,
-        prefix: next.prefix,
-        token_hash: next.hash,
-        created_at: now,
-        expires_at: expiresAt,
-        revoked_at: null,
-        replaced_by: null,
-      });
-      await tx.update(AgentSessionEntity, { id: session.id }, { expires_at: expiresAt });
+      const next = await rotateRefreshToken(tx, AgentRefreshTokenEntity, token, now);
+      await tx.update(AgentSessionEntity, { id: session.id }, { expires_at: next.expiresAt });
       await this.audit.append(tx, {
         event_type: 'auth.token_refreshed',
         actor,
@@ -218,10 +208,8 @@ export class AgentAuthService {
   /** Ends the session a refresh or access token belongs to. Unknown tokens are not an error (RFC 7009). */
   async revoke(token: string, actor: Actor): Promise<{ revoked: boolean }> {
     let sessionId: string | null = null;
-    const parsed = parseCredential(token);
-    if (parsed?.kind === 'refresh') {
-      const row = await this.db.manager.findOneBy(AgentRefreshTokenEntity, { prefix: parsed.prefix });
-      if (row && hashesMatch(row.token_hash, sha256Hex(token))) sessionId = row.session_id;
+    if (parseCredential(token)?.kind === 'refresh') {
+      sessionId = (await findRefreshToken(this.db.manager, AgentRefreshTokenEntity, token))?.session_id ?? null;
     } else {
       const claims = await this.signer.verify(token);
       if (claims?.typ === 'agent' && typeof claims.sid === 'string') sessionId = claims.sid;
@@ -276,21 +264,9 @@ export class AgentAuthService {
         revoked_reason: null,
       };
       await tx.insert(AgentSessionEntity, session);
-      let refresh = '';
-      if (withRefresh) {
-        const credential = issueCredential('refresh');
-        refresh = credential.plaintext;
-        await tx.insert(AgentRefreshTokenEntity, {
-          id: randomUUID(),
-          session_id: session.id,
-          prefix: credential.prefix,
-          token_hash: credential.hash,
-          created_at: session.created_at,
-          expires_at: expiresAt,
-          revoked_at: null,
-          replaced_by: null,
-        });
-      }
+      const refresh = withRefresh
+        ? (await insertRefreshToken(tx, AgentRefreshTokenEntity, session.id, session.created_at, expiresAt)).plaintext
+        : '';
       await this.audit.append(tx, {
         event_type: 'auth.token_issued',
         actor,
@@ -332,11 +308,7 @@ export class AgentAuthService {
 
   private async revokeSession(tx: EntityManager, session: AgentSessionRow, reason: string, now: string): Promise<void> {
     await tx.update(AgentSessionEntity, { id: session.id }, { revoked_at: now, revoked_reason: reason });
-    await tx.update(
-      AgentRefreshTokenEntity,
-      { session_id: session.id, revoked_at: null as unknown as undefined },
-      { revoked_at: now },
-    );
+    await revokeRefreshTokens(tx, AgentRefreshTokenEntity, session.id, now);
     this.revokedSessions.add(session.id);
   }
 }

@@ -11,7 +11,7 @@ import type {
 import { conflict, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import { AgentEntity, AgentKeyEntity, type AgentRow } from '../../storage/agent-entities.js';
-import type { Database } from '../../storage/database.js';
+import { escapeLike, type Database } from '../../storage/database.js';
 import type { ProjectRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -89,7 +89,7 @@ export class AgentsService {
     if (query.status) q.andWhere('a.status = :status', { status: query.status });
     if (query.q) {
       q.andWhere("(a.name LIKE :q ESCAPE '\\' OR a.description LIKE :q ESCAPE '\\')", {
-        q: `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+        q: `%${escapeLike(query.q)}%`,
       });
     }
     const [rows, total] = await q

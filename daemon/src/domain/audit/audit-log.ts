@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MoreThan, type EntityManager } from 'typeorm';
 import type { AuditEvent, AuditOutcome, AuditQuery, AuditVerifyResult } from '../../../../shared/src/index.js';
-import type { Database } from '../../storage/database.js';
+import { escapeLike, type Database } from '../../storage/database.js';
 import { AuditEventEntity, type AuditEventRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 
@@ -155,5 +155,3 @@ function checkLink(row: AuditEventRow, previous: AuditEventRow | null): string |
 function toAuditEvent(row: AuditEventRow): AuditEvent {
   return { ...row, metadata: JSON.parse(row.metadata) as Record<string, unknown> };
 }
-
-const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);

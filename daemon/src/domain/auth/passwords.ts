@@ -1,12 +1,5 @@
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
-
-const scrypt = promisify(scryptCallback) as (
-  password: string,
-  salt: Buffer,
-  keylen: number,
-  options: { N: number; r: number; p: number; maxmem: number },
-) => Promise<Buffer>;
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { scrypt } from '../../scrypt.js';
 
 /** OWASP's scrypt baseline (N=2^17 is slower than a desktop login needs; 2^15 ≈ 50–100 ms). */
 const COST = { N: 2 ** 15, r: 8, p: 1 };
@@ -15,7 +8,7 @@ const KEY_LENGTH = 32;
 /** `scrypt$N$r$p$<salt b64>$<hash b64>`: the parameters travel with the hash so they can be raised later. */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { ...COST, maxmem: 64 * 1024 * 1024 });
+  const hash = await scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, COST);
   return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64'), hash.toString('base64')].join('$');
 }
 
@@ -27,7 +20,6 @@ export async function verifyPassword(password: string, stored: string): Promise<
     N: Number(n),
     r: Number(r),
     p: Number(p),
-    maxmem: 64 * 1024 * 1024,
   });
   return timingSafeEqual(expected, actual);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { EntityManager } from 'typeorm';
-import { parseCredential, type LoginRequest, type TokenPair } from '../../../../shared/src/index.js';
+import type { LoginRequest, TokenPair } from '../../../../shared/src/index.js';
 import { ProblemError } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
 import {
@@ -13,14 +13,19 @@ import {
 } from '../../storage/entities.js';
 import { anonymousActor, userActor, type Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { hashesMatch, issueCredential, sha256Hex } from '../credentials.js';
 import { AttemptLimiter } from './attempt-limiter.js';
 import { lockedFor, retryAfterHeader, type MfaService } from './mfa.service.js';
 import { hashPassword, verifyDecoyPassword, verifyPassword } from './passwords.js';
+import {
+  findRefreshToken,
+  insertRefreshToken,
+  REFRESH_TTL_MS,
+  revokeRefreshTokens,
+  rotateRefreshToken,
+} from './refresh-tokens.js';
 import type { TokenSigner } from './token-signer.js';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
-const REFRESH_TTL_MS = 30 * 24 * 3600_000;
 /** Consecutive wrong passwords before an account is locked, and for how long. */
 const LOCK_AFTER_FAILURES = 5;
 const LOCK_MS = 15 * 60_000;
@@ -113,13 +118,9 @@ export class SessionsService {
   }
 
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
-    const parsed = parseCredential(refreshToken);
-    if (parsed?.kind !== 'refresh') throw invalidRefresh();
-    const hash = sha256Hex(refreshToken);
-
     const outcome = await this.db.write(async (tx) => {
-      const token = await tx.findOneBy(RefreshTokenEntity, { prefix: parsed.prefix });
-      if (!token || !hashesMatch(token.token_hash, hash)) return { error: invalidRefresh() };
+      const token = await findRefreshToken(tx, RefreshTokenEntity, refreshToken);
+      if (!token) return { error: invalidRefresh() };
       const session = await tx.findOneByOrFail(SessionEntity, { id: token.session_id });
       const user = await tx.findOneByOrFail(UserEntity, { id: session.user_id });
       const actor = userActor(user, client.source);
@@ -139,21 +140,8 @@ export class SessionsService {
       }
       if (session.revoked_at || token.expires_at <= now || user.disabled) return { error: invalidRefresh() };
 
-      const next = issueCredential('refresh');
-      const nextId = randomUUID();
-      const expiresAt = new Date(Date.now() + REFRESH_TTL_MS).toISOString();
-      await tx.update(RefreshTokenEntity, { id: token.id }, { revoked_at: now, replaced_by: nextId });
-      await tx.insert(RefreshTokenEntity, {
-        id: nextId,
-        session_id: session.id,
-        prefix: next.prefix,
-        token_hash: next.hash,
-        created_at: now,
-        expires_at: expiresAt,
-        revoked_at: null,
-        replaced_by: null,
-      });
-      await tx.update(SessionEntity, { id: session.id }, { expires_at: expiresAt });
+      const next = await rotateRefreshToken(tx, RefreshTokenEntity, token, now);
+      await tx.update(SessionEntity, { id: session.id }, { expires_at: next.expiresAt });
       await this.audit.append(tx, { event_type: 'auth.token_refreshed', actor, target: `session:${session.id}` });
       return { pair: await this.tokenPair(user, session.id, next.plaintext) };
     });
@@ -257,17 +245,7 @@ export class SessionsService {
       user_agent: client.userAgent?.slice(0, 256) ?? null,
     };
     await tx.insert(SessionEntity, session);
-    const refresh = issueCredential('refresh');
-    await tx.insert(RefreshTokenEntity, {
-      id: randomUUID(),
-      session_id: session.id,
-      prefix: refresh.prefix,
-      token_hash: refresh.hash,
-      created_at: session.created_at,
-      expires_at: expiresAt,
-      revoked_at: null,
-      replaced_by: null,
-    });
+    const refresh = await insertRefreshToken(tx, RefreshTokenEntity, session.id, session.created_at, expiresAt);
     return this.tokenPair(user, session.id, refresh.plaintext);
   }
 
@@ -283,10 +261,6 @@ export class SessionsService {
 
   private async revokeSession(tx: EntityManager, session: SessionRow, reason: string, now: string): Promise<void> {
     await tx.update(SessionEntity, { id: session.id }, { revoked_at: now, revoked_reason: reason });
-    await tx.update(
-      RefreshTokenEntity,
-      { session_id: session.id, revoked_at: null as unknown as undefined },
-      { revoked_at: now },
-    );
+    await revokeRefreshTokens(tx, RefreshTokenEntity, session.id, now);
   }
 }

@@ -9,7 +9,7 @@ import type {
 } from '../../../../shared/src/index.js';
 import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
-import type { Database } from '../../storage/database.js';
+import { escapeLike, type Database } from '../../storage/database.js';
 import { MembershipEntity, ProjectEntity, SessionEntity, UserEntity, type UserRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -115,7 +115,7 @@ export class UsersService {
     const q = this.db.manager.createQueryBuilder(UserEntity, 'u');
     if (query.q)
       q.where("(u.username LIKE :q ESCAPE '\\' OR u.email LIKE :q ESCAPE '\\')", {
-        q: `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+        q: `%${escapeLike(query.q)}%`,
       });
     const [rows, total] = await q
       .orderBy('u.username', 'ASC')
