@@ -114,3 +114,9 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
   };
   return handle;
 }
+
+/** A test daemon after first-run setup, with the admin's access token. */
+export async function startWithAdmin(options: TestDaemonOptions = {}): Promise<{ t: TestDaemon; admin: string }> {
+  const t = await startTestDaemon(options);
+  return { t, admin: (await t.setupAdmin()).access_token };
+}

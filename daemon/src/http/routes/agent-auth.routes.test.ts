@@ -4,7 +4,7 @@ import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf } from '../../../../shared/src/index.js';
 import { randomBase62 } from '../../domain/credentials.js';
-import { startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
+import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 interface Issued {
   id: string;
@@ -15,10 +15,7 @@ interface Issued {
 describe('agent authentication', () => {
   let t: TestDaemon;
   let admin: string;
-  beforeAll(async () => {
-    t = await startTestDaemon();
-    admin = (await t.setupAdmin()).access_token;
-  });
+  beforeAll(async () => ({ t, admin } = await startWithAdmin()));
   afterAll(() => t.dispose());
 
   const newAgent = async (name: string, scopes: string[] = []): Promise<Issued> => {
@@ -205,10 +202,7 @@ describe('agent authentication', () => {
 describe('failed agent authentication', () => {
   let t: TestDaemon;
   let admin: string;
-  beforeAll(async () => {
-    t = await startTestDaemon();
-    admin = (await t.setupAdmin()).access_token;
-  });
+  beforeAll(async () => ({ t, admin } = await startWithAdmin()));
   afterAll(() => t.dispose());
 
   /** A well-formed key (valid checksum) with the prefix of `key` but another secret part. */

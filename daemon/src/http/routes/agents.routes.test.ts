@@ -1,15 +1,12 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
+import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 describe('agents', () => {
   let t: TestDaemon;
   let admin: string;
-  beforeAll(async () => {
-    t = await startTestDaemon();
-    admin = (await t.setupAdmin()).access_token;
-  });
+  beforeAll(async () => ({ t, admin } = await startWithAdmin()));
   afterAll(() => t.dispose());
 
   const create = (body: Record<string, unknown>) => t.request('POST', '/admin/agents', { token: admin, body });
@@ -174,10 +171,7 @@ describe('agents', () => {
 describe('AgentAuth seed: POST /v1/agents', () => {
   let t: TestDaemon;
   let admin: string;
-  beforeAll(async () => {
-    t = await startTestDaemon();
-    admin = (await t.setupAdmin()).access_token;
-  });
+  beforeAll(async () => ({ t, admin } = await startWithAdmin()));
   afterAll(() => t.dispose());
 
   it('creates an agent as the seed shows, authenticated by an X-API-Key, with the secret shown once', async () => {

@@ -1,17 +1,14 @@
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySecretStore, SecretStoreUnavailableError } from '../../secrets/secret-store.js';
-import { startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
+import { startTestDaemon, startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 const DAY_MS = 86_400_000;
 
 describe('agent keys', () => {
   let t: TestDaemon;
   let admin: string;
-  beforeAll(async () => {
-    t = await startTestDaemon();
-    admin = (await t.setupAdmin()).access_token;
-  });
+  beforeAll(async () => ({ t, admin } = await startWithAdmin()));
   afterAll(() => t.dispose());
 
   const newAgent = (name: string, scopes: string[] = []) =>

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../../../shared/src/index.js';
 import { MemorySecretStore, type SecretStore } from '../../secrets/secret-store.js';
-import { startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
+import { startTestDaemon, startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 describe('status, health and the API description', () => {
   let t: TestDaemon;
@@ -98,10 +98,7 @@ describe('when the secret store fails', () => {
   const store = new FlakyStore();
   let t: TestDaemon;
   let token: string;
-  beforeAll(async () => {
-    t = await startTestDaemon({ secrets: store });
-    token = (await t.setupAdmin()).access_token;
-  });
+  beforeAll(async () => ({ t, admin: token } = await startWithAdmin({ secrets: store })));
   afterAll(() => t.dispose());
 
   it('answers 503 keychain_unavailable when the keychain cannot be reached', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
+import { startTestDaemon, startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 describe('users', () => {
   let t: TestDaemon;
@@ -107,10 +107,7 @@ describe('users', () => {
 describe('projects and memberships', () => {
   let t: TestDaemon;
   let root: string;
-  beforeAll(async () => {
-    t = await startTestDaemon();
-    root = (await t.setupAdmin()).access_token;
-  });
+  beforeAll(async () => ({ t, admin: root } = await startWithAdmin()));
   afterAll(() => t.dispose());
 
   const userWithToken = async (username: string) => {
