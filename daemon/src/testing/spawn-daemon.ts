@@ -13,13 +13,35 @@ export interface SpawnedDaemon {
   output: () => string;
   /** Resolves with the exit code (or the signal's name). */
   exited: Promise<number | string>;
+  /** Whether the daemon runs under a wrapper (its pid is not the child's). */
+  wrapped: boolean;
+}
+
+export interface SpawnOptions {
+  /**
+   * Runs the child in a Secret Service of its own (scripts/with-keyring.sh) and writes that
+   * session's D-Bus address to this file, so a test can lock the child's keychain without
+   * touching the one other tests share.
+   */
+  privateKeyringAddressFile?: string;
 }
 
 /** Runs `gatehouse <args>` from source in a child process, as a user would run it. */
-export function spawnGatehouse(args: string[], env: NodeJS.ProcessEnv): SpawnedDaemon {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+export function spawnGatehouse(args: string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): SpawnedDaemon {
+  const command = [process.execPath, '--import', 'tsx', MAIN, ...args];
+  const [file, ...argv] = options.privateKeyringAddressFile
+    ? [
+        join(REPO, 'scripts/with-keyring.sh'),
+        'bash',
+        '-c',
+        'printf %s "$DBUS_SESSION_BUS_ADDRESS" > "$0" && exec "$@"',
+        options.privateKeyringAddressFile,
+        ...command,
+      ]
+    : command;
+  const child = spawn(file!, argv, {
     cwd: REPO,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, ...(options.privateKeyringAddressFile ? { GATEHOUSE_PRIVATE_KEYRING: '1' } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -28,10 +50,13 @@ export function spawnGatehouse(args: string[], env: NodeJS.ProcessEnv): SpawnedD
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
-  return { child, output: () => output, exited };
+  return { child, output: () => output, exited, wrapped: options.privateKeyringAddressFile !== undefined };
 }
 
-/** Polls until `daemon.json` in `home` names the child's pid and `/healthz` answers. */
+/**
+ * Polls until `daemon.json` in `home` names the child's pid (any pid for a wrapped child) and
+ * `/healthz` answers.
+ */
 export async function waitForDaemon(home: string, spawned: SpawnedDaemon, timeoutMs = 20_000): Promise<DiscoveryFile> {
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | string | undefined;
@@ -41,7 +66,7 @@ export async function waitForDaemon(home: string, spawned: SpawnedDaemon, timeou
     const file = join(home, 'daemon.json');
     if (existsSync(file)) {
       const info = JSON.parse(readFileSync(file, 'utf8')) as DiscoveryFile;
-      if (info.pid === spawned.child.pid) {
+      if (info.pid === spawned.child.pid || spawned.wrapped) {
         const health = await fetch(`${info.url}/healthz`).catch(() => null);
         if (health?.ok) return info;
       }

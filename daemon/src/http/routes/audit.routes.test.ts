@@ -1,16 +1,6 @@
-import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_FILE } from '../../storage/database.js';
+import { sql } from '../../testing/sql.js';
 import { startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
-
-/** Runs SQL on the daemon's database file through a second, independent connection. */
-function sql(t: TestDaemon, statement: string): Promise<void> {
-  const db = new sqlite3.Database(join(t.home, DB_FILE));
-  return new Promise((resolve, reject) => {
-    db.exec(statement, (error) => db.close(() => (error ? reject(error) : resolve())));
-  });
-}
 
 describe('audit log', () => {
   let t: TestDaemon;

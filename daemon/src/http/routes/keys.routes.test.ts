@@ -1,6 +1,7 @@
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySecretStore, SecretStoreUnavailableError } from '../../secrets/secret-store.js';
+import { sql } from '../../testing/sql.js';
 import { startTestDaemon, startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 const DAY_MS = 86_400_000;
@@ -107,6 +108,30 @@ describe('agent keys', () => {
     expect((await asAgent(old.api_key)).status).toBe(200);
     expect((await asAgent(rotated.body.api_key)).status).toBe(200);
     expect(await keychain('agent:default/rotate-later')).toBe(rotated.body.api_key);
+  });
+
+  it('refuses a rotated key once its grace period has ended', async () => {
+    await newAgent('grace-ends');
+    const old = (await issue('grace-ends')).body;
+    await t.request('POST', `/admin/agents/grace-ends/keys/${old.id}/rotate`, {
+      token: admin,
+      body: { grace_seconds: 1 },
+    });
+    expect((await asAgent(old.api_key)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await asAgent(old.api_key)).status).toBe(401);
+  });
+
+  it('refuses an expired key, and will not rotate it', async () => {
+    await newAgent('expired');
+    const key = (await issue('expired', { expires_in_days: 1 })).body;
+    // A day passes: move the expiry into the past through the database file itself.
+    await sql(t, `UPDATE agent_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = '${key.id}'`);
+    expect((await asAgent(key.api_key)).status).toBe(401);
+    const listed = (await t.request('GET', '/v1/agents/expired/keys', { token: admin })).body;
+    expect(listed[0]).toMatchObject({ id: key.id, active: false });
+    const rotate = await t.request('POST', `/admin/agents/expired/keys/${key.id}/rotate`, { token: admin, body: {} });
+    expect(rotate.status).toBe(409);
   });
 
   it('revokes: refused on the next request, keychain entries gone, the alias falls back to a live key', async () => {
