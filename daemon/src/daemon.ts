@@ -5,6 +5,7 @@ import type { DaemonConfig } from './config.js';
 import { claimDiscovery, removeDiscovery, writeDiscovery } from './discovery.js';
 import { AgentAuthService } from './domain/agents/agent-auth.service.js';
 import { AgentKeysService } from './domain/agents/agent-keys.service.js';
+import { PermissionsService } from './domain/agents/permissions.service.js';
 import { UsageRecorder } from './domain/agents/usage-recorder.js';
 import { AuthFailures } from './domain/auth/auth-failures.js';
 import { AgentsService } from './domain/agents/agents.service.js';
@@ -64,7 +65,9 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const agentKeys = new AgentKeysService(db, audit, secrets, config.keychainService);
     const authFailures = new AuthFailures(audit);
     const usage = new UsageRecorder(db);
-    const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage);
+    const agents = new AgentsService(db, audit, secrets, agentKeys);
+    const permissions = new PermissionsService(db, audit, agents);
+    const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage, permissions);
     await agentAuth.loadRevokedSessions();
     const services: Services = {
       config,
@@ -78,7 +81,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       projects: new ProjectsService(db, audit),
       sessions: new SessionsService(db, audit, signer, mfa),
       personalTokens: new PersonalTokensService(db, audit),
-      agents: new AgentsService(db, audit, secrets, agentKeys),
+      agents,
+      permissions,
       agentKeys,
       agentAuth,
       authFailures,

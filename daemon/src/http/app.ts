@@ -15,6 +15,7 @@ import { agentsRoutes } from './routes/agents.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { keysRoutes } from './routes/keys.routes.js';
 import { otasRoutes } from './routes/otas.routes.js';
+import { permissionsRoutes } from './routes/permissions.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { projectsRoutes } from './routes/projects.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
@@ -31,6 +32,7 @@ const bindings = [
   ...projectsRoutes,
   ...agentsRoutes,
   ...keysRoutes,
+  ...permissionsRoutes,
   ...agentAuthRoutes,
   ...otasRoutes,
   ...auditRoutes,

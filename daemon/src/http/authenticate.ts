@@ -3,7 +3,6 @@ import type { RouteAuth } from '../../../shared/src/index.js';
 import { ProblemError } from '../errors.js';
 import { anonymousActor, userActor, type Actor } from '../domain/actor.js';
 import type { AgentClaims } from '../domain/agents/agent-auth.service.js';
-import { effectiveTools } from '../domain/agents/permissions.js';
 import type { ProjectScope } from '../domain/projects/projects.service.js';
 import { isUserAdmin } from '../domain/users/users.service.js';
 import type { AgentRow } from '../storage/agent-entities.js';
@@ -30,7 +29,6 @@ export interface AgentAuthContext {
   keyId: string | null;
   claims: AgentClaims | null;
   scopes: string[];
-  tools: string[];
   actor: Actor;
 }
 
@@ -147,7 +145,6 @@ export async function authenticate(
       keyId: identity.keyId,
       claims,
       scopes: claims?.scopes ?? (identity.keyScopes.length > 0 ? identity.keyScopes : agent.scopes),
-      tools: claims?.tools ?? effectiveTools(agent),
       actor: { label: `agent:${agent.name}`, user: null, source: request.ip },
     };
   }

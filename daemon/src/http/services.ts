@@ -2,6 +2,7 @@ import type { DaemonConfig } from '../config.js';
 import type { AgentAuthService } from '../domain/agents/agent-auth.service.js';
 import type { AgentKeysService } from '../domain/agents/agent-keys.service.js';
 import type { AgentsService } from '../domain/agents/agents.service.js';
+import type { PermissionsService } from '../domain/agents/permissions.service.js';
 import type { UsageRecorder } from '../domain/agents/usage-recorder.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
 import type { AuthFailures } from '../domain/auth/auth-failures.js';
@@ -29,6 +30,7 @@ export interface Services {
   personalTokens: PersonalTokensService;
   agents: AgentsService;
   agentKeys: AgentKeysService;
+  permissions: PermissionsService;
   agentAuth: AgentAuthService;
   authFailures: AuthFailures;
   usage: UsageRecorder;

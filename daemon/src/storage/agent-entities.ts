@@ -110,6 +110,8 @@ export interface AgentSessionRow {
   expires_at: string;
   revoked_at: string | null;
   revoked_reason: string | null;
+  /** The scopes its authentication granted (a key's may be narrower); null for sessions older than that. */
+  scopes: string[] | null;
 }
 export const AgentSessionEntity = new EntitySchema<AgentSessionRow>({
   name: 'AgentSession',
@@ -123,6 +125,7 @@ export const AgentSessionEntity = new EntitySchema<AgentSessionRow>({
     expires_at: text,
     revoked_at: nullableText,
     revoked_reason: nullableText,
+    scopes: { type: 'simple-json', nullable: true },
   },
 });
 

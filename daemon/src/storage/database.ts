@@ -4,6 +4,7 @@ import { SerialQueue } from '../serial-queue.js';
 import { agentEntities } from './agent-entities.js';
 import { entities } from './entities.js';
 import { migrations } from './migrations/index.js';
+import { permissionEntities } from './permission-entities.js';
 
 export const DB_FILE = 'gatehouse.db';
 
@@ -27,7 +28,7 @@ export class Database {
     const source = new DataSource({
       type: 'sqlite',
       database: path,
-      entities: [...entities, ...agentEntities],
+      entities: [...entities, ...agentEntities, ...permissionEntities],
       migrations,
       migrationsRun: true,
       migrationsTransactionMode: 'each',

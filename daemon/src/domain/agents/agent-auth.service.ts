@@ -25,7 +25,7 @@ import {
   rotateRefreshToken,
 } from '../auth/refresh-tokens.js';
 import type { AgentKeysService } from './agent-keys.service.js';
-import { effectiveTools } from './permissions.js';
+import type { PermissionsService } from './permissions.service.js';
 import type { UsageRecorder } from './usage-recorder.js';
 
 export const AGENT_TOKEN_TTL_SECONDS = 3600;
@@ -73,6 +73,7 @@ export class AgentAuthService {
     private readonly keys: AgentKeysService,
     private readonly failures: AuthFailures,
     private readonly usage: UsageRecorder,
+    private readonly permissions: PermissionsService,
   ) {}
 
   /** Loads the sessions revoked within a token lifetime, so a restart forgets none of them. */
@@ -147,7 +148,9 @@ export class AgentAuthService {
     if (agent.status !== 'active')
       throw new ProblemError('conflict', `Agent "${agent.name}" is ${agent.status}; only an active agent can act.`);
     const ceiling = user.role === 'super_admin' || user.tool_ceiling === '*' ? null : new Set(user.tool_ceiling);
-    const tools = effectiveTools(agent).filter((tool) => ceiling === null || ceiling.has(tool));
+    const tools = (await this.permissions.effectiveTools(agent)).filter(
+      (tool) => ceiling === null || ceiling.has(tool),
+    );
     const { access_token } = await this.openSession(agent, 'user_exchange', actor, {
       scopes: agent.scopes,
       tools,
@@ -189,7 +192,9 @@ export class AgentAuthService {
         project_id: agent.project_id,
         target: `agent_session:${session.id}`,
       });
-      const access = await this.accessToken(agent, session.id, { scopes: agent.scopes });
+      // The session keeps what its authentication granted (a key's narrower scopes), within the agent's current ones.
+      const scopes = (session.scopes ?? agent.scopes).filter((scope) => agent.scopes.includes(scope));
+      const access = await this.accessToken(tx, agent, session.id, { scopes });
       return {
         agentId: agent.id,
         pair: {
@@ -262,6 +267,7 @@ export class AgentAuthService {
         expires_at: expiresAt,
         revoked_at: null,
         revoked_reason: null,
+        scopes: grant.scopes,
       };
       await tx.insert(AgentSessionEntity, session);
       const refresh = withRefresh
@@ -275,7 +281,7 @@ export class AgentAuthService {
         target: `agent:${agent.name}`,
         metadata: { via, agent_session: session.id, ...(grant.note ? { session_note: grant.note } : {}) },
       });
-      const access = await this.accessToken(agent, session.id, grant);
+      const access = await this.accessToken(tx, agent, session.id, grant);
       return {
         access_token: access,
         refresh_token: refresh,
@@ -287,7 +293,8 @@ export class AgentAuthService {
     return pair;
   }
 
-  private accessToken(
+  private async accessToken(
+    tx: EntityManager,
     agent: AgentRow,
     sessionId: string,
     grant: { scopes: string[]; tools?: string[]; user?: UserRow },
@@ -298,7 +305,7 @@ export class AgentAuthService {
       prj: agent.project_id,
       sid: sessionId,
       scopes: grant.scopes,
-      tools: grant.tools ?? effectiveTools(agent),
+      tools: grant.tools ?? (await this.permissions.effectiveTools(agent, tx)),
       approval_tools: agent.approval_required_tools,
       pv: agent.permissions_version,
       ...(grant.user ? { act: { sub: grant.user.id } } : {}),

@@ -86,6 +86,17 @@ describe('agent authentication', () => {
     expect(audit.body[0]).toMatchObject({ agent_id: agent.id, outcome: 'failure' });
   });
 
+  it("keeps a key's narrower scopes through every refresh", async () => {
+    const agent = await newAgent('narrow', ['files:read', 'files:write']);
+    const key = (
+      await t.request('POST', '/admin/agents/narrow/keys', { token: admin, body: { scopes: ['files:read'] } })
+    ).body.api_key;
+    const first = (await t.request('POST', '/v1/auth/token', { body: { agent_id: agent.id, secret: key } })).body;
+    expect(decodeJwt(first.access_token).scopes).toEqual(['files:read']);
+    const refreshed = await t.request('POST', '/v1/auth/refresh', { body: { refresh_token: first.refresh_token } });
+    expect(decodeJwt(refreshed.body.access_token).scopes).toEqual(['files:read']);
+  });
+
   it('revokes a session by its access or refresh token; an unknown token is not an error', async () => {
     const agent = await newAgent('revoker');
     const byAccess = (await tokenFor(agent)).body;

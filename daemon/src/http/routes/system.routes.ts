@@ -30,7 +30,7 @@ export const systemRoutes = [
     };
   }),
 
-  implement(routes.whoami, async ({ auth }) =>
+  implement(routes.whoami, async ({ services, auth }) =>
     auth.kind === 'agent'
       ? {
           principal: 'agent' as const,
@@ -38,7 +38,7 @@ export const systemRoutes = [
           agent: toAgent(auth.agent),
           project: toProject(auth.project),
           scopes: auth.scopes,
-          tools: auth.tools,
+          tools: await services.permissions.toolsFor(auth.agent, auth.claims?.tools ?? null),
           approval_required_tools: auth.agent.approval_required_tools,
           permissions_version: auth.agent.permissions_version,
         }

@@ -1,0 +1,356 @@
+import type { EntityManager } from 'typeorm';
+import type {
+  Agent,
+  AuthorizeResult,
+  CapabilityRole,
+  CreateRoleRequest,
+  CreateToolRequest,
+  Tool,
+  UpdateRoleRequest,
+} from '../../../../shared/src/index.js';
+import { conflict, forbidden, notFound } from '../../errors.js';
+import { AgentEntity, type AgentRow } from '../../storage/agent-entities.js';
+import type { Database } from '../../storage/database.js';
+import type { ProjectRow, UserRow } from '../../storage/entities.js';
+import {
+  AgentRoleEntity,
+  CapabilityRoleEntity,
+  ToolEntity,
+  type CapabilityRoleRow,
+} from '../../storage/permission-entities.js';
+import type { Actor } from '../actor.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { AgentsService } from './agents.service.js';
+import { toAgent } from './agents.service.js';
+
+type AdminActor = Actor & { user: UserRow };
+
+const toRole = (row: CapabilityRoleRow): CapabilityRole => ({ ...row, tools: [...row.tools].sort() });
+const sorted = (tools: Iterable<string>) => [...new Set(tools)].sort();
+
+/**
+ * What agents may do (SPEC §5): the server's tool registry, grants, approval-required tools and
+ * capability roles. Effective tools = (allowed ∪ roles' tools) ∩ registered tools; deny by default.
+ * Every change that can alter an agent's effective tools bumps its `permissions_version` in the
+ * same transaction, so its older tokens are refused on the very next request.
+ */
+export class PermissionsService {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+    private readonly agents: AgentsService,
+  ) {}
+
+  // ── the tool registry ─────────────────────────────────────────────────────────────────
+
+  async listTools(): Promise<Tool[]> {
+    return this.db.manager.find(ToolEntity, { order: { name: 'ASC' } });
+  }
+
+  async createTool(input: CreateToolRequest, actor: Actor): Promise<Tool> {
+    return this.db.write(async (tx) => {
+      if (await tx.exists(ToolEntity, { where: { name: input.name } }))
+        throw conflict(`The tool "${input.name}" is already registered.`);
+      const tool = { name: input.name, description: input.description ?? null, created_at: new Date().toISOString() };
+      await tx.insert(ToolEntity, tool);
+      // Agents already granted it (or holding a role with it) gain it now.
+      const bumped = await bumpAgentsUsing(tx, [tool.name]);
+      await this.audit.append(tx, {
+        event_type: 'tool.created',
+        actor,
+        target: `tool:${tool.name}`,
+        metadata: { agents_affected: bumped },
+      });
+      return tool;
+    });
+  }
+
+  async deleteTool(name: string, actor: Actor): Promise<void> {
+    await this.db.write(async (tx) => {
+      const { affected } = await tx.delete(ToolEntity, { name });
+      if (!affected) throw notFound(`Tool "${name}"`);
+      const bumped = await bumpAgentsUsing(tx, [name]);
+      await this.audit.append(tx, {
+        event_type: 'tool.deleted',
+        actor,
+        target: `tool:${name}`,
+        metadata: { agents_affected: bumped },
+      });
+    });
+  }
+
+  // ── grants on an agent ────────────────────────────────────────────────────────────────
+
+  /** Grants `tools`; `["*"]` = every registered tool within the admin's ceiling. */
+  async grant(project: ProjectRow, nameOrId: string, tools: string[], actor: AdminActor): Promise<Agent> {
+    return this.db.write(async (tx) => {
+      const wanted = tools.includes('*') ? await grantableTools(tx, actor.user) : tools;
+      const beyond = beyondCeiling(actor.user, wanted);
+      if (beyond.length > 0) throw forbidden(`You may not grant: ${beyond.join(', ')} (beyond your tool ceiling).`);
+      return this.changeAllowed(tx, project, nameOrId, actor, 'agent.tools_granted', wanted, (allowed) =>
+        sorted([...allowed, ...wanted]),
+      );
+    });
+  }
+
+  /** Revokes `tools`; `["*"]` revokes every granted tool. */
+  async revoke(project: ProjectRow, nameOrId: string, tools: string[], actor: Actor): Promise<Agent> {
+    return this.db.write(async (tx) =>
+      this.changeAllowed(tx, project, nameOrId, actor, 'agent.tools_revoked', tools, (allowed) =>
+        tools.includes('*') ? [] : allowed.filter((tool) => !tools.includes(tool)),
+      ),
+    );
+  }
+
+  /** Sets the tools that need a human approval on each use; only a super_admin may. */
+  async setApprovalRequired(project: ProjectRow, nameOrId: string, tools: string[], actor: AdminActor): Promise<Agent> {
+    if (actor.user.role !== 'super_admin') throw forbidden('Only a super_admin can set approval-required tools.');
+    return this.db.write(async (tx) => {
+      const agent = await this.agents.find(project.id, nameOrId, tx);
+      const next = bump(agent, { approval_required_tools: sorted(tools) });
+      await tx.save(AgentEntity, next);
+      await this.audit.append(tx, {
+        event_type: 'agent.approval_tools_set',
+        actor,
+        agent_id: agent.id,
+        project_id: project.id,
+        target: `agent:${agent.name}`,
+        metadata: { tools: next.approval_required_tools, permissions_version: next.permissions_version },
+      });
+      return toAgent(next);
+    });
+  }
+
+  // ── capability roles ──────────────────────────────────────────────────────────────────
+
+  async listRoles(): Promise<CapabilityRole[]> {
+    return (await this.db.manager.find(CapabilityRoleEntity, { order: { name: 'ASC' } })).map(toRole);
+  }
+
+  async createRole(input: CreateRoleRequest, actor: Actor): Promise<CapabilityRole> {
+    return this.db.write(async (tx) => {
+      if (await tx.exists(CapabilityRoleEntity, { where: { name: input.name } }))
+        throw conflict(`The role "${input.name}" already exists.`);
+      const now = new Date().toISOString();
+      const role: CapabilityRoleRow = {
+        name: input.name,
+        description: input.description ?? null,
+        tools: sorted(input.tools),
+        created_at: now,
+        updated_at: now,
+      };
+      await tx.insert(CapabilityRoleEntity, role);
+      await this.audit.append(tx, {
+        event_type: 'role.created',
+        actor,
+        target: `role:${role.name}`,
+        metadata: { tools: role.tools },
+      });
+      return toRole(role);
+    });
+  }
+
+  async updateRole(name: string, input: UpdateRoleRequest, actor: Actor): Promise<CapabilityRole> {
+    return this.db.write(async (tx) => {
+      const role = await tx.findOneBy(CapabilityRoleEntity, { name });
+      if (!role) throw notFound(`Role "${name}"`);
+      const next: CapabilityRoleRow = {
+        ...role,
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.tools !== undefined ? { tools: sorted(input.tools) } : {}),
+        updated_at: new Date().toISOString(),
+      };
+      await tx.save(CapabilityRoleEntity, next);
+      const toolsChanged = input.tools !== undefined && next.tools.join() !== sorted(role.tools).join();
+      const bumped = toolsChanged ? await bumpHolders(tx, name) : 0;
+      await this.audit.append(tx, {
+        event_type: 'role.updated',
+        actor,
+        target: `role:${name}`,
+        metadata: { changed: Object.keys(input), tools: next.tools, agents_affected: bumped },
+      });
+      return toRole(next);
+    });
+  }
+
+  async deleteRole(name: string, actor: Actor): Promise<void> {
+    await this.db.write(async (tx) => {
+      if (!(await tx.exists(CapabilityRoleEntity, { where: { name } }))) throw notFound(`Role "${name}"`);
+      // Bump first: the assignments go with the role (ON DELETE CASCADE).
+      const bumped = await bumpHolders(tx, name);
+      await tx.delete(CapabilityRoleEntity, { name });
+      await this.audit.append(tx, {
+        event_type: 'role.deleted',
+        actor,
+        target: `role:${name}`,
+        metadata: { agents_affected: bumped },
+      });
+    });
+  }
+
+  async rolesOf(agent: AgentRow): Promise<CapabilityRole[]> {
+    const rows = await this.db.manager
+      .createQueryBuilder(CapabilityRoleEntity, 'r')
+      .innerJoin(AgentRoleEntity.options.name, 'ar', 'ar.role = r.name')
+      .where('ar.agent_id = :id', { id: agent.id })
+      .orderBy('r.name', 'ASC')
+      .getMany();
+    return rows.map(toRole);
+  }
+
+  /** Assigns a role; its tools must be within the admin's ceiling, as a grant would be. */
+  async assignRole(project: ProjectRow, nameOrId: string, roleName: string, actor: AdminActor): Promise<AgentRow> {
+    return this.db.write(async (tx) => {
+      const agent = await this.agents.find(project.id, nameOrId, tx);
+      const role = await tx.findOneBy(CapabilityRoleEntity, { name: roleName });
+      if (!role) throw notFound(`Role "${roleName}"`);
+      const beyond = beyondCeiling(actor.user, role.tools);
+      if (beyond.length > 0)
+        throw forbidden(`The role "${roleName}" grants tools beyond your ceiling: ${beyond.join(', ')}.`);
+      if (await tx.exists(AgentRoleEntity, { where: { agent_id: agent.id, role: roleName } })) return agent;
+      await tx.insert(AgentRoleEntity, { agent_id: agent.id, role: roleName, created_at: new Date().toISOString() });
+      const next = bump(agent, {});
+      await tx.save(AgentEntity, next);
+      await this.audit.append(tx, {
+        event_type: 'agent.role_assigned',
+        actor,
+        agent_id: agent.id,
+        project_id: project.id,
+        target: `agent:${agent.name}`,
+        metadata: { role: roleName, permissions_version: next.permissions_version },
+      });
+      return next;
+    });
+  }
+
+  async removeRole(project: ProjectRow, nameOrId: string, roleName: string, actor: Actor): Promise<void> {
+    await this.db.write(async (tx) => {
+      const agent = await this.agents.find(project.id, nameOrId, tx);
+      const { affected } = await tx.delete(AgentRoleEntity, { agent_id: agent.id, role: roleName });
+      if (!affected) throw notFound(`Role "${roleName}" on agent "${agent.name}"`);
+      const next = bump(agent, {});
+      await tx.save(AgentEntity, next);
+      await this.audit.append(tx, {
+        event_type: 'agent.role_removed',
+        actor,
+        agent_id: agent.id,
+        project_id: project.id,
+        target: `agent:${agent.name}`,
+        metadata: { role: roleName, permissions_version: next.permissions_version },
+      });
+    });
+  }
+
+  // ── what an agent may do ──────────────────────────────────────────────────────────────
+
+  /** (allowed ∪ roles' tools) ∩ registered tools, sorted. */
+  async effectiveTools(agent: AgentRow, manager: EntityManager = this.db.manager): Promise<string[]> {
+    const roles: Array<{ tools: string }> = await manager.query(
+      'SELECT r.tools AS tools FROM agent_roles ar JOIN capability_roles r ON r.name = ar.role WHERE ar.agent_id = ?',
+      [agent.id],
+    );
+    const wanted = new Set([...agent.allowed_tools, ...roles.flatMap((role) => JSON.parse(role.tools) as string[])]);
+    if (wanted.size === 0) return [];
+    const registered = await manager.findBy(ToolEntity, {});
+    return sorted(registered.map((tool) => tool.name).filter((name) => wanted.has(name)));
+  }
+
+  /**
+   * The tools an authenticated agent may use now: its effective tools, within the tool list of
+   * its token when it has one (a token a human exchanged carries a narrower list).
+   */
+  async toolsFor(agent: AgentRow, tokenTools: string[] | null): Promise<string[]> {
+    const tools = await this.effectiveTools(agent);
+    return tokenTools === null ? tools : tools.filter((tool) => tokenTools.includes(tool));
+  }
+
+  /** `POST /v1/authorize`: may the agent use `tool` now, and only after a human approves it? */
+  async authorize(agent: AgentRow, tool: string, tokenTools: string[] | null): Promise<AuthorizeResult> {
+    const registered = await this.db.manager.exists(ToolEntity, { where: { name: tool } });
+    if (!registered) return { allowed: false, approval_required: false, reason: 'unknown_tool' };
+    if (!(await this.toolsFor(agent, tokenTools)).includes(tool))
+      return { allowed: false, approval_required: false, reason: 'not_granted' };
+    if (agent.approval_required_tools.includes(tool))
+      return { allowed: false, approval_required: true, reason: 'approval_required' };
+    return { allowed: true, approval_required: false, reason: 'granted' };
+  }
+
+  private async changeAllowed(
+    tx: EntityManager,
+    project: ProjectRow,
+    nameOrId: string,
+    actor: Actor,
+    eventType: string,
+    tools: string[],
+    change: (allowed: string[]) => string[],
+  ): Promise<Agent> {
+    const agent = await this.agents.find(project.id, nameOrId, tx);
+    const next = bump(agent, { allowed_tools: change(agent.allowed_tools) });
+    await tx.save(AgentEntity, next);
+    await this.audit.append(tx, {
+      event_type: eventType,
+      actor,
+      agent_id: agent.id,
+      project_id: project.id,
+      target: `agent:${agent.name}`,
+      metadata: { tools, allowed_tools: next.allowed_tools, permissions_version: next.permissions_version },
+    });
+    return toAgent(next);
+  }
+}
+
+/** A super_admin's ceiling is everything; otherwise the user's `tool_ceiling` (a list, or `*`). */
+const unbounded = (user: UserRow) => user.role === 'super_admin' || user.tool_ceiling === '*';
+
+/** The tools of `tools` that `user` may not grant. */
+function beyondCeiling(user: UserRow, tools: string[]): string[] {
+  if (unbounded(user)) return [];
+  const ceiling = new Set(user.tool_ceiling);
+  return tools.filter((tool) => !ceiling.has(tool));
+}
+
+/** What `["*"]` means for `user`: every registered tool within their ceiling. */
+async function grantableTools(tx: EntityManager, user: UserRow): Promise<string[]> {
+  const registered = (await tx.find(ToolEntity, { order: { name: 'ASC' } })).map((tool) => tool.name);
+  if (unbounded(user)) return registered;
+  const ceiling = new Set(user.tool_ceiling);
+  return registered.filter((tool) => ceiling.has(tool));
+}
+
+/** The agent with `changes` and its next permissions version. */
+const bump = (agent: AgentRow, changes: Partial<AgentRow>): AgentRow => ({
+  ...agent,
+  ...changes,
+  permissions_version: agent.permissions_version + 1,
+  updated_at: new Date().toISOString(),
+});
+
+/** Bumps every agent holding `role`; returns how many. */
+async function bumpHolders(tx: EntityManager, role: string): Promise<number> {
+  return bumpWhere(tx, 'id IN (SELECT agent_id FROM agent_roles WHERE role = ?)', [role]);
+}
+
+/** Bumps every agent granted any of `tools`, directly or through a role; returns how many. */
+async function bumpAgentsUsing(tx: EntityManager, tools: string[]): Promise<number> {
+  const marks = tools.map(() => '?').join(', ');
+  return bumpWhere(
+    tx,
+    `EXISTS (SELECT 1 FROM json_each(agents.allowed_tools) WHERE value IN (${marks}))
+     OR id IN (SELECT ar.agent_id FROM agent_roles ar JOIN capability_roles r ON r.name = ar.role, json_each(r.tools) t
+               WHERE t.value IN (${marks}))`,
+    [...tools, ...tools],
+  );
+}
+
+async function bumpWhere(tx: EntityManager, where: string, parameters: unknown[]): Promise<number> {
+  const rows: Array<{ id: string }> = await tx.query(`SELECT id FROM agents WHERE ${where}`, parameters);
+  if (rows.length > 0) {
+    await tx
+      .createQueryBuilder()
+      .update(AgentEntity)
+      .set({ permissions_version: () => 'permissions_version + 1', updated_at: new Date().toISOString() })
+      .whereInIds(rows.map((row) => row.id))
+      .execute();
+  }
+  return rows.length;
+}

@@ -1,0 +1,46 @@
+import { routes } from '../../../../shared/src/index.js';
+import { implement } from '../route-binding.js';
+
+/** Tools, grants, capability roles and `/v1/authorize` (SPEC §5). */
+export const permissionsRoutes = [
+  implement(routes.listTools, async ({ services }) => services.permissions.listTools()),
+  implement(routes.createTool, async ({ services, auth, body }) => services.permissions.createTool(body, auth.actor)),
+  implement(routes.deleteTool, async ({ services, auth, params }) =>
+    services.permissions.deleteTool(params.name, auth.actor),
+  ),
+
+  implement(routes.grantTools, async ({ services, auth, params, body }) =>
+    services.permissions.grant(auth.project, params.name, body.tools, auth.actor),
+  ),
+  implement(routes.revokeTools, async ({ services, auth, params, body }) =>
+    services.permissions.revoke(auth.project, params.name, body.tools, auth.actor),
+  ),
+  implement(routes.setApprovalRequiredTools, async ({ services, auth, params, body }) =>
+    services.permissions.setApprovalRequired(auth.project, params.name, body.tools, auth.actor),
+  ),
+
+  implement(routes.listRoles, async ({ services }) => services.permissions.listRoles()),
+  implement(routes.createRole, async ({ services, auth, body }) => services.permissions.createRole(body, auth.actor)),
+  implement(routes.updateRole, async ({ services, auth, params, body }) =>
+    services.permissions.updateRole(params.role, body, auth.actor),
+  ),
+  implement(routes.deleteRole, async ({ services, auth, params }) =>
+    services.permissions.deleteRole(params.role, auth.actor),
+  ),
+
+  implement(routes.listAgentRoles, async ({ services, auth, params }) =>
+    services.permissions.rolesOf(await services.agents.find(auth.project.id, params.name)),
+  ),
+  implement(routes.assignRole, async ({ services, auth, params, body }) =>
+    services.permissions.rolesOf(
+      await services.permissions.assignRole(auth.project, params.name, body.role, auth.actor),
+    ),
+  ),
+  implement(routes.removeRole, async ({ services, auth, params }) =>
+    services.permissions.removeRole(auth.project, params.name, params.role, auth.actor),
+  ),
+
+  implement(routes.authorize, async ({ services, auth, body }) =>
+    services.permissions.authorize(auth.agent, body.tool, auth.claims?.tools ?? null),
+  ),
+];
