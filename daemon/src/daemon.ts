@@ -5,7 +5,9 @@ import type { DaemonConfig } from './config.js';
 import { claimDiscovery, removeDiscovery, writeDiscovery } from './discovery.js';
 import { AgentAuthService } from './domain/agents/agent-auth.service.js';
 import { AgentKeysService } from './domain/agents/agent-keys.service.js';
+import { ApprovalsService } from './domain/agents/approvals.service.js';
 import { PermissionsService } from './domain/agents/permissions.service.js';
+import { AuditFeed } from './domain/audit/audit-feed.js';
 import { UsageRecorder } from './domain/agents/usage-recorder.js';
 import { AuthFailures } from './domain/auth/auth-failures.js';
 import { AgentsService } from './domain/agents/agents.service.js';
@@ -67,6 +69,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const usage = new UsageRecorder(db);
     const agents = new AgentsService(db, audit, secrets, agentKeys);
     const permissions = new PermissionsService(db, audit, agents);
+    const approvals = new ApprovalsService(db, audit, permissions);
     const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage, permissions);
     await agentAuth.loadRevokedSessions();
     const services: Services = {
@@ -83,6 +86,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       personalTokens: new PersonalTokensService(db, audit),
       agents,
       permissions,
+      approvals,
+      feed: new AuditFeed(db),
       agentKeys,
       agentAuth,
       authFailures,

@@ -17,4 +17,5 @@ export * from './schemas/keys.js';
 export * from './schemas/agent-auth.js';
 export * from './schemas/otas.js';
 export * from './schemas/permissions.js';
+export * from './schemas/approvals.js';
 export * from './schemas/system.js';

@@ -12,6 +12,7 @@ import { errorHandler, notFoundHandler } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
 import { agentAuthRoutes } from './routes/agent-auth.routes.js';
 import { agentsRoutes } from './routes/agents.routes.js';
+import { approvalsRoutes } from './routes/approvals.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { keysRoutes } from './routes/keys.routes.js';
 import { otasRoutes } from './routes/otas.routes.js';
@@ -33,6 +34,7 @@ const bindings = [
   ...agentsRoutes,
   ...keysRoutes,
   ...permissionsRoutes,
+  ...approvalsRoutes,
   ...agentAuthRoutes,
   ...otasRoutes,
   ...auditRoutes,
@@ -61,6 +63,7 @@ export async function buildApp(services: Services, logger: FastifyBaseLogger): P
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+    services.feed.close(); // event streams end, or they would hold the server open
   });
   app.addHook('onSend', async (request, reply) => {
     if (closing) reply.header('Connection', 'close');

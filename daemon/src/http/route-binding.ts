@@ -95,6 +95,8 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
           request,
           reply,
         } as RouteContext<RouteDescriptor>);
+        // A streaming handler (Server-Sent Events) answered on the raw socket itself.
+        if (reply.sent) return reply;
         if (status === 204) return reply.status(204).send();
         reply.status(reply.statusCode === 200 ? status : reply.statusCode);
         if (route.paged) {

@@ -2,7 +2,9 @@ import type { DaemonConfig } from '../config.js';
 import type { AgentAuthService } from '../domain/agents/agent-auth.service.js';
 import type { AgentKeysService } from '../domain/agents/agent-keys.service.js';
 import type { AgentsService } from '../domain/agents/agents.service.js';
+import type { ApprovalsService } from '../domain/agents/approvals.service.js';
 import type { PermissionsService } from '../domain/agents/permissions.service.js';
+import type { AuditFeed } from '../domain/audit/audit-feed.js';
 import type { UsageRecorder } from '../domain/agents/usage-recorder.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
 import type { AuthFailures } from '../domain/auth/auth-failures.js';
@@ -31,6 +33,9 @@ export interface Services {
   agents: AgentsService;
   agentKeys: AgentKeysService;
   permissions: PermissionsService;
+  approvals: ApprovalsService;
+  /** Committed audit events, live, for `/v1/events`. */
+  feed: AuditFeed;
   agentAuth: AgentAuthService;
   authFailures: AuthFailures;
   usage: UsageRecorder;

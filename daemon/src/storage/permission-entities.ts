@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import type { ApprovalStatus } from '../../../shared/src/index.js';
 import { nullableText, text } from './entities.js';
 
 export interface ToolRow {
@@ -42,4 +43,38 @@ export const AgentRoleEntity = new EntitySchema<AgentRoleRow>({
   columns: { agent_id: { ...text, primary: true }, role: { ...text, primary: true }, created_at: text },
 });
 
-export const permissionEntities = [ToolEntity, CapabilityRoleEntity, AgentRoleEntity];
+export interface ApprovalRow {
+  id: string;
+  agent_id: string;
+  project_id: string;
+  tool: string;
+  summary: string;
+  idempotency_key: string;
+  /** `pending` rows past `expires_at` read as `expired` (and are stored so when next written). */
+  status: ApprovalStatus;
+  created_at: string;
+  expires_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+}
+export const ApprovalEntity = new EntitySchema<ApprovalRow>({
+  name: 'Approval',
+  tableName: 'approval_requests',
+  columns: {
+    id: { ...text, primary: true },
+    agent_id: text,
+    project_id: text,
+    tool: text,
+    summary: text,
+    idempotency_key: text,
+    status: text,
+    created_at: text,
+    expires_at: text,
+    decided_by: nullableText,
+    decided_at: nullableText,
+    decision_note: nullableText,
+  },
+});
+
+export const permissionEntities = [ToolEntity, CapabilityRoleEntity, AgentRoleEntity, ApprovalEntity];

@@ -152,6 +152,6 @@ function checkLink(row: AuditEventRow, previous: AuditEventRow | null): string |
   return null;
 }
 
-function toAuditEvent(row: AuditEventRow): AuditEvent {
+export function toAuditEvent(row: AuditEventRow): AuditEvent {
   return { ...row, metadata: JSON.parse(row.metadata) as Record<string, unknown> };
 }

@@ -1,6 +1,12 @@
 import { Foundation1795398000000 } from './0001-foundation.js';
 import { Agents1795398100000 } from './0002-agents.js';
 import { Permissions1795398200000 } from './0003-permissions.js';
+import { Approvals1795398300000 } from './0004-approvals.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
-export const migrations = [Foundation1795398000000, Agents1795398100000, Permissions1795398200000];
+export const migrations = [
+  Foundation1795398000000,
+  Agents1795398100000,
+  Permissions1795398200000,
+  Approvals1795398300000,
+];

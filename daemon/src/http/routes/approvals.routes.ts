@@ -1,0 +1,68 @@
+import { routes, type AuditEvent } from '../../../../shared/src/index.js';
+import { forbidden, notFound } from '../../errors.js';
+import { isUserAdmin } from '../../domain/users/users.service.js';
+import { implement } from '../route-binding.js';
+
+/** The SSE event name of an audit event: its category (`agent`, `key`, `approval`, `auth`, …). */
+const category = (event: AuditEvent) => event.event_type.split('.')[0]!;
+const HEARTBEAT_MS = 15_000;
+
+/** Approvals (SPEC §5) and the live event stream the console follows. */
+export const approvalsRoutes = [
+  implement(routes.requestApproval, async ({ services, auth, body }) =>
+    services.approvals.request(auth.agent, body, auth.claims?.tools ?? null, auth.actor),
+  ),
+
+  implement(routes.getApproval, async ({ services, auth, params }) => {
+    if (auth.kind === 'user' && auth.privilege === null)
+      throw forbidden(`You are not a member of project "${auth.project.slug}".`);
+    const approval = await services.approvals.get(params.id, auth.project.id);
+    // An agent sees only its own requests; another agent's id reads as unknown.
+    if (auth.kind === 'agent' && approval.agent_id !== auth.agent.id) throw notFound('Approval request');
+    return approval;
+  }),
+
+  implement(routes.listApprovals, async ({ services, auth, query }) => services.approvals.list(auth.project.id, query)),
+
+  implement(routes.approveApproval, async ({ services, auth, params, body }) =>
+    services.approvals.decide(params.id, auth.project.id, 'approved', body.note, auth.actor),
+  ),
+  implement(routes.denyApproval, async ({ services, auth, params, body }) =>
+    services.approvals.decide(params.id, auth.project.id, 'denied', body.note, auth.actor),
+  ),
+
+  implement(routes.events, async ({ services, auth, request, reply }) => {
+    // Events of the project; events of no project (users, tools, roles) only for admins.
+    const visible = (event: AuditEvent) =>
+      event.project_id === auth.project.id || (event.project_id === null && isUserAdmin(auth.user));
+    reply.hijack();
+    const stream = reply.raw;
+    stream.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      // The stream is the whole response: its socket ends with it, so a shutdown is never held up.
+      Connection: 'close',
+      'X-Content-Type-Options': 'nosniff',
+      'X-Request-Id': String(request.id),
+    });
+    stream.write('retry: 2000\n: connected\n\n');
+    const unsubscribe = await services.feed.subscribe((events) => {
+      for (const event of events.filter(visible))
+        stream.write(`id: ${event.sequence_number}\nevent: ${category(event)}\ndata: ${JSON.stringify(event)}\n\n`);
+    });
+    const heartbeat = setInterval(() => stream.write(': ping\n\n'), HEARTBEAT_MS);
+    // Until the client goes away or the daemon shuts down (clients reconnect after `retry`).
+    await new Promise<void>((resolve) => {
+      const forget = services.feed.onClose(resolve);
+      stream.once('close', () => {
+        forget();
+        resolve();
+      });
+      if (request.raw.socket.destroyed) resolve(); // gone while we subscribed
+    });
+    clearInterval(heartbeat);
+    unsubscribe();
+    // Cut the socket: a stream that was merely ended could hold the server open through a shutdown.
+    stream.destroy();
+  }),
+];
