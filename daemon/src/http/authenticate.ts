@@ -4,6 +4,7 @@ import { ProblemError } from '../errors.js';
 import { anonymousActor, userActor, type Actor } from '../domain/actor.js';
 import type { AgentClaims } from '../domain/agents/agent-auth.service.js';
 import type { ProjectScope } from '../domain/projects/projects.service.js';
+import { grantedScopes } from '../domain/agents/agent-keys.service.js';
 import { isUserAdmin } from '../domain/users/users.service.js';
 import type { AgentRow } from '../storage/agent-entities.js';
 import type { ProjectRow, UserRow } from '../storage/entities.js';
@@ -83,6 +84,7 @@ async function identify(services: Services, request: FastifyRequest, credential:
         reason: check.reason,
         prefix: check.prefix,
         agentId: check.agentId,
+        projectId: check.projectId,
       });
     services.usage.keyUsed(check.key.id, check.agent.id);
     return {
@@ -144,7 +146,7 @@ export async function authenticate(
       via: identity.via,
       keyId: identity.keyId,
       claims,
-      scopes: claims?.scopes ?? (identity.keyScopes.length > 0 ? identity.keyScopes : agent.scopes),
+      scopes: claims?.scopes ?? grantedScopes(identity.keyScopes, agent),
       actor: { label: `agent:${agent.name}`, user: null, source: request.ip },
     };
   }

@@ -24,7 +24,7 @@ import {
   revokeRefreshTokens,
   rotateRefreshToken,
 } from '../auth/refresh-tokens.js';
-import type { AgentKeysService } from './agent-keys.service.js';
+import { grantedScopes, type AgentKeysService } from './agent-keys.service.js';
 import type { PermissionsService } from './permissions.service.js';
 import type { UsageRecorder } from './usage-recorder.js';
 
@@ -96,11 +96,12 @@ export class AgentAuthService {
         reason: check.ok ? 'key_of_another_agent' : check.reason,
         prefix: check.ok ? check.key.prefix : check.prefix,
         agentId: check.ok ? check.agent.id : check.agentId,
+        projectId: check.ok ? check.agent.project_id : check.projectId,
       });
     }
     this.usage.keyUsed(check.key.id, check.agent.id);
     return this.openSession(check.agent, 'agent_key', actor, {
-      scopes: check.key.scopes.length > 0 ? check.key.scopes : check.agent.scopes,
+      scopes: grantedScopes(check.key.scopes, check.agent),
     });
   }
 
@@ -193,7 +194,7 @@ export class AgentAuthService {
         target: `agent_session:${session.id}`,
       });
       // The session keeps what its authentication granted (a key's narrower scopes), within the agent's current ones.
-      const scopes = (session.scopes ?? agent.scopes).filter((scope) => agent.scopes.includes(scope));
+      const scopes = grantedScopes(session.scopes ?? [], agent);
       const access = await this.accessToken(tx, agent, session.id, { scopes });
       return {
         agentId: agent.id,
@@ -224,10 +225,12 @@ export class AgentAuthService {
       const session = await tx.findOneBy(AgentSessionEntity, { id: sessionId });
       if (!session || session.revoked_at) return { revoked: false };
       await this.revokeSession(tx, session, 'revoked', new Date().toISOString());
+      const agent = await tx.findOneBy(AgentEntity, { id: session.agent_id });
       await this.audit.append(tx, {
         event_type: 'auth.token_revoked',
         actor,
         agent_id: session.agent_id,
+        project_id: agent?.project_id ?? null,
         target: `agent_session:${session.id}`,
       });
       return { revoked: true };

@@ -49,7 +49,14 @@ export interface KeyOwner {
 
 export type KeyCheck =
   | { ok: true; key: AgentKeyRow; agent: AgentRow }
-  | { ok: false; reason: string; prefix: string | null; agentId: string | null };
+  | { ok: false; reason: string; prefix: string | null; agentId: string | null; projectId: string | null };
+
+/**
+ * The scopes a credential grants now: its own (empty = all of the agent's), within the agent's
+ * current scopes — narrowing an agent narrows every key and session it already has.
+ */
+export const grantedScopes = (credentialScopes: string[], agent: AgentRow): string[] =>
+  credentialScopes.length === 0 ? agent.scopes : credentialScopes.filter((scope) => agent.scopes.includes(scope));
 
 /**
  * Agent API keys: stored as sha-256 with their prefix and last four, the plaintext shown once and
@@ -87,6 +94,7 @@ export class AgentKeysService {
     actor: Actor,
   ): Promise<IssuedAgentKey> {
     const { agent } = owner;
+    if (agent.status === 'revoked') throw conflict(`Agent "${agent.name}" is revoked for good; it gets no new keys.`);
     const scopes = options.scopes ?? [];
     const outside = scopes.filter((scope) => !agent.scopes.includes(scope));
     if (outside.length > 0) {
@@ -206,15 +214,23 @@ export class AgentKeysService {
    */
   async check(plaintext: string): Promise<KeyCheck> {
     const parsed = parseCredential(plaintext);
-    if (parsed?.kind !== 'agent') return { ok: false, reason: 'malformed', prefix: null, agentId: null };
+    if (parsed?.kind !== 'agent')
+      return { ok: false, reason: 'malformed', prefix: null, agentId: null, projectId: null };
     const key = await this.db.manager.findOneBy(AgentKeyEntity, { prefix: parsed.prefix });
     if (!key || !hashesMatch(key.secret_hash, sha256Hex(plaintext)))
-      return { ok: false, reason: 'unknown_key', prefix: parsed.prefix, agentId: null };
-    const failed = (reason: string): KeyCheck => ({ ok: false, reason, prefix: parsed.prefix, agentId: key.agent_id });
+      return { ok: false, reason: 'unknown_key', prefix: parsed.prefix, agentId: null, projectId: null };
+    // A known agent's failures are audited in its project, where its admins can see them.
+    const agent = await this.db.manager.findOneBy(AgentEntity, { id: key.agent_id });
+    const failed = (reason: string): KeyCheck => ({
+      ok: false,
+      reason,
+      prefix: parsed.prefix,
+      agentId: key.agent_id,
+      projectId: agent?.project_id ?? null,
+    });
     const now = new Date().toISOString();
     if (key.revoked_at && key.revoked_at <= now) return failed(key.replaced_by ? 'rotated' : 'revoked');
     if (key.expires_at && key.expires_at <= now) return failed('expired');
-    const agent = await this.db.manager.findOneBy(AgentEntity, { id: key.agent_id });
     if (!agent) return failed('unknown_agent');
     if (agent.status !== 'active') return failed(`agent_${agent.status}`);
     return { ok: true, key, agent };

@@ -202,3 +202,295 @@ describe('AgentAuth seed: POST /v1/agents', () => {
     expect(listed.body.map((a: { name: string }) => a.name)).toEqual(['payment-processor']);
   });
 });
+
+describe('agents: paging, projects and the lifecycle edges', () => {
+  let t: TestDaemon;
+  let admin: string;
+  beforeAll(async () => ({ t, admin } = await startWithAdmin()));
+  afterAll(() => t.dispose());
+
+  const create = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    t.request('POST', '/admin/agents', { token: admin, body, headers });
+  const keychain = (account: string) => keytar.getPassword(t.keychainService, account);
+  const names = (body: Array<{ name: string }>) => body.map((a) => a.name);
+
+  it('pages 20 by default, every agent exactly once across pages, and refuses a bad limit or offset', async () => {
+    const created: string[] = [];
+    for (let i = 0; i < 23; i++) created.push((await create({ name: `bulk-${String(i).padStart(2, '0')}` })).body.name);
+
+    const first = await t.request('GET', '/v1/agents', { token: admin });
+    expect(first.status).toBe(200);
+    expect(first.body).toHaveLength(20);
+    expect(first.headers.get('x-total-count')).toBe('23');
+    const rest = await t.request('GET', '/v1/agents?offset=20', { token: admin });
+    expect(rest.body).toHaveLength(3);
+    expect(rest.headers.get('x-total-count')).toBe('23');
+    expect([...names(first.body), ...names(rest.body)].sort()).toEqual(created.sort());
+
+    const all = await t.request('GET', '/v1/agents?limit=1000', { token: admin });
+    expect(all.body).toHaveLength(23);
+    for (const query of ['limit=0', 'limit=1001', 'offset=-1', 'limit=ten']) {
+      const refused = await t.request('GET', `/v1/agents?${query}`, { token: admin });
+      expect(refused.status, query).toBe(400);
+      expect(refused.body.code, query).toBe('validation_failed');
+    }
+  });
+
+  it('searches the name and the description, literally, and counts only the matches', async () => {
+    await create({ name: 'invoicer', description: 'Handles INVOICES for finance' });
+    await create({ name: 'percent_50%' });
+
+    const byDescription = await t.request('GET', '/v1/agents?q=INVOICES', { token: admin });
+    expect(names(byDescription.body)).toEqual(['invoicer']);
+    expect(byDescription.headers.get('x-total-count')).toBe('1');
+    // LIKE wildcards in q are matched as themselves.
+    expect(
+      names((await t.request('GET', `/v1/agents?q=${encodeURIComponent('_50%')}`, { token: admin })).body),
+    ).toEqual(['percent_50%']);
+    expect((await t.request('GET', `/v1/agents?q=${encodeURIComponent('%')}`, { token: admin })).body).toHaveLength(1);
+    const none = await t.request('GET', '/v1/agents?q=nothing-like-this', { token: admin });
+    expect(none.body).toEqual([]);
+    expect(none.headers.get('x-total-count')).toBe('0');
+  });
+
+  it('combines the status filter with paging and the total', async () => {
+    for (const name of ['st-a', 'st-b', 'st-c']) await create({ name });
+    await t.request('POST', '/v1/agents/st-a/suspend', { token: admin });
+    await t.request('POST', '/v1/agents/st-c/suspend', { token: admin });
+    const page = await t.request('GET', '/v1/agents?status=suspended&q=st-&limit=1&offset=1', { token: admin });
+    expect(page.headers.get('x-total-count')).toBe('2');
+    expect(page.body).toHaveLength(1);
+    expect(page.body[0]).toMatchObject({ status: 'suspended', revoked: true });
+  });
+
+  it('keeps projects apart: the same name in two projects, aliases named by slug, no reach across', async () => {
+    const lab = (await t.request('POST', '/admin/projects', { token: admin, body: { name: 'Research Lab' } })).body;
+    const inLab = { 'x-project-id': lab.id };
+    const home = (await create({ name: 'twin', issue_key: true })).body;
+    const away = (await create({ name: 'twin', issue_key: true }, inLab)).body;
+    expect(away.project_id).toBe(lab.id);
+    expect(away.id).not.toBe(home.id);
+
+    expect(await keychain('agent:default/twin')).toBe(home.agent_key.api_key);
+    expect(await keychain(`agent:${lab.slug}/twin`)).toBe(away.agent_key.api_key);
+    expect((await t.request('GET', '/v1/agents/twin', { token: admin, headers: inLab })).body.id).toBe(away.id);
+    // An agent of one project is not found from another, by id or by name.
+    expect((await t.request('GET', `/v1/agents/${home.id}`, { token: admin, headers: inLab })).status).toBe(404);
+    expect((await t.request('DELETE', `/admin/agents/${home.id}`, { token: admin, headers: inLab })).status).toBe(404);
+    expect(
+      (await t.request('GET', `/v1/agents?q=twin`, { token: admin, headers: { 'x-project-id': lab.slug } })).body,
+    ).toHaveLength(1);
+
+    const me = await t.request('GET', '/v1/whoami', { headers: { 'x-api-key': away.agent_key.api_key } });
+    expect(me.body).toMatchObject({ principal: 'agent', agent: { id: away.id }, project: { id: lab.id } });
+  });
+
+  it('deletes by id: its tokens stop, and a new agent of the same name starts with no keys', async () => {
+    const created = (await create({ name: 'reborn', issue_key: true })).body;
+    const tokens = (
+      await t.request('POST', '/v1/auth/token', { body: { agent_id: created.id, secret: created.agent_key.api_key } })
+    ).body;
+    expect((await t.request('GET', '/v1/whoami', { token: tokens.access_token })).status).toBe(200);
+
+    const deleted = await t.request('DELETE', `/admin/agents/${created.id}`, { token: admin });
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toEqual({ deleted: 'reborn' });
+    expect((await t.request('GET', '/v1/whoami', { token: tokens.access_token })).status).toBe(401);
+    expect(
+      (await t.request('POST', '/v1/auth/refresh', { body: { refresh_token: tokens.refresh_token } })).status,
+    ).toBe(401);
+    expect((await t.request('DELETE', `/admin/agents/${created.id}`, { token: admin })).status).toBe(404);
+
+    const again = (await create({ name: 'reborn' })).body;
+    expect(again.id).not.toBe(created.id);
+    expect((await t.request('GET', '/v1/agents/reborn/keys', { token: admin })).body).toEqual([]);
+    expect(await keychain('agent:default/reborn')).toBeNull();
+    expect(await keychain(`agent-identity:${again.id}`)).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+  });
+
+  it('keeps a permanent revoke permanent under every route, and lists it as revoked', async () => {
+    const agent = (await create({ name: 'gone-for-good' })).body;
+    const first = await t.request('DELETE', `/v1/agents/${agent.id}`, { token: admin });
+    expect(first.status).toBe(200);
+    const repeated = await t.request('DELETE', '/v1/agents/gone-for-good', { token: admin });
+    expect(repeated.body).toEqual(first.body);
+
+    for (const [method, path] of [
+      ['POST', '/admin/agents/gone-for-good/unrevoke'],
+      ['POST', '/v1/agents/gone-for-good/reactivate'],
+      ['POST', '/admin/agents/gone-for-good/revoke'],
+      ['POST', '/v1/agents/gone-for-good/suspend'],
+    ] as const) {
+      const refused = await t.request(method, path, { token: admin });
+      expect(refused.status, path).toBe(409);
+      expect(refused.body.code, path).toBe('conflict');
+    }
+    const fetched = (await t.request('GET', `/v1/agents/${agent.id}`, { token: admin })).body;
+    expect(fetched).toMatchObject({ status: 'revoked', revoked: true, revoked_at: first.body.revoked_at });
+    const revoked = await t.request('GET', '/v1/agents?status=revoked', { token: admin });
+    expect(names(revoked.body)).toContain('gone-for-good');
+  });
+
+  it('revokes permanently from suspended, and resuming clears revoked_at', async () => {
+    await create({ name: 'nap' });
+    const suspended = (await t.request('POST', '/admin/agents/nap/revoke', { token: admin })).body;
+    expect(suspended.revoked_at).toEqual(expect.any(String));
+    const resumed = (await t.request('POST', '/admin/agents/nap/unrevoke', { token: admin })).body;
+    expect(resumed).toMatchObject({ status: 'active', revoked: false, revoked_at: null });
+    await t.request('POST', '/admin/agents/nap/revoke', { token: admin });
+    expect((await t.request('DELETE', '/v1/agents/nap', { token: admin })).body.status).toBe('revoked');
+  });
+
+  it('answers 404 for lifecycle routes of an unknown agent', async () => {
+    for (const [method, path] of [
+      ['PATCH', '/admin/agents/ghost'],
+      ['DELETE', '/admin/agents/ghost'],
+      ['DELETE', '/v1/agents/ghost'],
+      ['POST', '/admin/agents/ghost/revoke'],
+      ['POST', '/admin/agents/ghost/unrevoke'],
+      ['POST', '/v1/agents/ghost/suspend'],
+      ['POST', '/v1/agents/ghost/reactivate'],
+    ] as const) {
+      const answer = await t.request(method, path, { token: admin, ...(method === 'PATCH' ? { body: {} } : {}) });
+      expect(answer.status, `${method} ${path}`).toBe(404);
+      expect(answer.body.code).toBe('not_found');
+    }
+  });
+
+  it('PATCH trims a new name, refuses null where a field cannot be empty, and bumps the version only when scopes narrow', async () => {
+    const agent = (await create({ name: 'versioned', scopes: ['files:read'] })).body;
+    expect(agent.permissions_version).toBe(1);
+    const renamed = await t.request('PATCH', '/admin/agents/versioned', { token: admin, body: { name: ' tidy ' } });
+    expect(renamed.body).toMatchObject({ name: 'tidy', permissions_version: 1 });
+    expect(Date.parse(renamed.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(agent.updated_at));
+
+    for (const body of [{ name: null }, { capability_role: null }, { scopes: null }, { history_limit: -1 }]) {
+      const refused = await t.request('PATCH', '/admin/agents/tidy', { token: admin, body });
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+    }
+    const widened = await t.request('PATCH', '/admin/agents/tidy', {
+      token: admin,
+      body: { scopes: ['files:read', 'files:write'] },
+    });
+    expect(widened.body).toMatchObject({ scopes: ['files:read', 'files:write'], permissions_version: 1 });
+    const narrowed = await t.request('PATCH', '/admin/agents/tidy', { token: admin, body: { scopes: ['files:read'] } });
+    expect(narrowed.body).toMatchObject({ scopes: ['files:read'], permissions_version: 2 });
+    // An empty body changes nothing but the timestamp.
+    const unchanged = await t.request('PATCH', `/admin/agents/${agent.id}`, { token: admin, body: {} });
+    expect(unchanged.body).toMatchObject({ name: 'tidy', scopes: ['files:read'], description: null });
+  });
+
+  it('audits every change of an agent, by agent id', async () => {
+    const agent = (await create({ name: 'audited' })).body;
+    await t.request('PATCH', '/admin/agents/audited', { token: admin, body: { model: 'm' } });
+    await t.request('POST', '/v1/agents/audited/suspend', { token: admin });
+    await t.request('POST', '/v1/agents/audited/reactivate', { token: admin });
+    await t.request('DELETE', `/v1/agents/${agent.id}`, { token: admin });
+    await t.request('DELETE', `/admin/agents/${agent.id}`, { token: admin });
+    const audit = await t.request('GET', `/v1/audit?agent_id=${agent.id}&event_type=agent.*`, { token: admin });
+    expect(audit.body.map((e: { event_type: string }) => e.event_type)).toEqual([
+      'agent.deleted',
+      'agent.revoked',
+      'agent.resumed',
+      'agent.suspended',
+      'agent.updated',
+      'agent.created',
+    ]);
+    expect(audit.body.every((e: { outcome: string; actor: string }) => e.outcome === 'success')).toBe(true);
+    expect(audit.body[0]).toMatchObject({ actor: 'user:admin', target: 'agent:audited' });
+  });
+
+  it('creates without a key unless issue_key is true, and validates scopes and tools', async () => {
+    const plain = await create({ name: 'keyless', issue_key: false, scopes: ['a:b', 'a:b'] });
+    expect(plain.status).toBe(201);
+    expect(plain.body).not.toHaveProperty('agent_key');
+    expect(plain.body.scopes).toEqual(['a:b']);
+    expect((await t.request('GET', '/v1/agents/keyless/keys', { token: admin })).body).toEqual([]);
+    for (const body of [
+      { name: 'bad-scope', scopes: ['NoColon'] },
+      { name: 'bad-key-flag', issue_key: 'yes' },
+      { name: 'bad-policy', on_permission_change: 'ignore' },
+      { name: 'too-long-description', description: 'x'.repeat(2001) },
+    ]) {
+      const refused = await create(body);
+      expect(refused.status, body.name).toBe(400);
+    }
+  });
+});
+
+describe('agents: who may do what', () => {
+  let t: TestDaemon;
+  let admin: string;
+  let viewer: string;
+  let outsider: string;
+  let agentKey: string;
+  beforeAll(async () => {
+    ({ t, admin } = await startWithAdmin());
+    const project = (await t.request('GET', '/admin/projects', { token: admin })).body[0];
+    for (const username of ['viewer-member', 'outsider']) {
+      const user = (
+        await t.request('POST', '/admin/users', {
+          token: admin,
+          body: { username, password: 'a long enough password' },
+        })
+      ).body;
+      if (username === 'viewer-member') {
+        await t.request('PUT', `/admin/projects/${project.id}/members/${user.id}`, {
+          token: admin,
+          body: { privilege: 2 },
+        });
+      }
+    }
+    viewer = (await t.login('viewer-member', 'a long enough password')).body.access_token;
+    outsider = (await t.login('outsider', 'a long enough password')).body.access_token;
+    agentKey = (await t.request('POST', '/admin/agents', { token: admin, body: { name: 'subject', issue_key: true } }))
+      .body.agent_key.api_key;
+  });
+  afterAll(() => t.dispose());
+
+  const writes = [
+    ['POST', '/admin/agents', { name: 'another' }],
+    ['POST', '/v1/agents', { name: 'another' }],
+    ['PATCH', '/admin/agents/subject', { model: 'x' }],
+    ['DELETE', '/admin/agents/subject', undefined],
+    ['DELETE', '/v1/agents/subject', undefined],
+    ['POST', '/admin/agents/subject/revoke', undefined],
+    ['POST', '/admin/agents/subject/unrevoke', undefined],
+    ['POST', '/v1/agents/subject/suspend', undefined],
+    ['POST', '/v1/agents/subject/reactivate', undefined],
+  ] as const;
+
+  it('refuses every agent write to a project member without admin privilege, and changes nothing', async () => {
+    for (const [method, path, body] of writes) {
+      const refused = await t.request(method, path, { token: viewer, ...(body ? { body } : {}) });
+      expect(refused.status, `${method} ${path}`).toBe(403);
+      expect(refused.body.code).toBe('forbidden');
+    }
+    const subject = (await t.request('GET', '/v1/agents/subject', { token: viewer })).body;
+    expect(subject).toMatchObject({ status: 'active', model: null });
+    expect((await t.request('GET', '/v1/agents?q=another', { token: admin })).body).toEqual([]);
+  });
+
+  it('refuses reads and writes to a user outside the project', async () => {
+    expect((await t.request('GET', '/v1/agents', { token: outsider })).status).toBe(403);
+    expect((await t.request('GET', '/v1/agents/subject', { token: outsider })).status).toBe(403);
+    expect((await t.request('POST', '/admin/agents', { token: outsider, body: { name: 'x' } })).status).toBe(403);
+  });
+
+  it('keeps agent credentials off the agent-management routes, reads included', async () => {
+    const asAgent = { headers: { 'x-api-key': agentKey } };
+    expect((await t.request('GET', '/v1/agents', asAgent)).status).toBe(403);
+    expect((await t.request('GET', '/v1/agents/subject', asAgent)).status).toBe(403);
+    expect((await t.request('POST', '/v1/agents/subject/suspend', asAgent)).status).toBe(403);
+    expect((await t.request('DELETE', '/admin/agents/subject', asAgent)).status).toBe(403);
+    expect((await t.request('GET', '/v1/agents/subject', { token: admin })).body.status).toBe('active');
+  });
+
+  it('answers 401 without credentials', async () => {
+    for (const [method, path, body] of writes) {
+      const refused = await t.request(method, path, body ? { body } : {});
+      expect(refused.status, `${method} ${path}`).toBe(401);
+    }
+    expect((await t.request('GET', '/v1/agents')).status).toBe(401);
+  });
+});

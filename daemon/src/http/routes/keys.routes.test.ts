@@ -1,3 +1,7 @@
+import { createPrivateKey } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeJwt } from 'jose';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySecretStore, SecretStoreUnavailableError } from '../../secrets/secret-store.js';
@@ -231,5 +235,445 @@ describe('agent keys when the keychain fails', () => {
     expect((await t.request('GET', '/v1/agents/ghost', { token: admin })).status).toBe(404);
     // The name is free for a retry once the keychain is back.
     expect((await t.request('POST', '/admin/agents', { token: admin, body: { name: 'ghost' } })).status).toBe(201);
+  });
+});
+
+describe('agent keys: routes, lifetimes and the alias', () => {
+  let t: TestDaemon;
+  let admin: string;
+  beforeAll(async () => ({ t, admin } = await startWithAdmin()));
+  afterAll(() => t.dispose());
+
+  const newAgent = (name: string, scopes: string[] = []) =>
+    t.request('POST', '/admin/agents', { token: admin, body: { name, scopes } });
+  const issue = (agent: string, body: Record<string, unknown> = {}) =>
+    t.request('POST', `/admin/agents/${agent}/keys`, { token: admin, body });
+  const asAgent = (apiKey: string) => t.request('GET', '/v1/whoami', { headers: { 'x-api-key': apiKey } });
+  const keychain = (account: string) => keytar.getPassword(t.keychainService, account);
+  const listKeys = async (agent: string) => (await t.request('GET', `/v1/agents/${agent}/keys`, { token: admin })).body;
+
+  it('answers 404 for an unknown agent, an unknown key, and a key of another agent', async () => {
+    await newAgent('mine');
+    await newAgent('theirs');
+    const theirs = (await issue('theirs')).body;
+    expect((await issue('nobody')).status).toBe(404);
+    expect((await t.request('GET', '/v1/agents/nobody/keys', { token: admin })).status).toBe(404);
+    for (const [method, suffix] of [
+      ['POST', '/rotate'],
+      ['DELETE', ''],
+    ] as const) {
+      for (const keyId of [theirs.id, 'no-such-key']) {
+        const answer = await t.request(method, `/admin/agents/mine/keys/${keyId}${suffix}`, {
+          token: admin,
+          ...(method === 'POST' ? { body: {} } : {}),
+        });
+        expect(answer.status, `${method} ${keyId}${suffix}`).toBe(404);
+        expect(answer.body.code).toBe('not_found');
+      }
+    }
+    // Nothing happened to the other agent's key.
+    expect((await asAgent(theirs.api_key)).status).toBe(200);
+    expect(await keychain(`agent-key:${theirs.id}`)).toBe(theirs.api_key);
+  });
+
+  it('validates the options: expiry 0–3650 days, known fields, scope format, scopes of an agent that has none', async () => {
+    await newAgent('options');
+    for (const body of [
+      { expires_in_days: 3651 },
+      { expires_in_days: -1 },
+      { expires_in_days: 1.5 },
+      { label: 'x'.repeat(129) },
+      { scopes: ['NOT A SCOPE'] },
+      { store_in_keychain: 'no' },
+      { colour: 'red' },
+    ]) {
+      const refused = await issue('options', body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.body.code).toBe('validation_failed');
+    }
+    // An agent without scopes cannot hand any out.
+    expect((await issue('options', { scopes: ['files:read'] })).status).toBe(400);
+    expect(await listKeys('options')).toEqual([]);
+
+    const longest = (await issue('options', { expires_in_days: 3650 })).body;
+    expect(Math.round((Date.parse(longest.expires_at) - Date.parse(longest.created_at)) / DAY_MS)).toBe(3650);
+    const never = (await issue('options', { expires_in_days: 0 })).body;
+    expect(never.expires_at).toBeNull();
+    expect((await listKeys('options')).find((k: { id: string }) => k.id === never.id)).toMatchObject({
+      expires_at: null,
+      active: true,
+    });
+  });
+
+  it('lists keys newest first with every field but the key, and labels trimmed', async () => {
+    await newAgent('listed', ['a:read']);
+    const first = (await issue('listed', { label: '  first ' })).body;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = (await issue('listed', { scopes: ['a:read'] })).body;
+    const listed = await listKeys('listed');
+    expect(listed.map((k: { id: string }) => k.id)).toEqual([second.id, first.id]);
+    expect(Object.keys(listed[0]).sort()).toEqual(
+      [
+        'active',
+        'agent_id',
+        'created_at',
+        'expires_at',
+        'id',
+        'in_keychain',
+        'label',
+        'last_four',
+        'last_used_at',
+        'prefix',
+        'replaced_by',
+        'revoked_at',
+        'scopes',
+      ].sort(),
+    );
+    expect(listed[1]).toMatchObject({ label: 'first', scopes: [], prefix: first.api_key.split('_')[1] });
+    expect(listed[0]).toMatchObject({ label: null, scopes: ['a:read'] });
+    const text = JSON.stringify(listed);
+    for (const key of [first.api_key, second.api_key]) {
+      expect(text).not.toContain(key);
+      expect(text).not.toContain(key.split('_')[2]);
+    }
+    // The prefix is unique and the last four are the key's own.
+    expect(first.prefix).not.toBe(second.prefix);
+    expect(second.last_four).toBe(second.api_key.slice(-4));
+  });
+
+  it('rotation keeps the label, scopes, lifetime and keychain choice of the old key', async () => {
+    await newAgent('inherit', ['a:read', 'a:write']);
+    const old = (await issue('inherit', { label: 'ci', scopes: ['a:read'], expires_in_days: 7 })).body;
+    const rotated = (await t.request('POST', `/admin/agents/inherit/keys/${old.id}/rotate`, { token: admin, body: {} }))
+      .body;
+    expect(rotated).toMatchObject({ label: 'ci', scopes: ['a:read'], in_keychain: true, active: true });
+    expect(Math.round((Date.parse(rotated.expires_at) - Date.parse(rotated.created_at)) / DAY_MS)).toBe(7);
+    const relabelled = (
+      await t.request('POST', `/admin/agents/inherit/keys/${rotated.id}/rotate`, {
+        token: admin,
+        body: { label: 'ci-2' },
+      })
+    ).body;
+    expect(relabelled.label).toBe('ci-2');
+
+    const offKeychain = (await issue('inherit', { store_in_keychain: false, expires_in_days: 0 })).body;
+    const rotatedOff = (
+      await t.request('POST', `/admin/agents/inherit/keys/${offKeychain.id}/rotate`, { token: admin, body: {} })
+    ).body;
+    expect(rotatedOff).toMatchObject({ in_keychain: false, keychain: null, expires_at: null });
+    expect(await keychain(`agent-key:${rotatedOff.id}`)).toBeNull();
+    // The alias still holds the newest key that was stored there.
+    expect(await keychain('agent:default/inherit')).toBe(relabelled.api_key);
+  });
+
+  it('revoking a key inside its grace period stops it at once', async () => {
+    await newAgent('cut-short');
+    const old = (await issue('cut-short')).body;
+    const rotated = (
+      await t.request('POST', `/admin/agents/cut-short/keys/${old.id}/rotate`, {
+        token: admin,
+        body: { grace_seconds: 3600 },
+      })
+    ).body;
+    expect((await asAgent(old.api_key)).status).toBe(200);
+    const graceful = (await listKeys('cut-short')).find((k: { id: string }) => k.id === old.id);
+    expect(graceful).toMatchObject({ active: true, replaced_by: rotated.id });
+    expect(Date.parse(graceful.revoked_at)).toBeGreaterThan(Date.now() + 3500_000);
+
+    const revoked = await t.request('DELETE', `/admin/agents/cut-short/keys/${old.id}`, { token: admin });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.active).toBe(false);
+    expect(Date.parse(revoked.body.revoked_at)).toBeLessThanOrEqual(Date.now());
+    expect((await asAgent(old.api_key)).status).toBe(401);
+    expect((await asAgent(rotated.api_key)).status).toBe(200);
+    expect(await keychain('agent:default/cut-short')).toBe(rotated.api_key);
+  });
+
+  it('revoking twice is harmless, and revoking the last live key removes the alias', async () => {
+    await newAgent('last-one');
+    const only = (await issue('last-one')).body;
+    const first = await t.request('DELETE', `/admin/agents/last-one/keys/${only.id}`, { token: admin });
+    const second = await t.request('DELETE', `/admin/agents/last-one/keys/${only.id}`, { token: admin });
+    expect(second.status).toBe(200);
+    expect(second.body.revoked_at).toBe(first.body.revoked_at);
+    expect(await keychain('agent:default/last-one')).toBeNull();
+    expect(await keychain(`agent-key:${only.id}`)).toBeNull();
+    const audit = await t.request('GET', `/v1/audit?event_type=key.revoked&agent_id=${first.body.agent_id}`, {
+      token: admin,
+    });
+    expect(audit.body).toHaveLength(1);
+  });
+
+  it('audits create, rotate and revoke by key prefix, with no key material', async () => {
+    const agent = (await newAgent('audited-keys')).body;
+    const key = (await issue('audited-keys')).body;
+    const rotated = (
+      await t.request('POST', `/admin/agents/audited-keys/keys/${key.id}/rotate`, { token: admin, body: {} })
+    ).body;
+    await t.request('DELETE', `/admin/agents/audited-keys/keys/${rotated.id}`, { token: admin });
+    const audit = (await t.request('GET', `/v1/audit?agent_id=${agent.id}&event_type=key.*`, { token: admin })).body;
+    expect(audit.map((e: { event_type: string; target: string }) => [e.event_type, e.target])).toEqual([
+      ['key.revoked', `key:${rotated.prefix}`],
+      ['key.rotated', `key:${key.prefix}`],
+      ['key.created', `key:${rotated.prefix}`],
+      ['key.created', `key:${key.prefix}`],
+    ]);
+    const text = JSON.stringify(audit);
+    for (const plaintext of [key.api_key, rotated.api_key]) expect(text).not.toContain(plaintext.split('_')[2]);
+  });
+
+  it("never grants more than the agent's current scopes, even with a key issued before they narrowed", async () => {
+    await newAgent('narrowed', ['files:read', 'files:write']);
+    const key = (await issue('narrowed', { scopes: ['files:read', 'files:write'] })).body;
+    expect((await asAgent(key.api_key)).body.scopes).toEqual(['files:read', 'files:write']);
+
+    await t.request('PATCH', '/admin/agents/narrowed', { token: admin, body: { scopes: ['files:read'] } });
+    // Both ways in are checked (soft), so one failure does not hide the other.
+    expect.soft((await asAgent(key.api_key)).body.scopes).toEqual(['files:read']);
+    const agentId = (await t.request('GET', '/v1/agents/narrowed', { token: admin })).body.id;
+    const tokens = await t.request('POST', '/v1/auth/token', { body: { agent_id: agentId, secret: key.api_key } });
+    expect(tokens.status).toBe(200);
+    expect.soft(decodeJwt(tokens.body.access_token).scopes).toEqual(['files:read']);
+    expect
+      .soft((await t.request('GET', '/v1/whoami', { token: tokens.body.access_token })).body.scopes)
+      .toEqual(['files:read']);
+  });
+
+  it('writes last_used_at on shutdown at the latest', async () => {
+    await newAgent('used-before-restart');
+    const key = (await issue('used-before-restart')).body;
+    expect((await asAgent(key.api_key)).status).toBe(200);
+    expect((await listKeys('used-before-restart'))[0].last_used_at).toBeNull();
+
+    Object.assign(t, await t.restart());
+    admin = (await t.login('admin', 'correct horse battery staple')).body.access_token;
+    const listed = (await listKeys('used-before-restart'))[0];
+    expect(Date.now() - Date.parse(listed.last_used_at)).toBeLessThan(60_000);
+    // The key and its keychain entries outlive the restart.
+    expect((await asAgent(key.api_key)).status).toBe(200);
+    expect(await keychain(`agent-key:${key.id}`)).toBe(key.api_key);
+  });
+});
+
+describe('agent keys: who may manage them', () => {
+  let t: TestDaemon;
+  let admin: string;
+  let viewer: string;
+  let key: { id: string; api_key: string };
+  beforeAll(async () => {
+    ({ t, admin } = await startWithAdmin());
+    const project = (await t.request('GET', '/admin/projects', { token: admin })).body[0];
+    const user = (
+      await t.request('POST', '/admin/users', {
+        token: admin,
+        body: { username: 'key-viewer', password: 'a long enough password' },
+      })
+    ).body;
+    await t.request('PUT', `/admin/projects/${project.id}/members/${user.id}`, {
+      token: admin,
+      body: { privilege: 2 },
+    });
+    viewer = (await t.login('key-viewer', 'a long enough password')).body.access_token;
+    key = (await t.request('POST', '/admin/agents', { token: admin, body: { name: 'kept', issue_key: true } })).body
+      .agent_key;
+  });
+  afterAll(() => t.dispose());
+
+  it('lets a member list keys but not issue, rotate or revoke them', async () => {
+    expect((await t.request('GET', '/v1/agents/kept/keys', { token: viewer })).status).toBe(200);
+    for (const [method, path] of [
+      ['POST', '/admin/agents/kept/keys'],
+      ['POST', `/admin/agents/kept/keys/${key.id}/rotate`],
+      ['DELETE', `/admin/agents/kept/keys/${key.id}`],
+    ] as const) {
+      const refused = await t.request(method, path, { token: viewer, ...(method === 'POST' ? { body: {} } : {}) });
+      expect(refused.status, `${method} ${path}`).toBe(403);
+    }
+    expect((await t.request('GET', '/v1/whoami', { headers: { 'x-api-key': key.api_key } })).status).toBe(200);
+    expect(await t.request('GET', '/v1/agents/kept/keys', { token: admin })).toMatchObject({
+      body: [{ id: key.id, active: true, replaced_by: null }],
+    });
+  });
+
+  it('keeps an agent from managing keys, its own included', async () => {
+    const asAgent = { headers: { 'x-api-key': key.api_key } };
+    expect((await t.request('GET', '/v1/agents/kept/keys', asAgent)).status).toBe(403);
+    expect((await t.request('POST', '/admin/agents/kept/keys', { ...asAgent, body: {} })).status).toBe(403);
+    expect((await t.request('POST', `/admin/agents/kept/keys/${key.id}/rotate`, { ...asAgent, body: {} })).status).toBe(
+      403,
+    );
+  });
+});
+
+describe('agent keys when the keychain fails during a rotation', () => {
+  class SwitchableStore extends MemorySecretStore {
+    failWrites = false;
+    override async set(account: string, secret: string) {
+      if (this.failWrites) throw new SecretStoreUnavailableError('simulated outage');
+      return super.set(account, secret);
+    }
+  }
+  const store = new SwitchableStore();
+  let t: TestDaemon;
+  let admin: string;
+  beforeAll(async () => {
+    t = await startTestDaemon({ secrets: store });
+    admin = (await t.setupAdmin()).access_token;
+  });
+  afterAll(() => t.dispose());
+
+  it('answers 503 and leaves the old key working, unrotated, with its keychain entries', async () => {
+    const old = (await t.request('POST', '/admin/agents', { token: admin, body: { name: 'steady', issue_key: true } }))
+      .body.agent_key;
+    store.failWrites = true;
+    try {
+      const refused = await t.request('POST', `/admin/agents/steady/keys/${old.id}/rotate`, {
+        token: admin,
+        body: { grace_seconds: 0 },
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.body.code).toBe('keychain_unavailable');
+      expect(JSON.stringify(refused.body)).not.toContain(old.api_key);
+    } finally {
+      store.failWrites = false;
+    }
+    const keys = (await t.request('GET', '/v1/agents/steady/keys', { token: admin })).body;
+    expect(keys).toEqual([expect.objectContaining({ id: old.id, active: true, replaced_by: null, revoked_at: null })]);
+    expect((await t.request('GET', '/v1/whoami', { headers: { 'x-api-key': old.api_key } })).status).toBe(200);
+    expect(await store.get(`agent-key:${old.id}`)).toBe(old.api_key);
+    expect(await store.get('agent:default/steady')).toBe(old.api_key);
+    const audit = await t.request('GET', '/v1/audit?event_type=key.rotated', { token: admin });
+    expect(audit.body).toEqual([]);
+
+    // Once the keychain is back, the same rotation works.
+    const rotated = await t.request('POST', `/admin/agents/steady/keys/${old.id}/rotate`, { token: admin, body: {} });
+    expect(rotated.status).toBe(201);
+    expect(await store.get('agent:default/steady')).toBe(rotated.body.api_key);
+  });
+
+  it('issues a store_in_keychain: false key while the keychain is down', async () => {
+    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'offline' } });
+    store.failWrites = true;
+    try {
+      const issued = await t.request('POST', '/admin/agents/offline/keys', {
+        token: admin,
+        body: { store_in_keychain: false },
+      });
+      expect(issued.status).toBe(201);
+      expect(issued.body).toMatchObject({ in_keychain: false, keychain: null });
+    } finally {
+      store.failWrites = false;
+    }
+  });
+});
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describe('agent key material at rest', () => {
+  let t: TestDaemon;
+  afterAll(() => t?.dispose());
+
+  it('leaves no key, key body or identity private key in the database files or the logs', async () => {
+    t = await startTestDaemon({ config: { logLevel: 'trace' } });
+    const admin = (await t.setupAdmin()).access_token;
+    const plaintexts = new Map<string, string>();
+    const remember = (what: string, key: string) => {
+      plaintexts.set(what, key);
+      plaintexts.set(`${what} (secret part)`, key.split('_')[2]!);
+    };
+
+    const agent = (
+      await t.request('POST', '/admin/agents', {
+        token: admin,
+        body: { name: 'vault', issue_key: true, scopes: ['a:b'] },
+      })
+    ).body;
+    remember('issued with the agent', agent.agent_key.api_key);
+    const labelled = (
+      await t.request('POST', '/admin/agents/vault/keys', { token: admin, body: { label: 'x', scopes: ['a:b'] } })
+    ).body;
+    remember('issued on its own', labelled.api_key);
+    const unstored = (
+      await t.request('POST', '/admin/agents/vault/keys', { token: admin, body: { store_in_keychain: false } })
+    ).body;
+    remember('not in the keychain', unstored.api_key);
+    const rotated = (
+      await t.request('POST', `/admin/agents/vault/keys/${labelled.id}/rotate`, {
+        token: admin,
+        body: { grace_seconds: 60 },
+      })
+    ).body;
+    remember('rotated', rotated.api_key);
+    await t.request('DELETE', `/admin/agents/vault/keys/${unstored.id}`, { token: admin });
+    const registered = (await t.request('POST', '/v1/agents', { token: admin, body: { name: 'registered' } })).body;
+    remember('AgentAuth secret', registered.secret);
+
+    // Used, refused and exchanged, so the request log and the audit log both saw them.
+    expect((await t.request('GET', '/v1/whoami', { headers: { 'x-api-key': rotated.api_key } })).status).toBe(200);
+    expect((await t.request('GET', '/v1/whoami', { token: labelled.api_key })).status).toBe(200);
+    expect((await t.request('GET', '/v1/whoami', { headers: { 'x-api-key': unstored.api_key } })).status).toBe(401);
+    expect(
+      (await t.request('POST', '/v1/auth/token', { body: { agent_id: agent.id, secret: agent.agent_key.api_key } }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await t.request('POST', '/v1/auth/token', { body: { agent_id: registered.id, secret: rotated.api_key } }))
+        .status,
+    ).toBe(401);
+
+    const identities: Buffer[] = [];
+    for (const id of [agent.id, registered.id]) {
+      const pem = (await keytar.getPassword(t.keychainService, `agent-identity:${id}`))!;
+      plaintexts.set(`identity PEM of ${id}`, pem.split('\n')[1]!);
+      // The raw 32-byte Ed25519 seed ends the PKCS#8 DER.
+      identities.push(createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' }).subarray(-32));
+    }
+    await t.daemon.services.usage.flush();
+
+    const check = (when: string) => {
+      const files = filesUnder(t.home);
+      expect(
+        files.map((f) => f.slice(t.home.length)),
+        when,
+      ).toEqual(expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.log']));
+      for (const file of files) {
+        const bytes = readFileSync(file);
+        const text = bytes.toString('latin1');
+        for (const [what, secret] of plaintexts)
+          expect(text.includes(secret), `${what} in ${file} ${when}`).toBe(false);
+        for (const seed of identities) expect(bytes.includes(seed), `identity seed in ${file} ${when}`).toBe(false);
+      }
+    };
+    // While running (the write-ahead log holds the recent writes), and after a clean stop.
+    expect(filesUnder(t.home).some((f) => f.endsWith('gatehouse.db-wal'))).toBe(true);
+    check('while running');
+    await t.stop();
+    expect(readFileSync(join(t.home, 'logs/gatehoused.log'), 'utf8')).toContain('/admin/agents/vault/keys');
+    check('after stop');
+  });
+});
+
+describe('keys of a permanently revoked agent', () => {
+  let t: TestDaemon;
+  let admin: string;
+  beforeAll(async () => ({ t, admin } = await startWithAdmin()));
+  afterAll(() => t.dispose());
+
+  it('are neither issued nor rotated', async () => {
+    const agent = (await t.request('POST', '/admin/agents', { token: admin, body: { name: 'gone', issue_key: true } }))
+      .body;
+    await t.request('DELETE', `/v1/agents/${agent.id}`, { token: admin });
+    expect((await t.request('POST', '/admin/agents/gone/keys', { token: admin, body: {} })).status).toBe(409);
+    const rotate = await t.request('POST', `/admin/agents/gone/keys/${agent.agent_key.id}/rotate`, {
+      token: admin,
+      body: {},
+    });
+    expect(rotate.status).toBe(409);
   });
 });
