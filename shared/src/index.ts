@@ -6,6 +6,7 @@
 export * from './problems.js';
 export * from './route.js';
 export * from './routes.js';
+export * from './bridge.js';
 export * from './credentials.js';
 export * from './schemas/common.js';
 export * from './schemas/auth.js';
