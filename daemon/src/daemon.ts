@@ -18,6 +18,8 @@ import { SessionsService } from './domain/auth/sessions.service.js';
 import { TokenSigner } from './domain/auth/token-signer.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
+import { AgentUsersService } from './domain/workflows/agent-users.service.js';
+import { WorkflowsService } from './domain/workflows/workflows.service.js';
 import { StartupError } from './errors.js';
 import { buildApp } from './http/app.js';
 import { listeningPort } from './http/listening-port.js';
@@ -72,6 +74,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const approvals = new ApprovalsService(db, audit, permissions);
     const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage, permissions);
     await agentAuth.loadRevokedSessions();
+    const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
     const services: Services = {
       config,
       db,
@@ -87,6 +90,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       agents,
       permissions,
       approvals,
+      workflows: new WorkflowsService(db, audit, agents, agentUsers),
+      agentUsers,
       feed: new AuditFeed(db),
       agentKeys,
       agentAuth,

@@ -112,6 +112,17 @@ describe('no plaintext secret at rest', () => {
     expect(otas.status).toBe(201);
     plaintexts.set('OTAS agent key', otas.body.response.agent_key.api_key);
 
+    await t.request('POST', '/admin/workflows', { token, body: { name: 'pipeline' } });
+    await t.request('POST', '/admin/workflows/pipeline/graph/nodes', {
+      token,
+      body: { node_type: 'agent', agent_id: 'courier' },
+    });
+    const agentUser = await t.request('POST', '/v1/workflows/pipeline/nodes/n1/agent-user', { token, body: {} });
+    expect(agentUser.status).toBe(201);
+    plaintexts.set('agent user key', agentUser.body.api_key);
+    const users = await t.request('GET', '/admin/users?q=agent_pipeline_n1', { token });
+    plaintexts.set('agent user TOTP secret', (await keytar.getPassword(t.keychainService, `totp:${users.body[0].id}`))!);
+
     const signingKey = await keytar.getPassword(t.keychainService, 'daemon-signing-key');
     expect(signingKey).toContain('PRIVATE KEY');
     plaintexts.set('signing key', signingKey!.split('\n')[1]!);

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Problem } from './problems.js';
+import type { Problem } from './problems.js';
 import type { RouteBody, RouteParams, RouteQuery, RouteResult } from './route.js';
 import { routes, type RouteName } from './routes.js';
 import { AuditEvent } from './schemas/audit.js';

@@ -19,4 +19,5 @@ export * from './schemas/agent-auth.js';
 export * from './schemas/otas.js';
 export * from './schemas/permissions.js';
 export * from './schemas/approvals.js';
+export * from './schemas/workflows.js';
 export * from './schemas/system.js';

@@ -21,6 +21,7 @@ import { authRoutes } from './routes/auth.routes.js';
 import { projectsRoutes } from './routes/projects.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
+import { workflowsRoutes } from './routes/workflows.routes.js';
 import { validatorCompiler } from './validators.js';
 import type { Services } from './services.js';
 
@@ -35,6 +36,7 @@ const bindings = [
   ...keysRoutes,
   ...permissionsRoutes,
   ...approvalsRoutes,
+  ...workflowsRoutes,
   ...agentAuthRoutes,
   ...otasRoutes,
   ...auditRoutes,

@@ -14,6 +14,8 @@ import type { SessionsService } from '../domain/auth/sessions.service.js';
 import type { TokenSigner } from '../domain/auth/token-signer.js';
 import type { ProjectsService } from '../domain/projects/projects.service.js';
 import type { UsersService } from '../domain/users/users.service.js';
+import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
+import type { WorkflowsService } from '../domain/workflows/workflows.service.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { Database } from '../storage/database.js';
 
@@ -34,6 +36,8 @@ export interface Services {
   agentKeys: AgentKeysService;
   permissions: PermissionsService;
   approvals: ApprovalsService;
+  workflows: WorkflowsService;
+  agentUsers: AgentUsersService;
   /** Committed audit events, live, for `/v1/events`. */
   feed: AuditFeed;
   agentAuth: AgentAuthService;

@@ -5,6 +5,7 @@ import { agentEntities } from './agent-entities.js';
 import { entities } from './entities.js';
 import { migrations } from './migrations/index.js';
 import { permissionEntities } from './permission-entities.js';
+import { workflowEntities } from './workflow-entities.js';
 
 export const DB_FILE = 'gatehouse.db';
 
@@ -28,7 +29,7 @@ export class Database {
     const source = new DataSource({
       type: 'sqlite',
       database: path,
-      entities: [...entities, ...agentEntities, ...permissionEntities],
+      entities: [...entities, ...agentEntities, ...permissionEntities, ...workflowEntities],
       migrations,
       migrationsRun: true,
       migrationsTransactionMode: 'each',

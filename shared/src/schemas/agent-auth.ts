@@ -3,6 +3,7 @@ import { StrictObject, Timestamp } from './common.js';
 import { Agent } from './agents.js';
 import { Project } from './projects.js';
 import { HumanWhoami } from './system.js';
+import { AgentUserWhoami } from './workflows.js';
 
 /** `POST /v1/auth/token`: an agent exchanges its API key for tokens. */
 export const AgentTokenRequest = StrictObject({
@@ -60,5 +61,5 @@ export const AgentWhoami = Type.Object({
 });
 export type AgentWhoami = Static<typeof AgentWhoami>;
 
-export const Whoami = Type.Union([HumanWhoami, AgentWhoami]);
+export const Whoami = Type.Union([HumanWhoami, AgentWhoami, AgentUserWhoami]);
 export type Whoami = Static<typeof Whoami>;

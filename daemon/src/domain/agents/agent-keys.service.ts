@@ -12,6 +12,7 @@ import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import type { SecretWrites } from '../../secrets/secret-writes.js';
 import { AgentEntity, AgentKeyEntity, type AgentKeyRow, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
+import { AgentUserEntity } from '../../storage/workflow-entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { hashesMatch, issueCredential, sha256Hex } from '../credentials.js';
@@ -167,6 +168,8 @@ export class AgentKeysService {
       );
       const stopsAt = new Date(now.getTime() + (options.grace_seconds ?? 0) * 1000).toISOString();
       await tx.update(AgentKeyEntity, { id: old.id }, { revoked_at: stopsAt, replaced_by: next.id });
+      // An agent user's key stays its key through rotation.
+      await tx.update(AgentUserEntity, { key_id: old.id }, { key_id: next.id });
       await this.audit.append(tx, {
         event_type: 'key.rotated',
         actor,
@@ -243,7 +246,7 @@ export class AgentKeysService {
   }
 
   /** Drops a dead key's entry; if the alias held it, the alias moves to the newest live key or goes. */
-  private async forgetKeySecret(owner: KeyOwner, key: AgentKeyRow): Promise<void> {
+  async forgetKeySecret(owner: KeyOwner, key: AgentKeyRow): Promise<void> {
     if (!key.in_keychain) return;
     const alias = accounts.agentAlias(owner.projectSlug, owner.agent.name);
     try {

@@ -3,7 +3,7 @@ import { toAgent } from '../../domain/agents/agents.service.js';
 import { toProject } from '../../domain/projects/projects.service.js';
 import { toUser } from '../../domain/users/users.service.js';
 import { VERSION } from '../../version.js';
-import { listeningPort } from '../listening-port.js';
+import { daemonUrl, listeningPort } from '../listening-port.js';
 import { implement } from '../route-binding.js';
 
 export const systemRoutes = [
@@ -22,7 +22,7 @@ export const systemRoutes = [
       version: VERSION,
       started_at: services.startedAt.toISOString(),
       uptime_seconds: Math.floor((Date.now() - services.startedAt.getTime()) / 1000),
-      url: `${services.config.tls ? 'https' : 'http'}://${services.config.host.includes(':') ? `[${services.config.host}]` : services.config.host}:${port}`,
+      url: daemonUrl(request.server, services.config),
       port,
       data_dir: services.config.home,
       db: { path: services.dbPath, ok, migrations },
@@ -30,8 +30,11 @@ export const systemRoutes = [
     };
   }),
 
-  implement(routes.whoami, async ({ services, auth }) =>
-    auth.kind === 'agent'
+  implement(routes.whoami, async ({ services, auth }) => {
+    // An agent user (Pipelit) authenticates with its node's key and learns its node and prompt.
+    const me = auth.kind === 'agent' && auth.via === 'agent_key' ? await services.agentUsers.forKey(auth.keyId) : null;
+    if (me && auth.kind === 'agent') return services.agentUsers.whoami(me, auth.agent);
+    return auth.kind === 'agent'
       ? {
           principal: 'agent' as const,
           via: auth.via,
@@ -48,8 +51,8 @@ export const systemRoutes = [
           user: toUser(auth.user),
           project: toProject(auth.project),
           privilege: auth.privilege,
-        },
-  ),
+        };
+  }),
 
   implement(routes.jwks, async ({ services }) => services.signer.jwks()),
 ];

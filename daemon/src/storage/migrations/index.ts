@@ -2,6 +2,7 @@ import { Foundation1795398000000 } from './0001-foundation.js';
 import { Agents1795398100000 } from './0002-agents.js';
 import { Permissions1795398200000 } from './0003-permissions.js';
 import { Approvals1795398300000 } from './0004-approvals.js';
+import { Workflows1795398400000 } from './0005-workflows.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   Agents1795398100000,
   Permissions1795398200000,
   Approvals1795398300000,
+  Workflows1795398400000,
 ];
