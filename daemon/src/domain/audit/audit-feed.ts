@@ -45,6 +45,16 @@ export class AuditFeed {
     };
   }
 
+  /** Committed events after `sequence`, oldest first (at most `limit`): what a reconnecting client missed. */
+  async since(sequence: number, limit: number): Promise<AuditEvent[]> {
+    const rows = await this.db.manager.find(AuditEventEntity, {
+      where: { sequence_number: MoreThan(sequence) },
+      order: { sequence_number: 'ASC' },
+      take: limit,
+    });
+    return rows.map(toAuditEvent);
+  }
+
   /** Runs `callback` when the feed closes (the daemon shuts down), or now if it has. */
   onClose(callback: () => void): () => void {
     if (this.closed) {

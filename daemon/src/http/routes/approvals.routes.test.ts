@@ -100,10 +100,13 @@ describe('GET /v1/events (Server-Sent Events)', () => {
   afterAll(() => t.dispose());
 
   /** Opens the stream and collects `{event, data}` messages until `until` holds. */
-  async function follow(until: (messages: Array<{ event: string; data: any }>) => boolean) {
+  async function follow(
+    until: (messages: Array<{ event: string; data: any }>) => boolean,
+    headers: Record<string, string> = {},
+  ) {
     const controller = new AbortController();
     const response = await fetch(`${t.url}/v1/events`, {
-      headers: { authorization: `Bearer ${admin}` },
+      headers: { authorization: `Bearer ${admin}`, ...headers },
       signal: controller.signal,
     });
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -139,6 +142,26 @@ describe('GET /v1/events (Server-Sent Events)', () => {
       expect.arrayContaining(['agent:agent.created', 'key:key.created']),
     );
     expect(JSON.stringify(messages)).not.toMatch(/agent_[0-9A-Za-z]{8}_[0-9A-Za-z]{38}/);
+  });
+
+  it('sends a reconnecting client what it missed since its Last-Event-ID, once and in order', async () => {
+    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'seen' } });
+    const [seen] = (await t.request('GET', '/v1/audit?event_type=agent.created&limit=1', { token: admin })).body;
+    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'missed-1' } });
+    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'missed-2' } });
+
+    const names = (messages: Array<{ data: any }>) =>
+      messages.filter((m) => m.data.event_type === 'agent.created').map((m) => m.data.target);
+    const stream = await follow((messages) => names(messages).length >= 3, {
+      'last-event-id': String(seen.sequence_number),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'live' } });
+    const messages = await stream.done;
+    expect(names(messages)).toEqual(['agent:missed-1', 'agent:missed-2', 'agent:live']);
+    const ids = messages.map((m) => m.data.sequence_number);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(ids.every((id) => id > seen.sequence_number)).toBe(true);
   });
 
   it('needs a member of the project', async () => {

@@ -6,6 +6,8 @@ import { implement } from '../route-binding.js';
 /** The SSE event name of an audit event: its category (`agent`, `key`, `approval`, `auth`, …). */
 const category = (event: AuditEvent) => event.event_type.split('.')[0]!;
 const HEARTBEAT_MS = 15_000;
+/** How many missed events a reconnecting client is sent; beyond that it should reload. */
+const RESUME_LIMIT = 1000;
 
 /** Approvals (SPEC §5) and the live event stream the console follows. */
 export const approvalsRoutes = [
@@ -46,10 +48,26 @@ export const approvalsRoutes = [
       'X-Request-Id': String(request.id),
     });
     stream.write('retry: 2000\n: connected\n\n');
-    const unsubscribe = await services.feed.subscribe((events) => {
-      for (const event of events.filter(visible))
+    let sent = 0;
+    const send = (events: AuditEvent[]) => {
+      for (const event of events.filter((e) => e.sequence_number > sent && visible(e))) {
         stream.write(`id: ${event.sequence_number}\nevent: ${category(event)}\ndata: ${JSON.stringify(event)}\n\n`);
-    });
+        sent = event.sequence_number;
+      }
+    };
+    // A reconnecting client (`Last-Event-ID`) first gets what it missed. Live events that arrive
+    // meanwhile wait, so everything goes out once and in order.
+    const resumeFrom = Number(request.headers['last-event-id']);
+    const resuming = Number.isSafeInteger(resumeFrom) && resumeFrom >= 0;
+    const waiting: AuditEvent[] = [];
+    let live = !resuming;
+    const unsubscribe = await services.feed.subscribe((events) => (live ? send(events) : waiting.push(...events)));
+    if (resuming) {
+      sent = resumeFrom;
+      send(await services.feed.since(resumeFrom, RESUME_LIMIT));
+      send(waiting);
+      live = true;
+    }
     const heartbeat = setInterval(() => stream.write(': ping\n\n'), HEARTBEAT_MS);
     // Until the client goes away or the daemon shuts down (clients reconnect after `retry`).
     await new Promise<void>((resolve) => {
