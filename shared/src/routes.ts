@@ -78,6 +78,7 @@ import {
 } from './schemas/keys.js';
 
 import {
+  AgentPermissions,
   AgentRoleParams,
   AssignRoleRequest,
   AuthorizeRequest,
@@ -660,6 +661,15 @@ export const routes = defineRoutes({
     summary: 'Delete a role and its assignments; bumps every holder',
     params: RoleParams,
     response: { 204: Empty },
+  },
+  getAgentPermissions: {
+    method: 'GET',
+    path: '/v1/agents/{name}/permissions',
+    auth: 'project_member',
+    tag: 'permissions',
+    summary: "An agent's permissions_version, grants, roles and effective tools",
+    params: AgentParams,
+    response: { 200: AgentPermissions },
   },
   listAgentRoles: {
     method: 'GET',

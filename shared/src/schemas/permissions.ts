@@ -79,3 +79,14 @@ export const AuthorizeResult = Type.Object({
   reason: AuthorizeReason,
 });
 export type AuthorizeResult = Static<typeof AuthorizeResult>;
+
+/** What an agent may do now, for the console's Permissions tab. */
+export const AgentPermissions = Type.Object({
+  agent_id: Type.String(),
+  permissions_version: Type.Integer(),
+  allowed_tools: Type.Array(Type.String()),
+  approval_required_tools: Type.Array(Type.String()),
+  roles: RoleList,
+  effective_tools: Type.Array(Type.String({ description: '(allowed_tools ∪ roles’ tools) ∩ registered tools' })),
+});
+export type AgentPermissions = Static<typeof AgentPermissions>;

@@ -207,6 +207,16 @@ describe('tools, grants, roles and /v1/authorize', () => {
     const after = await newToken(holder);
     expect(await toolsOf(after)).toEqual(['execute_code', 'web_search']);
 
+    // The console's view: grants, roles and what they add up to, at the current version.
+    const permissions = (await t.request('GET', '/v1/agents/coder/permissions', { token: admin })).body;
+    expect(permissions).toMatchObject({
+      allowed_tools: ['web_search'],
+      roles: [{ name: 'code-executor', tools: ['execute_code'] }],
+      effective_tools: ['execute_code', 'web_search'],
+    });
+    const coder = (await t.request('GET', '/v1/agents/coder', { token: admin })).body;
+    expect(permissions.permissions_version).toBe(coder.permissions_version);
+
     // A description-only change leaves tokens alone.
     await t.request('PATCH', '/admin/roles/code-executor', { token: admin, body: { description: null } });
     expect((await t.request('GET', '/v1/whoami', { token: after })).status).toBe(200);

@@ -28,6 +28,21 @@ export const permissionsRoutes = [
     services.permissions.deleteRole(params.role, auth.actor),
   ),
 
+  implement(routes.getAgentPermissions, async ({ services, auth, params }) => {
+    const agent = await services.agents.find(auth.project.id, params.name);
+    const [roles, effective] = await Promise.all([
+      services.permissions.rolesOf(agent),
+      services.permissions.effectiveTools(agent),
+    ]);
+    return {
+      agent_id: agent.id,
+      permissions_version: agent.permissions_version,
+      allowed_tools: agent.allowed_tools,
+      approval_required_tools: agent.approval_required_tools,
+      roles,
+      effective_tools: effective,
+    };
+  }),
   implement(routes.listAgentRoles, async ({ services, auth, params }) =>
     services.permissions.rolesOf(await services.agents.find(auth.project.id, params.name)),
   ),
