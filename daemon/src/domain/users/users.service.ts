@@ -210,6 +210,9 @@ export class UsersService {
       if (!user) throw notFound('User');
       this.assertMayManage(actor.user, user);
       if (user.role === 'super_admin') await this.assertNotLastSuperAdmin(tx, user);
+      // An agent user belongs to its workflow node, which also revokes its key when it goes.
+      if (user.kind === 'agent')
+        throw conflict(`${user.username} is an agent user: delete its workflow node (or the workflow) instead.`);
       await tx.delete(UserEntity, { id });
       await this.audit.append(tx, { event_type: 'user.deleted', actor, target: `user:${user.username}` });
       return user;

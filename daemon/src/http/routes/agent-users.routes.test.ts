@@ -110,6 +110,10 @@ describe('agent users (Pipelit)', () => {
     expect(login.status).toBe(401);
     const secret = await keytar.getPassword(t.keychainService, `totp:${users[0].id}`);
     expect(secret).toMatch(/^[A-Z2-7]+=*$/);
+    // It goes with its node, never on its own (its key would outlive it).
+    const removed = await t.request('DELETE', `/admin/users/${users[0].id}`, { token: admin });
+    expect(removed.status).toBe(409);
+    expect(removed.body.detail).toContain('workflow node');
   });
 
   it('gives its TOTP code, which verifies once', async () => {
