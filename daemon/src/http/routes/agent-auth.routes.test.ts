@@ -12,20 +12,30 @@ interface Issued {
   key: string;
 }
 
+/** The requests these tests repeat, against the daemon `d()` of the describe block using them. */
+function agentRequests(d: () => { t: TestDaemon; admin: string }) {
+  return {
+    newAgent: async (name: string, scopes: string[] = []): Promise<Issued> => {
+      const { t, admin } = d();
+      const body = (await t.request('POST', '/admin/agents', { token: admin, body: { name, scopes, issue_key: true } }))
+        .body;
+      return { id: body.id, name, key: body.agent_key.api_key };
+    },
+    tokenFor: (agent: Issued) =>
+      d().t.request('POST', '/v1/auth/token', { body: { agent_id: agent.id, secret: agent.key } }),
+    whoami: (token: string) => d().t.request('GET', '/v1/whoami', { token }),
+    privateKeyOf: async (agent: Issued) =>
+      (await keytar.getPassword(d().t.keychainService, `agent-identity:${agent.id}`))!,
+  };
+}
+
 describe('agent authentication', () => {
   let t: TestDaemon;
   let admin: string;
   beforeAll(async () => ({ t, admin } = await startWithAdmin()));
   afterAll(() => t.dispose());
 
-  const newAgent = async (name: string, scopes: string[] = []): Promise<Issued> => {
-    const body = (await t.request('POST', '/admin/agents', { token: admin, body: { name, scopes, issue_key: true } }))
-      .body;
-    return { id: body.id, name, key: body.agent_key.api_key };
-  };
-  const tokenFor = (agent: Issued) =>
-    t.request('POST', '/v1/auth/token', { body: { agent_id: agent.id, secret: agent.key } });
-  const whoami = (token: string) => t.request('GET', '/v1/whoami', { token });
+  const { newAgent, tokenFor, whoami } = agentRequests(() => ({ t, admin }));
 
   it('exchanges a key for tokens whose claims verify against the published JWKS', async () => {
     const agent = await newAgent('claims', ['papers:read']);
@@ -266,16 +276,7 @@ describe('agent authentication: identity, claims and the lifecycle', () => {
   beforeAll(async () => ({ t, admin } = await startWithAdmin()));
   afterAll(() => t.dispose());
 
-  const newAgent = async (name: string, scopes: string[] = []): Promise<Issued> => {
-    const body = (await t.request('POST', '/admin/agents', { token: admin, body: { name, scopes, issue_key: true } }))
-      .body;
-    return { id: body.id, name, key: body.agent_key.api_key };
-  };
-  const tokenFor = (agent: Issued) =>
-    t.request('POST', '/v1/auth/token', { body: { agent_id: agent.id, secret: agent.key } });
-  const whoami = (token: string) => t.request('GET', '/v1/whoami', { token });
-  const privateKeyOf = async (agent: Issued) =>
-    (await keytar.getPassword(t.keychainService, `agent-identity:${agent.id}`))!;
+  const { newAgent, tokenFor, whoami, privateKeyOf } = agentRequests(() => ({ t, admin }));
   /** A viewer-role user with admin privilege on the default project: sees only the project's audit events. */
   let projectAdmin: string | null = null;
   const projectAdminToken = async (): Promise<string> => {
@@ -550,10 +551,7 @@ describe('failed agent authentication at POST /v1/auth/token', () => {
     const unchecked = `${key.slice(0, 15)}${randomBase62(32)}`;
     return unchecked + checksumOf(unchecked);
   };
-  const newAgent = async (name: string): Promise<Issued> => {
-    const body = (await t.request('POST', '/admin/agents', { token: admin, body: { name, issue_key: true } })).body;
-    return { id: body.id, name, key: body.agent_key.api_key };
-  };
+  const { newAgent } = agentRequests(() => ({ t, admin }));
 
   it('audits why: another agent’s key, a revoked key, a rotated-out key, garbage', async () => {
     const agent = await newAgent('audited-target');

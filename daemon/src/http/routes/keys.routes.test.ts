@@ -10,18 +10,27 @@ import { startTestDaemon, startWithAdmin, type TestDaemon } from '../../testing/
 
 const DAY_MS = 86_400_000;
 
+/** The requests these tests repeat, against the daemon `d()` of the describe block using them. */
+function keyRequests(d: () => { t: TestDaemon; admin: string }) {
+  return {
+    newAgent: (name: string, scopes: string[] = []) =>
+      d().t.request('POST', '/admin/agents', { token: d().admin, body: { name, scopes } }),
+    issue: (agent: string, body: Record<string, unknown> = {}) =>
+      d().t.request('POST', `/admin/agents/${agent}/keys`, { token: d().admin, body }),
+    asAgent: (apiKey: string) => d().t.request('GET', '/v1/whoami', { headers: { 'x-api-key': apiKey } }),
+    keychain: (account: string) => keytar.getPassword(d().t.keychainService, account),
+    listKeys: async (agent: string) =>
+      (await d().t.request('GET', `/v1/agents/${agent}/keys`, { token: d().admin })).body,
+  };
+}
+
 describe('agent keys', () => {
   let t: TestDaemon;
   let admin: string;
   beforeAll(async () => ({ t, admin } = await startWithAdmin()));
   afterAll(() => t.dispose());
 
-  const newAgent = (name: string, scopes: string[] = []) =>
-    t.request('POST', '/admin/agents', { token: admin, body: { name, scopes } });
-  const issue = (agent: string, body: Record<string, unknown> = {}) =>
-    t.request('POST', `/admin/agents/${agent}/keys`, { token: admin, body });
-  const asAgent = (apiKey: string) => t.request('GET', '/v1/whoami', { headers: { 'x-api-key': apiKey } });
-  const keychain = (account: string) => keytar.getPassword(t.keychainService, account);
+  const { newAgent, issue, asAgent, keychain } = keyRequests(() => ({ t, admin }));
 
   it('shows a new key once, keeps it in the keychain, and lists only its prefix and last four', async () => {
     await newAgent('shown-once');
@@ -244,13 +253,7 @@ describe('agent keys: routes, lifetimes and the alias', () => {
   beforeAll(async () => ({ t, admin } = await startWithAdmin()));
   afterAll(() => t.dispose());
 
-  const newAgent = (name: string, scopes: string[] = []) =>
-    t.request('POST', '/admin/agents', { token: admin, body: { name, scopes } });
-  const issue = (agent: string, body: Record<string, unknown> = {}) =>
-    t.request('POST', `/admin/agents/${agent}/keys`, { token: admin, body });
-  const asAgent = (apiKey: string) => t.request('GET', '/v1/whoami', { headers: { 'x-api-key': apiKey } });
-  const keychain = (account: string) => keytar.getPassword(t.keychainService, account);
-  const listKeys = async (agent: string) => (await t.request('GET', `/v1/agents/${agent}/keys`, { token: admin })).body;
+  const { newAgent, issue, asAgent, keychain, listKeys } = keyRequests(() => ({ t, admin }));
 
   it('answers 404 for an unknown agent, an unknown key, and a key of another agent', async () => {
     await newAgent('mine');
