@@ -1,0 +1,186 @@
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
+import { v7 as uuidv7 } from 'uuid';
+import { BASE62, checksumOf, PREFIX_LENGTH, RANDOM_LENGTH } from '../../shared/src/index.js';
+import { benchKeychainService, REPO, setupAdmin, startDaemon } from './daemon.js';
+
+/** Bump when the seeded content changes, so cached databases are rebuilt. */
+const SEED_VERSION = 1;
+const SEED = 'gatehouse-bench';
+export const CACHE_DIR = join(REPO, 'bench/.cache');
+const DB_FILE = 'gatehouse.db';
+const DAY_MS = 86_400_000;
+/** Seeded agents are created one second apart from this moment, so id order is creation order. */
+const EPOCH = Date.parse('2026-01-01T00:00:00.000Z');
+
+/**
+ * Deterministic bytes: sha-256 over the seed and a counter. Not for secrets — for reproducible
+ * benchmark data that has the shape and entropy of the real thing.
+ */
+export class SeededBytes {
+  private counter = 0;
+  private pool = Buffer.alloc(0);
+
+  constructor(private readonly seed: string) {}
+
+  take(length: number): Buffer {
+    while (this.pool.length < length) {
+      const block = createHash('sha256').update(`${this.seed}:${this.counter++}`).digest();
+      this.pool = Buffer.concat([this.pool, block]);
+    }
+    const out = this.pool.subarray(0, length);
+    this.pool = this.pool.subarray(length);
+    return out;
+  }
+
+  /** Uniform base62, by rejection sampling as the daemon's `randomBase62` does. */
+  base62(length: number): string {
+    let out = '';
+    while (out.length < length) {
+      for (const byte of this.take(length)) if (byte < 248 && out.length < length) out += BASE62[byte % 62];
+    }
+    return out;
+  }
+
+  /** A well-formed agent key (`agent_<prefix>_<32 random><6 checksum>`), as the daemon issues. */
+  agentKey(): { plaintext: string; prefix: string } {
+    const prefix = this.base62(PREFIX_LENGTH);
+    const unchecked = `agent_${prefix}_${this.base62(RANDOM_LENGTH)}`;
+    return { plaintext: unchecked + checksumOf(unchecked), prefix };
+  }
+}
+
+const sha256Hex = (value: string | Buffer) => createHash('sha256').update(value).digest('hex');
+
+/** PKCS#8 DER header of an Ed25519 private key; the 32-byte seed follows it. */
+const ED25519_PKCS8_HEADER = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** A real Ed25519 public key (PEM) and its fingerprint, derived from seeded bytes. */
+function identity(bytes: SeededBytes): { publicPem: string; fingerprint: string } {
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([ED25519_PKCS8_HEADER, bytes.take(32)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const publicKey = createPublicKey(privateKey);
+  return {
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    fingerprint: `sha256:${sha256Hex(publicKey.export({ type: 'spki', format: 'der' }))}`,
+  };
+}
+
+/** The migrations a database was made with: a cached file is rebuilt when they change. */
+function schemaTag(): string {
+  const names = readdirSync(join(REPO, 'daemon/src/storage/migrations')).sort().join('\n');
+  return sha256Hex(names).slice(0, 12);
+}
+
+/**
+ * A database file with the bench admin and `agents` agents (2 keys each) in the default project,
+ * built once and cached in bench/.cache. Callers copy it into a home of their own.
+ */
+export async function seededDatabase(agents: number, log: (line: string) => void): Promise<string> {
+  const cached = join(CACHE_DIR, `agents-${agents}-v${SEED_VERSION}-${schemaTag()}.db`);
+  if (existsSync(cached)) return cached;
+
+  log(`seeding ${agents} agents / ${agents * 2} keys (cached afterwards in ${CACHE_DIR})…`);
+  const started = Date.now();
+  const home = mkdtempSync(join(tmpdir(), 'gatehouse-bench-seed-'));
+  try {
+    // The real schema: the daemon runs its migrations and first-run setup, then stops.
+    const daemon = await startDaemon(home, { keychainService: benchKeychainService() });
+    await setupAdmin(daemon);
+    await daemon.stop();
+
+    await insertAgents(join(home, DB_FILE), agents);
+    mkdirSync(CACHE_DIR, { recursive: true });
+    copyFileSync(join(home, DB_FILE), `${cached}.tmp`);
+    renameSync(`${cached}.tmp`, cached);
+    log(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return cached;
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The fast path: one transaction of prepared statements on one sqlite3 connection. Statements
+ * are queued without awaiting each (sqlite3 runs them in order), so the cost is SQLite's own.
+ */
+async function insertAgents(path: string, count: number): Promise<void> {
+  const db = new sqlite3.Database(path);
+  const exec = (sql: string) =>
+    new Promise<void>((resolve, reject) => db.exec(sql, (e) => (e ? reject(e) : resolve())));
+  const get = <T>(sql: string) =>
+    new Promise<T>((resolve, reject) => db.get(sql, (e: Error | null, row: T) => (e ? reject(e) : resolve(row))));
+
+  const project = await get<{ id: string }>(`SELECT id FROM projects WHERE slug = 'default'`);
+  const admin = await get<{ id: string }>(`SELECT id FROM users WHERE role = 'super_admin'`);
+  await exec('BEGIN');
+  const agentInsert = db.prepare(`INSERT INTO agents (id, project_id, name, description, provider, backend, model,
+    allowed_tools, approval_required_tools, capability_role, scopes, status, permissions_version,
+    on_permission_change, public_key, key_fingerprint, created_by, created_at, updated_at, revoked_at)
+    VALUES (?, ?, ?, ?, 'openai', 'gpt-4o', 'gpt-4o', '[]', '[]', 'worker', '[]', ?, 1, 'notify', ?, ?, ?, ?, ?, ?)`);
+  const keyInsert = db.prepare(`INSERT INTO agent_keys (id, agent_id, label, prefix, secret_hash, last_four, scopes,
+    created_at, expires_at, revoked_at, replaced_by, in_keychain) VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, 0)`);
+
+  const failures: Error[] = [];
+  const onError = (error: Error | null) => error && failures.push(error);
+  const bytes = new SeededBytes(SEED);
+  for (let i = 0; i < count; i++) {
+    const msecs = EPOCH + i * 1000;
+    const at = new Date(msecs).toISOString();
+    // 95% active, 4% suspended, 1% revoked: a status filter on `active` still has > 90% of the rows.
+    const status = i % 100 < 95 ? 'active' : i % 100 < 99 ? 'suspended' : 'revoked';
+    const agentId = uuidv7({ msecs, random: bytes.take(16) });
+    const { publicPem, fingerprint } = identity(bytes);
+    agentInsert.run(
+      [
+        agentId,
+        project.id,
+        `agent-${String(i).padStart(6, '0')}`,
+        `Bench agent ${i}`,
+        status,
+        publicPem,
+        fingerprint,
+        admin.id,
+        at,
+        at,
+        status === 'revoked' ? at : null,
+      ],
+      onError,
+    );
+    // A rotated-out key and the key that replaced it.
+    const ids = [uuidv7({ msecs, random: bytes.take(16) }), uuidv7({ msecs: msecs + 1, random: bytes.take(16) })];
+    ids.forEach((keyId, k) => {
+      const key = bytes.agentKey();
+      keyInsert.run(
+        [
+          keyId,
+          agentId,
+          k === 0 ? 'first' : 'current',
+          key.prefix,
+          sha256Hex(key.plaintext),
+          key.plaintext.slice(-4),
+          at,
+          new Date(msecs + 30 * DAY_MS).toISOString(),
+          k === 0 ? at : null,
+          k === 0 ? ids[1] : null,
+        ],
+        onError,
+      );
+    });
+  }
+  await new Promise<void>((resolve) => agentInsert.finalize(() => keyInsert.finalize(() => resolve())));
+  if (failures.length > 0) {
+    await exec('ROLLBACK');
+    throw failures[0];
+  }
+  await exec('COMMIT');
+  // One self-contained file: fold the WAL into it before it is copied.
+  await exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  await new Promise<void>((resolve, reject) => db.close((e) => (e ? reject(e) : resolve())));
+}

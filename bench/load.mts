@@ -1,0 +1,33 @@
+/*
+ * The load generator, run as a child process of the runner (bench/lib/load.ts): autocannon never
+ * shares an event loop with a server under test, nor with a second load running at the same time
+ * (B8's flood). Reads its options as JSON from argv, prints a LoadResult as JSON on stdout.
+ */
+import autocannon from 'autocannon';
+import type { LoadOptions, LoadResult } from './lib/load.js';
+
+const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
+
+const result = await autocannon({
+  url: options.url,
+  connections: options.connections,
+  duration: options.seconds,
+  ...(options.requests ? { requests: options.requests } : {}),
+});
+
+const statusCodes: Record<string, number> = {};
+for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
+const summary: LoadResult = {
+  seconds: result.duration,
+  requests: result.requests.total,
+  ok: result['2xx'],
+  // Successful answers per second: errors and refusals are not throughput.
+  rps: result['2xx'] / result.duration,
+  p50: result.latency.p50,
+  p99: result.latency.p99,
+  max: result.latency.max,
+  errors: result.errors,
+  timeouts: result.timeouts,
+  statusCodes,
+};
+process.stdout.write(JSON.stringify(summary));

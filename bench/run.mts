@@ -1,0 +1,374 @@
+/*
+ * `npm run bench [-- --quick] [-- --only B1,B3] [-- --profile]`: the daemon against a plain
+ * node:http baseline, side by side in one run (see bench/README.md). Run inside a private
+ * keyring (the npm script does it), so key creation (B7) writes to a real Secret Service.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import keytar from 'keytar';
+import type { Request } from 'autocannon';
+import { startBaseline } from './lib/baseline.js';
+import {
+  benchKeychainService,
+  expectStatus,
+  login,
+  REPO,
+  setupAdmin,
+  startDaemon,
+  type BenchDaemon,
+} from './lib/daemon.js';
+import { runLoad, type LoadResult } from './lib/load.js';
+import { machine, markdown, round, thousands, writeResults, type Row } from './lib/report.js';
+import { CACHE_DIR, SeededBytes, seededDatabase } from './lib/seed.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const profile = args.includes('--profile');
+const onlyArg = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+const only = onlyArg ? new Set(onlyArg.split(',')) : null;
+const wanted = (id: string) => only === null || only.has(id);
+
+const settings = quick
+  ? { seconds: 2, warmup: 1, agents: 10_000, coldStarts: 3, keys: 24, listConnections: 8 }
+  : { seconds: 10, warmup: 3, agents: 100_000, coldStarts: 5, keys: 160, listConnections: 8 };
+const CONNECTIONS = 64;
+const PARALLEL_KEYS = 8;
+
+const log = (line: string) => console.error(`bench: ${line}`);
+const rows: Row[] = [];
+const details: Record<string, unknown> = {};
+const notes: string[] = [];
+const homes: string[] = [];
+const newHome = () => {
+  const home = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  homes.push(home);
+  return home;
+};
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const ms = (n: number) => `${round(n, 1)} ms`;
+const rps = (result: LoadResult) => `${thousands(result.rps)} req/s`;
+const latency = (result: LoadResult) => `p50 ${result.p50} ms, p99 ${result.p99} ms`;
+
+const host = machine();
+log(`${quick ? 'quick' : 'full'} run on ${host.cores} × ${host.cpuModel}, Node ${host.node}`);
+
+// The daemon under test is the compiled one: build it from the current sources first.
+const build = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-b'], {
+  cwd: REPO,
+  stdio: 'inherit',
+});
+if (build.status !== 0) throw new Error('the build failed (npm run build); the bench measures the built daemon');
+
+const baseline = await startBaseline();
+const cpuProfileDir = join(CACHE_DIR, 'profiles');
+const keychainService = benchKeychainService();
+
+interface Comparison {
+  baseline: LoadResult;
+  daemon: LoadResult;
+  ratio: number;
+  bytes: number;
+}
+
+/**
+ * Runs the same load against the baseline (answering with the daemon's own body) and then the
+ * daemon, each after a warm-up, back to back.
+ */
+async function compare(
+  daemon: BenchDaemon,
+  request: Request & { path: string },
+  connections = CONNECTIONS,
+): Promise<Comparison> {
+  const sample = await fetch(daemon.url + request.path, {
+    method: request.method ?? 'GET',
+    headers: request.headers as Record<string, string>,
+    ...(request.body ? { body: request.body } : {}),
+  });
+  const body = await sample.text();
+  if (sample.status !== 200) throw new Error(`${request.method ?? 'GET'} ${request.path}: ${sample.status} ${body}`);
+  await baseline.answerWith(body);
+
+  const measure = async (url: string) => {
+    await runLoad({ url, connections, seconds: settings.warmup, requests: [request] });
+    const result = await runLoad({ url, connections, seconds: settings.seconds, requests: [request] });
+    if (result.ok !== result.requests || result.errors > 0)
+      throw new Error(`${url}${request.path}: not every answer was a 2xx: ${JSON.stringify(result)}`);
+    return result;
+  };
+  const base = await measure(baseline.url);
+  const measured = await measure(daemon.url);
+  return { baseline: base, daemon: measured, ratio: measured.rps / base.rps, bytes: Buffer.byteLength(body) };
+}
+
+function throughputRow(id: string, scenario: string, comparison: Comparison, minRatio: number): void {
+  const { daemon, baseline: base, ratio } = comparison;
+  details[id] = comparison;
+  rows.push({
+    id,
+    scenario,
+    target: `≥ ${minRatio.toFixed(2)}× baseline; p99 ≤ 5 ms`,
+    measured: `${ratio.toFixed(2)}× (${rps(daemon)} vs ${rps(base)}); ${latency(daemon)} (baseline ${latency(base)})`,
+    pass: ratio >= minRatio && daemon.p99 <= 5,
+  });
+}
+
+try {
+  // ── B5: cold start, an empty home and the seeded database ─────────────────────────────────
+  const seeded = wanted('B4') || wanted('B5') ? await seededDatabase(settings.agents, log) : null;
+  const seededHome = () => {
+    const home = newHome();
+    copyFileSync(seeded!, join(home, 'gatehouse.db'));
+    return home;
+  };
+  if (wanted('B5')) {
+    log('B5 cold starts…');
+    const startTimes = async (home: () => string) => {
+      const times: number[] = [];
+      for (let i = 0; i < settings.coldStarts; i++) {
+        const daemon = await startDaemon(home(), { keychainService: benchKeychainService() });
+        times.push(daemon.startMs);
+        await daemon.stop();
+      }
+      return times;
+    };
+    const empty = await startTimes(newHome);
+    const full = await startTimes(seededHome);
+    details.B5 = { emptyMs: empty, seededMs: full, agents: settings.agents };
+    rows.push({
+      id: 'B5',
+      scenario: `cold start to a healthy /healthz (median of ${settings.coldStarts}), empty DB / ${thousands(settings.agents)}-agent DB`,
+      target: '≤ 1 s',
+      measured: `${ms(median(empty))} (max ${ms(Math.max(...empty))}) / ${ms(median(full))} (max ${ms(Math.max(...full))})`,
+      pass: median(empty) <= 1000 && median(full) <= 1000,
+    });
+  }
+
+  // ── one daemon for B1–B3, B6–B8: an admin, a tool, an agent with a key and a token ───────────
+  if (['B1', 'B2', 'B3', 'B6', 'B7', 'B8'].some(wanted)) {
+    const daemon = await startDaemon(newHome(), {
+      keychainService,
+      nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
+    });
+    await setupAdmin(daemon);
+    const admin = await login(daemon);
+    expectStatus(
+      await daemon.request('POST', '/admin/tools', { token: admin, body: { name: 'bench_tool' } }),
+      201,
+      'create a tool',
+    );
+    const agent = expectStatus(
+      await daemon.request<{ id: string; agent_key: { api_key: string } }>('POST', '/admin/agents', {
+        token: admin,
+        body: { name: 'bench-agent', backend: 'gpt-4o', allowed_tools: ['bench_tool'], issue_key: true },
+      }),
+      201,
+      'create an agent',
+    );
+    const key = agent.agent_key.api_key;
+    const { access_token: jwt } = expectStatus(
+      await daemon.request<{ access_token: string }>('POST', '/v1/auth/token', {
+        body: { agent_id: agent.id, secret: key },
+      }),
+      200,
+      'exchange the key for a token',
+    );
+    const whoamiWithKey = { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${key}` } } as const;
+
+    // ── B6 (idle), B1, B6 (after B1) ─────────────────────────────────────────────────────────
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const idleRss = daemon.rssMb();
+    let b1: Comparison | null = null;
+    if (wanted('B1') || wanted('B6') || wanted('B8')) {
+      log('B1 whoami with an agent key…');
+      b1 = await compare(daemon, whoamiWithKey);
+      throughputRow('B1', `GET /v1/whoami, agent key, ${CONNECTIONS} connections, ${settings.seconds} s`, b1, 0.7);
+    }
+    if (wanted('B6')) {
+      const afterB1 = daemon.rssMb();
+      details.B6 = { idleMb: idleRss, afterB1Mb: afterB1 };
+      rows.push({
+        id: 'B6',
+        scenario: 'daemon RSS, idle / at the end of B1',
+        target: '≤ 150 MB',
+        measured: `${round(idleRss)} MB / ${round(afterB1)} MB`,
+        pass: idleRss <= 150 && afterB1 <= 150,
+      });
+    }
+
+    if (wanted('B2')) {
+      log('B2 whoami with an agent token…');
+      const b2 = await compare(daemon, {
+        method: 'GET',
+        path: '/v1/whoami',
+        headers: { authorization: `Bearer ${jwt}` },
+      });
+      throughputRow('B2', `GET /v1/whoami, agent JWT, ${CONNECTIONS} connections, ${settings.seconds} s`, b2, 0.7);
+    }
+    if (wanted('B3')) {
+      log('B3 authorize with an agent token…');
+      const b3 = await compare(daemon, {
+        method: 'POST',
+        path: '/v1/authorize',
+        headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tool: 'bench_tool' }),
+      });
+      throughputRow('B3', `POST /v1/authorize, agent JWT, ${CONNECTIONS} connections, ${settings.seconds} s`, b3, 0.6);
+    }
+
+    // ── B8: valid-key load while another process floods wrong keys ──────────────────────────
+    if (wanted('B8') && b1) {
+      log('B8 valid keys under a flood of wrong keys…');
+      // Well-formed keys (checksum included) that the database does not know: each costs a lookup.
+      const wrong = new SeededBytes('bench-wrong-keys');
+      const flood: Request[] = Array.from({ length: 16 }, () => ({
+        method: 'GET',
+        path: '/v1/whoami',
+        headers: { authorization: `Bearer ${wrong.agentKey().plaintext}` },
+      }));
+      const flooding = runLoad({
+        url: daemon.url,
+        connections: CONNECTIONS,
+        seconds: settings.seconds + 1,
+        requests: flood,
+      });
+      // The flood runs alone for a moment first, so the limiter has engaged before valid load starts.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const valid = await runLoad({
+        url: daemon.url,
+        connections: CONNECTIONS,
+        seconds: settings.seconds,
+        requests: [whoamiWithKey],
+      });
+      const flooded = await flooding;
+      const limited = flooded.statusCodes['429'] ?? 0;
+      const vsAlone = valid.rps / b1.daemon.rps;
+      const vsBaseline = valid.rps / b1.baseline.rps;
+      details.B8 = { valid, flood: flooded, vsAlone, vsBaseline };
+      rows.push({
+        id: 'B8',
+        scenario: `GET /v1/whoami with a valid key (${CONNECTIONS} connections) while one process floods 16 wrong keys (${CONNECTIONS} connections)`,
+        target: 'B1 ratio under flood ≥ 0.50× baseline; limiter engages (429s)',
+        measured:
+          `${vsBaseline.toFixed(2)}× baseline (${rps(valid)}; ${vsAlone.toFixed(2)}× B1 without the flood); ` +
+          `${latency(valid)}; valid answers not 2xx: ${valid.requests - valid.ok}; ` +
+          `flood: ${thousands(flooded.requests)} answered, ${thousands(limited)} × 429, ${thousands(flooded.statusCodes['401'] ?? 0)} × 401`,
+        pass: vsBaseline >= 0.5 && limited > 0 && valid.ok === valid.requests,
+      });
+    }
+
+    // ── B7: key creation, through the API, with and without the keychain write ──────────────
+    if (wanted('B7')) {
+      log('B7 key creation…');
+      const createKeys = async (count: number, parallel: number, inKeychain: boolean) => {
+        const started = performance.now();
+        const worker = async (n: number) => {
+          for (let i = 0; i < n; i++) {
+            expectStatus(
+              await daemon.request('POST', '/admin/agents/bench-agent/keys', {
+                token: admin,
+                body: { store_in_keychain: inKeychain },
+              }),
+              201,
+              'create a key',
+            );
+          }
+        };
+        await Promise.all(Array.from({ length: parallel }, () => worker(count / parallel)));
+        const seconds = (performance.now() - started) / 1000;
+        return {
+          keys: count,
+          parallel,
+          inKeychain,
+          keysPerSecond: count / seconds,
+          msPerKey: (seconds * 1000) / count,
+        };
+      };
+      const runs = {
+        sequential: await createKeys(settings.keys, 1, true),
+        parallel: await createKeys(settings.keys, PARALLEL_KEYS, true),
+        sequentialNoKeychain: await createKeys(settings.keys, 1, false),
+        parallelNoKeychain: await createKeys(settings.keys, PARALLEL_KEYS, false),
+      };
+      // The keychain on its own: the same two writes per key, straight through keytar.
+      const service = benchKeychainService();
+      const started = performance.now();
+      for (let i = 0; i < settings.keys; i++) {
+        await keytar.setPassword(service, `agent-key:${i}`, `value-${i}`);
+        await keytar.setPassword(service, 'agent:default/bench-agent', `value-${i}`);
+      }
+      const keytarMsPerKey = (performance.now() - started) / settings.keys;
+      const keychainShare = (runs.sequential.msPerKey - runs.sequentialNoKeychain.msPerKey) / runs.sequential.msPerKey;
+      details.B7 = { ...runs, keytarMsPerKey, keychainShare };
+      const speed = (run: { keysPerSecond: number; msPerKey: number }) =>
+        `${round(run.keysPerSecond, 1)} keys/s (${ms(run.msPerKey)}/key)`;
+      rows.push({
+        id: 'B7',
+        scenario: `POST /admin/agents/{name}/keys incl. the keychain write: ${settings.keys} sequential / ${settings.keys} by ${PARALLEL_KEYS} in parallel`,
+        target: 'report keys/s and where the time goes',
+        measured:
+          `${speed(runs.sequential)} / ${speed(runs.parallel)}; without the keychain write ` +
+          `${speed(runs.sequentialNoKeychain)} / ${speed(runs.parallelNoKeychain)}; ` +
+          `the keychain is ${Math.round(keychainShare * 100)}% of a sequential create (keytar alone: ${ms(keytarMsPerKey)} for a key's 2 writes)`,
+        pass: null,
+      });
+    }
+    await daemon.stop();
+  }
+
+  // ── B4: listing agents on the seeded database ─────────────────────────────────────────────
+  if (wanted('B4')) {
+    log('B4 agent lists on the seeded database…');
+    // A keychain service of its own: the signing key in `keychainService` belongs to the other database.
+    const daemon = await startDaemon(seededHome(), { keychainService: benchKeychainService() });
+    const admin = await login(daemon);
+    const offset = Math.round(settings.agents * 0.9);
+    const list = (query: string) =>
+      compare(
+        daemon,
+        { method: 'GET', path: `/v1/agents?${query}`, headers: { authorization: `Bearer ${admin}` } },
+        settings.listConnections,
+      );
+    const first = await list('status=active&limit=20');
+    const deep = await list(`status=active&limit=20&offset=${offset}`);
+    await daemon.stop();
+    details.B4 = { first, deep, agents: settings.agents, keys: settings.agents * 2 };
+    rows.push({
+      id: 'B4',
+      scenario: `GET /v1/agents?status=active, first page / offset ${thousands(offset)}, ${thousands(settings.agents)} agents & ${thousands(settings.agents * 2)} keys, ${settings.listConnections} connections`,
+      target: 'p99 ≤ 20 ms',
+      measured:
+        `${latency(first.daemon)}, ${rps(first.daemon)} (${first.ratio.toFixed(2)}× baseline) / ` +
+        `${latency(deep.daemon)}, ${rps(deep.daemon)} (${deep.ratio.toFixed(2)}× baseline)`,
+      pass: first.daemon.p99 <= 20 && deep.daemon.p99 <= 20,
+    });
+  }
+} finally {
+  baseline.stop();
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+}
+
+// ── results ─────────────────────────────────────────────────────────────────────────────────
+rows.sort((a, b) => a.id.localeCompare(b.id));
+notes.push(
+  `Baseline: a plain node:http server answering with the daemon's own body for the same request; ` +
+    `ratios are daemon ÷ baseline req/s (2xx only), each after a ${settings.warmup} s warm-up, back to back in one run.`,
+  `Load: autocannon in a child process; the machine has ${host.cores} cores, so server and load generator share them.`,
+  `The daemon is the built one (\`node daemon/bin/gatehouse.js daemon\`) with its default flags (log level info).`,
+);
+if (profile)
+  notes.push(`CPU profile of the B1–B8 daemon in ${cpuProfileDir} (summary: \`tsx bench/profile-summary.mts\`).`);
+const title = `Gatehouse benchmarks${quick ? ' (quick)' : ''}`;
+const md = markdown(title, host, rows, notes);
+const day = host.date.slice(0, 10);
+// Quick and partial runs are for everyday use: their files stay out of the repository.
+const files = await writeResults(
+  quick || only ? join(CACHE_DIR, 'results') : join(REPO, 'bench/results'),
+  quick ? `${day}-quick` : day,
+  md,
+  { title, mode: quick ? 'quick' : 'full', machine: host, loadAtEnd: loadavg(), settings, rows, details },
+);
+console.log(`\n${md}`);
+log(`results in ${files.join(', ')}`);
