@@ -67,6 +67,7 @@ type Identity =
   | {
       kind: 'agent';
       agent: AgentRow;
+      project: ProjectRow;
       via: AgentAuthContext['via'];
       keyId: string | null;
       keyScopes: string[];
@@ -90,6 +91,7 @@ async function identify(services: Services, request: FastifyRequest, credential:
     return {
       kind: 'agent',
       agent: check.agent,
+      project: check.project,
       via: 'agent_key',
       keyId: check.key.id,
       keyScopes: check.key.scopes,
@@ -115,6 +117,7 @@ async function identify(services: Services, request: FastifyRequest, credential:
       return {
         kind: 'agent',
         agent: found.agent,
+        project: found.project,
         via: 'agent_token',
         keyId: null,
         keyScopes: [],
@@ -137,8 +140,7 @@ export async function authenticate(
   if (identity.kind === 'agent') {
     if (level !== 'agent' && level !== 'any')
       throw new ProblemError('forbidden', 'This route needs a signed-in human; agent credentials cannot call it.');
-    const { agent, claims } = identity;
-    const project = await services.projects.byId(agent.project_id);
+    const { agent, project, claims } = identity;
     return {
       kind: 'agent',
       agent,

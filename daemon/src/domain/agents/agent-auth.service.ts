@@ -12,7 +12,7 @@ import {
   type AgentSessionVia,
 } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
-import type { UserRow } from '../../storage/entities.js';
+import { ProjectEntity, type ProjectRow, type UserRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuthFailures } from '../auth/auth-failures.js';
@@ -24,7 +24,7 @@ import {
   revokeRefreshTokens,
   rotateRefreshToken,
 } from '../auth/refresh-tokens.js';
-import { grantedScopes, type AgentKeysService } from './agent-keys.service.js';
+import { grantedScopes, JoinedColumns, type AgentKeysService } from './agent-keys.service.js';
 import type { PermissionsService } from './permissions.service.js';
 import type { UsageRecorder } from './usage-recorder.js';
 
@@ -51,6 +51,7 @@ export interface AgentClaims {
 
 export interface AuthenticatedAgent {
   agent: AgentRow;
+  project: ProjectRow;
   claims: AgentClaims;
 }
 
@@ -65,6 +66,8 @@ export class AgentAuthService {
   private readonly nonces = new Map<string, { agentId: string; expiresAt: number }>();
   /** Sessions revoked while their access tokens may still be unexpired (tokens live one hour). */
   private readonly revokedSessions = new Set<string>();
+  private readonly agentColumns: JoinedColumns<AgentRow>;
+  private readonly projectColumns: JoinedColumns<ProjectRow>;
 
   constructor(
     private readonly db: Database,
@@ -74,7 +77,10 @@ export class AgentAuthService {
     private readonly failures: AuthFailures,
     private readonly usage: UsageRecorder,
     private readonly permissions: PermissionsService,
-  ) {}
+  ) {
+    this.agentColumns = new JoinedColumns(db.source, AgentEntity, 'a');
+    this.projectColumns = new JoinedColumns(db.source, ProjectEntity, 'p');
+  }
 
   /** Loads the sessions revoked within a token lifetime, so a restart forgets none of them. */
   async loadRevokedSessions(): Promise<void> {
@@ -244,9 +250,16 @@ export class AgentAuthService {
   async fromClaims(claims: JWTPayload): Promise<AuthenticatedAgent | null> {
     if (claims.typ !== 'agent' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') return null;
     if (this.revokedSessions.has(claims.sid)) return null;
-    const agent = await this.db.manager.findOneBy(AgentEntity, { id: claims.sub });
-    if (!agent || agent.status !== 'active' || claims.pv !== agent.permissions_version) return null;
-    return { agent, claims: claims as unknown as AgentClaims };
+    // The agent and its project in one query: this runs on every request with an agent token.
+    const [raw] = (await this.db.manager.query(
+      `SELECT ${this.agentColumns.select}, ${this.projectColumns.select}
+       FROM agents a JOIN projects p ON p.id = a.project_id WHERE a.id = ?`,
+      [claims.sub],
+    )) as Array<Record<string, unknown>>;
+    const agent = raw ? this.agentColumns.read(raw) : null;
+    const project = raw ? this.projectColumns.read(raw) : null;
+    if (!agent || !project || agent.status !== 'active' || claims.pv !== agent.permissions_version) return null;
+    return { agent, project, claims: claims as unknown as AgentClaims };
   }
 
   private async openSession(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, EntitySchema } from 'typeorm';
 import {
   parseCredential,
   type AgentKey,
@@ -12,6 +12,7 @@ import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import type { SecretWrites } from '../../secrets/secret-writes.js';
 import { AgentEntity, AgentKeyEntity, type AgentKeyRow, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
+import { ProjectEntity, type ProjectRow } from '../../storage/entities.js';
 import { AgentUserEntity } from '../../storage/workflow-entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -49,7 +50,7 @@ export interface KeyOwner {
 }
 
 export type KeyCheck =
-  | { ok: true; key: AgentKeyRow; agent: AgentRow }
+  | { ok: true; key: AgentKeyRow; agent: AgentRow; project: ProjectRow }
   | { ok: false; reason: string; prefix: string | null; agentId: string | null; projectId: string | null };
 
 /**
@@ -60,16 +61,58 @@ export const grantedScopes = (credentialScopes: string[], agent: AgentRow): stri
   credentialScopes.length === 0 ? agent.scopes : credentialScopes.filter((scope) => agent.scopes.includes(scope));
 
 /**
+ * One entity's columns in a hand-written join (`alias."col" AS "alias_col"`), read back into a row
+ * exactly as TypeORM hydrates it (JSON and boolean columns included). Credential checks run on
+ * every agent request: one raw query instead of one TypeORM find per table.
+ */
+export class JoinedColumns<T> {
+  readonly select: string;
+  private readonly columns;
+
+  constructor(
+    private readonly source: DataSource,
+    entity: EntitySchema<T>,
+    private readonly alias: string,
+  ) {
+    this.columns = source.getMetadata(entity).columns;
+    this.select = this.columns
+      .map((column) => `${alias}."${column.databaseName}" AS "${alias}_${column.databaseName}"`)
+      .join(', ');
+  }
+
+  /** The row, or `null` when an outer join found none. */
+  read(raw: Record<string, unknown>): T | null {
+    if (raw[`${this.alias}_id`] == null) return null;
+    const row: Record<string, unknown> = {};
+    for (const column of this.columns) {
+      row[column.propertyName] = this.source.driver.prepareHydratedValue(
+        raw[`${this.alias}_${column.databaseName}`],
+        column,
+      );
+    }
+    return row as T;
+  }
+}
+
+/**
  * Agent API keys: stored as sha-256 with their prefix and last four, the plaintext shown once and
  * kept in the OS keychain (`agent-key:<key_id>`, and `agent:<project>/<agent>` for the newest).
  */
 export class AgentKeysService {
+  private readonly keyColumns: JoinedColumns<AgentKeyRow>;
+  private readonly agentColumns: JoinedColumns<AgentRow>;
+  private readonly projectColumns: JoinedColumns<ProjectRow>;
+
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly secrets: SecretStore,
     private readonly keychainService: string,
-  ) {}
+  ) {
+    this.keyColumns = new JoinedColumns(db.source, AgentKeyEntity, 'k');
+    this.agentColumns = new JoinedColumns(db.source, AgentEntity, 'a');
+    this.projectColumns = new JoinedColumns(db.source, ProjectEntity, 'p');
+  }
 
   async list(agent: AgentRow): Promise<AgentKey[]> {
     const rows = await this.db.manager.find(AgentKeyEntity, {
@@ -219,11 +262,19 @@ export class AgentKeysService {
     const parsed = parseCredential(plaintext);
     if (parsed?.kind !== 'agent')
       return { ok: false, reason: 'malformed', prefix: null, agentId: null, projectId: null };
-    const key = await this.db.manager.findOneBy(AgentKeyEntity, { prefix: parsed.prefix });
+    // The key, its agent and the agent's project in one query.
+    const [raw] = (await this.db.manager.query(
+      `SELECT ${this.keyColumns.select}, ${this.agentColumns.select}, ${this.projectColumns.select}
+       FROM agent_keys k LEFT JOIN agents a ON a.id = k.agent_id LEFT JOIN projects p ON p.id = a.project_id
+       WHERE k.prefix = ?`,
+      [parsed.prefix],
+    )) as Array<Record<string, unknown>>;
+    const key = raw ? this.keyColumns.read(raw) : null;
     if (!key || !hashesMatch(key.secret_hash, sha256Hex(plaintext)))
       return { ok: false, reason: 'unknown_key', prefix: parsed.prefix, agentId: null, projectId: null };
     // A known agent's failures are audited in its project, where its admins can see them.
-    const agent = await this.db.manager.findOneBy(AgentEntity, { id: key.agent_id });
+    const agent = this.agentColumns.read(raw!);
+    const project = this.projectColumns.read(raw!);
     const failed = (reason: string): KeyCheck => ({
       ok: false,
       reason,
@@ -234,9 +285,9 @@ export class AgentKeysService {
     const now = new Date().toISOString();
     if (key.revoked_at && key.revoked_at <= now) return failed(key.replaced_by ? 'rotated' : 'revoked');
     if (key.expires_at && key.expires_at <= now) return failed('expired');
-    if (!agent) return failed('unknown_agent');
+    if (!agent || !project) return failed('unknown_agent');
     if (agent.status !== 'active') return failed(`agent_${agent.status}`);
-    return { ok: true, key, agent };
+    return { ok: true, key, agent, project };
   }
 
   private async findKey(tx: EntityManager, agent: AgentRow, keyId: string): Promise<AgentKeyRow> {
