@@ -243,16 +243,14 @@ export class PermissionsService {
 
   // ── what an agent may do ──────────────────────────────────────────────────────────────
 
-  /** (allowed ∪ roles' tools) ∩ registered tools, sorted. */
+  /** (allowed ∪ roles' tools) ∩ registered tools, sorted — one query, as it runs on agent requests. */
   async effectiveTools(agent: AgentRow, manager: EntityManager = this.db.manager): Promise<string[]> {
-    const roles: Array<{ tools: string }> = await manager.query(
-      'SELECT r.tools AS tools FROM agent_roles ar JOIN capability_roles r ON r.name = ar.role WHERE ar.agent_id = ?',
-      [agent.id],
+    const rows: Array<{ name: string }> = await manager.query(
+      `SELECT t.name AS name FROM tools t
+       WHERE t.name IN (SELECT value FROM json_each(?)) OR t.name IN (${ROLE_TOOLS})`,
+      [JSON.stringify(agent.allowed_tools), agent.id],
     );
-    const wanted = new Set([...agent.allowed_tools, ...roles.flatMap((role) => JSON.parse(role.tools) as string[])]);
-    if (wanted.size === 0) return [];
-    const registered = await manager.findBy(ToolEntity, {});
-    return sorted(registered.map((tool) => tool.name).filter((name) => wanted.has(name)));
+    return sorted(rows.map((row) => row.name));
   }
 
   /**
@@ -266,9 +264,14 @@ export class PermissionsService {
 
   /** `POST /v1/authorize`: may the agent use `tool` now, and only after a human approves it? */
   async authorize(agent: AgentRow, tool: string, tokenTools: string[] | null): Promise<AuthorizeResult> {
-    const registered = await this.db.manager.exists(ToolEntity, { where: { name: tool } });
-    if (!registered) return { allowed: false, approval_required: false, reason: 'unknown_tool' };
-    if (!(await this.toolsFor(agent, tokenTools)).includes(tool))
+    // Is the tool registered, and granted directly or through a role? One query for both.
+    const [found] = (await this.db.manager.query(
+      `SELECT EXISTS (SELECT 1 FROM tools WHERE name = ?) AS registered,
+              (? IN (SELECT value FROM json_each(?)) OR ? IN (${ROLE_TOOLS})) AS granted`,
+      [tool, tool, JSON.stringify(agent.allowed_tools), tool, agent.id],
+    )) as Array<{ registered: number; granted: number }>;
+    if (!found?.registered) return { allowed: false, approval_required: false, reason: 'unknown_tool' };
+    if (!found.granted || (tokenTools !== null && !tokenTools.includes(tool)))
       return { allowed: false, approval_required: false, reason: 'not_granted' };
     if (agent.approval_required_tools.includes(tool))
       return { allowed: false, approval_required: true, reason: 'approval_required' };
@@ -298,6 +301,10 @@ export class PermissionsService {
     return toAgent(next);
   }
 }
+
+/** The tools an agent (the `?` parameter) holds through its roles. */
+const ROLE_TOOLS = `SELECT j.value FROM agent_roles ar JOIN capability_roles r ON r.name = ar.role, json_each(r.tools) j
+  WHERE ar.agent_id = ?`;
 
 /** A super_admin's ceiling is everything; otherwise the user's `tool_ceiling` (a list, or `*`). */
 const unbounded = (user: UserRow) => user.role === 'super_admin' || user.tool_ceiling === '*';
