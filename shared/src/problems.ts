@@ -34,6 +34,8 @@ export const problemStatus = {
   internal: 500,
   /** The OS keychain (or the configured secret store) cannot be reached; nothing was stored. */
   keychain_unavailable: 503,
+  /** The console's shell cannot reach the daemon (not started, restarting, or gone). Never sent by the daemon. */
+  daemon_unavailable: 503,
 } as const;
 
 export type ProblemCode = keyof typeof problemStatus;
@@ -83,4 +85,5 @@ export const problemTitle: Record<ProblemCode, string> = {
   rate_limited: 'Too many requests',
   internal: 'Internal error',
   keychain_unavailable: 'Keychain unavailable',
+  daemon_unavailable: 'Daemon unavailable',
 };
