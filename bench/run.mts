@@ -147,7 +147,7 @@ try {
   }
 
   // ── one daemon for B1–B3, B6–B8: an admin, a tool, an agent with a key and a token ───────────
-  if (['B1', 'B2', 'B3', 'B6', 'B7', 'B8'].some(wanted)) {
+  if (['B0', 'B1', 'B2', 'B3', 'B6', 'B7', 'B8'].some(wanted)) {
     const daemon = await startDaemon(newHome(), {
       keychainService,
       nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
@@ -177,9 +177,22 @@ try {
     );
     const whoamiWithKey = { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${key}` } } as const;
 
-    // ── B6 (idle), B1, B6 (after B1) ─────────────────────────────────────────────────────────
+    // ── B6 (idle), B0, B1, B6 (after B1) ─────────────────────────────────────────────────────
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const idleRss = daemon.rssMb();
+    if (wanted('B0')) {
+      // No target: the floor of the daemon's HTTP stack (hooks, routing, logging) without auth or DB.
+      log('B0 healthz…');
+      const b0 = await compare(daemon, { method: 'GET', path: '/healthz' });
+      details.B0 = b0;
+      rows.push({
+        id: 'B0',
+        scenario: `GET /healthz (no auth, no database: the HTTP stack's floor), ${CONNECTIONS} connections, ${settings.seconds} s`,
+        target: 'none (context for B1–B3)',
+        measured: `${b0.ratio.toFixed(2)}× (${rps(b0.daemon)} vs ${rps(b0.baseline)}); ${latency(b0.daemon)}`,
+        pass: null,
+      });
+    }
     let b1: Comparison | null = null;
     if (wanted('B1') || wanted('B6') || wanted('B8')) {
       log('B1 whoami with an agent key…');
