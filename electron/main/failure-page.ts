@@ -1,0 +1,58 @@
+/** The ways out of the failure screen; each button is a link the window intercepts. */
+export const failureActions = ['retry', 'open-data-dir', 'open-log', 'quit'] as const;
+export type FailureAction = (typeof failureActions)[number];
+
+const ACTION_PREFIX = 'gatehouse://action/';
+
+/** The action a link of the failure page names, or null for any other URL. */
+export function failureAction(url: string): FailureAction | null {
+  if (!url.startsWith(ACTION_PREFIX)) return null;
+  const action = url.slice(ACTION_PREFIX.length);
+  return (failureActions as readonly string[]).includes(action) ? (action as FailureAction) : null;
+}
+
+const escape = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/**
+ * A self-contained page for when the daemon cannot start (port in use, keychain locked…): the
+ * daemon's own one-line reason, where the data and log are, and the ways out. It runs no script
+ * (its CSP forbids any), so it works even when the console's files are what is broken.
+ */
+export function failurePage(options: { reason: string; dataDir: string; logFile: string }): string {
+  const button = (action: FailureAction, label: string, primary = false) =>
+    `<a class="button${primary ? ' primary' : ''}" href="${ACTION_PREFIX}${action}">${label}</a>`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Gatehouse — the daemon could not start</title>
+<style>
+  :root { color-scheme: light dark; font: 15px/1.5 system-ui, sans-serif; }
+  body { max-width: 40rem; margin: 4rem auto; padding: 0 1.5rem; }
+  h1 { font-size: 1.4rem; }
+  .reason { padding: 1rem; border-left: 4px solid #c62828; background: color-mix(in srgb, #c62828 10%, transparent); }
+  code { font-size: 0.9em; word-break: break-all; }
+  .actions { display: flex; gap: 0.75rem; margin-top: 2rem; }
+  .button { padding: 0.5rem 1rem; border: 1px solid currentColor; border-radius: 6px; color: inherit; text-decoration: none; }
+  .button.primary { background: #1565c0; border-color: #1565c0; color: white; }
+  .button:focus-visible { outline: 3px solid #90caf9; outline-offset: 2px; }
+</style>
+</head>
+<body>
+<main>
+<h1>Gatehouse could not start its daemon</h1>
+<p class="reason" role="alert">${escape(options.reason)}</p>
+<p>Data directory: <code>${escape(options.dataDir)}</code><br>Daemon log: <code>${escape(options.logFile)}</code></p>
+<nav class="actions" aria-label="What to do">
+${button('retry', 'Retry', true)}
+${button('open-data-dir', 'Open data directory')}
+${button('open-log', 'Open log')}
+${button('quit', 'Quit')}
+</nav>
+</main>
+</body>
+</html>
+`;
+}
