@@ -155,6 +155,14 @@ describe('DaemonSupervisor', () => {
       });
     });
 
+    it('when the daemon program cannot be run', async () => {
+      supervisor = new DaemonSupervisor({ home, launch: () => spawn(join(home, 'no-such-program'), []) });
+      expect(await supervisor.start()).toEqual({
+        status: 'failed',
+        reason: expect.stringMatching(/^The daemon could not be run: .*ENOENT/),
+      });
+    });
+
     it('after repeated crashes within the window, and starts again on retry', async () => {
       const { supervisor, launches } = supervise({ maxCrashes: 2 });
       process.kill(healthy(await supervisor.start()).pid, 'SIGKILL');

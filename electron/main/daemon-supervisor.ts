@@ -18,6 +18,7 @@ export interface DaemonProcess {
   readonly stderr: Readable | null;
   kill(signal?: NodeJS.Signals): boolean;
   once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 export interface SupervisorOptions {
@@ -201,6 +202,13 @@ export class DaemonSupervisor {
         else this.#crashed(run, reason);
       }),
     );
+    // The program itself could not be run (a broken install): no exit follows, and retrying cannot help.
+    process.once('error', (error) => {
+      if (this.#child?.process !== process) return;
+      this.#child = undefined;
+      exited = true;
+      this.#set({ status: 'failed', reason: `The daemon could not be run: ${error.message}` });
+    });
     this.#child = { process, exited: exit };
 
     const deadline = Date.now() + this.#options.startTimeoutMs;

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { defineConfig, type UserConfig } from 'electron-vite';
+import type { ConfigEnv, UserConfig as ViteConfig, UserConfigExport } from 'vite';
+
+/*
+ * The desktop app's build (SPEC §10): Electron main, the sandboxed preload and the console into
+ * out/. The console's own Vite config (renderer/vite.config.ts: root, React, out/renderer) is
+ * reused here, not repeated; the daemon-served console is built from the same file.
+ */
+
+const rendererConfigFile = resolve(import.meta.dirname, 'renderer/vite.config.ts');
+
+async function rendererConfig(env: ConfigEnv): Promise<ViteConfig> {
+  const exported = ((await import(pathToFileURL(rendererConfigFile).href)) as { default: UserConfigExport }).default;
+  return typeof exported === 'function' ? await exported(env) : await exported;
+}
+
+export default defineConfig(async (env): Promise<UserConfig> => ({
+  main: {
+    build: {
+      rollupOptions: {
+        input: {
+          index: resolve(import.meta.dirname, 'electron/main/index.ts'),
+          // The daemon ships inside the app and runs under Electron's Node (ELECTRON_RUN_AS_NODE).
+          // Its dependencies stay external (package.json `dependencies`, packed by electron-builder),
+          // among them the N-API modules sqlite3 and keytar, which load from app.asar.unpacked.
+          daemon: resolve(import.meta.dirname, 'daemon/src/main.ts'),
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      // A sandboxed preload can require nothing but `electron`: bundle everything into one CommonJS file.
+      externalizeDeps: false,
+      rollupOptions: {
+        input: { index: resolve(import.meta.dirname, 'electron/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  // Until the console exists, the desktop build is main and preload only.
+  ...(existsSync(rendererConfigFile) ? { renderer: await rendererConfig(env) } : {}),
+}));
