@@ -19,5 +19,7 @@ if ('reason' in binary) {
   process.exit(1);
 }
 const cli = join(dirname(createRequire(import.meta.url).resolve('electron-vite/package.json')), 'bin/electron-vite.js');
-const { status } = spawnSync(process.execPath, [cli, 'preview'], { stdio: 'inherit' });
+// The app's entry, until package.json names it in "main" (electron-builder sets it when packaging).
+const env = { ...process.env, ELECTRON_ENTRY: process.env.ELECTRON_ENTRY ?? 'out/main/index.js' };
+const { status } = spawnSync(process.execPath, [cli, 'preview'], { stdio: 'inherit', env });
 process.exit(status ?? 1);
