@@ -59,19 +59,24 @@ test('the window is sandboxed and exposes only the bridge', async () => {
   await expect(ui).toHaveURL(/^gatehouse:\/\/app\//);
 
   // The CSP: no network from the page (everything goes through the bridge), no eval.
-  const blocked = await ui.evaluate(async () => ({
-    fetch: await fetch('http://127.0.0.1:1/').then(
-      () => 'sent',
-      () => 'blocked',
-    ),
-    eval: (() => {
-      try {
-        return new Function('return "ran"')() as string;
-      } catch {
-        return 'blocked';
-      }
-    })(),
-  }));
+  // The daemon answers any request that reaches it and no-cors skips the CORS check, so only
+  // the CSP can make this fetch fail.
+  const blocked = await ui.evaluate(
+    async (url) => ({
+      fetch: await fetch(`${url}/healthz`, { mode: 'no-cors' }).then(
+        () => 'sent',
+        () => 'blocked',
+      ),
+      eval: (() => {
+        try {
+          return new Function('return "ran"')() as string;
+        } catch {
+          return 'blocked';
+        }
+      })(),
+    }),
+    daemonUrl(),
+  );
   expect(blocked).toEqual({ fetch: 'blocked', eval: 'blocked' });
 });
 
