@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { defineConfig, type UserConfig } from 'electron-vite';
-import type { ConfigEnv, UserConfig as ViteConfig, UserConfigExport } from 'vite';
+import { loadConfigFromFile, mergeConfig } from 'vite';
 
 /*
  * The desktop app's build (SPEC §10): Electron main, the sandboxed preload and the console into
@@ -10,12 +9,8 @@ import type { ConfigEnv, UserConfig as ViteConfig, UserConfigExport } from 'vite
  * reused here, not repeated; the daemon-served console is built from the same file.
  */
 
-const rendererConfigFile = resolve(import.meta.dirname, 'renderer/vite.config.ts');
-
-async function rendererConfig(env: ConfigEnv): Promise<ViteConfig> {
-  const exported = ((await import(pathToFileURL(rendererConfigFile).href)) as { default: UserConfigExport }).default;
-  return typeof exported === 'function' ? await exported(env) : await exported;
-}
+const rendererDir = resolve(import.meta.dirname, 'renderer');
+const rendererConfigFile = resolve(rendererDir, 'vite.config.ts');
 
 export default defineConfig(async (env): Promise<UserConfig> => ({
   main: {
@@ -42,5 +37,13 @@ export default defineConfig(async (env): Promise<UserConfig> => ({
     },
   },
   // Until the console exists, the desktop build is main and preload only.
-  ...(existsSync(rendererConfigFile) ? { renderer: await rendererConfig(env) } : {}),
+  ...(existsSync(rendererConfigFile)
+    ? {
+        // electron-vite's renderer preset looks for its entry itself; name it explicitly.
+        renderer: mergeConfig((await loadConfigFromFile(env, rendererConfigFile))?.config ?? {}, {
+          root: rendererDir,
+          build: { rollupOptions: { input: { index: resolve(rendererDir, 'index.html') } } },
+        }),
+      }
+    : {}),
 }));

@@ -9,6 +9,7 @@ describe('app protocol', () => {
     expect(appFilePath(root, APP_URL)).toBe(join(root, 'index.html'));
     expect(appFilePath(root, 'gatehouse://app/assets/index-abc.js')).toBe(join(root, 'assets/index-abc.js'));
     expect(appFilePath(root, 'gatehouse://app/agents/researcher')).toBe(join(root, 'index.html'));
+    expect(appFilePath(root, 'gatehouse://app/agents/assets/index-abc.js')).toBe(join(root, 'assets/index-abc.js'));
   });
 
   it('never serves a file outside the renderer', () => {

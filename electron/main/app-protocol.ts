@@ -44,7 +44,10 @@ export function isAppUrl(url: string, devServerUrl?: string): boolean {
 
 /**
  * The file of the built renderer a `gatehouse://app/…` request names, or null for anything
- * outside it. Paths without an extension are client-side routes and get `index.html`.
+ * outside it. Paths without an extension are client-side routes and get `index.html`. The built
+ * page refers to its assets relatively (electron-vite forces `base: './'`), so after a reload on
+ * a client route they are asked for below it (`/agents/x/assets/…`): Vite emits every one of
+ * them under `assets/`, so that suffix names the file.
  */
 export function appFilePath(root: string, url: string): string | null {
   if (!isAppUrl(url)) return null;
@@ -56,7 +59,8 @@ export function appFilePath(root: string, url: string): string | null {
     return null;
   }
   if (path.includes('\0')) return null;
-  const file = normalize(join(root, extname(path) ? path : 'index.html'));
+  const assets = path.lastIndexOf('/assets/');
+  const file = normalize(join(root, !extname(path) ? 'index.html' : assets > 0 ? path.slice(assets) : path));
   return file.startsWith(normalize(root) + sep) ? file : null;
 }
 
