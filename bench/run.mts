@@ -177,22 +177,9 @@ try {
     );
     const whoamiWithKey = { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${key}` } } as const;
 
-    // ── B6 (idle), B0, B1, B6 (after B1) ─────────────────────────────────────────────────────
+    // ── B6 (idle), B1, B6 (after B1), B0 ─────────────────────────────────────────────────────
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const idleRss = daemon.rssMb();
-    if (wanted('B0')) {
-      // No target: the floor of the daemon's HTTP stack (hooks, routing, logging) without auth or DB.
-      log('B0 healthz…');
-      const b0 = await compare(daemon, { method: 'GET', path: '/healthz' });
-      details.B0 = b0;
-      rows.push({
-        id: 'B0',
-        scenario: `GET /healthz (no auth, no database: the HTTP stack's floor), ${CONNECTIONS} connections, ${settings.seconds} s`,
-        target: 'none (context for B1–B3)',
-        measured: `${b0.ratio.toFixed(2)}× (${rps(b0.daemon)} vs ${rps(b0.baseline)}); ${latency(b0.daemon)}`,
-        pass: null,
-      });
-    }
     let b1: Comparison | null = null;
     if (wanted('B1') || wanted('B6') || wanted('B8')) {
       log('B1 whoami with an agent key…');
@@ -211,6 +198,20 @@ try {
       });
     }
 
+    // After B6, so that B0's heavier load does not count in B1's RSS.
+    if (wanted('B0')) {
+      // No target: the floor of the daemon's HTTP stack (hooks, routing, logging) without auth or DB.
+      log('B0 healthz…');
+      const b0 = await compare(daemon, { method: 'GET', path: '/healthz' });
+      details.B0 = b0;
+      rows.push({
+        id: 'B0',
+        scenario: `GET /healthz (no auth, no database: the HTTP stack's floor), ${CONNECTIONS} connections, ${settings.seconds} s`,
+        target: 'none (context for B1–B3)',
+        measured: `${b0.ratio.toFixed(2)}× (${rps(b0.daemon)} vs ${rps(b0.baseline)}); ${latency(b0.daemon)}`,
+        pass: null,
+      });
+    }
     if (wanted('B2')) {
       log('B2 whoami with an agent token…');
       const b2 = await compare(daemon, {
