@@ -7,13 +7,17 @@ import autocannon from 'autocannon';
 import type { LoadOptions, LoadResult } from './lib/load.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
+const load = (seconds: number) =>
+  autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: seconds,
+    ...(options.requests ? { requests: options.requests } : {}),
+  });
 
-const result = await autocannon({
-  url: options.url,
-  connections: options.connections,
-  duration: options.seconds,
-  ...(options.requests ? { requests: options.requests } : {}),
-});
+// The warm-up (JIT, caches, connections) runs in the same process, and its figures are dropped.
+if (options.warmupSeconds) await load(options.warmupSeconds);
+const result = await load(options.seconds);
 
 const statusCodes: Record<string, number> = {};
 for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;

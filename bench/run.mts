@@ -92,8 +92,13 @@ async function compare(
   await baseline.answerWith(body);
 
   const measure = async (url: string) => {
-    await runLoad({ url, connections, seconds: settings.warmup, requests: [request] });
-    const result = await runLoad({ url, connections, seconds: settings.seconds, requests: [request] });
+    const result = await runLoad({
+      url,
+      connections,
+      seconds: settings.seconds,
+      warmupSeconds: settings.warmup,
+      requests: [request],
+    });
     if (result.ok !== result.requests || result.errors > 0)
       throw new Error(`${url}${request.path}: not every answer was a 2xx: ${JSON.stringify(result)}`);
     return result;

@@ -8,6 +8,8 @@ export interface LoadOptions {
   url: string;
   connections: number;
   seconds: number;
+  /** A load of this many seconds first, not measured. */
+  warmupSeconds?: number;
   /** The requests each connection sends in turn (method, path, headers, body). */
   requests?: Request[];
 }
