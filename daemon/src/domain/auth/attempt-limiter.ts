@@ -21,7 +21,9 @@ export class AttemptLimiter {
   hit(key: string, now = Date.now()): void {
     const recent = this.recent(key, now);
     recent.push(now);
-    this.attempts.set(key, recent);
+    // Only the newest `maxAttempts` decide when the key may try again: keeping more would make
+    // every failure of a long flood rescan all the others.
+    this.attempts.set(key, recent.slice(-this.maxAttempts));
     if (this.attempts.size > 10_000) this.prune(now);
   }
 
