@@ -177,4 +177,19 @@ describe('GET /v1/events (Server-Sent Events)', () => {
     await other.t.dispose();
     expect(Date.now() - started).toBeLessThan(5000);
   });
+
+  it('does not hold the daemon open after a client hung up (its HTTP client keeps a fresh connection ready)', async () => {
+    const other = await startWithAdmin();
+    const controller = new AbortController();
+    const response = await fetch(`${other.t.url}/v1/events`, {
+      headers: { authorization: `Bearer ${other.admin}` },
+      signal: controller.signal,
+    });
+    await response.body!.getReader().read();
+    controller.abort();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    await other.t.dispose();
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
 });
