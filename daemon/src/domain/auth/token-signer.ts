@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import {
   exportJWK,
   exportPKCS8,
@@ -40,12 +40,23 @@ export class TokenSigner {
       order: { created_at: 'DESC' },
     });
     const privatePem = row ? await secrets.get(accounts.signingKey) : null;
-    if (row && privatePem) {
+    // The two halves must belong together: another data directory sharing this keychain service
+    // would otherwise leave a key that signs tokens nothing here can verify.
+    const matches =
+      privatePem !== null &&
+      row !== null &&
+      createPublicKey(privatePem).export({ type: 'spki', format: 'pem' }).toString().trim() === row.public_key.trim();
+    if (row && privatePem && matches) {
       const privateKey = await importPKCS8(privatePem, 'EdDSA', { extractable: false });
       const publicKey = await importSPKI(row.public_key, 'EdDSA', { extractable: true });
       return new TokenSigner(await activeKey(row.kid, privateKey, publicKey));
     }
-    if (row) onReplaced?.('the signing key was missing from the keychain');
+    if (row)
+      onReplaced?.(
+        privatePem
+          ? 'the keychain held a signing key of another database (does another data directory use the same keychain service?)'
+          : 'the signing key was missing from the keychain',
+      );
 
     const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const publicPem = await exportSPKI(pair.publicKey);

@@ -2,7 +2,7 @@ import keytar from 'keytar';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotpCode } from '../../domain/auth/totp.js';
-import { ADMIN, startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
+import { ADMIN, startTestDaemon, startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 const STEP_MS = 30_000;
 
@@ -380,5 +380,24 @@ describe('personal API tokens', () => {
     expect((await t.request('POST', `/admin/users/${viewer.id}/tokens`, { token: viewerToken, body: {} })).status).toBe(
       201,
     );
+  });
+});
+
+describe('the token-signing key', () => {
+  it('is replaced when the keychain holds another database’s key, so tokens verify again', async () => {
+    const { t: first } = await startWithAdmin();
+    await first.stop();
+    // A second data directory under the same keychain service writes its own signing key there.
+    const second = await startTestDaemon({ keychainService: first.keychainService });
+    await second.dispose();
+
+    const again = await first.restart();
+    try {
+      const login = await again.login(ADMIN.username, ADMIN.password);
+      expect(login.status).toBe(200);
+      expect((await again.request('GET', '/v1/whoami', { token: login.body.access_token })).status).toBe(200);
+    } finally {
+      await again.dispose();
+    }
   });
 });
