@@ -1,4 +1,4 @@
-// Adds up the JSON results of every test runner (vitest, and Playwright once it runs) into the
+// Adds up the JSON results of every test runner (vitest and both Playwright runs) into the
 // one closing line CI reads: `tests: N passed, N failed[, N skipped]`. Exits 1 if any failed or
 // if no results were found at all.
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,8 +19,9 @@ if (existsSync(vitest)) {
   found = true;
 }
 
-const playwright = 'test-results/playwright.json';
-if (existsSync(playwright)) {
+// The browser console's run and the desktop app's `_electron` run.
+for (const playwright of ['test-results/playwright.json', 'test-results/electron.json']) {
+  if (!existsSync(playwright)) continue;
   const { stats } = JSON.parse(readFileSync(playwright, 'utf8'));
   passed += stats.expected + stats.flaky;
   failed += stats.unexpected;

@@ -18,5 +18,11 @@ rm -rf test-results && mkdir -p test-results
 GATEHOUSE_PRIVATE_KEYRING=1 bash scripts/with-keyring.sh \
   npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=1
 
+echo "== browser tests (the console in Chromium against a real daemon; screenshots in e2e/artifacts/)"
+CI=true GATEHOUSE_PRIVATE_KEYRING=1 bash scripts/with-keyring.sh npx playwright test || status=1
+
+echo "== desktop tests (Playwright _electron; skipped with the reason where Electron cannot run)"
+CI=true GATEHOUSE_PRIVATE_KEYRING=1 bash scripts/with-keyring.sh npx playwright test -c e2e/electron || status=1
+
 node scripts/test-summary.mjs || status=1
 exit $status

@@ -121,7 +121,10 @@ describe('no plaintext secret at rest', () => {
     expect(agentUser.status).toBe(201);
     plaintexts.set('agent user key', agentUser.body.api_key);
     const users = await t.request('GET', '/admin/users?q=agent_pipeline_n1', { token });
-    plaintexts.set('agent user TOTP secret', (await keytar.getPassword(t.keychainService, `totp:${users.body[0].id}`))!);
+    plaintexts.set(
+      'agent user TOTP secret',
+      (await keytar.getPassword(t.keychainService, `totp:${users.body[0].id}`))!,
+    );
 
     const signingKey = await keytar.getPassword(t.keychainService, 'daemon-signing-key');
     expect(signingKey).toContain('PRIVATE KEY');

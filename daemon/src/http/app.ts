@@ -5,9 +5,10 @@ import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { routes } from '../../../shared/src/index.js';
 import { VERSION } from '../version.js';
+import { registerConsole } from './console.js';
 import { hostGuard } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
 import { errorHandler, notFoundHandler } from './problems.js';
@@ -50,7 +51,7 @@ export async function buildApp(services: Services, logger: FastifyBaseLogger): P
   const app = Fastify({
     loggerInstance: logger,
     // One line per request (below) instead of Fastify's two: request logging is most of the HTTP cost.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
@@ -123,6 +124,7 @@ export async function buildApp(services: Services, logger: FastifyBaseLogger): P
 
   nameRoutes(routes);
   registerRoutes(app, services, bindings);
+  await registerConsole(app, services);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,0 +1,153 @@
+import { mkdirSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { startDaemon, type E2eDaemon } from './support/daemon.js';
+
+const ARTIFACTS = 'e2e/artifacts';
+const ADMIN = { username: 'admin', password: 'correct horse battery staple' };
+
+let daemon: E2eDaemon;
+test.beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  daemon = await startDaemon();
+});
+test.afterAll(async () => daemon?.stop());
+
+/** Each test has a fresh browser context, so a fresh console session. */
+async function signIn(page: Page, path = '') {
+  await page.goto(`${daemon.url}/${path}`);
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+
+test.describe.configure({ mode: 'serial' });
+
+test('first run: setup signs the admin in; the session survives a reload without any token in storage', async ({
+  page,
+}) => {
+  await page.goto(daemon.url);
+  await expect(page.getByRole('heading', { name: 'Welcome to Gatehouse' })).toBeVisible();
+  await shot(page, '01-setup');
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Password').fill('short');
+  await page.getByRole('button', { name: 'Create admin' }).click();
+  await expect(page.locator('.field-error')).toContainText(/10/);
+  await shot(page, '02-setup-invalid');
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Create admin' }).click();
+  await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
+  await expect(page.getByText('No agents yet')).toBeVisible();
+  await shot(page, '03-agents-empty');
+
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie);
+  expect(stored).not.toMatch(/eyJ|ghp_|agent_/); // no JWT, token or key; the refresh cookie is HttpOnly
+});
+
+test('a new browser must sign in; a wrong password is refused; sign out ends the session', async ({ page }) => {
+  await page.goto(daemon.url);
+  await expect(page.getByRole('heading', { name: 'Sign in to Gatehouse' })).toBeVisible();
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  await shot(page, '04-login-failed');
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in to Gatehouse' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Sign in to Gatehouse' })).toBeVisible();
+});
+
+test('an agent from creation to resume: the key is shown once, works, rotates and is revoked', async ({ page }) => {
+  await signIn(page);
+  await page.getByRole('button', { name: 'Create agent' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create agent' });
+  await dialog.getByLabel('Name').fill('bad/name');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(dialog.locator('.field-error')).toBeVisible();
+  await shot(page, '05-create-agent-invalid');
+
+  await dialog.getByLabel('Name').fill('researcher');
+  await dialog.getByLabel('Description').fill('Web research agent');
+  await dialog.getByLabel('Provider').fill('Anthropic');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+
+  const once = page.getByRole('dialog', { name: "The agent's API key" });
+  const secret = (await once.getByTestId('plaintext-secret').textContent())!.trim();
+  expect(secret).toMatch(/^agent_[0-9A-Za-z]{8}_[0-9A-Za-z]{38}$/);
+  await expect(once).toContainText('agent:default/researcher');
+  await shot(page, '06-plaintext-once');
+
+  // The key shown authenticates the agent against the API.
+  const whoami = await fetch(`${daemon.url}/v1/whoami`, { headers: { authorization: `Bearer ${secret}` } });
+  expect(whoami.status).toBe(200);
+  expect(((await whoami.json()) as { agent: { name: string } }).agent.name).toBe('researcher');
+
+  await once.getByRole('button', { name: 'Copy' }).click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+  await once.getByRole('button', { name: 'Done' }).click();
+  await expect(once.getByRole('group', { name: 'Did you save it?' })).toBeVisible();
+  await once.getByRole('button', { name: 'Yes, close' }).click();
+  await expect(once).toBeHidden();
+  await expect(page.getByRole('link', { name: 'researcher' })).toBeVisible();
+  await shot(page, '07-agents');
+
+  await page.getByRole('link', { name: 'researcher' }).click();
+  await expect(page.getByRole('heading', { name: 'researcher' })).toBeVisible();
+  await shot(page, '08-agent-overview');
+  await page.getByRole('tab', { name: 'Keys' }).click();
+  await expect(page.getByRole('cell', { name: /agent_.*…/ })).toHaveCount(1);
+  expect(await page.content()).not.toContain(secret);
+  await shot(page, '09-agent-keys');
+
+  await page.getByRole('button', { name: 'Rotate' }).click();
+  const rotate = page.getByRole('dialog', { name: 'Rotate key' });
+  await rotate.getByLabel('Grace period').selectOption('0');
+  await rotate.getByRole('button', { name: 'Rotate' }).click();
+  const rotated = page.getByRole('dialog', { name: 'New API key' });
+  const newSecret = (await rotated.getByTestId('plaintext-secret').textContent())!.trim();
+  expect(newSecret).not.toBe(secret);
+  await rotated.getByRole('button', { name: 'Done' }).click();
+  await rotated.getByRole('button', { name: 'Yes, close' }).click();
+  expect((await fetch(`${daemon.url}/v1/whoami`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
+  expect((await fetch(`${daemon.url}/v1/whoami`, { headers: { authorization: `Bearer ${newSecret}` } })).status).toBe(
+    200,
+  );
+
+  page.once('dialog', (confirm) => void confirm.accept());
+  await page.getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+  expect((await fetch(`${daemon.url}/v1/whoami`, { headers: { authorization: `Bearer ${newSecret}` } })).status).toBe(
+    401,
+  );
+  await shot(page, '10-agent-keys-revoked');
+
+  await page.getByRole('button', { name: 'Suspend' }).click();
+  await expect(page.locator('.toolbar .badge')).toHaveText('suspended');
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(page.locator('.toolbar .badge')).toHaveText('active');
+
+  await page.getByRole('tab', { name: 'Identity' }).click();
+  await expect(page.getByLabel('Public key')).toContainText('BEGIN PUBLIC KEY');
+  await shot(page, '11-agent-identity');
+  await page.getByRole('tab', { name: 'Activity' }).click();
+  await expect(page.getByText('agent.suspended').or(page.getByText('agent.resumed')).first()).toBeVisible();
+  await shot(page, '12-agent-activity');
+});
+
+test('settings show the daemon, in light and dark', async ({ page }) => {
+  await signIn(page, '#/settings');
+  await expect(page.getByText('Data directory')).toBeVisible();
+  await expect(page.getByText(daemon.home, { exact: true })).toBeVisible();
+  await shot(page, '13-settings');
+  await page.getByLabel('Theme').selectOption('dark');
+  await shot(page, '14-settings-dark');
+  await page.goto(`${daemon.url}/#/agents`);
+  await shot(page, '15-agents-dark');
+});

@@ -1,0 +1,44 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface E2eDaemon {
+  url: string;
+  home: string;
+  stop(): Promise<void>;
+}
+
+/** A real gatehoused from source on a temp home, a free port and a test-only keychain service. */
+export async function startDaemon(): Promise<E2eDaemon> {
+  const home = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'daemon/src/main.ts', 'daemon', '--port', '0', '--home', home, '--quiet'],
+    {
+      env: { ...process.env, GATEHOUSE_KEYCHAIN_SERVICE: `gatehouse-e2e-${randomBytes(4).toString('hex')}` },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const discovery = join(home, 'daemon.json');
+  for (let waited = 0; ; waited += 100) {
+    if (existsSync(discovery)) {
+      const { url } = JSON.parse(readFileSync(discovery, 'utf8')) as { url: string };
+      if ((await fetch(`${url}/healthz`).catch(() => null))?.ok) {
+        return {
+          url,
+          home,
+          async stop() {
+            const exited = new Promise((resolve) => child.once('exit', resolve));
+            child.kill('SIGTERM');
+            await exited;
+            rmSync(home, { recursive: true, force: true });
+          },
+        };
+      }
+    }
+    if (child.exitCode !== null || waited > 30_000) throw new Error('the daemon did not start');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

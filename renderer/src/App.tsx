@@ -1,0 +1,118 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { SessionState, User } from '../../shared/src/index.js';
+import { ApiError, call, keys, useLiveUpdates } from './api.js';
+import { ErrorNote, Loading } from './components.js';
+import { AgentDetail } from './screens/AgentDetail.js';
+import { Agents } from './screens/Agents.js';
+import { Login, Setup } from './screens/SignIn.js';
+import { Settings } from './screens/Settings.js';
+
+const session = async (): Promise<SessionState> => {
+  const result = await window.gatehouse.session.state();
+  if (!result.ok) throw new ApiError(result.problem);
+  return result.data;
+};
+
+/** Where the console is: `#/agents`, `#/agents/<name>`, `#/settings` (hash routes work in both shells). */
+function useRoute(): string[] {
+  const read = () => window.location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const onChange = () => setRoute(read());
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
+
+export function App(): React.JSX.Element {
+  const state = useQuery({ queryKey: ['session'], queryFn: session });
+  if (state.isPending) return <Loading />;
+  if (state.isError)
+    return (
+      <main className="center">
+        <ErrorNote error={state.error} />
+        <button onClick={() => void state.refetch()}>Try again</button>
+      </main>
+    );
+  if (state.data.status === 'needs_setup') return <Setup />;
+  if (state.data.status === 'signed_out') return <Login />;
+  return <Console user={state.data.user} />;
+}
+
+function Console({ user }: { user: User }): React.JSX.Element {
+  const client = useQueryClient();
+  const route = useRoute();
+  const [theme, setTheme] = useState(() => document.documentElement.dataset.theme ?? 'auto');
+  const projects = useQuery({ queryKey: keys.projects, queryFn: () => call('listProjects', {}) });
+  const [projectId, setProjectId] = useState<string | null>(null);
+  const project = projects.data?.find((p) => p.id === projectId) ?? projects.data?.find((p) => p.slug === 'default');
+  useLiveUpdates(project?.id ?? null);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+
+  const signOut = async () => {
+    await window.gatehouse.session.logout();
+    // Nothing of the signed-in session stays in memory.
+    client.removeQueries({ predicate: (query) => query.queryKey[0] !== 'session' });
+    client.setQueryData<SessionState>(['session'], { status: 'signed_out' });
+  };
+  const [screen, name] = route;
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <strong className="brand">Gatehouse</strong>
+        <nav aria-label="Main">
+          <a href="#/agents" aria-current={screen === 'agents' || !screen ? 'page' : undefined}>
+            Agents
+          </a>
+          <a href="#/settings" aria-current={screen === 'settings' ? 'page' : undefined}>
+            Settings
+          </a>
+        </nav>
+        <span className="spacer" />
+        <label>
+          Project{' '}
+          <select
+            value={project?.id ?? ''}
+            onChange={(event) => setProjectId(event.target.value)}
+            disabled={!projects.data}
+          >
+            {projects.data?.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Theme{' '}
+          <select value={theme} onChange={(event) => setTheme(event.target.value)}>
+            <option value="auto">System</option>
+            <option value="light">Light</option>
+            <option value="dark">Dark</option>
+          </select>
+        </label>
+        <span className="muted">{user.username}</span>
+        <button onClick={() => void signOut()}>Sign out</button>
+      </header>
+      <main>
+        {!project ? (
+          projects.isError ? (
+            <ErrorNote error={projects.error} />
+          ) : (
+            <Loading />
+          )
+        ) : screen === 'settings' ? (
+          <Settings />
+        ) : screen === 'agents' && name ? (
+          <AgentDetail projectId={project.id} name={name} />
+        ) : (
+          <Agents projectId={project.id} />
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,119 @@
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { ApiError } from './api.js';
+
+/** A modal dialog: focus moves in and stays in (Tab cycles), Escape asks to close. */
+export function Dialog(props: { title: string; onClose: () => void; children: ReactNode }): React.JSX.Element {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const dialog = ref.current!;
+    const focusables = () =>
+      [...dialog.querySelectorAll<HTMLElement>('button, input, select, textarea, [tabindex="0"]')].filter(
+        (el) => !el.hasAttribute('disabled'),
+      );
+    focusables()[0]?.focus();
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') props.onClose();
+      if (event.key !== 'Tab') return;
+      const items = focusables();
+      const [first, last] = [items[0], items[items.length - 1]];
+      if (event.shiftKey && document.activeElement === first) {
+        event.preventDefault();
+        last?.focus();
+      } else if (!event.shiftKey && document.activeElement === last) {
+        event.preventDefault();
+        first?.focus();
+      }
+    };
+    dialog.addEventListener('keydown', onKey);
+    return () => dialog.removeEventListener('keydown', onKey);
+    // Focus moves in once, when the dialog opens.
+  }, []);
+  return (
+    <div className="backdrop">
+      <div className="dialog" role="dialog" aria-modal="true" aria-label={props.title} ref={ref}>
+        <h2>{props.title}</h2>
+        {props.children}
+      </div>
+    </div>
+  );
+}
+
+const CLIPBOARD_CLEAR_MS = 60_000;
+
+/**
+ * A secret shown once (SPEC §8): copy it, see which keychain entry keeps it; the clipboard is
+ * cleared after 60 s, and closing asks whether it was saved — it is never shown again.
+ */
+export function PlaintextOnceDialog(props: {
+  title: string;
+  secret: string;
+  keychain: { service: string; account: string } | null;
+  onClose: () => void;
+}): React.JSX.Element {
+  const [copied, setCopied] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  useEffect(() => {
+    if (!copied) return;
+    const timer = setTimeout(() => {
+      void navigator.clipboard.writeText('').catch(() => undefined);
+      setCopied(false);
+    }, CLIPBOARD_CLEAR_MS);
+    return () => clearTimeout(timer);
+  }, [copied]);
+  const copy = async () => {
+    await navigator.clipboard.writeText(props.secret);
+    setCopied(true);
+  };
+  return (
+    <Dialog title={props.title} onClose={() => setConfirming(true)}>
+      <p>This is the only time it is shown. Copy it now.</p>
+      <code className="secret" data-testid="plaintext-secret">
+        {props.secret}
+      </code>
+      <p className="muted">
+        {props.keychain
+          ? `Saved in the OS keychain: service “${props.keychain.service}”, account “${props.keychain.account}”.`
+          : 'Not saved in the keychain.'}
+      </p>
+      {copied && <p className="muted">Copied. The clipboard is cleared in 60 seconds.</p>}
+      {confirming ? (
+        <div className="actions" role="group" aria-label="Did you save it?">
+          <span>Did you save it? It will not be shown again.</span>
+          <button onClick={() => setConfirming(false)}>No, go back</button>
+          <button className="primary" onClick={props.onClose}>
+            Yes, close
+          </button>
+        </div>
+      ) : (
+        <div className="actions">
+          <button onClick={() => void copy()}>Copy</button>
+          <button className="primary" onClick={() => setConfirming(true)}>
+            Done
+          </button>
+        </div>
+      )}
+    </Dialog>
+  );
+}
+
+export function ErrorNote({ error }: { error: unknown }): React.JSX.Element | null {
+  if (!error) return null;
+  const message = error instanceof ApiError ? error.problem.detail : String(error);
+  return (
+    <p className="error" role="alert">
+      {message}
+    </p>
+  );
+}
+
+export const Loading = () => (
+  <p className="muted" role="status">
+    Loading…
+  </p>
+);
+
+export function StatusBadge({ status }: { status: string }): React.JSX.Element {
+  return <span className={`badge badge-${status}`}>{status}</span>;
+}
+
+export const formatTime = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');

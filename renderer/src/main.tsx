@@ -1,0 +1,18 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App.js';
+import { createBrowserBridge } from './bridge/browser-bridge.js';
+import './styles.css';
+
+// In the desktop app the preload provides the bridge; in a browser the console brings its own.
+if (!(window as Partial<Window>).gatehouse) window.gatehouse = createBrowserBridge();
+
+const client = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } });
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={client}>
+      <App />
+    </QueryClientProvider>
+  </StrictMode>,
+);

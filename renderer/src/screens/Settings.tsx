@@ -1,0 +1,52 @@
+import { useQuery } from '@tanstack/react-query';
+import { ApiError, call, keys } from '../api.js';
+import { ErrorNote, Loading } from '../components.js';
+
+const duration = (seconds: number) => {
+  const [d, h, m] = [
+    Math.floor(seconds / 86_400),
+    Math.floor((seconds % 86_400) / 3600),
+    Math.floor((seconds % 3600) / 60),
+  ];
+  return d > 0 ? `${d} d ${h} h` : h > 0 ? `${h} h ${m} min` : `${m} min ${seconds % 60} s`;
+};
+
+/** The daemon this console talks to, and where its data and secrets live. */
+export function Settings(): React.JSX.Element {
+  const status = useQuery({ queryKey: keys.status, queryFn: () => call('status', {}), refetchInterval: 10_000 });
+  const shell = useQuery({
+    queryKey: keys.shell,
+    queryFn: async () => {
+      const result = await window.gatehouse.shell();
+      if (!result.ok) throw new ApiError(result.problem);
+      return result.data;
+    },
+  });
+  if (status.isPending || shell.isPending) return <Loading />;
+  if (status.isError) return <ErrorNote error={status.error} />;
+  if (shell.isError) return <ErrorNote error={shell.error} />;
+  const s = status.data;
+  const rows: Array<[string, string]> = [
+    ['Daemon version', s.version],
+    ['Address', s.url],
+    ['Port', String(s.port)],
+    ['Data directory', s.data_dir],
+    ['Database', `${s.db.path} (${s.db.ok ? `${s.db.migrations} migrations` : 'unreachable'})`],
+    ['Keychain', `${s.keychain.backend}: ${s.keychain.description}`],
+    ['Uptime', duration(s.uptime_seconds)],
+    ['Console', `${shell.data.shell === 'electron' ? 'desktop app' : 'browser'} ${shell.data.app_version}`],
+  ];
+  return (
+    <section>
+      <h1>Settings</h1>
+      <dl className="facts">
+        {rows.map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+    </section>
+  );
+}
