@@ -32,7 +32,7 @@ export default tseslint.config(
   },
   {
     // Tests and their harness read untyped JSON responses.
-    files: ['**/*.test.ts', 'daemon/src/testing/**'],
+    files: ['**/*.test.ts', '**/*.test.tsx', 'daemon/src/testing/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   prettier,

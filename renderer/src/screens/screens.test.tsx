@@ -1,0 +1,190 @@
+// @vitest-environment jsdom
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import type { ReactNode } from 'react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { BridgeResult, GatehouseBridge, Problem } from '../../../shared/src/index.js';
+import { PlaintextOnceDialog } from '../components.js';
+import { Agents } from './Agents.js';
+import { Settings } from './Settings.js';
+import { Login } from './SignIn.js';
+
+/** The only fake: the `window.gatehouse` boundary, answering per route. */
+function fakeBridge(answers: Record<string, (request: any) => BridgeResult<unknown>>) {
+  const api = vi.fn(async (route: string, request: unknown) => answers[route]!(request));
+  const bridge = {
+    api,
+    session: {
+      state: vi.fn(),
+      setup: vi.fn(),
+      login: vi.fn(),
+      logout: vi.fn(),
+    },
+    events: vi.fn(() => () => undefined),
+    shell: vi.fn(async () => ({
+      ok: true as const,
+      data: { shell: 'browser' as const, daemon_url: 'http://127.0.0.1:7420', app_version: '0.1.0' },
+    })),
+  };
+  window.gatehouse = bridge as unknown as GatehouseBridge;
+  return bridge;
+}
+
+const problem = (code: Problem['code'], detail: string, errors?: Problem['errors']): Problem => ({
+  type: `urn:gatehouse:problem:${code}`,
+  title: code,
+  status: 400,
+  detail,
+  code,
+  ...(errors ? { errors } : {}),
+});
+
+function renderWithClient(ui: ReactNode) {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return render(<QueryClientProvider client={client}>{ui}</QueryClientProvider>);
+}
+
+const agent = (name: string) => ({
+  id: `id-${name}`,
+  name,
+  description: null,
+  status: 'active',
+  provider: 'Anthropic',
+  scopes: [],
+  last_auth_at: null,
+  created_at: '2026-11-23T06:00:00.000Z',
+});
+
+afterEach(cleanup);
+
+describe('Login', () => {
+  it('asks for the authenticator code when the daemon says mfa_required, and sends it', async () => {
+    const bridge = fakeBridge({});
+    bridge.session.login
+      .mockResolvedValueOnce({ ok: false, problem: problem('mfa_required', 'send totp_code') })
+      .mockResolvedValueOnce({ ok: true, data: { status: 'signed_out' } });
+    renderWithClient(<Login />);
+    fireEvent.change(screen.getByLabelText('Username'), { target: { value: 'admin' } });
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'correct horse' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    const code = await screen.findByLabelText('Authenticator code');
+    fireEvent.change(code, { target: { value: '123456' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    await waitFor(() =>
+      expect(bridge.session.login).toHaveBeenLastCalledWith({
+        username: 'admin',
+        password: 'correct horse',
+        totp_code: '123456',
+      }),
+    );
+  });
+
+  it('shows why a sign-in was refused', async () => {
+    const bridge = fakeBridge({});
+    bridge.session.login.mockResolvedValue({
+      ok: false,
+      problem: problem('unauthorized', 'Wrong username or password.'),
+    });
+    renderWithClient(<Login />);
+    fireEvent.change(screen.getByLabelText('Username'), { target: { value: 'admin' } });
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'nope nope nope' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('Wrong username or password.');
+  });
+});
+
+describe('Agents', () => {
+  it('shows the empty state, then pages through the total the daemon reports', async () => {
+    let total = 0;
+    const bridge = fakeBridge({
+      listAgents: ({ query }) => ({
+        ok: true,
+        data: Array.from({ length: Math.min(50, total - query.offset) }, (_, i) => agent(`agent-${query.offset + i}`)),
+        total,
+      }),
+    });
+    const view = renderWithClient(<Agents projectId="p1" />);
+    expect(await screen.findByText(/No agents yet/)).toBeTruthy();
+    view.unmount();
+
+    total = 120;
+    renderWithClient(<Agents projectId="p2" />);
+    expect(await screen.findByText('agent-0')).toBeTruthy();
+    expect(screen.getByText('1–50 of 120')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    expect(await screen.findByText('agent-50')).toBeTruthy();
+    expect(bridge.api).toHaveBeenLastCalledWith('listAgents', { projectId: 'p2', query: { limit: 50, offset: 50 } });
+  });
+
+  it('puts the daemon’s validation errors beside the field in the create dialog', async () => {
+    fakeBridge({
+      listAgents: () => ({ ok: true, data: [], total: 0 }),
+      createAgent: () => ({
+        ok: false,
+        problem: problem('validation_failed', 'Invalid body', [
+          { location: 'body.name', message: 'must not contain /' },
+        ]),
+      }),
+    });
+    renderWithClient(<Agents projectId="p1" />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Create agent' }));
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'bad/name' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create' }));
+    expect(await screen.findByText('must not contain /')).toBeTruthy();
+    expect(screen.getByLabelText('Name').getAttribute('aria-invalid')).toBe('true');
+  });
+});
+
+describe('PlaintextOnceDialog', () => {
+  it('copies the secret, clears the clipboard after 60 s and asks before closing', async () => {
+    vi.useFakeTimers();
+    const writeText = vi.fn(async () => undefined);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    const onClose = vi.fn();
+    render(
+      <PlaintextOnceDialog
+        title="Key"
+        secret="agent_abc"
+        keychain={{ service: 'gatehouse', account: 'agent:default/a' }}
+        onClose={onClose}
+      />,
+    );
+    expect(screen.getByText(/agent:default\/a/)).toBeTruthy();
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Copy' })));
+    expect(writeText).toHaveBeenLastCalledWith('agent_abc');
+    await act(async () => vi.advanceTimersByTime(60_000));
+    expect(writeText).toHaveBeenLastCalledWith('');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Done' }));
+    expect(onClose).not.toHaveBeenCalled();
+    expect(screen.getByRole('group', { name: 'Did you save it?' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Yes, close' }));
+    expect(onClose).toHaveBeenCalledOnce();
+    vi.useRealTimers();
+  });
+});
+
+describe('Settings', () => {
+  it('shows the daemon’s version, port, data directory and keychain', async () => {
+    fakeBridge({
+      status: () => ({
+        ok: true,
+        data: {
+          version: '0.1.0',
+          started_at: '2026-11-23T06:00:00.000Z',
+          uptime_seconds: 3725,
+          url: 'http://127.0.0.1:7420',
+          port: 7420,
+          data_dir: '/home/me/.local/share/gatehouse',
+          db: { path: '/home/me/.local/share/gatehouse/gatehouse.db', ok: true, migrations: 5 },
+          keychain: { backend: 'keychain', description: 'OS keychain (Secret Service), service gatehouse' },
+        },
+      }),
+    });
+    renderWithClient(<Settings />);
+    expect(await screen.findByText('/home/me/.local/share/gatehouse')).toBeTruthy();
+    expect(screen.getByText('7420')).toBeTruthy();
+    expect(screen.getByText('1 h 2 min')).toBeTruthy();
+    expect(screen.getByText(/Secret Service/)).toBeTruthy();
+  });
+});
