@@ -151,3 +151,57 @@ test('settings show the daemon, in light and dark', async ({ page }) => {
   await page.goto(`${daemon.url}/#/agents`);
   await shot(page, '15-agents-dark');
 });
+
+test('approvals arrive live and are decided; permissions and the audit chain are shown', async ({ page }) => {
+  const api = async (method: string, path: string, token: string, body?: unknown) => {
+    const response = await fetch(`${daemon.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: (await response.json().catch(() => null)) as any };
+  };
+  const login = await fetch(`${daemon.url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(ADMIN),
+  });
+  const admin = ((await login.json()) as { access_token: string }).access_token;
+  for (const name of ['send_email', 'web_search']) await api('POST', '/admin/tools', admin, { name });
+  const mailer = await api('POST', '/admin/agents', admin, {
+    name: 'mailer',
+    allowed_tools: ['send_email'],
+    issue_key: true,
+  });
+  const agentKey = mailer.body.agent_key.api_key as string;
+  await api('PUT', '/admin/agents/mailer/approval-required-tools', admin, { tools: ['send_email'] });
+
+  await signIn(page, '#/approvals');
+  await expect(page.getByText('Nothing waits for a decision.')).toBeVisible();
+  const asked = await api('POST', '/v1/approvals', agentKey, {
+    tool: 'send_email',
+    summary: 'Send the weekly report to ops@',
+    idempotency_key: 'report-1',
+  });
+  expect(asked.status).toBe(201);
+  // No reload: the event stream brings it in.
+  const row = page.getByRole('row', { name: /Send the weekly report/ });
+  await expect(row).toBeVisible({ timeout: 10_000 });
+  await shot(page, '16-approvals-pending');
+  await row.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByText('Nothing waits for a decision.')).toBeVisible();
+  expect((await api('GET', `/v1/approvals/${asked.body.id}`, agentKey)).body.status).toBe('approved');
+
+  await page.goto(`${daemon.url}/#/agents/mailer`);
+  await page.getByRole('tab', { name: 'Permissions' }).click();
+  await expect(page.getByTestId('effective-tools')).toHaveText('send_email');
+  await page.getByRole('button', { name: 'Grant' }).click(); // `*`
+  await expect(page.getByTestId('effective-tools')).toHaveText('send_email, web_search');
+  await shot(page, '17-agent-permissions');
+
+  await page.goto(`${daemon.url}/#/audit`);
+  await expect(page.getByRole('status').filter({ hasText: 'Chain verified' })).toBeVisible();
+  await page.getByLabel('Event type').fill('approval.*');
+  await expect(page.getByRole('table', { name: 'Audit events' })).toContainText('approval.');
+  await shot(page, '18-audit');
+});

@@ -4,6 +4,8 @@ import type { SessionState, User } from '../../shared/src/index.js';
 import { ApiError, call, keys, useLiveUpdates } from './api.js';
 import { ErrorNote, Loading } from './components.js';
 import { AgentDetail } from './screens/AgentDetail.js';
+import { Approvals } from './screens/Approvals.js';
+import { Audit } from './screens/Audit.js';
 import { Agents } from './screens/Agents.js';
 import { Login, Setup } from './screens/SignIn.js';
 import { Settings } from './screens/Settings.js';
@@ -14,7 +16,7 @@ const session = async (): Promise<SessionState> => {
   return result.data;
 };
 
-/** Where the console is: `#/agents`, `#/agents/<name>`, `#/settings` (hash routes work in both shells). */
+/** Where the console is: `#/agents`, `#/agents/<name>`, `#/approvals`, `#/audit`, `#/settings` (hash routes work in both shells). */
 function useRoute(): string[] {
   const read = () => window.location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   const [route, setRoute] = useState(read);
@@ -68,6 +70,12 @@ function Console({ user }: { user: User }): React.JSX.Element {
           <a href="#/agents" aria-current={screen === 'agents' || !screen ? 'page' : undefined}>
             Agents
           </a>
+          <a href="#/approvals" aria-current={screen === 'approvals' ? 'page' : undefined}>
+            Approvals
+          </a>
+          <a href="#/audit" aria-current={screen === 'audit' ? 'page' : undefined}>
+            Audit log
+          </a>
           <a href="#/settings" aria-current={screen === 'settings' ? 'page' : undefined}>
             Settings
           </a>
@@ -107,6 +115,10 @@ function Console({ user }: { user: User }): React.JSX.Element {
           )
         ) : screen === 'settings' ? (
           <Settings />
+        ) : screen === 'approvals' ? (
+          <Approvals projectId={project.id} />
+        ) : screen === 'audit' ? (
+          <Audit projectId={project.id} />
         ) : screen === 'agents' && name ? (
           <AgentDetail projectId={project.id} name={name} />
         ) : (

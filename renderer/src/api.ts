@@ -57,13 +57,20 @@ export const keys = {
   agent: (projectId: string, name: string) => ['agents', projectId, 'one', name] as const,
   agentKeys: (projectId: string, name: string) => ['agents', projectId, 'keys', name] as const,
   audit: (projectId: string, filter: object) => ['audit', projectId, filter] as const,
+  approvals: (projectId: string, status: string) => ['approvals', projectId, status] as const,
+  permissions: (projectId: string, name: string) => ['agents', projectId, 'permissions', name] as const,
+  tools: ['tools'] as const,
+  roles: ['roles'] as const,
 };
 
 /** Which queries an announced change concerns, by the event's category. */
 const invalidatedBy: Record<string, (projectId: string) => readonly unknown[]> = {
   agent: (projectId) => keys.agents(projectId),
   key: (projectId) => keys.agents(projectId),
-  permission: (projectId) => keys.agents(projectId),
+  // A role's or a tool's change reaches every agent using it.
+  role: (projectId) => keys.agents(projectId),
+  tool: (projectId) => keys.agents(projectId),
+  approval: (projectId) => ['approvals', projectId],
 };
 
 /** Follows the daemon's event stream and refreshes the queries each change concerns. */

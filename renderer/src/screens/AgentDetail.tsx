@@ -2,9 +2,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { Agent, IssuedAgentKey } from '../../../shared/src/index.js';
 import { ApiError, call, keys } from '../api.js';
+import { Permissions } from './Permissions.js';
 import { Dialog, ErrorNote, formatTime, Loading, PlaintextOnceDialog, StatusBadge } from '../components.js';
 
-const TABS = ['Overview', 'Keys', 'Identity', 'Activity'] as const;
+const TABS = ['Overview', 'Keys', 'Permissions', 'Identity', 'Activity'] as const;
 type Tab = (typeof TABS)[number];
 
 export function AgentDetail({ projectId, name }: { projectId: string; name: string }): React.JSX.Element {
@@ -37,6 +38,7 @@ export function AgentDetail({ projectId, name }: { projectId: string; name: stri
       <div role="tabpanel" aria-label={tab}>
         {tab === 'Overview' && <Overview projectId={projectId} agent={a} />}
         {tab === 'Keys' && <Keys projectId={projectId} agent={a} />}
+        {tab === 'Permissions' && <Permissions projectId={projectId} agent={a} />}
         {tab === 'Identity' && <Identity agent={a} />}
         {tab === 'Activity' && <Activity projectId={projectId} agent={a} />}
       </div>
