@@ -31,8 +31,8 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    // Tests and their harness read untyped JSON responses.
-    files: ['**/*.test.ts', '**/*.test.tsx', 'daemon/src/testing/**'],
+    // Tests (unit, integration, e2e) and their harness read untyped JSON responses.
+    files: ['**/*.test.ts', '**/*.test.tsx', 'e2e/**', 'daemon/src/testing/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   prettier,
