@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import { Secret, TOTP } from 'otpauth';
 import { startDaemon, type E2eDaemon } from './support/daemon.js';
 
 const ARTIFACTS = 'e2e/artifacts';
@@ -204,4 +205,38 @@ test('approvals arrive live and are decided; permissions and the audit chain are
   await page.getByLabel('Event type').fill('approval.*');
   await expect(page.getByRole('table', { name: 'Audit events' })).toContainText('approval.');
   await shot(page, '18-audit');
+});
+
+test('users and projects; MFA enrolment from the QR secret, then a sign-in with a code', async ({ page }) => {
+  await signIn(page, '#/users');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create user' });
+  await dialog.getByLabel('Username').fill('operator');
+  await dialog.getByLabel('Password').fill('operator password 1');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('row', { name: /operator/ })).toBeVisible();
+  await page.getByLabel('User to add to Default').selectOption({ label: 'operator' });
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(page.getByText('operator — member')).toBeVisible();
+  await shot(page, '19-users-projects');
+
+  await page.getByRole('link', { name: ADMIN.username }).click();
+  await page.getByRole('button', { name: 'Set up' }).click();
+  await expect(page.getByRole('img', { name: /QR code/ })).toBeVisible();
+  const secret = (await page.getByTestId('mfa-secret').textContent())!.trim();
+  await shot(page, '20-mfa-enrolment');
+  const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
+  await page.getByLabel('Code from your authenticator').fill(totp.generate());
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByText('Signing in asks for a code')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  // Each code works once: the next step's code (accepted within ±1 step) signs in.
+  await page.getByLabel('Authenticator code').fill(totp.generate({ timestamp: Date.now() + 30_000 }));
+  await shot(page, '21-login-totp');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
 });

@@ -4,11 +4,13 @@ import type { SessionState, User } from '../../shared/src/index.js';
 import { ApiError, call, keys, useLiveUpdates } from './api.js';
 import { ErrorNote, Loading } from './components.js';
 import { AgentDetail } from './screens/AgentDetail.js';
+import { Account } from './screens/Account.js';
 import { Approvals } from './screens/Approvals.js';
 import { Audit } from './screens/Audit.js';
 import { Agents } from './screens/Agents.js';
 import { Login, Setup } from './screens/SignIn.js';
 import { Settings } from './screens/Settings.js';
+import { Users } from './screens/Users.js';
 
 const session = async (): Promise<SessionState> => {
   const result = await window.gatehouse.session.state();
@@ -76,6 +78,11 @@ function Console({ user }: { user: User }): React.JSX.Element {
           <a href="#/audit" aria-current={screen === 'audit' ? 'page' : undefined}>
             Audit log
           </a>
+          {(user.role === 'admin' || user.role === 'super_admin') && (
+            <a href="#/users" aria-current={screen === 'users' ? 'page' : undefined}>
+              Users &amp; projects
+            </a>
+          )}
           <a href="#/settings" aria-current={screen === 'settings' ? 'page' : undefined}>
             Settings
           </a>
@@ -103,7 +110,9 @@ function Console({ user }: { user: User }): React.JSX.Element {
             <option value="dark">Dark</option>
           </select>
         </label>
-        <span className="muted">{user.username}</span>
+        <a href="#/account" className="muted">
+          {user.username}
+        </a>
         <button onClick={() => void signOut()}>Sign out</button>
       </header>
       <main>
@@ -115,6 +124,10 @@ function Console({ user }: { user: User }): React.JSX.Element {
           )
         ) : screen === 'settings' ? (
           <Settings />
+        ) : screen === 'users' ? (
+          <Users />
+        ) : screen === 'account' ? (
+          <Account user={user} />
         ) : screen === 'approvals' ? (
           <Approvals projectId={project.id} />
         ) : screen === 'audit' ? (

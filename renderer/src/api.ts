@@ -59,6 +59,8 @@ export const keys = {
   audit: (projectId: string, filter: object) => ['audit', projectId, filter] as const,
   approvals: (projectId: string, status: string) => ['approvals', projectId, status] as const,
   permissions: (projectId: string, name: string) => ['agents', projectId, 'permissions', name] as const,
+  users: ['users'] as const,
+  members: (projectId: string) => ['projects', projectId, 'members'] as const,
   tools: ['tools'] as const,
   roles: ['roles'] as const,
 };

@@ -1,0 +1,148 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import QRCode from 'qrcode';
+import { useEffect, useState, type FormEvent } from 'react';
+import type { MfaSetupResponse, SessionState, User } from '../../../shared/src/index.js';
+import { call } from '../api.js';
+import { ErrorNote } from '../components.js';
+
+/** The signed-in user's own security: two-factor enrolment (QR of the otpauth URI) and password. */
+export function Account({ user }: { user: User }): React.JSX.Element {
+  return (
+    <section className="form">
+      <h1>Your account</h1>
+      <p className="muted">
+        Signed in as <strong>{user.username}</strong> ({user.role}).
+      </p>
+      <TwoFactor user={user} />
+      <PasswordChange />
+    </section>
+  );
+}
+
+function TwoFactor({ user }: { user: User }): React.JSX.Element {
+  const client = useQueryClient();
+  const [enrolment, setEnrolment] = useState<MfaSetupResponse | null>(null);
+  const [qr, setQr] = useState<string | null>(null);
+  const [code, setCode] = useState('');
+  useEffect(() => {
+    if (enrolment) void QRCode.toDataURL(enrolment.otpauth_uri, { margin: 1, width: 200 }).then(setQr);
+  }, [enrolment]);
+  // The session's user carries mfa_enabled: refresh it after a change.
+  const refreshUser = (mfa_enabled: boolean) => {
+    const next: SessionState = { status: 'signed_in', user: { ...user, mfa_enabled } };
+    client.setQueryData(['session'], next);
+  };
+  const start = useMutation({ mutationFn: () => call('mfaSetup', {}), onSuccess: setEnrolment });
+  const confirm = useMutation({
+    mutationFn: () => call('mfaVerify', { body: { code } }),
+    onSuccess: () => {
+      setEnrolment(null);
+      setCode('');
+      refreshUser(true);
+    },
+  });
+  const disable = useMutation({
+    mutationFn: () => call('mfaDisable', { body: { code } }),
+    onSuccess: () => {
+      setCode('');
+      refreshUser(false);
+    },
+  });
+  const codeField = (
+    <label>
+      Code from your authenticator
+      <input
+        value={code}
+        onChange={(e) => setCode(e.target.value.replace(/\D/g, '').slice(0, 6))}
+        inputMode="numeric"
+        autoComplete="one-time-code"
+      />
+    </label>
+  );
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (user.mfa_enabled) disable.mutate();
+    else confirm.mutate();
+  };
+  return (
+    <form className="form" onSubmit={onSubmit} aria-label="Two-factor authentication">
+      <h2>Two-factor authentication</h2>
+      {user.mfa_enabled ? (
+        <>
+          <p>
+            <span className="badge badge-active">on</span> Signing in asks for a code from your authenticator.
+          </p>
+          {codeField}
+          <ErrorNote error={disable.error} />
+          <div className="actions">
+            <button disabled={code.length !== 6 || disable.isPending}>Turn off</button>
+          </div>
+        </>
+      ) : enrolment ? (
+        <>
+          <p>Scan this with your authenticator app, then enter the code it shows.</p>
+          {qr && <img src={qr} alt="QR code of the authenticator secret" width={200} height={200} />}
+          <p className="muted small">
+            Or enter the secret by hand: <code data-testid="mfa-secret">{enrolment.secret}</code>
+          </p>
+          {codeField}
+          <ErrorNote error={confirm.error} />
+          <div className="actions">
+            <button className="primary" disabled={code.length !== 6 || confirm.isPending}>
+              Confirm
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          <p className="muted">Off. Add a code from an authenticator app to every sign-in.</p>
+          <ErrorNote error={start.error} />
+          <div className="actions">
+            <button type="button" className="primary" onClick={() => start.mutate()} disabled={start.isPending}>
+              Set up
+            </button>
+          </div>
+        </>
+      )}
+    </form>
+  );
+}
+
+function PasswordChange(): React.JSX.Element {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const change = useMutation({
+    mutationFn: () => call('changePassword', { body: { current_password: current, new_password: next } }),
+    onSuccess: () => {
+      setCurrent('');
+      setNext('');
+    },
+  });
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    change.mutate();
+  };
+  return (
+    <form className="form" onSubmit={onSubmit} aria-label="Change password">
+      <h2>Password</h2>
+      <label>
+        Current password
+        <input
+          type="password"
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+          autoComplete="current-password"
+        />
+      </label>
+      <label>
+        New password
+        <input type="password" value={next} onChange={(e) => setNext(e.target.value)} autoComplete="new-password" />
+      </label>
+      <ErrorNote error={change.error} />
+      {change.isSuccess && <p role="status">Password changed.</p>}
+      <div className="actions">
+        <button disabled={!current || !next || change.isPending}>Change password</button>
+      </div>
+    </form>
+  );
+}
