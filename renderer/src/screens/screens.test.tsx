@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BridgeResult, GatehouseBridge, Problem } from '../../../shared/src/index.js';
 import { PlaintextOnceDialog } from '../components.js';
 import { Agents } from './Agents.js';
+import { Approvals } from './Approvals.js';
+import { Audit } from './Audit.js';
+import { Permissions } from './Permissions.js';
 import { Settings } from './Settings.js';
 import { Login } from './SignIn.js';
 
@@ -186,5 +189,79 @@ describe('Settings', () => {
     expect(screen.getByText('7420')).toBeTruthy();
     expect(screen.getByText('1 h 2 min')).toBeTruthy();
     expect(screen.getByText(/Secret Service/)).toBeTruthy();
+  });
+});
+
+describe('Approvals', () => {
+  it('lists pending requests and approves one', async () => {
+    const bridge = fakeBridge({
+      listApprovals: () => ({
+        ok: true,
+        data: [
+          {
+            id: 'a1',
+            agent_name: 'mailer',
+            tool: 'send_email',
+            summary: 'Mail the report',
+            status: 'pending',
+            created_at: '2026-11-23T06:00:00.000Z',
+            expires_at: '2026-11-23T06:15:00.000Z',
+            decided_by: null,
+          },
+        ],
+        total: 1,
+      }),
+      approveApproval: () => ({ ok: true, data: {} }),
+    });
+    renderWithClient(<Approvals projectId="p1" />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Approve' }));
+    await waitFor(() =>
+      expect(bridge.api).toHaveBeenCalledWith('approveApproval', { projectId: 'p1', params: { id: 'a1' }, body: {} }),
+    );
+  });
+});
+
+describe('Audit', () => {
+  it('shows a broken chain loudly, with its break point', async () => {
+    fakeBridge({
+      listAudit: () => ({ ok: true, data: [], total: 0 }),
+      listAgents: () => ({ ok: true, data: [], total: 0 }),
+      verifyAudit: () => ({
+        ok: true,
+        data: { is_valid: false, entries_checked: 12, break_point: 7, error: 'entry_hash mismatch', verified_at: 'x' },
+      }),
+    });
+    renderWithClient(<Audit projectId="p1" />);
+    expect((await screen.findByRole('alert')).textContent).toContain('broken at entry #7');
+  });
+});
+
+describe('Permissions', () => {
+  it('shows effective tools, and lets only a super_admin change approval-required tools', async () => {
+    fakeBridge({
+      getAgentPermissions: () => ({
+        ok: true,
+        data: {
+          agent_id: 'id-a',
+          permissions_version: 4,
+          allowed_tools: ['send_email'],
+          approval_required_tools: ['send_email'],
+          roles: [{ name: 'reader', description: null, tools: ['web_search'] }],
+          effective_tools: ['send_email', 'web_search'],
+        },
+      }),
+      listTools: () => ({ ok: true, data: [] }),
+      listRoles: () => ({ ok: true, data: [] }),
+    });
+    const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    client.setQueryData(['session'], { status: 'signed_in', user: { role: 'admin' } });
+    render(
+      <QueryClientProvider client={client}>
+        <Permissions projectId="p1" agent={agent('a') as any} />
+      </QueryClientProvider>,
+    );
+    expect((await screen.findByTestId('effective-tools')).textContent).toBe('send_email, web_search');
+    expect((screen.getByRole('checkbox', { name: /needs approval/ }) as HTMLInputElement).disabled).toBe(true);
+    expect(screen.getByText(/Only a super_admin/)).toBeTruthy();
   });
 });
