@@ -205,6 +205,16 @@ test('approvals arrive live and are decided; permissions and the audit chain are
   await page.getByLabel('Event type').fill('approval.*');
   await expect(page.getByRole('table', { name: 'Audit events' })).toContainText('approval.');
   await shot(page, '18-audit');
+
+  await page.goto(`${daemon.url}/#/tools`);
+  await page.getByLabel('Tool', { exact: true }).fill('file_reader');
+  await page.getByRole('button', { name: 'Register tool' }).click();
+  await expect(page.getByRole('table', { name: 'Tools' })).toContainText('file_reader');
+  await page.getByLabel('Role name').fill('reader');
+  await page.getByRole('checkbox', { name: 'file_reader' }).check();
+  await page.getByRole('button', { name: 'Create role' }).click();
+  await expect(page.getByRole('table', { name: 'Roles' })).toContainText('reader');
+  await shot(page, '18b-tools-roles');
 });
 
 test('users and projects; MFA enrolment from the QR secret, then a sign-in with a code', async ({ page }) => {

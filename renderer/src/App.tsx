@@ -10,6 +10,7 @@ import { Audit } from './screens/Audit.js';
 import { Agents } from './screens/Agents.js';
 import { Login, Setup } from './screens/SignIn.js';
 import { Settings } from './screens/Settings.js';
+import { ToolsRoles } from './screens/ToolsRoles.js';
 import { Users } from './screens/Users.js';
 
 const session = async (): Promise<SessionState> => {
@@ -83,6 +84,11 @@ function Console({ user }: { user: User }): React.JSX.Element {
               Users &amp; projects
             </a>
           )}
+          {(user.role === 'admin' || user.role === 'super_admin') && (
+            <a href="#/tools" aria-current={screen === 'tools' ? 'page' : undefined}>
+              Tools &amp; roles
+            </a>
+          )}
           <a href="#/settings" aria-current={screen === 'settings' ? 'page' : undefined}>
             Settings
           </a>
@@ -126,6 +132,8 @@ function Console({ user }: { user: User }): React.JSX.Element {
           <Settings />
         ) : screen === 'users' ? (
           <Users />
+        ) : screen === 'tools' ? (
+          <ToolsRoles />
         ) : screen === 'account' ? (
           <Account user={user} />
         ) : screen === 'approvals' ? (
