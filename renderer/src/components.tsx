@@ -117,3 +117,40 @@ export function StatusBadge({ status }: { status: string }): React.JSX.Element {
 }
 
 export const formatTime = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
+
+/** Previous / next over a server-paged list, with where we are in its total. */
+export function Pager(props: {
+  offset: number;
+  pageSize: number;
+  total: number;
+  onOffset: (offset: number) => void;
+}): React.JSX.Element {
+  const { offset, pageSize, total, onOffset } = props;
+  return (
+    <div className="toolbar" aria-label="Paging">
+      <span className="muted">
+        {offset + 1}–{Math.min(offset + pageSize, total)} of {total}
+      </span>
+      <button disabled={offset === 0} onClick={() => onOffset(Math.max(0, offset - pageSize))}>
+        Previous
+      </button>
+      <button disabled={offset + pageSize >= total} onClick={() => onOffset(offset + pageSize)}>
+        Next
+      </button>
+    </div>
+  );
+}
+
+/** A dialog form's buttons: Cancel, and the submit button doing the work. */
+export function FormActions(props: { submit: string; busy: boolean; onCancel: () => void }): React.JSX.Element {
+  return (
+    <div className="actions">
+      <button type="button" onClick={props.onCancel}>
+        Cancel
+      </button>
+      <button className="primary" disabled={props.busy}>
+        {props.submit}
+      </button>
+    </div>
+  );
+}

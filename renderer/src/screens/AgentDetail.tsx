@@ -3,7 +3,15 @@ import { useState, type FormEvent } from 'react';
 import type { Agent, IssuedAgentKey } from '../../../shared/src/index.js';
 import { ApiError, call, keys } from '../api.js';
 import { Permissions } from './Permissions.js';
-import { Dialog, ErrorNote, formatTime, Loading, PlaintextOnceDialog, StatusBadge } from '../components.js';
+import {
+  Dialog,
+  ErrorNote,
+  formatTime,
+  Loading,
+  PlaintextOnceDialog,
+  StatusBadge,
+  FormActions,
+} from '../components.js';
 
 const TABS = ['Overview', 'Keys', 'Permissions', 'Identity', 'Activity'] as const;
 type Tab = (typeof TABS)[number];
@@ -303,14 +311,7 @@ function CreateKeyDialog(props: {
         )}
         {error?.fieldError('label') && <span className="field-error">{error.fieldError('label')}</span>}
         <ErrorNote error={error && !error.fieldError('label') ? error : null} />
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button className="primary" disabled={create.isPending}>
-            Create
-          </button>
-        </div>
+        <FormActions submit="Create" busy={create.isPending} onCancel={props.onClose} />
       </form>
     </Dialog>
   );
@@ -349,14 +350,7 @@ function RotateKeyDialog(props: {
           </select>
         </label>
         <ErrorNote error={rotate.error} />
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button className="primary" disabled={rotate.isPending}>
-            Rotate
-          </button>
-        </div>
+        <FormActions submit="Rotate" busy={rotate.isPending} onCancel={props.onClose} />
       </form>
     </Dialog>
   );

@@ -2,7 +2,16 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useEffect, useState, type FormEvent } from 'react';
 import type { AgentStatus, IssuedAgentKey } from '../../../shared/src/index.js';
 import { ApiError, call, keys, page } from '../api.js';
-import { Dialog, ErrorNote, formatTime, Loading, PlaintextOnceDialog, StatusBadge } from '../components.js';
+import {
+  Dialog,
+  ErrorNote,
+  formatTime,
+  FormActions,
+  Loading,
+  Pager,
+  PlaintextOnceDialog,
+  StatusBadge,
+} from '../components.js';
 
 const PAGE = 50;
 
@@ -104,17 +113,7 @@ export function Agents({ projectId }: { projectId: string }): React.JSX.Element 
               ))}
             </tbody>
           </table>
-          <div className="toolbar" aria-label="Paging">
-            <span className="muted">
-              {offset + 1}–{Math.min(offset + PAGE, total)} of {total}
-            </span>
-            <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-              Previous
-            </button>
-            <button disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
-              Next
-            </button>
-          </div>
+          <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />
         </>
       )}
       {creating && (
@@ -198,14 +197,7 @@ function CreateAgentDialog(props: {
           now
         </label>
         {error && !error.problem.errors && <ErrorNote error={error} />}
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button className="primary" disabled={create.isPending}>
-            Create
-          </button>
-        </div>
+        <FormActions submit="Create" busy={create.isPending} onCancel={props.onClose} />
       </form>
     </Dialog>
   );

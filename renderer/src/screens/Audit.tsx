@@ -1,7 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { call, keys, page } from '../api.js';
-import { ErrorNote, formatTime, Loading } from '../components.js';
+import { ErrorNote, formatTime, Loading, Pager } from '../components.js';
 
 const PAGE = 50;
 const toIso = (local: string) => (local ? new Date(local).toISOString() : undefined);
@@ -129,17 +129,7 @@ export function Audit({ projectId }: { projectId: string }): React.JSX.Element {
               ))}
             </tbody>
           </table>
-          <div className="toolbar" aria-label="Paging">
-            <span className="muted">
-              {offset + 1}–{Math.min(offset + PAGE, total)} of {total}
-            </span>
-            <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-              Previous
-            </button>
-            <button disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
-              Next
-            </button>
-          </div>
+          <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />
         </>
       )}
     </section>

@@ -2,7 +2,15 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { Privilege, Project, UserRole } from '../../../shared/src/index.js';
 import { ApiError, call, keys, page } from '../api.js';
-import { Dialog, ErrorNote, formatTime, Loading, PlaintextOnceDialog, StatusBadge } from '../components.js';
+import {
+  Dialog,
+  ErrorNote,
+  formatTime,
+  Loading,
+  PlaintextOnceDialog,
+  StatusBadge,
+  FormActions,
+} from '../components.js';
 
 /** People and projects (admins): users, their roles and tokens; projects and who may act in them. */
 export function Users(): React.JSX.Element {
@@ -142,14 +150,7 @@ function CreateUserDialog({ onClose }: { onClose: () => void }): React.JSX.Eleme
           </select>
         </label>
         {error && !error.problem.errors && <ErrorNote error={error} />}
-        <div className="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button className="primary" disabled={create.isPending}>
-            Create
-          </button>
-        </div>
+        <FormActions submit="Create" busy={create.isPending} onCancel={onClose} />
       </form>
     </Dialog>
   );
