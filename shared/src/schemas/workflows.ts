@@ -129,6 +129,13 @@ export const CreateEdgeRequest = StrictObject({
 });
 export type CreateEdgeRequest = Static<typeof CreateEdgeRequest>;
 
+/** Absent fields stay as they are; a conditional edge must end up with a condition. */
+export const UpdateEdgeRequest = StrictObject(
+  { edge_type: Type.Optional(EdgeType), condition: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))) },
+  { minProperties: 1 },
+);
+export type UpdateEdgeRequest = Static<typeof UpdateEdgeRequest>;
+
 export const DeletedNode = Type.Object({ deleted: Type.String(), deleted_edges: Type.Array(Type.String()) });
 export const DeletedEdge = Type.Object({ deleted: Type.String() });
 export const DeletedWorkflow = Type.Object({ deleted: Type.String() });

@@ -4,6 +4,7 @@ import type {
   CreateEdgeRequest,
   CreateNodeRequest,
   CreateWorkflowRequest,
+  UpdateEdgeRequest,
   UpdateNodeRequest,
   Workflow,
   WorkflowEdge,
@@ -276,6 +277,29 @@ export class WorkflowsService {
         edge_type: row.edge_type,
       });
       return toEdge(row);
+    });
+  }
+
+  async updateEdge(
+    project: ProjectRow,
+    ref: string,
+    edgeId: string,
+    input: UpdateEdgeRequest,
+    actor: Actor,
+  ): Promise<WorkflowEdge> {
+    return this.db.write(async (tx) => {
+      const workflow = await this.find(project.id, ref, tx);
+      const edge = await tx.findOneBy(WorkflowEdgeEntity, { workflow_id: workflow.id, id: edgeId });
+      if (!edge) throw notFound(`Edge "${edgeId}" of workflow "${workflow.name}"`);
+      const edgeType = input.edge_type ?? edge.edge_type;
+      const condition = input.condition === undefined ? edge.condition : input.condition?.trim() || null;
+      if (edgeType === 'conditional' && !condition)
+        throw invalid('body.condition', 'A conditional edge needs its condition.');
+      const changes = { edge_type: edgeType, condition: edgeType === 'conditional' ? condition : null };
+      await tx.update(WorkflowEdgeEntity, { workflow_id: workflow.id, id: edge.id }, changes);
+      await tx.update(WorkflowEntity, { id: workflow.id }, { updated_at: new Date().toISOString() });
+      await this.record(tx, 'workflow.edge_updated', workflow, actor, { edge_id: edge.id, edge_type: edgeType });
+      return toEdge({ ...edge, ...changes });
     });
   }
 

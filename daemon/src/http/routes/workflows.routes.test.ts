@@ -183,6 +183,20 @@ describe('workflows — the gateway seed, as written', () => {
     expect(edges.map((e: { id: string }) => e.id)).toEqual(['e4']);
   });
 
+  it('changes an edge to conditional only with its condition, and back to default', async () => {
+    const path = '/admin/workflows/approval-pipeline/graph/edges/e4';
+    const refused = await curl('PATCH', path, '{"edge_type": "conditional"}');
+    expect(refused).toMatchObject({ status: 400, body: { errors: [{ location: 'body.condition' }] } });
+    const conditional = await curl('PATCH', path, `{"edge_type": "conditional", "condition": "score > 0.8"}`);
+    expect(conditional.body).toMatchObject({ id: 'e4', edge_type: 'conditional', condition: 'score > 0.8' });
+    expect((await curl('PATCH', path, '{"condition": null}')).status).toBe(400);
+    const plain = await curl('PATCH', path, '{"edge_type": "default"}');
+    expect(plain.body).toMatchObject({ edge_type: 'default', condition: null });
+    expect(
+      (await curl('PATCH', '/admin/workflows/approval-pipeline/graph/edges/e99', '{"edge_type": "default"}')).status,
+    ).toBe(404);
+  });
+
   it('keeps names and slugs unique in the project, and finds a workflow by name, slug or id', async () => {
     const created = await curl('POST', '/admin/workflows', '{"name": "Nightly Report!"}');
     expect(created.body).toMatchObject({ name: 'Nightly Report!', slug: 'nightly-report', definition: '' });
@@ -231,6 +245,7 @@ describe('workflows — the gateway seed, as written', () => {
       'workflow.node_updated',
       'workflow.node_deleted',
       'workflow.edge_added',
+      'workflow.edge_updated',
       'workflow.edge_deleted',
       'workflow.deleted',
     ])

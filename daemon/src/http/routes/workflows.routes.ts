@@ -33,6 +33,9 @@ export const workflowsRoutes = [
   implement(routes.addWorkflowEdge, async ({ services, auth, params, body }) =>
     services.workflows.addEdge(auth.project, params.name, body, auth.actor),
   ),
+  implement(routes.updateWorkflowEdge, async ({ services, auth, params, body }) =>
+    services.workflows.updateEdge(auth.project, params.name, params.edge_id, body, auth.actor),
+  ),
   implement(routes.deleteWorkflowEdge, async ({ services, auth, params }) =>
     services.workflows.deleteEdge(auth.project, params.name, params.edge_id, auth.actor),
   ),
