@@ -12,6 +12,7 @@ import { Login, Setup } from './screens/SignIn.js';
 import { Settings } from './screens/Settings.js';
 import { ToolsRoles } from './screens/ToolsRoles.js';
 import { Users } from './screens/Users.js';
+import { WorkflowEditor, Workflows } from './screens/Workflows.js';
 
 const session = async (): Promise<SessionState> => {
   const result = await window.gatehouse.session.state();
@@ -73,20 +74,23 @@ function Console({ user }: { user: User }): React.JSX.Element {
           <a href="#/agents" aria-current={screen === 'agents' || !screen ? 'page' : undefined}>
             Agents
           </a>
+          <a href="#/workflows" aria-current={screen === 'workflows' ? 'page' : undefined}>
+            Workflows
+          </a>
           <a href="#/approvals" aria-current={screen === 'approvals' ? 'page' : undefined}>
             Approvals
           </a>
           <a href="#/audit" aria-current={screen === 'audit' ? 'page' : undefined}>
-            Audit log
+            Audit
           </a>
           {(user.role === 'admin' || user.role === 'super_admin') && (
             <a href="#/users" aria-current={screen === 'users' ? 'page' : undefined}>
-              Users &amp; projects
+              Users
             </a>
           )}
           {(user.role === 'admin' || user.role === 'super_admin') && (
             <a href="#/tools" aria-current={screen === 'tools' ? 'page' : undefined}>
-              Tools &amp; roles
+              Tools
             </a>
           )}
           <a href="#/settings" aria-current={screen === 'settings' ? 'page' : undefined}>
@@ -130,6 +134,10 @@ function Console({ user }: { user: User }): React.JSX.Element {
           )
         ) : screen === 'settings' ? (
           <Settings />
+        ) : screen === 'workflows' && name ? (
+          <WorkflowEditor projectId={project.id} name={name} />
+        ) : screen === 'workflows' ? (
+          <Workflows projectId={project.id} />
         ) : screen === 'users' ? (
           <Users />
         ) : screen === 'tools' ? (

@@ -59,6 +59,10 @@ export const keys = {
   audit: (projectId: string, filter: object) => ['audit', projectId, filter] as const,
   approvals: (projectId: string, status: string) => ['approvals', projectId, status] as const,
   permissions: (projectId: string, name: string) => ['agents', projectId, 'permissions', name] as const,
+  workflows: (projectId: string) => ['workflows', projectId] as const,
+  workflow: (projectId: string, name: string) => ['workflows', projectId, 'one', name] as const,
+  workflowGraph: (projectId: string, name: string) => ['workflows', projectId, 'one', name, 'graph'] as const,
+  workflowValidation: (projectId: string, name: string) => ['workflows', projectId, 'one', name, 'validation'] as const,
   users: ['users'] as const,
   members: (projectId: string) => ['projects', projectId, 'members'] as const,
   tools: ['tools'] as const,
@@ -73,6 +77,8 @@ const invalidatedBy: Record<string, (projectId: string) => readonly unknown[]> =
   role: (projectId) => keys.agents(projectId),
   tool: (projectId) => keys.agents(projectId),
   approval: (projectId) => ['approvals', projectId],
+  workflow: (projectId) => keys.workflows(projectId),
+  agent_user: (projectId) => keys.workflows(projectId),
 };
 
 /** Follows the daemon's event stream and refreshes the queries each change concerns. */

@@ -48,6 +48,8 @@ export function PlaintextOnceDialog(props: {
   title: string;
   secret: string;
   keychain: { service: string; account: string } | null;
+  /** What else to know about this secret (where it came from). */
+  note?: string;
   onClose: () => void;
 }): React.JSX.Element {
   const [copied, setCopied] = useState(false);
@@ -66,7 +68,7 @@ export function PlaintextOnceDialog(props: {
   };
   return (
     <Dialog title={props.title} onClose={() => setConfirming(true)}>
-      <p>This is the only time it is shown. Copy it now.</p>
+      <p>Copy it now: it is not shown again here.</p>
       <code className="secret" data-testid="plaintext-secret">
         {props.secret}
       </code>
@@ -75,19 +77,24 @@ export function PlaintextOnceDialog(props: {
           ? `Saved in the OS keychain: service “${props.keychain.service}”, account “${props.keychain.account}”.`
           : 'Not saved in the keychain.'}
       </p>
+      {props.note && <p data-testid="plaintext-note">{props.note}</p>}
       {copied && <p className="muted">Copied. The clipboard is cleared in 60 seconds.</p>}
       {confirming ? (
         <div className="actions" role="group" aria-label="Did you save it?">
           <span>Did you save it? It will not be shown again.</span>
-          <button onClick={() => setConfirming(false)}>No, go back</button>
-          <button className="primary" onClick={props.onClose}>
+          <button type="button" onClick={() => setConfirming(false)}>
+            No, go back
+          </button>
+          <button type="button" className="primary" onClick={props.onClose}>
             Yes, close
           </button>
         </div>
       ) : (
         <div className="actions">
-          <button onClick={() => void copy()}>Copy</button>
-          <button className="primary" onClick={() => setConfirming(true)}>
+          <button type="button" onClick={() => void copy()}>
+            Copy
+          </button>
+          <button type="button" className="primary" onClick={() => setConfirming(true)}>
             Done
           </button>
         </div>
