@@ -1,4 +1,6 @@
 import { Command, Option } from 'commander';
+import { CliError } from './cli/client.js';
+import { registerCommands } from './cli/commands.js';
 import { resolveConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import { StartupError } from './errors.js';
@@ -71,6 +73,18 @@ program
   .option('--tls-key <file>', 'TLS private key (PEM)')
   .option('--log-level <level>', 'trace, debug, info, warn or error [env GATEHOUSE_LOG_LEVEL]')
   .option('--quiet', 'log to the log file only, not to stdout')
-  .action(runDaemon);
+  // `--home` is also a global option of the CLI's other commands: read it from either place.
+  .action((_options, command: Command) => runDaemon(command.optsWithGlobals()));
 
-await program.parseAsync(process.argv);
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // One clear line; usage errors already left with exit code 2.
+  if (error instanceof CliError) {
+    console.error(`gatehouse: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
