@@ -1,27 +1,14 @@
-import { mkdirSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { Secret, TOTP } from 'otpauth';
-import { startDaemon, type E2eDaemon } from './support/daemon.js';
-
-const ARTIFACTS = 'e2e/artifacts';
-const ADMIN = { username: 'admin', password: 'correct horse battery staple' };
+import { ADMIN, shot, signIn as signInAt, startDaemon, type E2eDaemon } from './support/daemon.js';
 
 let daemon: E2eDaemon;
 test.beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   daemon = await startDaemon();
 });
 test.afterAll(async () => daemon?.stop());
 
-/** Each test has a fresh browser context, so a fresh console session. */
-async function signIn(page: Page, path = '') {
-  await page.goto(`${daemon.url}/${path}`);
-  await page.getByLabel('Username').fill(ADMIN.username);
-  await page.getByLabel('Password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+const signIn = (page: Page, path = '') => signInAt(page, `${daemon.url}/${path}`);
 
 test.describe.configure({ mode: 'serial' });
 

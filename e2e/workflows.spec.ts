@@ -1,13 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { startDaemon, type E2eDaemon } from './support/daemon.js';
-
-const ARTIFACTS = 'e2e/artifacts';
-const ADMIN = { username: 'admin', password: 'correct horse battery staple' };
+import { ADMIN, shot, signIn, startDaemon, type E2eDaemon } from './support/daemon.js';
 
 let daemon: E2eDaemon;
 test.beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   daemon = await startDaemon();
   const post = (path: string, body: unknown, token?: string) =>
     fetch(`${daemon.url}${path}`, {
@@ -21,7 +16,6 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => daemon?.stop());
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
 const node = (page: Page, id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
 
 /** Drags with the mouse from one element's centre to another's, in steps as a hand would. */
@@ -39,10 +33,7 @@ const centre = async (page: Page, selector: string) => {
 test('builds a workflow with the mouse, sees problems drawn and fixes them, and provisions an agent user', async ({
   page,
 }) => {
-  await page.goto(`${daemon.url}/#/workflows`);
-  await page.getByLabel('Username').fill(ADMIN.username);
-  await page.getByLabel('Password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, `${daemon.url}/#/workflows`);
   await expect(page.getByText('No workflows yet.')).toBeVisible();
   await page.getByLabel('New workflow').fill('pipeline');
   await page.getByRole('button', { name: 'Create workflow' }).click();
