@@ -17,9 +17,6 @@ has_secret_service() {
       org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'
 }
 
-# glibc gives each of sqlite3's worker threads its own malloc arena; two keep RSS ~50 MB lower.
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-
 home="${GATEHOUSE_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/gatehouse}"
 export GATEHOUSE_HOME="$home"
 

@@ -49,13 +49,7 @@ export async function startDaemon(home: string, options: StartOptions): Promise<
   const started = performance.now();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), GATEHOUSE, 'daemon', '--port', '0'], {
     cwd: REPO,
-    // As the shipped launchers run it (scripts/start.sh, the systemd unit, the desktop app).
-    env: {
-      MALLOC_ARENA_MAX: '2',
-      ...process.env,
-      GATEHOUSE_HOME: home,
-      GATEHOUSE_KEYCHAIN_SERVICE: options.keychainService,
-    },
+    env: { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_KEYCHAIN_SERVICE: options.keychainService },
     // stdout carries the request log: discarded, as a terminal or a supervisor would consume it.
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -51,8 +51,7 @@ function start(): void {
     // The daemon runs under Electron's own Node; its one-line startup errors come on stderr.
     launch: () =>
       fork(join(here, 'daemon.js'), ['daemon', '--home', home, '--quiet'], {
-        // MALLOC_ARENA_MAX: glibc's per-thread arenas (sqlite3's workers) otherwise add ~50 MB of RSS.
-        env: { MALLOC_ARENA_MAX: '2', ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       }),
   });
