@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
-import { CliError } from './cli/client.js';
-import { registerCommands } from './cli/commands.js';
+import { CliError } from './cli/errors.js';
+import { registerCommands } from './cli/program.js';
 import { resolveConfig } from './config.js';
-import { startDaemon } from './daemon.js';
-import { StartupError } from './errors.js';
+import { ProblemError, StartupError } from './errors.js';
 import { VERSION } from './version.js';
 
 /** `gatehouse daemon …`: runs gatehoused in the foreground until SIGINT/SIGTERM. */
@@ -21,6 +20,8 @@ async function runDaemon(options: Record<string, string | boolean | undefined>):
       logLevel: options.logLevel as string | undefined,
     });
     config.logToStdout = options.quiet !== true;
+    // Loaded here, not at the top: the CLI's other commands start faster without the server's modules.
+    const { startDaemon } = await import('./daemon.js');
     daemon = await startDaemon(config);
     console.error(
       `gatehoused ${VERSION} listening on ${daemon.url} — data in ${config.home}; secrets in the ${daemon.services.secrets.description}`,
@@ -53,7 +54,9 @@ const program = new Command('gatehouse')
   .description('Gatehouse: credentials for the AI agents on this machine')
   .version(VERSION);
 // Set before any subcommand exists: commander copies these settings into subcommands as they are created.
-program.showHelpAfterError();
+// A usage error: one line naming it, a pointer to --help, exit code 2 (help and --version exit 0).
+program.showHelpAfterError('(see --help)');
+program.configureOutput({ outputError: (text, write) => write(`gatehouse: ${text.replace(/^error: /, '')}`) });
 program.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 program
@@ -81,10 +84,12 @@ registerCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  // One clear line; usage errors already left with exit code 2.
+  // Every failure is one line: the daemon's problem detail, or what went wrong here.
   if (error instanceof CliError) {
     console.error(`gatehouse: ${error.message}`);
-    process.exit(1);
+    process.exit(error.exitCode);
   }
-  throw error;
+  const known = error instanceof ProblemError || error instanceof StartupError;
+  console.error(`gatehouse: ${known ? '' : 'unexpected error: '}${(error as Error).message}`);
+  process.exit(1);
 }

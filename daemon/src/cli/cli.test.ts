@@ -1,128 +1,221 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import keytar from 'keytar';
+import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentKeyList, AgentList, WorkflowList } from '../../../shared/src/index.js';
+import { AuditEvent, routes, Whoami } from '../../../shared/src/index.js';
 import { ADMIN, startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
+import { gatehouse, startCli } from './test-cli.js';
 
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** Parses stdout and checks it against a contract schema, saying where it does not fit. */
+function contractJson(stdout: string, schema: TSchema): any {
+  const value = JSON.parse(stdout);
+  expect([...Value.Errors(schema, value)].map((e) => `${e.instancePath} ${e.message}`)).toEqual([]);
+  return value;
 }
 
-/** Runs `gatehouse <args>` from source, as a user would, against the test daemon's home and keychain. */
-function gatehouse(
-  t: TestDaemon,
-  args: string[],
-  options: { stdin?: string; onStdout?: (text: string, pid: number) => void } = {},
-) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, GATEHOUSE_HOME: t.home, GATEHOUSE_KEYCHAIN_SERVICE: t.keychainService },
-  });
-  const run: Run = { code: null, stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk: Buffer) => {
-    run.stdout += chunk;
-    options.onStdout?.(run.stdout, child.pid!);
-  });
-  child.stderr.on('data', (chunk: Buffer) => (run.stderr += chunk));
-  child.stdin.end(options.stdin ?? '');
-  return new Promise<Run>((resolve) => child.once('close', (code) => resolve({ ...run, code })));
-}
+/** Start columns of a table's cells, line by line: aligned tables give every line the same ones. */
+const columnStarts = (table: string) =>
+  table
+    .trimEnd()
+    .split('\n')
+    .map((line) => [...line.matchAll(/(?<=^| {2})\S/g)].map((match) => match.index));
 
-describe('the gatehouse CLI', () => {
+describe('gatehouse, signed in as the admin', () => {
   let t: TestDaemon;
-  let apiKey: string;
-  let agentId: string;
+  let admin: string;
   beforeAll(async () => {
-    let admin: string;
     ({ t, admin } = await startWithAdmin());
-    const created = await t.request('POST', '/admin/agents', {
+    const login = await gatehouse(t, ['login', '--username', ADMIN.username], { stdin: `${ADMIN.password}\n` });
+    expect(login.code, login.stderr).toBe(0);
+    await t.request('POST', '/admin/agents', {
       token: admin,
-      body: { name: 'courier', issue_key: true },
+      body: { name: 'courier', provider: 'openai', scopes: ['parcels:read'], issue_key: true },
     });
-    apiKey = created.body.agent_key.api_key;
-    agentId = created.body.id;
-    await t.request('POST', '/admin/workflows', { token: admin, body: { name: 'pipeline' } });
+    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'archivist with a long name' } });
+    await t.request('POST', '/admin/workflows', {
+      token: admin,
+      body: { name: 'pipeline', definition: 'fetch, file' },
+    });
+    await t.request('POST', '/admin/workflows/pipeline/graph/nodes', { token: admin, body: { node_type: 'start' } });
+    await t.request('POST', '/admin/workflows/pipeline/graph/nodes', {
+      token: admin,
+      body: { node_type: 'agent', agent_id: 'courier', label: 'fetch' },
+    });
+    await t.request('POST', '/admin/workflows/pipeline/graph/edges', {
+      token: admin,
+      body: { source_node_id: 'n1', target_node_id: 'n2' },
+    });
   });
   afterAll(() => t.dispose());
 
-  it('signs in with the session in the keychain; reads print the contract’s JSON; logout forgets it', async () => {
-    const login = await gatehouse(t, ['login', '--username', ADMIN.username, '--password-stdin'], {
-      stdin: `${ADMIN.password}\n`,
-    });
-    expect(login.code, login.stderr).toBe(0);
-    expect(await keytar.getPassword(t.keychainService, `cli-session:${t.url}`)).toMatch(/\S{20,}/);
+  it("prints every read as the contract's JSON with --json", async () => {
+    const status = await gatehouse(t, ['status', '--json']);
+    const { daemon, whoami } = JSON.parse(status.stdout);
+    expect(Value.Check(routes.status.response[200], daemon)).toBe(true);
+    expect(Value.Check(Whoami, whoami)).toBe(true);
+    expect(whoami.user.username).toBe(ADMIN.username);
 
-    const agents = await gatehouse(t, ['agents', 'list', '--json']);
-    expect(Value.Check(AgentList, JSON.parse(agents.stdout))).toBe(true);
-    const keys = await gatehouse(t, ['keys', 'list', 'courier', '--json']);
-    expect(Value.Check(AgentKeyList, JSON.parse(keys.stdout))).toBe(true);
-    const workflows = await gatehouse(t, ['workflows', 'list', '--json']);
-    expect(Value.Check(WorkflowList, JSON.parse(workflows.stdout))).toBe(true);
-    const table = await gatehouse(t, ['agents', 'list']);
-    expect(table.stdout).toMatch(/^NAME +STATUS/);
-    expect(table.stdout).toContain('courier');
+    const agents = contractJson(
+      (await gatehouse(t, ['agents', 'list', '--json'])).stdout,
+      routes.listAgents.response[200],
+    );
+    expect(agents.map((a: any) => a.name).sort()).toEqual(['archivist with a long name', 'courier']);
+    contractJson((await gatehouse(t, ['agents', 'show', 'courier', '--json'])).stdout, routes.getAgent.response[200]);
+    const keys = contractJson(
+      (await gatehouse(t, ['keys', 'list', 'courier', '--json'])).stdout,
+      routes.listKeys.response[200],
+    );
+    expect(keys).toHaveLength(1);
+    contractJson((await gatehouse(t, ['workflows', 'list', '--json'])).stdout, routes.listWorkflows.response[200]);
+    const shown = JSON.parse((await gatehouse(t, ['workflows', 'show', 'pipeline', '--json'])).stdout);
+    expect(Value.Check(routes.getWorkflow.response[200], shown.workflow)).toBe(true);
+    expect(Value.Check(routes.getWorkflowGraph.response[200], shown.graph)).toBe(true);
+    expect(shown.graph.nodes).toHaveLength(2);
 
+    const audit = await gatehouse(t, ['audit', 'tail', '-n', '3', '--json']);
+    const events = audit.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events.every((event) => Value.Check(AuditEvent, event))).toBe(true);
+    // A tail reads oldest first, ending with the newest event.
+    const latest = (await t.request('GET', '/v1/audit?limit=3', { token: admin })).body;
+    expect(events).toEqual(latest.reverse());
+  });
+
+  it('prints aligned tables and records for people', async () => {
+    const agents = await gatehouse(t, ['agents', 'list']);
+    expect(agents.stdout).toMatch(/^NAME +STATUS +PROVIDER/);
+    expect(agents.stdout).toMatch(/^courier +active +openai +- +parcels:read/m);
+    const starts = columnStarts(agents.stdout);
+    expect(starts).toHaveLength(3);
+    expect(new Set(starts.map((line) => JSON.stringify(line))).size).toBe(1);
+
+    const workflow = await gatehouse(t, ['workflows', 'show', 'pipeline']);
+    expect(workflow.stdout).toMatch(/^definition +fetch, file$/m);
+    expect(workflow.stdout).toMatch(/^n2 +agent +fetch +courier \(active\)$/m);
+    expect(workflow.stdout).toMatch(/^e1 +n1 +n2 +-$/m);
+
+    const shown = await gatehouse(t, ['agents', 'show', 'courier']);
+    expect(shown.stdout).toMatch(/^status +active$/m);
+    expect(shown.stdout).toMatch(/^scopes +parcels:read$/m);
+  });
+
+  it('creates, suspends, resumes and revokes agents; issues, rotates and revokes keys', async () => {
+    const created = await gatehouse(t, [
+      'agents',
+      'create',
+      'scout',
+      '--scopes',
+      'maps:read, maps:write',
+      '--tools',
+      '',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^agent_[A-Za-z0-9]{8}_[A-Za-z0-9]{38}$/);
+    expect(created.stderr).toContain(`account "agent:default/scout"`);
+    const me = await t.request('GET', '/v1/whoami', { token: key });
+    expect(me.body.agent).toMatchObject({ name: 'scout', scopes: ['maps:read', 'maps:write'] });
+
+    expect((await gatehouse(t, ['agents', 'suspend', 'scout'])).code).toBe(0);
+    expect((await t.request('GET', '/v1/whoami', { token: key })).status).toBe(401);
+    const resumed = await gatehouse(t, ['agents', 'resume', 'scout', '--json']);
+    expect(contractJson(resumed.stdout, routes.resumeAgent.response[200]).status).toBe('active');
+
+    const issued = await gatehouse(t, ['keys', 'create', 'scout', '--label', 'ci', '--expires-in-days', '0', '--json']);
+    const second = contractJson(issued.stdout, routes.createKey.response[201]);
+    expect(second).toMatchObject({ label: 'ci', expires_at: null, keychain: { account: 'agent:default/scout' } });
+    const rotated = await gatehouse(t, ['keys', 'rotate', 'scout', second.id, '--grace', '0']);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stderr).toMatch(/^Shown once\. Saved in the OS keychain/);
+    expect((await t.request('GET', '/v1/whoami', { token: second.api_key })).status).toBe(401);
+    expect((await t.request('GET', '/v1/whoami', { token: rotated.stdout.trim() })).status).toBe(200);
+    const firstId = (await t.request('GET', '/v1/agents/scout/keys', { token: admin })).body.find(
+      (k: any) => k.last_four === key.slice(-4),
+    ).id;
+    const revoked = await gatehouse(t, ['keys', 'revoke', 'scout', firstId]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect((await t.request('GET', '/v1/whoami', { token: key })).status).toBe(401);
+
+    const unconfirmed = await gatehouse(t, ['agents', 'revoke', 'scout']);
+    expect(unconfirmed).toMatchObject({ code: 2, stderr: expect.stringContaining('add --yes') });
+    expect((await t.request('GET', '/v1/agents/scout', { token: admin })).body.status).toBe('active');
+    expect((await gatehouse(t, ['agents', 'revoke', 'scout', '--yes'])).code).toBe(0);
+    const resume = await gatehouse(t, ['agents', 'resume', 'scout']);
+    expect(resume.code).toBe(1);
+  });
+
+  it("reports a failure as one line, the daemon's problem detail, with exit code 1", async () => {
     const missing = await gatehouse(t, ['agents', 'show', 'nobody']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    const problem = await t.request('GET', '/v1/agents/nobody', { token: admin });
+    expect(missing).toMatchObject({ code: 1, stdout: '', stderr: `gatehouse: ${problem.body.detail}\n` });
 
-    expect((await gatehouse(t, ['logout'])).code).toBe(0);
-    expect(await keytar.getPassword(t.keychainService, `cli-session:${t.url}`)).toBeNull();
-    const signedOut = await gatehouse(t, ['agents', 'list']);
-    expect(signedOut).toMatchObject({ code: 1, stderr: expect.stringContaining('gatehouse login') });
+    const duplicate = await gatehouse(t, ['agents', 'create', 'courier', '--no-key']);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr.trim().split('\n')).toHaveLength(1);
+
+    const elsewhere = await gatehouse(t, ['agents', 'list', '--project', 'nowhere']);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toMatch(/^gatehouse: .*nowhere.*\n$/);
+
+    const noDaemon = await gatehouse({ home: `${t.home}/elsewhere`, keychainService: t.keychainService }, [
+      'agents',
+      'list',
+    ]);
+    expect(noDaemon).toMatchObject({ code: 1, stderr: expect.stringContaining('no Gatehouse daemon is running') });
+    const unreachable = await gatehouse(t, ['status', '--url', 'http://127.0.0.1:9']);
+    expect(unreachable).toMatchObject({
+      code: 1,
+      stderr: 'gatehouse: cannot reach the Gatehouse daemon at http://127.0.0.1:9.\n',
+    });
   });
 
-  it('exits 2 on a usage error', async () => {
-    expect((await gatehouse(t, ['agents', 'list', '--bogus'])).code).toBe(2);
-    expect((await gatehouse(t, ['nonsense'])).code).toBe(2);
+  it('exits 2 on usage errors, and has --help everywhere', async () => {
+    for (const args of [
+      ['nonsense'],
+      ['agents', 'list', '--bogus'],
+      ['agents', 'list', '--limit', 'many'],
+      ['agents', 'list', '--status', 'sleeping'],
+      ['agents', 'show'],
+      ['keys', 'rotate', 'courier'],
+      ['secret', 'get', 'courier'],
+      ['run', '--', 'true'],
+      ['completion', 'fish'],
+    ]) {
+      const run = await gatehouse(t, args);
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toMatch(/^gatehouse: \S/);
+    }
+    for (const args of [['--help'], ['agents', '--help'], ['keys', 'rotate', '--help'], ['run', '--help']]) {
+      const run = await gatehouse(t, args);
+      expect({ args, code: run.code }).toEqual({ args, code: 0 });
+      expect(run.stdout).toMatch(/^Usage: gatehouse /);
+    }
   });
 
-  it('runs a program with the credentials in its environment, never on its command line', async () => {
-    const script = `
-      const { readFileSync } = require('node:fs');
-      const cmdline = readFileSync('/proc/self/cmdline', 'utf8');
-      fetch(process.env.GATEHOUSE_URL + '/v1/whoami', { headers: { authorization: 'Bearer ' + process.env.GATEHOUSE_API_KEY } })
-        .then((r) => r.json())
-        .then((me) => {
-          console.log(JSON.stringify({ name: me.agent.name, id: process.env.GATEHOUSE_AGENT_ID, keyInCmdline: cmdline.includes(process.env.GATEHOUSE_API_KEY) }));
-          process.exit(7);
-        });`;
-    const run = await gatehouse(t, ['run', '--agent', 'default/courier', '--', process.execPath, '-e', script]);
-    expect(run.code, run.stderr).toBe(7);
-    expect(JSON.parse(run.stdout)).toEqual({ name: 'courier', id: agentId, keyInCmdline: false });
-  });
-
-  it('forwards SIGTERM to the program and exits with its code', async () => {
-    const script = `process.on('SIGTERM', () => process.exit(42)); console.log('ready'); setInterval(() => {}, 1000);`;
-    let signalled = false;
-    const run = await gatehouse(t, ['run', '--agent', 'default/courier', '--', process.execPath, '-e', script], {
-      onStdout: (text, pid) => {
-        if (!signalled && text.includes('ready')) {
-          signalled = true;
-          process.kill(pid, 'SIGTERM');
-        }
+  it('follows the audit log as it happens', async () => {
+    let markReady!: () => void;
+    let markCreated!: () => void;
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const created = new Promise<void>((resolve) => (markCreated = resolve));
+    const follower = startCli(t, ['audit', 'tail', '-n', '1', '--follow', '--type', 'agent.*'], {
+      onStdout: (stdout) => {
+        if (stdout.includes('agent.')) markReady();
+        if (stdout.includes('agent:tracker')) markCreated();
       },
     });
-    expect(run.code).toBe(42);
-  });
-
-  it('reads the secret from the keychain, also with the daemon stopped; a missing agent is one clear line', async () => {
-    await t.stop();
-    const key = await gatehouse(t, ['secret', 'get', 'default/courier']);
-    expect(key).toMatchObject({ code: 0, stdout: `${apiKey}\n` });
-    const identity = await gatehouse(t, ['secret', 'get', 'default/courier', '--identity']);
-    expect(identity.stdout).toContain('BEGIN PRIVATE KEY');
-    const missing = await gatehouse(t, ['secret', 'get', 'default/nobody']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe(
-      `gatehouse: no key for default/nobody in the keychain (service "${t.keychainService}").\n`,
-    );
-    const noDaemon = await gatehouse(t, ['agents', 'list']);
-    expect(noDaemon).toMatchObject({ code: 1, stderr: expect.stringContaining('no Gatehouse daemon is running') });
+    await ready;
+    // The event stream is opened right after the first lines: an event made now must still show up.
+    await t.request('POST', '/admin/tools', {
+      token: admin,
+      body: { name: 'noise', description: 'not an agent event' },
+    });
+    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'tracker' } });
+    await created;
+    follower.child.kill('SIGINT');
+    const run = await follower.done;
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^\S+Z {2}#\d+ {2}agent\.created +success +user:admin {2}agent:tracker$/);
   });
 });

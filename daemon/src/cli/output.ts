@@ -1,0 +1,44 @@
+/*
+ * Output: people get aligned tables and fields; programs (`--json`) get the contract's JSON,
+ * exactly as the daemon answered it. Data goes to stdout, messages about it to stderr.
+ */
+
+export type Column<T> = [title: string, cell: (row: T) => unknown];
+
+export function printJson(data: unknown): void {
+  console.log(JSON.stringify(data, null, 2));
+}
+
+/** Columns padded to their widest cell; an empty value shows as `-`. */
+export function formatTable<T>(rows: T[], columns: Column<T>[]): string {
+  const lines = [columns.map(([title]) => title), ...rows.map((row) => columns.map(([, cell]) => text(cell(row))))];
+  const widths = columns.map((_, i) => Math.max(...lines.map((line) => line[i]!.length)));
+  return lines
+    .map((line) =>
+      line
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function printTable<T>(rows: T[], columns: Column<T>[]): void {
+  console.log(formatTable(rows, columns));
+}
+
+/** One record as `name  value` lines. */
+export function printFields(fields: Array<[name: string, value: unknown]>): void {
+  const width = Math.max(...fields.map(([name]) => name.length));
+  for (const [name, value] of fields) console.log(`${name.padEnd(width)}  ${text(value)}`);
+}
+
+/** A timestamp to the minute, for tables (the JSON keeps the full value). */
+export const minute = (timestamp: string | null) => (timestamp ? `${timestamp.slice(0, 16).replace('T', ' ')}Z` : null);
+
+function text(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '-';
+  if (Array.isArray(value)) return value.length ? value.join(',') : '-';
+  // One line per row: collapse newlines in free text (descriptions, prompts).
+  return String(value).replace(/\s+/g, ' ');
+}
