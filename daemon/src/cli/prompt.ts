@@ -5,11 +5,11 @@ let stdinLines: AsyncIterator<string> | undefined;
 
 /**
  * Asks for one line. On a terminal: the question goes to stderr and, when `hidden`, nothing
- * typed is echoed. Otherwise the answer is the next line of stdin, so scripts can pipe answers
- * in (`printf '%s\n' "$PASSWORD" "$CODE" | gatehouse login -u admin`).
+ * typed is echoed. Otherwise, or with `stdin` (`--password-stdin`), the answer is the next line
+ * of stdin, so scripts can pipe answers in (`printf '%s\n' "$PASSWORD" "$CODE" | gatehouse login -u admin`).
  */
-export async function ask(question: string, { hidden = false } = {}): Promise<string> {
-  if (!process.stdin.isTTY) {
+export async function ask(question: string, { hidden = false, stdin = false } = {}): Promise<string> {
+  if (stdin || !process.stdin.isTTY) {
     stdinLines ??= createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();
     const next = await stdinLines.next();
     if (next.done) throw new CliError(`${question.replace(/:\s*$/, '')} needed: stdin ended without it.`);

@@ -98,7 +98,13 @@ describe('gatehouse login and logout: the session lives in the OS keychain', () 
     // Another admin, without MFA: the admin's next TOTP codes are spent.
     const user = { username: 'operator', password: 'another long passphrase' };
     await t.request('POST', '/admin/users', { token: admin, body: { ...user, role: 'admin' } });
-    expect((await gatehouse(t, ['login', '-u', user.username], { stdin: `${user.password}\n` })).code).toBe(0);
+    // --password-stdin: stdin holds the password, so the username must be given.
+    const noUser = await gatehouse(t, ['login', '--password-stdin'], { stdin: `${user.password}\n` });
+    expect(noUser).toMatchObject({ code: 2, stderr: 'gatehouse: --password-stdin needs --username.\n' });
+    const login = await gatehouse(t, ['login', '-u', user.username, '--password-stdin'], {
+      stdin: `${user.password}\n`,
+    });
+    expect(login.code, login.stderr).toBe(0);
     const session = await stored();
     const logout = await gatehouse(t, ['logout']);
     expect(logout).toMatchObject({ code: 0, stderr: 'Signed out.\n' });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Whoami } from '../../../../shared/src/index.js';
 import { ApiClient } from '../api-client.js';
 import { contextOf, type CliContext } from '../context.js';
-import { ApiError } from '../errors.js';
+import { ApiError, UsageError } from '../errors.js';
 import { printFields, printJson } from '../output.js';
 import { ask } from '../prompt.js';
 import { NotSignedInError } from '../session.js';
@@ -32,20 +32,24 @@ export function registerSessionCommands(program: Command): void {
     .command('login')
     .description('sign in (asks for a TOTP code when the account has MFA on); the session is kept in the OS keychain')
     .option('-u, --username <name>', 'username or email (asked when absent)')
+    .option('--password-stdin', 'read the password (then the TOTP code, if asked) from stdin, a line each; needs -u')
     .addHelpText(
       'after',
       '\nOn a terminal the password is asked without echo. Otherwise the answers are read from stdin, one per line:\n' +
-        '  printf \'%s\\n\' "$PASSWORD" "$TOTP_CODE" | gatehouse login -u admin\n' +
+        '  printf \'%s\\n\' "$PASSWORD" "$TOTP_CODE" | gatehouse login -u admin --password-stdin\n' +
         'Scripts can instead use a personal API token in GATEHOUSE_TOKEN, with no login.',
     )
-    .action(async (options: { username?: string }, command: Command) => {
+    .action(async (options: { username?: string; passwordStdin?: boolean }, command: Command) => {
+      // stdin holds the password then: the username cannot be asked for on it as well.
+      if (options.passwordStdin && !options.username) throw new UsageError('--password-stdin needs --username.');
+      const stdin = options.passwordStdin === true;
       const context = contextOf(command);
       const api = new ApiClient(context.daemonUrl());
       const username = options.username ?? (await ask('Username: '));
-      const password = await ask('Password: ', { hidden: true });
+      const password = await ask('Password: ', { hidden: true, stdin });
       const tokens = await api.call('login', { body: { username, password } }).catch(async (error: unknown) => {
         if (!(error instanceof ApiError && error.code === 'mfa_required')) throw error;
-        const totp_code = await ask('Two-factor code: ');
+        const totp_code = await ask('Two-factor code: ', { stdin });
         return api.call('login', { body: { username, password, totp_code } });
       });
       const session = context.session();
