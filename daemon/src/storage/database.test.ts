@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Database, DB_FILE } from './database.js';
+import { Database, DB_FILE, EXTERNAL_CHANGE_POLL_MS } from './database.js';
 import { migrations } from './migrations/index.js';
 
 const tableNames = async (db: Database): Promise<string[]> =>
@@ -73,5 +74,26 @@ describe('the database', () => {
       ),
     );
     expect(await db.source.query('SELECT count(*) AS n FROM projects')).toEqual([{ n: 25 }]);
+  });
+
+  it('moves its generation after each write, committed or rolled back, and after another program commits', async () => {
+    const before = db.generation;
+    await db.write((tx) => tx.query("INSERT INTO tools (name, description, created_at) VALUES ('t1', '', '')"));
+    expect(db.generation).toBeGreaterThan(before);
+    const afterCommit = db.generation;
+    await db.write(() => Promise.reject(new Error('rolled back'))).catch(() => undefined);
+    expect(db.generation).toBeGreaterThan(afterCommit);
+
+    // Another connection to the file: seen within one poll, and only when it commits.
+    const seen = db.generation;
+    await new Promise((resolve) => setTimeout(resolve, EXTERNAL_CHANGE_POLL_MS * 1.5));
+    expect(db.generation).toBe(seen);
+    const other = new sqlite3.Database(join(dir, DB_FILE));
+    await new Promise<void>((resolve, reject) =>
+      other.exec("INSERT INTO tools (name, description, created_at) VALUES ('t2', '', '')", (error) =>
+        other.close(() => (error ? reject(error) : resolve())),
+      ),
+    );
+    await expect.poll(() => db.generation, { timeout: EXTERNAL_CHANGE_POLL_MS * 3 }).toBeGreaterThan(seen);
   });
 });

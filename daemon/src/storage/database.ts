@@ -9,6 +9,9 @@ import { workflowEntities } from './workflow-entities.js';
 
 export const DB_FILE = 'gatehouse.db';
 
+/** How often another program's commits to the file are looked for (see `generation`). */
+export const EXTERNAL_CHANGE_POLL_MS = 1000;
+
 /** Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`. */
 export const escapeLike = (value: string): string => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -19,8 +22,16 @@ export const escapeLike = (value: string): string => value.replace(/[\\%_]/g, (c
  */
 export class Database {
   private readonly writes = new SerialQueue();
+  private changes = 0;
+  private readonly poll: NodeJS.Timeout;
 
-  private constructor(readonly source: DataSource) {}
+  private constructor(
+    readonly source: DataSource,
+    private dataVersion: number,
+  ) {
+    this.poll = setInterval(() => void this.lookForExternalChanges(), EXTERNAL_CHANGE_POLL_MS);
+    this.poll.unref();
+  }
 
   static async open(path: string): Promise<Database> {
     // Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
@@ -41,16 +52,36 @@ export class Database {
     await source.initialize();
     // sqlite3's driver enables foreign keys; WAL makes NORMAL sync durable enough and much faster.
     await source.query('PRAGMA synchronous = NORMAL');
-    return new Database(source);
+    return new Database(source, await dataVersion(source));
   }
 
   get manager(): EntityManager {
     return this.source.manager;
   }
 
+  /**
+   * Changes whenever the data may have changed: after each of the daemon's write transactions
+   * (committed or rolled back: reads on the shared connection may have seen it uncommitted), and
+   * within a second of another program committing to the file. `ReadCache`s key on it.
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
   /** Runs `work` in a transaction of its own: it all lands, or none of it does. */
   write<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.writes.run(() => this.source.transaction(work));
+    return this.writes.run(() => this.source.transaction(work).finally(() => this.changes++));
+  }
+
+  /** SQLite's `data_version` moves when another connection commits (never for this one's own commits). */
+  private async lookForExternalChanges(): Promise<void> {
+    try {
+      const version = await dataVersion(this.source);
+      if (version !== this.dataVersion) this.changes++;
+      this.dataVersion = version;
+    } catch {
+      // closing: nothing to look for any more
+    }
   }
 
   async migrationCount(): Promise<number> {
@@ -59,7 +90,13 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.poll);
     await this.writes.drain();
     if (this.source.isInitialized) await this.source.destroy();
   }
+}
+
+async function dataVersion(source: DataSource): Promise<number> {
+  const [row] = (await source.query('PRAGMA data_version')) as Array<{ data_version: number }>;
+  return row!.data_version;
 }

@@ -12,6 +12,7 @@ import {
   type AgentSessionVia,
 } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
+import { ReadCache } from '../../storage/read-cache.js';
 import { ProjectEntity, type ProjectRow, type UserRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -68,6 +69,8 @@ export class AgentAuthService {
   private readonly revokedSessions = new Set<string>();
   private readonly agentColumns: JoinedColumns<AgentRow>;
   private readonly projectColumns: JoinedColumns<ProjectRow>;
+  /** Agent id → the agent joined with its project, while the database is unchanged. */
+  private readonly byAgentId: ReadCache<Readonly<Record<string, unknown>> | undefined>;
 
   constructor(
     private readonly db: Database,
@@ -80,6 +83,7 @@ export class AgentAuthService {
   ) {
     this.agentColumns = new JoinedColumns(db.source, AgentEntity, 'a');
     this.projectColumns = new JoinedColumns(db.source, ProjectEntity, 'p');
+    this.byAgentId = new ReadCache(db);
   }
 
   /** Loads the sessions revoked within a token lifetime, so a restart forgets none of them. */
@@ -251,11 +255,14 @@ export class AgentAuthService {
     if (claims.typ !== 'agent' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') return null;
     if (this.revokedSessions.has(claims.sid)) return null;
     // The agent and its project in one query: this runs on every request with an agent token.
-    const [raw] = (await this.db.manager.query(
-      `SELECT ${this.agentColumns.select}, ${this.projectColumns.select}
-       FROM agents a JOIN projects p ON p.id = a.project_id WHERE a.id = ?`,
-      [claims.sub],
-    )) as Array<Record<string, unknown>>;
+    const raw = await this.byAgentId.get(claims.sub, async () => {
+      const [row] = (await this.db.manager.query(
+        `SELECT ${this.agentColumns.select}, ${this.projectColumns.select}
+         FROM agents a JOIN projects p ON p.id = a.project_id WHERE a.id = ?`,
+        [claims.sub],
+      )) as Array<Record<string, unknown>>;
+      return row && Object.freeze(row);
+    });
     const agent = raw ? this.agentColumns.read(raw) : null;
     const project = raw ? this.projectColumns.read(raw) : null;
     if (!agent || !project || agent.status !== 'active' || claims.pv !== agent.permissions_version) return null;

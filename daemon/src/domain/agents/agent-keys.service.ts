@@ -13,6 +13,7 @@ import type { SecretWrites } from '../../secrets/secret-writes.js';
 import { AgentEntity, AgentKeyEntity, type AgentKeyRow, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
 import { ProjectEntity, type ProjectRow } from '../../storage/entities.js';
+import { ReadCache } from '../../storage/read-cache.js';
 import { AgentUserEntity } from '../../storage/workflow-entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -80,8 +81,8 @@ export class JoinedColumns<T> {
       .join(', ');
   }
 
-  /** The row, or `null` when an outer join found none. */
-  read(raw: Record<string, unknown>): T | null {
+  /** A new row, or `null` when an outer join found none. */
+  read(raw: Readonly<Record<string, unknown>>): T | null {
     if (raw[`${this.alias}_id`] == null) return null;
     const row: Record<string, unknown> = {};
     for (const column of this.columns) {
@@ -102,6 +103,8 @@ export class AgentKeysService {
   private readonly keyColumns: JoinedColumns<AgentKeyRow>;
   private readonly agentColumns: JoinedColumns<AgentRow>;
   private readonly projectColumns: JoinedColumns<ProjectRow>;
+  /** Key prefix → the joined row, or none (so a flood of unknown keys costs no queries either). */
+  private readonly byPrefix: ReadCache<Readonly<Record<string, unknown>> | undefined>;
 
   constructor(
     private readonly db: Database,
@@ -112,6 +115,7 @@ export class AgentKeysService {
     this.keyColumns = new JoinedColumns(db.source, AgentKeyEntity, 'k');
     this.agentColumns = new JoinedColumns(db.source, AgentEntity, 'a');
     this.projectColumns = new JoinedColumns(db.source, ProjectEntity, 'p');
+    this.byPrefix = new ReadCache(db);
   }
 
   async list(agent: AgentRow): Promise<AgentKey[]> {
@@ -255,20 +259,24 @@ export class AgentKeysService {
   }
 
   /**
-   * Checks a presented key: lookup by prefix, sha-256 compared in constant time, then the key's and
-   * the agent's state. No write happens here (usage is recorded in batches by the caller).
+   * Checks a presented key: lookup by prefix (cached while the database is unchanged), sha-256
+   * compared in constant time, then the key's and the agent's state, expiry against the clock of
+   * this request. No write happens here (usage is recorded in batches by the caller).
    */
   async check(plaintext: string): Promise<KeyCheck> {
     const parsed = parseCredential(plaintext);
     if (parsed?.kind !== 'agent')
       return { ok: false, reason: 'malformed', prefix: null, agentId: null, projectId: null };
     // The key, its agent and the agent's project in one query.
-    const [raw] = (await this.db.manager.query(
-      `SELECT ${this.keyColumns.select}, ${this.agentColumns.select}, ${this.projectColumns.select}
-       FROM agent_keys k LEFT JOIN agents a ON a.id = k.agent_id LEFT JOIN projects p ON p.id = a.project_id
-       WHERE k.prefix = ?`,
-      [parsed.prefix],
-    )) as Array<Record<string, unknown>>;
+    const raw = await this.byPrefix.get(parsed.prefix, async () => {
+      const [row] = (await this.db.manager.query(
+        `SELECT ${this.keyColumns.select}, ${this.agentColumns.select}, ${this.projectColumns.select}
+         FROM agent_keys k LEFT JOIN agents a ON a.id = k.agent_id LEFT JOIN projects p ON p.id = a.project_id
+         WHERE k.prefix = ?`,
+        [parsed.prefix],
+      )) as Array<Record<string, unknown>>;
+      return row && Object.freeze(row);
+    });
     const key = raw ? this.keyColumns.read(raw) : null;
     if (!key || !hashesMatch(key.secret_hash, sha256Hex(plaintext)))
       return { ok: false, reason: 'unknown_key', prefix: parsed.prefix, agentId: null, projectId: null };

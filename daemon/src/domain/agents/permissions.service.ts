@@ -11,6 +11,7 @@ import type {
 import { conflict, forbidden, notFound } from '../../errors.js';
 import { AgentEntity, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
+import { ReadCache } from '../../storage/read-cache.js';
 import type { ProjectRow, UserRow } from '../../storage/entities.js';
 import {
   AgentRoleEntity,
@@ -35,11 +36,17 @@ const sorted = (tools: Iterable<string>) => [...new Set(tools)].sort();
  * same transaction, so its older tokens are refused on the very next request.
  */
 export class PermissionsService {
+  private readonly heldToolsCache: ReadCache<readonly string[]>;
+  private readonly registeredToolsCache: ReadCache<ReadonlySet<string>>;
+
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly agents: AgentsService,
-  ) {}
+  ) {
+    this.heldToolsCache = new ReadCache(db);
+    this.registeredToolsCache = new ReadCache(db);
+  }
 
   // ── the tool registry ─────────────────────────────────────────────────────────────────
 
@@ -243,7 +250,7 @@ export class PermissionsService {
 
   // ── what an agent may do ──────────────────────────────────────────────────────────────
 
-  /** (allowed ∪ roles' tools) ∩ registered tools, sorted — one query, as it runs on agent requests. */
+  /** (allowed ∪ roles' tools) ∩ registered tools, sorted, read in `manager` (a transaction's, say). */
   async effectiveTools(agent: AgentRow, manager: EntityManager = this.db.manager): Promise<string[]> {
     const rows: Array<{ name: string }> = await manager.query(
       `SELECT t.name AS name FROM tools t
@@ -258,24 +265,33 @@ export class PermissionsService {
    * its token when it has one (a token a human exchanged carries a narrower list).
    */
   async toolsFor(agent: AgentRow, tokenTools: string[] | null): Promise<string[]> {
-    const tools = await this.effectiveTools(agent);
-    return tokenTools === null ? tools : tools.filter((tool) => tokenTools.includes(tool));
+    const tools = await this.heldTools(agent);
+    return tokenTools === null ? [...tools] : tools.filter((tool) => tokenTools.includes(tool));
   }
 
   /** `POST /v1/authorize`: may the agent use `tool` now, and only after a human approves it? */
   async authorize(agent: AgentRow, tool: string, tokenTools: string[] | null): Promise<AuthorizeResult> {
-    // Is the tool registered, and granted directly or through a role? One query for both.
-    const [found] = (await this.db.manager.query(
-      `SELECT EXISTS (SELECT 1 FROM tools WHERE name = ?) AS registered,
-              (? IN (SELECT value FROM json_each(?)) OR ? IN (${ROLE_TOOLS})) AS granted`,
-      [tool, tool, JSON.stringify(agent.allowed_tools), tool, agent.id],
-    )) as Array<{ registered: number; granted: number }>;
-    if (!found?.registered) return { allowed: false, approval_required: false, reason: 'unknown_tool' };
-    if (!found.granted || (tokenTools !== null && !tokenTools.includes(tool)))
+    const [registered, held] = await Promise.all([this.registeredTools(), this.heldTools(agent)]);
+    if (!registered.has(tool)) return { allowed: false, approval_required: false, reason: 'unknown_tool' };
+    if (!held.includes(tool) || (tokenTools !== null && !tokenTools.includes(tool)))
       return { allowed: false, approval_required: false, reason: 'not_granted' };
     if (agent.approval_required_tools.includes(tool))
       return { allowed: false, approval_required: true, reason: 'approval_required' };
     return { allowed: true, approval_required: false, reason: 'granted' };
+  }
+
+  // Agent requests ask these on every call: cached while the database is unchanged.
+  private heldTools(agent: AgentRow): Promise<readonly string[]> {
+    return this.heldToolsCache.get(`${agent.id}@${agent.permissions_version}`, async () =>
+      Object.freeze(await this.effectiveTools(agent)),
+    );
+  }
+
+  private registeredTools(): Promise<ReadonlySet<string>> {
+    return this.registeredToolsCache.get('all', async () => {
+      const rows: Array<{ name: string }> = await this.db.manager.query('SELECT name FROM tools');
+      return new Set(rows.map((row) => row.name));
+    });
   }
 
   private async changeAllowed(

@@ -18,6 +18,9 @@ import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 
 export const ISSUER = 'gatehouse';
 
+/** Verified tokens remembered: an agent sends the same one on every request for up to an hour. */
+const VERIFIED_CAPACITY = 10_000;
+
 interface ActiveKey {
   kid: string;
   privateKey: CryptoKey;
@@ -32,6 +35,9 @@ interface ActiveKey {
  * stop verifying, sessions themselves (refresh tokens) are unaffected.
  */
 export class TokenSigner {
+  /** Token text → its claims: the signature of the same bytes by the same key needs checking once. */
+  private readonly verified = new Map<string, JWTPayload>();
+
   private constructor(private readonly key: ActiveKey) {}
 
   static async load(db: Database, secrets: SecretStore, onReplaced?: (reason: string) => void): Promise<TokenSigner> {
@@ -80,10 +86,23 @@ export class TokenSigner {
       .sign(this.key.privateKey);
   }
 
-  /** The verified claims, or `null` for a token that is malformed, forged or expired. */
+  /**
+   * The verified claims, or `null` for a token that is malformed, forged or expired. The claims
+   * are shared by every request with the same token: frozen.
+   */
   async verify(token: string): Promise<JWTPayload | null> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.exp! * 1000 > Date.now()) return known;
+      this.verified.delete(token);
+      return null;
+    }
     try {
       const { payload } = await jwtVerify(token, this.key.publicKey, { issuer: ISSUER, algorithms: ['EdDSA'] });
+      if (payload.exp === undefined) return null; // every token this daemon signs expires
+      for (const value of Object.values(payload)) if (Array.isArray(value)) Object.freeze(value);
+      if (this.verified.size >= VERIFIED_CAPACITY) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, Object.freeze(payload));
       return payload;
     } catch {
       return null;

@@ -5,6 +5,7 @@ import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import { AgentEntity, AgentKeyEntity, type AgentKeyRow, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
+import { ReadCache } from '../../storage/read-cache.js';
 import { ProjectEntity, UserEntity, type ProjectRow, type UserRow } from '../../storage/entities.js';
 import {
   AgentUserEntity,
@@ -62,13 +63,17 @@ export const nodeExtraConfig = (node: WorkflowNodeRow): Record<string, unknown> 
  * keychain, and racing calls queue on the database's single writer, so only the first creates.
  */
 export class AgentUsersService {
+  private readonly byKey: ReadCache<AgentUserIdentity | null>;
+
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly secrets: SecretStore,
     private readonly keys: AgentKeysService,
     private readonly mfa: MfaService,
-  ) {}
+  ) {
+    this.byKey = new ReadCache(db);
+  }
 
   async provision(
     project: ProjectRow,
@@ -187,9 +192,15 @@ export class AgentUsersService {
     });
   }
 
-  /** The agent user a key belongs to, or null for an ordinary agent key. */
-  async forKey(keyId: string | null): Promise<AgentUserIdentity | null> {
-    if (!keyId) return null;
+  /**
+   * The agent user a key belongs to, or null for an ordinary agent key. Asked on agent requests
+   * (whoami): cached while the database is unchanged, so the rows are frozen.
+   */
+  forKey(keyId: string | null): Promise<AgentUserIdentity | null> {
+    return keyId ? this.byKey.get(keyId, () => this.readForKey(keyId)) : Promise.resolve(null);
+  }
+
+  private async readForKey(keyId: string): Promise<AgentUserIdentity | null> {
     const link = await this.db.manager.findOneBy(AgentUserEntity, { key_id: keyId });
     if (!link) return null;
     const [user, workflow, node] = await Promise.all([
@@ -198,7 +209,12 @@ export class AgentUsersService {
       this.db.manager.findOneBy(WorkflowNodeEntity, { workflow_id: link.workflow_id, id: link.node_id }),
     ]);
     if (!user || user.disabled || !workflow || !node) return null;
-    return { user, link, workflow, node };
+    return Object.freeze({
+      user: Object.freeze(user),
+      link: Object.freeze(link),
+      workflow: Object.freeze(workflow),
+      node: Object.freeze(node),
+    });
   }
 
   /** `GET /v1/whoami` for an agent user, in Pipelit's shape. */

@@ -138,9 +138,11 @@ describe('agent keys', () => {
   it('refuses an expired key, and will not rotate it', async () => {
     await newAgent('expired');
     const key = (await issue('expired', { expires_in_days: 1 })).body;
-    // A day passes: move the expiry into the past through the database file itself.
+    expect((await asAgent(key.api_key)).status).toBe(200);
+    // A day passes: move the expiry into the past through the database file itself. The daemon
+    // sees another program's commits within a second, cached credential lookups included.
     await sql(t, `UPDATE agent_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = '${key.id}'`);
-    expect((await asAgent(key.api_key)).status).toBe(401);
+    await expect.poll(async () => (await asAgent(key.api_key)).status, { timeout: 3000 }).toBe(401);
     const listed = (await t.request('GET', '/v1/agents/expired/keys', { token: admin })).body;
     expect(listed[0]).toMatchObject({ id: key.id, active: false });
     const rotate = await t.request('POST', `/admin/agents/expired/keys/${key.id}/rotate`, { token: admin, body: {} });

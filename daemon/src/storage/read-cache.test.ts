@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { ReadCache } from './read-cache.js';
+
+/** A read that counts its calls and answers when told to. */
+function countedRead<V>(answer: () => V) {
+  const read = async () => {
+    read.calls++;
+    return answer();
+  };
+  read.calls = 0;
+  return read;
+}
+
+describe('ReadCache', () => {
+  it('reads once per key while the generation stands, and again once it moves', async () => {
+    const data = { generation: 0 };
+    const cache = new ReadCache<string>(data);
+    const read = countedRead(() => `read at ${data.generation}`);
+    expect(await cache.get('k', read)).toBe('read at 0');
+    expect(await cache.get('k', read)).toBe('read at 0');
+    expect(read.calls).toBe(1);
+    data.generation++;
+    expect(await cache.get('k', read)).toBe('read at 1');
+    expect(read.calls).toBe(2);
+  });
+
+  it('shares one read among concurrent misses of a key', async () => {
+    const cache = new ReadCache<number>({ generation: 0 });
+    const read = countedRead(() => 42);
+    expect(await Promise.all([cache.get('k', read), cache.get('k', read), cache.get('k', read)])).toEqual([42, 42, 42]);
+    expect(read.calls).toBe(1);
+  });
+
+  it('does not keep what a write made stale while it was being read', async () => {
+    const data = { generation: 0 };
+    const cache = new ReadCache<string>(data);
+    const read = countedRead(() => 'old');
+    const pending = cache.get('k', read);
+    data.generation++; // a write commits while the query runs
+    expect(await pending).toBe('old');
+    await cache.get('k', read);
+    expect(read.calls).toBe(2);
+  });
+
+  it('forgets a failed read, so the next call tries again', async () => {
+    const cache = new ReadCache<string>({ generation: 0 });
+    await expect(cache.get('k', () => Promise.reject(new Error('busy')))).rejects.toThrow('busy');
+    expect(await cache.get('k', async () => 'fine')).toBe('fine');
+  });
+
+  it('holds at most its capacity, dropping the oldest key first', async () => {
+    const cache = new ReadCache<string>({ generation: 0 }, 2);
+    const read = countedRead(() => 'v');
+    for (const key of ['a', 'b', 'c']) await cache.get(key, read);
+    await cache.get('c', read);
+    await cache.get('b', read);
+    expect(read.calls).toBe(3);
+    await cache.get('a', read); // dropped when c came
+    expect(read.calls).toBe(4);
+  });
+});
