@@ -100,7 +100,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       startedAt: new Date(),
     };
 
-    const app = await buildApp(services, log.logger);
+    const app = await buildApp(services, log);
     await app.listen({ host: config.host, port: config.port }).catch(async (error: NodeJS.ErrnoException) => {
       await app.close();
       if (error.code === 'EADDRINUSE') {

@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { routes } from '../../../shared/src/index.js';
+import type { DaemonLogger } from '../logging.js';
 import { VERSION } from '../version.js';
 import { registerConsole } from './console.js';
 import { hostGuard } from './host-guard.js';
@@ -25,6 +26,7 @@ import { projectsRoutes } from './routes/projects.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { workflowsRoutes } from './routes/workflows.routes.js';
+import { serializerCompiler } from './serializers.js';
 import { validatorCompiler } from './validators.js';
 import type { Services } from './services.js';
 
@@ -46,10 +48,13 @@ const bindings = [
 ];
 
 /** Builds the daemon's Fastify app: guard, error handling, every contract route, OpenAPI and docs. */
-export async function buildApp(services: Services, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+export async function buildApp(
+  services: Services,
+  log: { logger: FastifyBaseLogger; requests: DaemonLogger['requests'] },
+): Promise<FastifyInstance> {
   const { config } = services;
   const app = Fastify({
-    loggerInstance: logger,
+    loggerInstance: log.logger,
     // One line per request (below) instead of Fastify's two: request logging is most of the HTTP cost.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
@@ -83,23 +88,33 @@ export async function buildApp(services: Services, logger: FastifyBaseLogger): P
     services.feed.close(); // event streams end, or they would hold the server open
     for (const socket of unused) socket.destroy();
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+  // Hooks on every request take callbacks: an async hook costs a promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
+    log.requests.info(
+      {
+        reqId: request.id,
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request',
     );
+    done();
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (closing) reply.header('Connection', 'close');
     reply.header('X-Request-Id', request.id);
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     if (!request.url.startsWith('/docs')) reply.header('Cache-Control', 'no-store');
+    done(null, payload);
   });
   // JSON only. Fastify also parses text/plain by default, and text/plain is what a web page can
   // POST cross-site without a CORS preflight: refuse it with 415 before any handler runs.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { onRequestHookHandler } from 'fastify';
 import { sendProblem } from './problems.js';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -21,10 +21,11 @@ export function hostGuard(options: { port: () => number; extraHost?: string; sch
     return allowedNames.has(name!) && Number(port ?? (options.scheme === 'https' ? 443 : 80)) === options.port();
   };
 
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  const guard: onRequestHookHandler = (request, reply, done) => {
     const host = request.headers.host;
     if (!isOurs(host)) {
-      return sendProblem(reply, 'host_not_allowed', 'The Host header does not name this daemon.');
+      sendProblem(reply, 'host_not_allowed', 'The Host header does not name this daemon.');
+      return;
     }
     const origin = request.headers.origin;
     if (origin !== undefined) {
@@ -35,7 +36,12 @@ export function hostGuard(options: { port: () => number; extraHost?: string; sch
       } catch {
         // "null" and other opaque origins are never ours
       }
-      if (!sameOrigin) return sendProblem(reply, 'origin_not_allowed', 'Cross-origin requests are not accepted.');
+      if (!sameOrigin) {
+        sendProblem(reply, 'origin_not_allowed', 'Cross-origin requests are not accepted.');
+        return;
+      }
     }
+    done();
   };
+  return guard;
 }

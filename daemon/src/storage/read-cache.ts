@@ -6,8 +6,8 @@ export interface DataGeneration {
 /**
  * Memoises a hot read (credential lookups run on every agent request) for as long as the
  * database is unchanged: an entry is used only in the generation it was read in, so the request
- * after any write reads afresh. Concurrent misses of one key share one query. Entries must not
- * be mutated by their users (they are shared): cache rows, and build objects from them per call.
+ * after any write reads afresh. Concurrent misses of one key share one query. Entries are shared
+ * by every caller: cache frozen values (`frozenRow`).
  */
 export class ReadCache<V> {
   private readonly entries = new Map<string, { generation: number; value: Promise<V> }>();
@@ -30,4 +30,10 @@ export class ReadCache<V> {
     });
     return value;
   }
+}
+
+/** A row and its JSON columns (arrays, objects), frozen: a cached row is shared by every request. */
+export function frozenRow<T extends object>(row: T): T {
+  for (const value of Object.values(row)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+  return Object.freeze(row);
 }

@@ -12,7 +12,7 @@ import {
   type AgentSessionVia,
 } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
-import { ReadCache } from '../../storage/read-cache.js';
+import { frozenRow, ReadCache } from '../../storage/read-cache.js';
 import { ProjectEntity, type ProjectRow, type UserRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -69,8 +69,8 @@ export class AgentAuthService {
   private readonly revokedSessions = new Set<string>();
   private readonly agentColumns: JoinedColumns<AgentRow>;
   private readonly projectColumns: JoinedColumns<ProjectRow>;
-  /** Agent id → the agent joined with its project, while the database is unchanged. */
-  private readonly byAgentId: ReadCache<Readonly<Record<string, unknown>> | undefined>;
+  /** Agent id → the agent and its project, while the database is unchanged. */
+  private readonly byAgentId: ReadCache<{ agent: AgentRow; project: ProjectRow } | null>;
 
   constructor(
     private readonly db: Database,
@@ -254,19 +254,21 @@ export class AgentAuthService {
   async fromClaims(claims: JWTPayload): Promise<AuthenticatedAgent | null> {
     if (claims.typ !== 'agent' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') return null;
     if (this.revokedSessions.has(claims.sid)) return null;
-    // The agent and its project in one query: this runs on every request with an agent token.
-    const raw = await this.byAgentId.get(claims.sub, async () => {
-      const [row] = (await this.db.manager.query(
-        `SELECT ${this.agentColumns.select}, ${this.projectColumns.select}
-         FROM agents a JOIN projects p ON p.id = a.project_id WHERE a.id = ?`,
-        [claims.sub],
-      )) as Array<Record<string, unknown>>;
-      return row && Object.freeze(row);
-    });
+    const found = await this.byAgentId.get(claims.sub, () => this.agentWithProject(claims.sub as string));
+    if (!found || found.agent.status !== 'active' || claims.pv !== found.agent.permissions_version) return null;
+    return { ...found, claims: claims as unknown as AgentClaims };
+  }
+
+  /** The agent and its project in one query, the rows frozen as they are cached. */
+  private async agentWithProject(agentId: string): Promise<{ agent: AgentRow; project: ProjectRow } | null> {
+    const [raw] = (await this.db.manager.query(
+      `SELECT ${this.agentColumns.select}, ${this.projectColumns.select}
+       FROM agents a JOIN projects p ON p.id = a.project_id WHERE a.id = ?`,
+      [agentId],
+    )) as Array<Record<string, unknown>>;
     const agent = raw ? this.agentColumns.read(raw) : null;
     const project = raw ? this.projectColumns.read(raw) : null;
-    if (!agent || !project || agent.status !== 'active' || claims.pv !== agent.permissions_version) return null;
-    return { agent, project, claims: claims as unknown as AgentClaims };
+    return agent && project ? { agent: frozenRow(agent), project: frozenRow(project) } : null;
   }
 
   private async openSession(

@@ -13,7 +13,7 @@ import type { SecretWrites } from '../../secrets/secret-writes.js';
 import { AgentEntity, AgentKeyEntity, type AgentKeyRow, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
 import { ProjectEntity, type ProjectRow } from '../../storage/entities.js';
-import { ReadCache } from '../../storage/read-cache.js';
+import { frozenRow, ReadCache } from '../../storage/read-cache.js';
 import { AgentUserEntity } from '../../storage/workflow-entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -50,6 +50,13 @@ export interface KeyOwner {
   projectSlug: string;
 }
 
+/** A key with its agent and project, as one lookup finds them (either may be gone). */
+interface KeyWithOwner {
+  key: AgentKeyRow;
+  agent: AgentRow | null;
+  project: ProjectRow | null;
+}
+
 export type KeyCheck =
   | { ok: true; key: AgentKeyRow; agent: AgentRow; project: ProjectRow }
   | { ok: false; reason: string; prefix: string | null; agentId: string | null; projectId: string | null };
@@ -81,8 +88,8 @@ export class JoinedColumns<T> {
       .join(', ');
   }
 
-  /** A new row, or `null` when an outer join found none. */
-  read(raw: Readonly<Record<string, unknown>>): T | null {
+  /** The row, or `null` when an outer join found none. */
+  read(raw: Record<string, unknown>): T | null {
     if (raw[`${this.alias}_id`] == null) return null;
     const row: Record<string, unknown> = {};
     for (const column of this.columns) {
@@ -103,8 +110,8 @@ export class AgentKeysService {
   private readonly keyColumns: JoinedColumns<AgentKeyRow>;
   private readonly agentColumns: JoinedColumns<AgentRow>;
   private readonly projectColumns: JoinedColumns<ProjectRow>;
-  /** Key prefix → the joined row, or none (so a flood of unknown keys costs no queries either). */
-  private readonly byPrefix: ReadCache<Readonly<Record<string, unknown>> | undefined>;
+  /** Key prefix → its key, agent and project, or none (so a flood of unknown keys costs no queries either). */
+  private readonly byPrefix: ReadCache<KeyWithOwner | null>;
 
   constructor(
     private readonly db: Database,
@@ -267,22 +274,11 @@ export class AgentKeysService {
     const parsed = parseCredential(plaintext);
     if (parsed?.kind !== 'agent')
       return { ok: false, reason: 'malformed', prefix: null, agentId: null, projectId: null };
-    // The key, its agent and the agent's project in one query.
-    const raw = await this.byPrefix.get(parsed.prefix, async () => {
-      const [row] = (await this.db.manager.query(
-        `SELECT ${this.keyColumns.select}, ${this.agentColumns.select}, ${this.projectColumns.select}
-         FROM agent_keys k LEFT JOIN agents a ON a.id = k.agent_id LEFT JOIN projects p ON p.id = a.project_id
-         WHERE k.prefix = ?`,
-        [parsed.prefix],
-      )) as Array<Record<string, unknown>>;
-      return row && Object.freeze(row);
-    });
-    const key = raw ? this.keyColumns.read(raw) : null;
-    if (!key || !hashesMatch(key.secret_hash, sha256Hex(plaintext)))
+    const found = await this.byPrefix.get(parsed.prefix, () => this.keyWithOwner(parsed.prefix));
+    if (!found || !hashesMatch(found.key.secret_hash, sha256Hex(plaintext)))
       return { ok: false, reason: 'unknown_key', prefix: parsed.prefix, agentId: null, projectId: null };
     // A known agent's failures are audited in its project, where its admins can see them.
-    const agent = this.agentColumns.read(raw!);
-    const project = this.projectColumns.read(raw!);
+    const { key, agent, project } = found;
     const failed = (reason: string): KeyCheck => ({
       ok: false,
       reason,
@@ -296,6 +292,25 @@ export class AgentKeysService {
     if (!agent || !project) return failed('unknown_agent');
     if (agent.status !== 'active') return failed(`agent_${agent.status}`);
     return { ok: true, key, agent, project };
+  }
+
+  /** The key, its agent and the agent's project in one query; the rows frozen, as they are cached. */
+  private async keyWithOwner(prefix: string): Promise<KeyWithOwner | null> {
+    const [raw] = (await this.db.manager.query(
+      `SELECT ${this.keyColumns.select}, ${this.agentColumns.select}, ${this.projectColumns.select}
+       FROM agent_keys k LEFT JOIN agents a ON a.id = k.agent_id LEFT JOIN projects p ON p.id = a.project_id
+       WHERE k.prefix = ?`,
+      [prefix],
+    )) as Array<Record<string, unknown>>;
+    const key = raw ? this.keyColumns.read(raw) : null;
+    if (!key) return null;
+    const agent = this.agentColumns.read(raw!);
+    const project = this.projectColumns.read(raw!);
+    return {
+      key: frozenRow(key),
+      agent: agent && frozenRow(agent),
+      project: project && frozenRow(project),
+    };
   }
 
   private async findKey(tx: EntityManager, agent: AgentRow, keyId: string): Promise<AgentKeyRow> {

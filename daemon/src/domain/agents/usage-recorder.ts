@@ -9,8 +9,9 @@ export const USAGE_FLUSH_MS = 30_000;
  * 30 seconds (and on shutdown), so verifying a credential never costs a database write.
  */
 export class UsageRecorder {
-  private keys = new Map<string, string>();
-  private agents = new Map<string, string>();
+  // Epoch milliseconds: made into ISO text once per flush, not on every request.
+  private keys = new Map<string, number>();
+  private agents = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly db: Database) {
@@ -19,13 +20,13 @@ export class UsageRecorder {
   }
 
   keyUsed(keyId: string, agentId: string): void {
-    const now = new Date().toISOString();
+    const now = Date.now();
     this.keys.set(keyId, now);
     this.agents.set(agentId, now);
   }
 
   agentAuthenticated(agentId: string): void {
-    this.agents.set(agentId, new Date().toISOString());
+    this.agents.set(agentId, Date.now());
   }
 
   async flush(): Promise<void> {
@@ -35,8 +36,9 @@ export class UsageRecorder {
     this.keys = new Map();
     this.agents = new Map();
     await this.db.write(async (tx) => {
-      for (const [id, at] of keys) await tx.update(AgentKeyEntity, { id }, { last_used_at: at });
-      for (const [id, at] of agents) await tx.update(AgentEntity, { id }, { last_auth_at: at });
+      for (const [id, at] of keys)
+        await tx.update(AgentKeyEntity, { id }, { last_used_at: new Date(at).toISOString() });
+      for (const [id, at] of agents) await tx.update(AgentEntity, { id }, { last_auth_at: new Date(at).toISOString() });
     });
   }
 

@@ -1,0 +1,48 @@
+import { Type } from 'typebox';
+import { describe, expect, it } from 'vitest';
+import { Nullable, routes, Timestamp } from '../../../shared/src/index.js';
+import { forSerialization, serializerCompiler } from './serializers.js';
+
+const serializer = (schema: object) =>
+  serializerCompiler({ schema: schema as Record<string, unknown>, method: 'GET', url: '/', httpStatus: '200' });
+
+describe('response serialisers', () => {
+  it('leave no anyOf in any response of the contract, so no answer runs a validator', () => {
+    for (const [name, route] of Object.entries(routes)) {
+      for (const schema of Object.values(route.response ?? {})) {
+        expect(JSON.stringify(forSerialization(schema as Record<string, unknown>)), name).not.toContain('"anyOf"');
+      }
+    }
+  });
+
+  it('write nullable values, literal unions and one-type-each unions as the contract says', () => {
+    const write = serializer(
+      Type.Object({
+        at: Nullable(Timestamp),
+        count: Nullable(Type.Integer()),
+        privilege: Nullable(Type.Union([Type.Literal(0), Type.Literal(1)])),
+        ceiling: Type.Union([Type.Literal('*'), Type.Array(Type.String())]),
+        owner: Nullable(Type.Object({ id: Type.String() })),
+      }),
+    );
+    const some = { at: '2026-11-23T10:00:00.000Z', count: 3, privilege: 1, ceiling: [], owner: { id: 'o1' } };
+    expect(JSON.parse(write(some))).toEqual(some);
+    const none = { at: null, count: null, privilege: null, ceiling: '*', owner: null };
+    expect(JSON.parse(write(none))).toEqual(none);
+    expect(JSON.parse(write({ ...some, ceiling: ['web_search'] })).ceiling).toEqual(['web_search']);
+  });
+
+  it('tell the branches of a tagged union apart by the tag, and write only the fields of that branch', () => {
+    const write = serializer(
+      Type.Union([
+        Type.Object({ principal: Type.Literal('user'), user: Type.String() }),
+        Type.Object({ principal: Type.Literal('agent'), agent: Type.String() }),
+        Type.Object({ principal: Type.Literal('agent_user'), node: Type.String() }),
+      ]),
+    );
+    const extra = { secret_hash: 'never sent', user: 'u', agent: 'a', node: 'n' };
+    expect(JSON.parse(write({ principal: 'agent', ...extra }))).toEqual({ principal: 'agent', agent: 'a' });
+    expect(JSON.parse(write({ principal: 'user', ...extra }))).toEqual({ principal: 'user', user: 'u' });
+    expect(JSON.parse(write({ principal: 'agent_user', ...extra }))).toEqual({ principal: 'agent_user', node: 'n' });
+  });
+});
