@@ -33,8 +33,9 @@ const REDACT = [
 export interface DaemonLogger {
   logger: Logger;
   /**
-   * The one line per request (method, url, status, time), without redaction: its fields are
-   * fixed and hold no headers or bodies, and redacting every line would cost a third of the
+   * The one line per request (method, url, status, time), to the log file only: a terminal
+   * shows the daemon's own messages, not a line per agent call. Without redaction: its fields
+   * are fixed and hold no headers or bodies, and redacting every line would cost a third of the
    * daemon's request rate. Anything else goes through `logger`.
    */
   requests: Logger;
@@ -42,7 +43,7 @@ export interface DaemonLogger {
   flush(): void;
 }
 
-/** JSON lines to `<home>/logs/gatehoused.log`, and to stdout when asked. */
+/** JSON lines to `<home>/logs/gatehoused.log`, and (but for request lines) to stdout when asked. */
 export function createLogger(home: string, level: string, toStdout: boolean): DaemonLogger {
   const dir = join(home, LOG_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -51,9 +52,8 @@ export function createLogger(home: string, level: string, toStdout: boolean): Da
   const destination = pino.destination({ fd: openSync(file, 'a', 0o600), sync: false });
   const streams = [{ stream: destination, level: level as pino.Level }];
   if (toStdout) streams.push({ stream: pino.destination(1), level: level as pino.Level });
-  const output = pino.multistream(streams);
   const base = { pid: process.pid };
-  const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base }, output);
-  const requests = pino({ level, base }, output);
+  const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base }, pino.multistream(streams));
+  const requests = pino({ level, base }, destination);
   return { logger, requests, file, flush: () => destination.flushSync() };
 }

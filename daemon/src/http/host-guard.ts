@@ -13,12 +13,17 @@ export function hostGuard(options: { port: () => number; extraHost?: string; sch
   const allowedNames = new Set(LOOPBACK_NAMES);
   if (options.extraHost) allowedNames.add(options.extraHost.toLowerCase());
 
+  // Every request asks about the same one or two Host values: remember the ones found ours.
+  const knownOurs = new Set<string>();
   const isOurs = (host: string | undefined): boolean => {
     if (!host) return false;
+    if (knownOurs.has(host)) return true;
     const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host.toLowerCase());
     if (!match) return false;
     const [, name, port] = match;
-    return allowedNames.has(name!) && Number(port ?? (options.scheme === 'https' ? 443 : 80)) === options.port();
+    const ours = allowedNames.has(name!) && Number(port ?? (options.scheme === 'https' ? 443 : 80)) === options.port();
+    if (ours && knownOurs.size < 16) knownOurs.add(host);
+    return ours;
   };
 
   const guard: onRequestHookHandler = (request, reply, done) => {

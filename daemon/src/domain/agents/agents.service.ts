@@ -12,6 +12,7 @@ import { conflict, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import { AgentEntity, AgentKeyEntity, type AgentRow } from '../../storage/agent-entities.js';
 import { escapeLike, type Database } from '../../storage/database.js';
+import { ReadCache } from '../../storage/read-cache.js';
 import type { ProjectRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -77,26 +78,49 @@ export interface AgentCreated {
 
 /** Agents of a project: identity, metadata and lifecycle (active → suspended ↔ active; → revoked, permanently). */
 export class AgentsService {
+  /** How many agents match a list filter, while the database is unchanged. */
+  private readonly totals: ReadCache<number>;
+
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly secrets: SecretStore,
     private readonly keys: AgentKeysService,
-  ) {}
+  ) {
+    this.totals = new ReadCache(db);
+  }
 
+  /**
+   * A page of the project's agents in id order, and how many match. On 100,000 agents both
+   * would scan the index: the total is cached while the database is unchanged, and a page past
+   * the middle is read from the far end (`OFFSET` walks every row it skips), then reversed.
+   */
   async list(projectId: string, query: AgentListQuery): Promise<{ items: Agent[]; total: number }> {
-    const q = this.db.manager.createQueryBuilder(AgentEntity, 'a').where('a.project_id = :projectId', { projectId });
-    if (query.status) q.andWhere('a.status = :status', { status: query.status });
-    if (query.q) {
-      q.andWhere("(a.name LIKE :q ESCAPE '\\' OR a.description LIKE :q ESCAPE '\\')", {
-        q: `%${escapeLike(query.q)}%`,
-      });
-    }
-    const [rows, total] = await q
-      .orderBy('a.id', 'ASC')
-      .skip(query.offset ?? 0)
-      .take(query.limit ?? 20)
-      .getManyAndCount();
+    const matching = () => {
+      const q = this.db.manager.createQueryBuilder(AgentEntity, 'a').where('a.project_id = :projectId', { projectId });
+      if (query.status) q.andWhere('a.status = :status', { status: query.status });
+      if (query.q) {
+        q.andWhere("(a.name LIKE :q ESCAPE '\\' OR a.description LIKE :q ESCAPE '\\')", {
+          q: `%${escapeLike(query.q)}%`,
+        });
+      }
+      return q;
+    };
+    const total = await this.totals.get(JSON.stringify([projectId, query.status, query.q]), async () => {
+      // COUNT(*), not getCount()'s COUNT(DISTINCT id): half the time on the same index.
+      const row = await matching().select('COUNT(*)', 'count').getRawOne<{ count: number }>();
+      return row?.count ?? 0;
+    });
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? 20;
+    if (offset >= total) return { items: [], total };
+    const fromEnd = offset > total / 2;
+    const rows = await matching()
+      .orderBy('a.id', fromEnd ? 'DESC' : 'ASC')
+      .offset(fromEnd ? Math.max(0, total - offset - limit) : offset)
+      .limit(fromEnd ? Math.min(limit, total - offset) : limit)
+      .getMany();
+    if (fromEnd) rows.reverse();
     return { items: rows.map(toAgent), total };
   }
 
