@@ -3,6 +3,7 @@ import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf } from '../../../../shared/src/index.js';
+import { LIMITED_ANSWER_DELAY_MS } from '../../domain/auth/auth-failures.js';
 import { randomBase62 } from '../../domain/credentials.js';
 import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
@@ -241,8 +242,11 @@ describe('failed agent authentication', () => {
     const asAgent = (apiKey: string) => t.request('GET', '/v1/whoami', { headers: { 'x-api-key': apiKey } });
 
     for (let i = 0; i < 10; i++) expect((await asAgent(sameprefix(key))).status).toBe(401);
+    const asked = Date.now();
     const limited = await asAgent(sameprefix(key));
     expect(limited.status).toBe(429);
+    // Past the limit the answer waits, so a flood keeps its connections waiting instead of busy.
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(LIMITED_ANSWER_DELAY_MS);
     expect(limited.body.code).toBe('rate_limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await asAgent(key)).status).toBe(200);
