@@ -86,9 +86,10 @@ describe('agents', () => {
       for (let offset = 0; offset <= 8; offset++) {
         const page = await list(`limit=${limit}&offset=${offset}`);
         expect(page.headers.get('x-total-count')).toBe('7');
-        expect(page.body.map((a: { id: string }) => a.id), `limit ${limit}, offset ${offset}`).toEqual(
-          whole.slice(offset, offset + limit),
-        );
+        expect(
+          page.body.map((a: { id: string }) => a.id),
+          `limit ${limit}, offset ${offset}`,
+        ).toEqual(whole.slice(offset, offset + limit));
       }
     }
     // The total follows a change at once (it is cached only while nothing is written).
