@@ -1,7 +1,7 @@
 /*
  * The baseline: a plain node:http server answering every request with a fixed JSON body, the
  * practical limit for a Node daemon on this machine. The runner sets the body to one of the
- * daemon's own answers (`PUT /__body`), so both servers send the same number of bytes.
+ * daemon's own answers (`PUT /__body {body}`), so both servers send the same number of bytes.
  * Prints `{"port": n}` on stdout once it listens.
  */
 import { createServer, type IncomingMessage } from 'node:http';
@@ -17,7 +17,7 @@ const readBody = async (request: IncomingMessage): Promise<Buffer> => {
 const server = createServer(async (request, response) => {
   const received = await readBody(request);
   if (request.url === '/__body' && request.method === 'PUT') {
-    body = received;
+    body = Buffer.from((JSON.parse(received.toString()) as { body: string }).body);
     response.writeHead(204).end();
     return;
   }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import keytar from 'keytar';
 import type { Request } from 'autocannon';
-import { startBaseline } from './lib/baseline.js';
+import { routes } from '../shared/src/index.js';
+import { startBaseline, startFrameworkFloor } from './lib/baseline.js';
 import {
   benchKeychainService,
   expectStatus,
@@ -63,6 +64,7 @@ const build = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/b
 if (build.status !== 0) throw new Error('the build failed (npm run build); the bench measures the built daemon');
 
 const baseline = await startBaseline();
+const floor = await startFrameworkFloor();
 const cpuProfileDir = join(CACHE_DIR, 'profiles');
 const keychainService = benchKeychainService();
 
@@ -71,16 +73,19 @@ interface Comparison {
   daemon: LoadResult;
   ratio: number;
   bytes: number;
+  /** Bare Fastify with the same answer, serialised the daemon's way (throughput scenarios). */
+  floor?: { result: LoadResult; ratio: number };
 }
 
 /**
- * Runs the same load against the baseline (answering with the daemon's own body) and then the
- * daemon, each after a warm-up, back to back.
+ * Runs the same load against the baseline (answering with the daemon's own body), the framework
+ * floor when the route's response schema is given, and then the daemon, each after a warm-up,
+ * back to back.
  */
 async function compare(
   daemon: BenchDaemon,
   request: Request & { path: string },
-  connections = CONNECTIONS,
+  options: { connections?: number; schema?: unknown } = {},
 ): Promise<Comparison> {
   const sample = await fetch(daemon.url + request.path, {
     method: request.method ?? 'GET',
@@ -90,11 +95,12 @@ async function compare(
   const body = await sample.text();
   if (sample.status !== 200) throw new Error(`${request.method ?? 'GET'} ${request.path}: ${sample.status} ${body}`);
   await baseline.answerWith(body);
+  if (options.schema) await floor.answerWith(body, options.schema);
 
   const measure = async (url: string) => {
     const result = await runLoad({
       url,
-      connections,
+      connections: options.connections ?? CONNECTIONS,
       seconds: settings.seconds,
       warmupSeconds: settings.warmup,
       requests: [request],
@@ -104,9 +110,19 @@ async function compare(
     return result;
   };
   const base = await measure(baseline.url);
+  const floorResult = options.schema ? await measure(floor.url) : null;
   const measured = await measure(daemon.url);
-  return { baseline: base, daemon: measured, ratio: measured.rps / base.rps, bytes: Buffer.byteLength(body) };
+  return {
+    baseline: base,
+    daemon: measured,
+    ratio: measured.rps / base.rps,
+    bytes: Buffer.byteLength(body),
+    ...(floorResult ? { floor: { result: floorResult, ratio: floorResult.rps / base.rps } } : {}),
+  };
 }
+
+/** "; bare Fastify 0.72× (…)": how far the framework alone gets with the same answer. */
+const floorNote = ({ floor: f }: Comparison) => (f ? `; bare Fastify ${f.ratio.toFixed(2)}× (${rps(f.result)})` : '');
 
 function throughputRow(id: string, scenario: string, comparison: Comparison, minRatio: number): void {
   const { daemon, baseline: base, ratio } = comparison;
@@ -115,7 +131,7 @@ function throughputRow(id: string, scenario: string, comparison: Comparison, min
     id,
     scenario,
     target: `≥ ${minRatio.toFixed(2)}× baseline; p99 ≤ 5 ms`,
-    measured: `${ratio.toFixed(2)}× (${rps(daemon)} vs ${rps(base)}); ${latency(daemon)} (baseline ${latency(base)})`,
+    measured: `${ratio.toFixed(2)}× (${rps(daemon)} vs ${rps(base)}); ${latency(daemon)} (baseline ${latency(base)})${floorNote(comparison)}`,
     pass: ratio >= minRatio && daemon.p99 <= 5,
   });
 }
@@ -188,7 +204,7 @@ try {
     let b1: Comparison | null = null;
     if (wanted('B1') || wanted('B6') || wanted('B8')) {
       log('B1 whoami with an agent key…');
-      b1 = await compare(daemon, whoamiWithKey);
+      b1 = await compare(daemon, whoamiWithKey, { schema: routes.whoami.response[200] });
       throughputRow('B1', `GET /v1/whoami, agent key, ${CONNECTIONS} connections, ${settings.seconds} s`, b1, 0.7);
     }
     if (wanted('B6')) {
@@ -207,33 +223,37 @@ try {
     if (wanted('B0')) {
       // No target: the floor of the daemon's HTTP stack (hooks, routing, logging) without auth or DB.
       log('B0 healthz…');
-      const b0 = await compare(daemon, { method: 'GET', path: '/healthz' });
+      const b0 = await compare(daemon, { method: 'GET', path: '/healthz' }, { schema: routes.health.response[200] });
       details.B0 = b0;
       rows.push({
         id: 'B0',
         scenario: `GET /healthz (no auth, no database: the HTTP stack's floor), ${CONNECTIONS} connections, ${settings.seconds} s`,
         target: 'none (context for B1–B3)',
-        measured: `${b0.ratio.toFixed(2)}× (${rps(b0.daemon)} vs ${rps(b0.baseline)}); ${latency(b0.daemon)}`,
+        measured: `${b0.ratio.toFixed(2)}× (${rps(b0.daemon)} vs ${rps(b0.baseline)}); ${latency(b0.daemon)}${floorNote(b0)}`,
         pass: null,
       });
     }
     if (wanted('B2')) {
       log('B2 whoami with an agent token…');
-      const b2 = await compare(daemon, {
-        method: 'GET',
-        path: '/v1/whoami',
-        headers: { authorization: `Bearer ${jwt}` },
-      });
+      const b2 = await compare(
+        daemon,
+        { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${jwt}` } },
+        { schema: routes.whoami.response[200] },
+      );
       throughputRow('B2', `GET /v1/whoami, agent JWT, ${CONNECTIONS} connections, ${settings.seconds} s`, b2, 0.7);
     }
     if (wanted('B3')) {
       log('B3 authorize with an agent token…');
-      const b3 = await compare(daemon, {
-        method: 'POST',
-        path: '/v1/authorize',
-        headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ tool: 'bench_tool' }),
-      });
+      const b3 = await compare(
+        daemon,
+        {
+          method: 'POST',
+          path: '/v1/authorize',
+          headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ tool: 'bench_tool' }),
+        },
+        { schema: routes.authorize.response[200] },
+      );
       throughputRow('B3', `POST /v1/authorize, agent JWT, ${CONNECTIONS} connections, ${settings.seconds} s`, b3, 0.6);
     }
 
@@ -348,7 +368,7 @@ try {
       compare(
         daemon,
         { method: 'GET', path: `/v1/agents?${query}`, headers: { authorization: `Bearer ${admin}` } },
-        settings.listConnections,
+        { connections: settings.listConnections },
       );
     const first = await list('status=active&limit=20');
     const deep = await list(`status=active&limit=20&offset=${offset}`);
@@ -366,6 +386,7 @@ try {
   }
 } finally {
   baseline.stop();
+  floor.stop();
   for (const home of homes) rmSync(home, { recursive: true, force: true });
 }
 
@@ -374,6 +395,8 @@ rows.sort((a, b) => a.id.localeCompare(b.id));
 notes.push(
   `Baseline: a plain node:http server answering with the daemon's own body for the same request; ` +
     `ratios are daemon ÷ baseline req/s (2xx only), each after a ${settings.warmup} s warm-up, back to back in one run.`,
+  `Bare Fastify: the framework alone (no hooks, log, auth or database) answering with the same body through the ` +
+    `same response schema and serialiser: what any Fastify daemon could reach here.`,
   `Load: autocannon in a child process; the machine has ${host.cores} cores, so server and load generator share them.`,
   `The daemon is the built one (\`node daemon/bin/gatehouse.js daemon\`) with its default flags (log level info).`,
 );
