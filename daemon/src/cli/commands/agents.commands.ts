@@ -133,25 +133,21 @@ export function registerAgentCommands(program: Command): void {
       },
     );
 
-  agents
-    .command('suspend <agent>')
-    .description('suspend an agent: its keys and tokens stop working until it is resumed')
-    .option('--json', 'print the agent as JSON')
-    .action(async (name: string, options: { json?: boolean }, command: Command) => {
-      const { data } = await contextOf(command).api().call('suspendAgent', { params: { name } });
-      if (options.json) printJson(data);
-      else console.error(`Suspended ${data.name}.`);
-    });
-
-  agents
-    .command('resume <agent>')
-    .description('resume a suspended agent')
-    .option('--json', 'print the agent as JSON')
-    .action(async (name: string, options: { json?: boolean }, command: Command) => {
-      const { data } = await contextOf(command).api().call('resumeAgent', { params: { name } });
-      if (options.json) printJson(data);
-      else console.error(`Resumed ${data.name}.`);
-    });
+  const statusChanges = [
+    ['suspend', 'suspendAgent', 'Suspended', 'suspend an agent: its keys and tokens stop working until it is resumed'],
+    ['resume', 'resumeAgent', 'Resumed', 'resume a suspended agent'],
+  ] as const;
+  for (const [verb, route, done, description] of statusChanges) {
+    agents
+      .command(`${verb} <agent>`)
+      .description(description)
+      .option('--json', 'print the agent as JSON')
+      .action(async (name: string, options: { json?: boolean }, command: Command) => {
+        const { data } = await contextOf(command).api().call(route, { params: { name } });
+        if (options.json) printJson(data);
+        else console.error(`${done} ${data.name}.`);
+      });
+  }
 
   agents
     .command('revoke <agent>')
