@@ -40,18 +40,24 @@ const place = (url: string) => {
 };
 
 const selfByFunction = new Map<string, number>();
+const inclusiveByFunction = new Map<string, number>();
 const inclusiveByPlace = new Map<string, number>();
+const nameOf = ({ functionName, url, lineNumber }: ProfileNode['callFrame']) =>
+  `${functionName || '(anonymous)'} ${place(url)}:${lineNumber + 1}`;
 for (const [id, time] of self) {
-  const node = byId.get(id)!;
-  const { functionName, url, lineNumber } = node.callFrame;
-  const name = `${functionName || '(anonymous)'} ${place(url)}:${lineNumber + 1}`;
+  const name = nameOf(byId.get(id)!.callFrame);
   selfByFunction.set(name, (selfByFunction.get(name) ?? 0) + time);
-  // Inclusive per place: each place on the sample's stack counts once.
+  // Inclusive: each function and each place on the sample's stack counts once (recursion).
   const seen = new Set<string>();
   for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-    const where = place(byId.get(at)!.callFrame.url);
-    if (!seen.has(where)) inclusiveByPlace.set(where, (inclusiveByPlace.get(where) ?? 0) + time);
-    seen.add(where);
+    const frame = byId.get(at)!.callFrame;
+    for (const [key, totals] of [
+      [nameOf(frame), inclusiveByFunction],
+      [place(frame.url), inclusiveByPlace],
+    ] as const) {
+      if (!seen.has(key)) totals.set(key, (totals.get(key) ?? 0) + time);
+      seen.add(key);
+    }
   }
 }
 
@@ -62,4 +68,5 @@ const print = (title: string, entries: Map<string, number>) => {
 };
 console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled`);
 print('self time by function', selfByFunction);
+print('inclusive time by function', inclusiveByFunction);
 print('inclusive time by package / file', inclusiveByPlace);
