@@ -7,7 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { routes } from '../../../shared/src/index.js';
-import type { DaemonLogger } from '../logging.js';
+import { lazyChildLogger, type DaemonLogger } from '../logging.js';
 import { VERSION } from '../version.js';
 import { registerConsole } from './console.js';
 import { hostGuard } from './host-guard.js';
@@ -50,7 +50,7 @@ const bindings = [
 /** Builds the daemon's Fastify app: guard, error handling, every contract route, OpenAPI and docs. */
 export async function buildApp(
   services: Services,
-  log: { logger: FastifyBaseLogger; requests: DaemonLogger['requests'] },
+  log: { logger: FastifyBaseLogger; request: DaemonLogger['request'] },
 ): Promise<FastifyInstance> {
   const { config } = services;
   const app = Fastify({
@@ -59,6 +59,7 @@ export async function buildApp(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     genReqId: () => randomUUID(),
+    childLoggerFactory: lazyChildLogger,
     return503OnClosing: true,
     ...(config.tls ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -90,16 +91,13 @@ export async function buildApp(
   });
   // Hooks on every request take callbacks: an async hook costs a promise per request.
   app.addHook('onResponse', (request, reply, done) => {
-    log.requests.info(
-      {
-        reqId: request.id,
-        method: request.method,
-        url: request.url,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
+    log.request({
+      reqId: request.id,
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    });
     done();
   });
   app.addHook('onSend', (request, reply, payload, done) => {

@@ -1,0 +1,67 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger, lazyChildLogger } from './logging.js';
+
+const homes: string[] = [];
+const newLogger = (level = 'info') => {
+  const home = mkdtempSync(join(tmpdir(), 'gatehouse-logging-'));
+  homes.push(home);
+  return createLogger(home, level, false);
+};
+/** The log file's lines once `count` have landed (writes are asynchronous, and may land out of order). */
+const linesOf = async (log: ReturnType<typeof createLogger>, count: number) => {
+  log.flush();
+  const read = () => readFileSync(log.file, 'utf8').split('\n').filter(Boolean);
+  await expect.poll(() => read().length).toBe(count);
+  return read().map((line) => JSON.parse(line) as Record<string, unknown>);
+};
+
+afterEach(() => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+});
+
+describe('request lines', () => {
+  it('are the lines pino would write, with any url escaped', async () => {
+    const log = newLogger();
+    const line = { reqId: 'r-1', method: 'GET', url: '/v1/agents?name="a\\b"\u0001é', status: 200, ms: 3 };
+    log.request(line);
+    log.logger.child({}, { redact: [] }).info(line, 'request');
+    const [first, second] = await linesOf(log, 2);
+    expect(first).toEqual({ ...second, time: first!.time });
+    expect(Object.keys(first!)).toEqual(Object.keys(second!));
+    expect(first!.url).toBe(line.url);
+    expect(Math.abs((first!.time as number) - Date.now())).toBeLessThan(5000);
+  });
+
+  it('are not written below level info', async () => {
+    const log = newLogger('warn');
+    log.request({ reqId: 'r-1', method: 'GET', url: '/healthz', status: 200, ms: 0 });
+    log.logger.warn('a warning');
+    expect((await linesOf(log, 1)).map((line) => line.msg)).toEqual(['a warning']);
+  });
+});
+
+describe('lazyChildLogger', () => {
+  it('makes the child on first use, with its bindings and the parent redaction', async () => {
+    const log = newLogger();
+    let made = 0;
+    const parent = log.logger;
+    const counting = Object.assign(Object.create(parent) as typeof parent, {
+      child: (...args: Parameters<typeof parent.child>) => (made++, parent.child(...args)),
+    });
+    const child = lazyChildLogger(counting, { reqId: 'r-7' }, {});
+    expect(made).toBe(0);
+    child.error({ token: 'plaintext-secret' }, 'unhandled error');
+    child.warn('again');
+    expect(made).toBe(1);
+    expect(child.level).toBe('info');
+    const lines = await linesOf(log, 2);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ reqId: 'r-7', msg: 'unhandled error', token: '[redacted]' }),
+    );
+    expect(lines).toContainEqual(expect.objectContaining({ reqId: 'r-7', msg: 'again' }));
+    expect(readFileSync(log.file, 'utf8')).not.toContain('plaintext-secret');
+  });
+});
