@@ -1,12 +1,21 @@
 import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { Nullable, routes, Timestamp } from '../../../shared/src/index.js';
-import { forSerialization, serializerCompiler } from './serializers.js';
+import { Nullable, OtasFailure, Problem, routes, Timestamp } from '../../../shared/src/index.js';
+import { compileSerializer, forSerialization, serializerCompiler } from './serializers.js';
 
 const serializer = (schema: object) =>
   serializerCompiler({ schema: schema as Record<string, unknown>, method: 'GET', url: '/', httpStatus: '200' });
 
 describe('response serialisers', () => {
+  // They compile on a route's first answer: a schema that cannot compile must fail here instead.
+  it('compile for every response of the contract and for problems', () => {
+    const schemas = Object.entries(routes).flatMap(([name, route]) =>
+      Object.entries(route.response ?? {}).map(([status, schema]) => [`${name} ${status}`, schema] as const),
+    );
+    for (const [name, schema] of [...schemas, ['Problem', Problem] as const, ['OtasFailure', OtasFailure] as const])
+      expect(() => compileSerializer(schema as Record<string, unknown>), name).not.toThrow();
+  });
+
   it('leave no anyOf in any response of the contract, so no answer runs a validator', () => {
     for (const [name, route] of Object.entries(routes)) {
       for (const schema of Object.values(route.response ?? {})) {

@@ -1,4 +1,4 @@
-import { Ajv, type Options } from 'ajv';
+import { Ajv, type Options, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 
@@ -22,5 +22,21 @@ const common: Options = {
 const coercing = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
 const exact = addFormats(new Ajv({ ...common, coerceTypes: false }));
 
-export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? exact : coercing).compile(schema) as ReturnType<FastifySchemaCompiler<object>>;
+export const compileValidator = (schema: object, httpPart: string | undefined): ValidateFunction =>
+  (httpPart === 'body' ? exact : coercing).compile(schema);
+
+/**
+ * Fastify's validator compiler, compiling on the route's first request rather than at start (as
+ * its serializers do, see serializers.ts). Fastify reads a failure's details from `errors`.
+ */
+export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) => {
+  let validate: ValidateFunction | undefined;
+  const validateOnFirstUse = (data: unknown): boolean => {
+    validate ??= compileValidator(schema, httpPart);
+    const valid = validate(data) as boolean;
+    validateOnFirstUse.errors = validate.errors;
+    return valid;
+  };
+  validateOnFirstUse.errors = undefined as ValidateFunction['errors'];
+  return validateOnFirstUse as ReturnType<FastifySchemaCompiler<object>>;
+};
