@@ -14,6 +14,7 @@ export default tseslint.config(
       'e2e/artifacts/**',
       'test-results/**',
       'coverage/**',
+      'bench/.cache/**',
     ],
   },
   js.configs.recommended,
