@@ -52,8 +52,8 @@ export interface StartOptions {
 export async function startDaemon(config: DaemonConfig, options: StartOptions = {}): Promise<RunningDaemon> {
   // V8 may decide early, by chance, to allocate a request's short-lived objects straight in the
   // old generation (allocation-site pretenuring); a daemon where it did answered a quarter fewer
-  // requests and its memory swung by 100 MB (one start in three under B1's load). The daemon
-  // keeps few long-lived objects to gain from it.
+  // requests and its memory swung by 100 MB (about one start in four under B1's load). The
+  // daemon keeps few long-lived objects to gain from it.
   setFlagsFromString('--no-allocation-site-pretenuring');
   ensureWritable(config.home);
   const { replacedStale } = claimDiscovery(config.home);
