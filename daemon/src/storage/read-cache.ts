@@ -32,7 +32,10 @@ export class ReadCache<V> {
   }
 }
 
-/** A row and its JSON columns (arrays, objects), frozen: a cached row is shared by every request. */
+/**
+ * A row and its JSON columns (arrays, objects), or verified claims and their lists, frozen: a
+ * cached value is shared by every request.
+ */
 export function frozenRow<T extends object>(row: T): T {
   for (const value of Object.values(row)) if (typeof value === 'object' && value !== null) Object.freeze(value);
   return Object.freeze(row);

@@ -14,6 +14,7 @@ import {
 import type { Jwks } from '../../../../shared/src/index.js';
 import type { Database } from '../../storage/database.js';
 import { SigningKeyEntity } from '../../storage/entities.js';
+import { frozenRow } from '../../storage/read-cache.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 
 export const ISSUER = 'gatehouse';
@@ -100,9 +101,8 @@ export class TokenSigner {
     try {
       const { payload } = await jwtVerify(token, this.key.publicKey, { issuer: ISSUER, algorithms: ['EdDSA'] });
       if (payload.exp === undefined) return null; // every token this daemon signs expires
-      for (const value of Object.values(payload)) if (Array.isArray(value)) Object.freeze(value);
       if (this.verified.size >= VERIFIED_CAPACITY) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, Object.freeze(payload));
+      this.verified.set(token, frozenRow(payload));
       return payload;
     } catch {
       return null;

@@ -5,7 +5,7 @@ import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import { AgentEntity, AgentKeyEntity, type AgentKeyRow, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
-import { ReadCache } from '../../storage/read-cache.js';
+import { frozenRow, ReadCache } from '../../storage/read-cache.js';
 import { ProjectEntity, UserEntity, type ProjectRow, type UserRow } from '../../storage/entities.js';
 import {
   AgentUserEntity,
@@ -210,10 +210,10 @@ export class AgentUsersService {
     ]);
     if (!user || user.disabled || !workflow || !node) return null;
     return Object.freeze({
-      user: Object.freeze(user),
-      link: Object.freeze(link),
-      workflow: Object.freeze(workflow),
-      node: Object.freeze(node),
+      user: frozenRow(user),
+      link: frozenRow(link),
+      workflow: frozenRow(workflow),
+      node: frozenRow(node),
     });
   }
 
