@@ -35,6 +35,16 @@ describe('request lines', () => {
     expect(Math.abs((first!.time as number) - Date.now())).toBeLessThan(5000);
   });
 
+  it('reach the file on their own, in the order they were logged', async () => {
+    const log = newLogger();
+    for (let i = 0; i < 500; i++) log.request({ reqId: `r-${i}`, method: 'GET', url: '/healthz', status: 200, ms: 0 });
+    const read = () => readFileSync(log.file, 'utf8').split('\n').filter(Boolean);
+    await expect.poll(() => read().length).toBe(500);
+    expect(read().map((line) => (JSON.parse(line) as { reqId: string }).reqId)).toEqual(
+      Array.from({ length: 500 }, (_, i) => `r-${i}`),
+    );
+  });
+
   it('are not written below level info', async () => {
     const log = newLogger('warn');
     log.request({ reqId: 'r-1', method: 'GET', url: '/healthz', status: 200, ms: 0 });

@@ -62,28 +62,44 @@ export function createLogger(home: string, level: string, toStdout: boolean): Da
   if (toStdout) streams.push({ stream: pino.destination(1), level: level as pino.Level });
   const base = { pid: process.pid };
   const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base }, pino.multistream(streams));
+  const requestLines = pino.levels.values[level]! <= pino.levels.values.info! ? new RequestLines(destination) : null;
   return {
     logger,
-    request: pino.levels.values[level]! <= pino.levels.values.info! ? requestLineWriter(destination) : () => {},
+    request: requestLines ? (line) => requestLines.add(line) : () => {},
     file,
-    flush: () => destination.flushSync(),
+    flush: () => {
+      requestLines?.writePending();
+      destination.flushSync();
+    },
   };
 }
 
 /**
  * Request lines are written as pino writes a line at level info, but without going through it:
  * their fields are fixed and hold no headers or bodies, so they need neither redaction nor
- * pino's general serialisation, which costs ten times as much (2.3 µs against 0.2 µs a line,
- * some 6 % of an agent request).
+ * pino's general serialisation, which costs ten times as much (2.3 µs against 0.2 µs a line).
+ * They reach the file stream in one write per event-loop turn: the stream measures its whole
+ * buffer on every write (`Buffer.byteLength`), which cost ~1.5 µs a line under load, against
+ * ~0.2 µs in a batch.
  */
-function requestLineWriter(destination: pino.DestinationStream): (line: RequestLine) => void {
-  const { pid } = process;
-  const info = pino.levels.values.info!;
-  return ({ reqId, method, url, status, ms }) =>
-    destination.write(
-      `{"level":${info},"time":${Date.now()},"pid":${pid},"reqId":${JSON.stringify(reqId)},` +
-        `"method":${JSON.stringify(method)},"url":${JSON.stringify(url)},"status":${status},"ms":${ms},"msg":"request"}\n`,
-    );
+class RequestLines {
+  private readonly info = pino.levels.values.info!;
+  private pending: string[] = [];
+
+  constructor(private readonly destination: pino.DestinationStream) {}
+
+  add({ reqId, method, url, status, ms }: RequestLine): void {
+    const line =
+      `{"level":${this.info},"time":${Date.now()},"pid":${process.pid},"reqId":${JSON.stringify(reqId)},` +
+      `"method":${JSON.stringify(method)},"url":${JSON.stringify(url)},"status":${status},"ms":${ms},"msg":"request"}\n`;
+    if (this.pending.push(line) === 1) setImmediate(() => this.writePending());
+  }
+
+  writePending(): void {
+    if (this.pending.length === 0) return;
+    this.destination.write(this.pending.join(''));
+    this.pending = [];
+  }
 }
 
 /**
