@@ -73,8 +73,8 @@ interface Comparison {
   baseline: LoadResult;
   daemon: LoadResult;
   ratio: number;
-  /** Daemon ÷ baseline req/s of every round, in the order run. */
-  ratios: number[];
+  /** Every round's req/s per server, in the order run (the median round's full figures are above). */
+  rounds: Array<{ baseline: number; floor?: number; daemon: number }>;
   bytes: number;
   /** Bare Fastify with the same answer, serialised the daemon's way (throughput scenarios). */
   floor?: { result: LoadResult; ratio: number };
@@ -117,10 +117,10 @@ async function compare(
   const servers = { baseline: baseline.url, ...(options.schema ? { floor: floor.url } : {}), daemon: daemon.url };
   const names = Object.keys(servers) as Array<keyof typeof servers>;
   const rounds: Array<Partial<Record<keyof typeof servers, LoadResult>>> = [];
-  for (let round = 0; round < (options.rounds ?? settings.rounds); round++) {
+  for (let turn = 0; turn < (options.rounds ?? settings.rounds); turn++) {
     const results: (typeof rounds)[number] = {};
     for (let i = 0; i < names.length; i++) {
-      const name = names[(i + round) % names.length]!;
+      const name = names[(i + turn) % names.length]!;
       results[name] = await measure(servers[name]!);
     }
     rounds.push(results);
@@ -132,15 +132,19 @@ async function compare(
     baseline: middle.baseline!,
     daemon: middle.daemon!,
     ratio: ratioOf(middle),
-    ratios,
+    rounds: rounds.map(({ baseline, floor, daemon }) => ({
+      baseline: round(baseline!.rps),
+      ...(floor ? { floor: round(floor.rps) } : {}),
+      daemon: round(daemon!.rps),
+    })),
     bytes: Buffer.byteLength(body),
     ...(middle.floor ? { floor: { result: middle.floor, ratio: middle.floor.rps / middle.baseline!.rps } } : {}),
   };
 }
 
 /** "0.46×", and in a full run "0.46× (rounds 0.44, 0.49, 0.46)". */
-const ratioText = ({ ratio, ratios }: Comparison) =>
-  `${ratio.toFixed(2)}×${ratios.length > 1 ? ` (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})` : ''}`;
+const ratioText = ({ ratio, rounds }: Comparison) =>
+  `${ratio.toFixed(2)}×${rounds.length > 1 ? ` (rounds ${rounds.map((r) => (r.daemon / r.baseline).toFixed(2)).join(', ')})` : ''}`;
 
 /** "; bare Fastify 0.72× (…)": how far the framework alone gets with the same answer. */
 const floorNote = ({ floor: f }: Comparison) => (f ? `; bare Fastify ${f.ratio.toFixed(2)}× (${rps(f.result)})` : '');
