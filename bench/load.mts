@@ -1,10 +1,11 @@
 /*
  * The load generator, run as a child process of the runner (bench/lib/load.ts): autocannon never
  * shares an event loop with a server under test, nor with a second load running at the same time
- * (B8's flood). Reads its options as JSON from argv, prints a LoadResult as JSON on stdout.
+ * (B8's flood). Reads its options as JSON from argv; prints MEASURING on a line of its own when the
+ * measured load begins, then a LoadResult as JSON.
  */
 import autocannon from 'autocannon';
-import type { LoadOptions, LoadResult } from './lib/load.js';
+import { MEASURING, type LoadOptions, type LoadResult } from './lib/load.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
 const load = (seconds: number) =>
@@ -17,6 +18,7 @@ const load = (seconds: number) =>
 
 // The warm-up (JIT, caches, connections) runs in the same process, and its figures are dropped.
 if (options.warmupSeconds) await load(options.warmupSeconds);
+process.stdout.write(`${MEASURING}\n`);
 const result = await load(options.seconds);
 
 const statusCodes: Record<string, number> = {};

@@ -75,6 +75,8 @@ interface Comparison {
   ratio: number;
   /** Every round's req/s per server, in the order run (the median round's full figures are above). */
   rounds: Array<{ baseline: number; floor?: number; daemon: number }>;
+  /** The median round's server CPU time per request, µs: where a ratio's difference goes. */
+  cpuUs: { baseline: number; floor?: number; daemon: number };
   bytes: number;
   /** Bare Fastify with the same answer, serialised the daemon's way (throughput scenarios). */
   floor?: { result: LoadResult; ratio: number };
@@ -102,19 +104,22 @@ async function compare(
   await baseline.answerWith(body);
   if (options.schema) await floor.answerWith(body, options.schema);
 
-  const measure = async (url: string) => {
-    const result = await runLoad({
-      url,
-      connections: options.connections ?? CONNECTIONS,
-      seconds: settings.seconds,
-      warmupSeconds: settings.warmup,
-      requests: [request],
-    });
+  const measure = async ({ url, pid }: { url: string; pid: number }) => {
+    const result = await runLoad(
+      {
+        url,
+        connections: options.connections ?? CONNECTIONS,
+        seconds: settings.seconds,
+        warmupSeconds: settings.warmup,
+        requests: [request],
+      },
+      pid,
+    );
     if (result.ok !== result.requests || result.errors > 0)
       throw new Error(`${url}${request.path}: not every answer was a 2xx: ${JSON.stringify(result)}`);
     return result;
   };
-  const servers = { baseline: baseline.url, ...(options.schema ? { floor: floor.url } : {}), daemon: daemon.url };
+  const servers = { baseline, ...(options.schema ? { floor } : {}), daemon };
   const names = Object.keys(servers) as Array<keyof typeof servers>;
   const rounds: Array<Partial<Record<keyof typeof servers, LoadResult>>> = [];
   for (let turn = 0; turn < (options.rounds ?? settings.rounds); turn++) {
@@ -137,6 +142,11 @@ async function compare(
       ...(floor ? { floor: round(floor.rps) } : {}),
       daemon: round(daemon!.rps),
     })),
+    cpuUs: {
+      baseline: round(middle.baseline!.serverCpuUs!, 1),
+      ...(middle.floor ? { floor: round(middle.floor.serverCpuUs!, 1) } : {}),
+      daemon: round(middle.daemon!.serverCpuUs!, 1),
+    },
     bytes: Buffer.byteLength(body),
     ...(middle.floor ? { floor: { result: middle.floor, ratio: middle.floor.rps / middle.baseline!.rps } } : {}),
   };
@@ -149,6 +159,10 @@ const ratioText = ({ ratio, rounds }: Comparison) =>
 /** "; bare Fastify 0.72× (…)": how far the framework alone gets with the same answer. */
 const floorNote = ({ floor: f }: Comparison) => (f ? `; bare Fastify ${f.ratio.toFixed(2)}× (${rps(f.result)})` : '');
 
+/** "; server CPU per request 31 µs (baseline 15, bare Fastify 20)": what each answer cost its server. */
+const cpuNote = ({ cpuUs }: Comparison) =>
+  `; server CPU per request ${cpuUs.daemon} µs (baseline ${cpuUs.baseline}${cpuUs.floor ? `, bare Fastify ${cpuUs.floor}` : ''})`;
+
 function throughputRow(id: string, scenario: string, comparison: Comparison, minRatio: number): void {
   const { daemon, baseline: base, ratio } = comparison;
   details[id] = comparison;
@@ -156,7 +170,7 @@ function throughputRow(id: string, scenario: string, comparison: Comparison, min
     id,
     scenario,
     target: `≥ ${minRatio.toFixed(2)}× baseline; p99 ≤ 5 ms`,
-    measured: `${ratioText(comparison)}; ${rps(daemon)} vs ${rps(base)}; ${latency(daemon)} (baseline ${latency(base)})${floorNote(comparison)}`,
+    measured: `${ratioText(comparison)}; ${rps(daemon)} vs ${rps(base)}; ${latency(daemon)} (baseline ${latency(base)})${floorNote(comparison)}${cpuNote(comparison)}`,
     pass: ratio >= minRatio && daemon.p99 <= 5,
   });
 }
@@ -254,7 +268,7 @@ try {
         id: 'B0',
         scenario: `GET /healthz (no auth, no database: the HTTP stack's floor), ${CONNECTIONS} connections, ${settings.seconds} s`,
         target: 'none (context for B1–B3)',
-        measured: `${ratioText(b0)}; ${rps(b0.daemon)} vs ${rps(b0.baseline)}; ${latency(b0.daemon)}${floorNote(b0)}`,
+        measured: `${ratioText(b0)}; ${rps(b0.daemon)} vs ${rps(b0.baseline)}; ${latency(b0.daemon)}${floorNote(b0)}${cpuNote(b0)}`,
         pass: null,
       });
     }
@@ -426,6 +440,9 @@ notes.push(
       : '.'),
   `Bare Fastify: the framework alone (no hooks, log, auth or database) answering with the same body through the ` +
     `same response schema and serialiser: what any Fastify daemon could reach here.`,
+  `Server CPU per request: the user + system time of the server's process (every thread) during the measured ` +
+    `load, divided by its requests. Where the server's thread is the bottleneck (req/s × that time near one ` +
+    `second per second), req/s ≈ 1 ÷ that time, and a ratio r leaves (1/r − 1) × the baseline's time for all the daemon adds (for 0.70×, 0.43 × the baseline's).`,
   `Load: autocannon in a child process; the machine has ${host.cores} cores, so server and load generator share them.`,
   `The daemon is the built one (\`node daemon/bin/gatehouse.js daemon\`) with its default flags (log level info).`,
 );

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 export interface ReferenceServer {
   url: string;
+  pid: number;
   /**
    * Makes every answer this exact body (one of the daemon's), so the servers send as many bytes;
    * `schema` is the route's response schema, for a server that serialises as the daemon does.
@@ -22,6 +23,7 @@ async function startReferenceServer(script: string): Promise<ReferenceServer> {
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
+    pid: child.pid!,
     async answerWith(body, schema) {
       const response = await fetch(`${url}/__body`, {
         method: 'PUT',

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Request } from 'autocannon';
 
@@ -28,20 +29,48 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
+  /**
+   * CPU time the server's process used per request during the measured load, in µs (user +
+   * system, every thread): given when `runLoad` was told the server's pid.
+   */
+  serverCpuUs?: number;
 }
 
-/** Runs autocannon in a child process of its own and resolves with its summary. */
-export function runLoad(options: LoadOptions): Promise<LoadResult> {
+/** The line the load generator prints when its warm-up is over and the measured load begins. */
+export const MEASURING = 'measuring';
+
+/**
+ * CPU time of a process so far (user + system, every thread), in ms: fields 14 and 15 of
+ * /proc/<pid>/stat, in clock ticks of 10 ms (Linux's USER_HZ on every common architecture).
+ */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * Runs autocannon in a child process of its own and resolves with its summary; with the server's
+ * `serverPid`, also what the server spent per request while the measured load ran.
+ */
+export function runLoad(options: LoadOptions, serverPid?: number): Promise<LoadResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', LOAD_SCRIPT, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let cpuAtStart: number | undefined;
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (serverPid !== undefined && cpuAtStart === undefined && output.startsWith(`${MEASURING}\n`))
+      cpuAtStart = processCpuMs(serverPid);
+  });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code === 0) resolve(JSON.parse(output) as LoadResult);
-      else reject(new Error(`load generator exited with ${code}`));
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      const result = JSON.parse(output.slice(MEASURING.length + 1)) as LoadResult;
+      if (cpuAtStart !== undefined)
+        result.serverCpuUs = ((processCpuMs(serverPid!) - cpuAtStart) * 1000) / result.requests;
+      resolve(result);
     });
   });
 }
