@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { LoginRequest, TokenPair } from '../../../../shared/src/index.js';
 import { ProblemError } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
+import { frozenRow, ReadCache } from '../../storage/read-cache.js';
 import {
   RefreshTokenEntity,
   SessionEntity,
@@ -44,13 +45,17 @@ const invalidRefresh = () =>
 /** Human sessions: login, refresh-token rotation with reuse detection, logout, access-token checks. */
 export class SessionsService {
   private readonly failuresBySource = new AttemptLimiter(SOURCE_FAILURES, LOCK_MS);
+  /** An open session's user by session id, while the database is unchanged (every console request asks). */
+  private readonly openSessions: ReadCache<{ user: UserRow; sessionId: string } | null>;
 
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly signer: TokenSigner,
     private readonly mfa: MfaService,
-  ) {}
+  ) {
+    this.openSessions = new ReadCache(db);
+  }
 
   async login(input: LoginRequest, client: ClientInfo): Promise<TokenPair> {
     // 1. throttle the source before spending a password hash on it
@@ -167,11 +172,16 @@ export class SessionsService {
   /** The user behind already-verified access-token claims, if the session is still open. */
   async fromClaims(claims: JWTPayload): Promise<{ user: UserRow; sessionId: string } | null> {
     if (claims.typ !== 'user' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') return null;
-    const session = await this.db.manager.findOneBy(SessionEntity, { id: claims.sid });
-    if (!session || session.revoked_at || session.user_id !== claims.sub) return null;
-    const user = await this.db.manager.findOneBy(UserEntity, { id: claims.sub });
-    if (!user || user.disabled) return null;
-    return { user, sessionId: session.id };
+    const found = await this.openSessions.get(claims.sid, () => this.userOfOpenSession(claims.sid as string));
+    return found?.user.id === claims.sub ? found : null;
+  }
+
+  /** The session's user if the session is open and the user enabled, the row frozen as it is cached. */
+  private async userOfOpenSession(sessionId: string): Promise<{ user: UserRow; sessionId: string } | null> {
+    const session = await this.db.manager.findOneBy(SessionEntity, { id: sessionId });
+    if (!session || session.revoked_at) return null;
+    const user = await this.db.manager.findOneBy(UserEntity, { id: session.user_id });
+    return user && !user.disabled ? { user: frozenRow(user), sessionId } : null;
   }
 
   /** Changes the password and ends every other session of the user. */

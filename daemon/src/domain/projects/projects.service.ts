@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CreateProjectRequest, Membership, Privilege, Project } from '../../../../shared/src/index.js';
 import { conflict, forbidden, notFound } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
+import { frozenRow, ReadCache } from '../../storage/read-cache.js';
 import { MembershipEntity, ProjectEntity, UserEntity, type ProjectRow, type UserRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -35,24 +36,33 @@ export function slugify(name: string): string {
 }
 
 export class ProjectsService {
+  /** Resolved scopes by user and requested project, while the database is unchanged (every console request asks). */
+  private readonly scopes: ReadCache<ProjectScope | null>;
+
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
-  ) {}
+  ) {
+    this.scopes = new ReadCache(db);
+  }
 
   /**
    * Resolves `X-Project-Id` (an id or a slug; the default project when absent) for `user`.
    * A super_admin acts as admin everywhere; others act with their membership privilege.
    */
   async resolveScope(user: UserRow, requested: string | undefined): Promise<ProjectScope> {
-    const where = !requested
-      ? { slug: DEFAULT_PROJECT_SLUG }
-      : UUID.test(requested)
-        ? { id: requested }
-        : { slug: requested };
-    const project = await this.db.manager.findOneBy(ProjectEntity, where);
-    if (!project) throw notFound(requested ? `Project "${requested}"` : 'The default project');
-    return { project, privilege: await this.privilegeOf(user, project.id) };
+    const key = JSON.stringify([user.id, requested ?? null]);
+    const scope = await this.scopes.get(key, async () => {
+      const where = !requested
+        ? { slug: DEFAULT_PROJECT_SLUG }
+        : UUID.test(requested)
+          ? { id: requested }
+          : { slug: requested };
+      const project = await this.db.manager.findOneBy(ProjectEntity, where);
+      return project && { project: frozenRow(project), privilege: await this.privilegeOf(user, project.id) };
+    });
+    if (!scope) throw notFound(requested ? `Project "${requested}"` : 'The default project');
+    return scope;
   }
 
   /** A project by id (agents carry their project's id). */

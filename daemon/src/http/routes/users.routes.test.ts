@@ -169,8 +169,13 @@ describe('projects and memberships', () => {
     const project = (await t.request('POST', '/admin/projects', { token: root, body: { name: 'Temp' } })).body;
     const kim = await userWithToken('kim');
     await t.request('PUT', `/admin/projects/${project.id}/members/${kim.id}`, { token: root, body: { privilege: 2 } });
+    const listAgents = () =>
+      t.request('GET', '/v1/agents', { token: kim.token, headers: { 'x-project-id': project.id } });
+    expect((await listAgents()).status).toBe(200);
     const removed = await t.request('DELETE', `/admin/projects/${project.id}/members/${kim.id}`, { token: root });
     expect(removed.status).toBe(204);
+    // The member's resolved scope was cached by the request above: the removal applies at once all the same.
+    expect((await listAgents()).status).toBe(403);
     expect((await t.request('DELETE', `/admin/projects/${project.id}/members/${kim.id}`, { token: root })).status).toBe(
       404,
     );
