@@ -442,7 +442,8 @@ notes.push(
     `same response schema and serialiser: what any Fastify daemon could reach here.`,
   `Server CPU per request: the user + system time of the server's process (every thread) during the measured ` +
     `load, divided by its requests. Where the server's thread is the bottleneck (req/s × that time near one ` +
-    `second per second), req/s ≈ 1 ÷ that time, and a ratio r leaves (1/r − 1) × the baseline's time for all the daemon adds (for 0.70×, 0.43 × the baseline's).`,
+    `second per second), req/s ≈ 1 ÷ that time, and a ratio r leaves (1/r − 1) × the baseline's time for ` +
+    `all the daemon adds (for 0.70×, 0.43 × the baseline's).`,
   `Load: autocannon in a child process; the machine has ${host.cores} cores, so server and load generator share them.`,
   `The daemon is the built one (\`node daemon/bin/gatehouse.js daemon\`) with its default flags (log level info).`,
 );
