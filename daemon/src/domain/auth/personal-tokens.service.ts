@@ -7,6 +7,7 @@ import {
 } from '../../../../shared/src/index.js';
 import { forbidden, notFound } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
+import { frozenRow, ReadCache } from '../../storage/read-cache.js';
 import { PersonalTokenEntity, UserEntity, type PersonalTokenRow, type UserRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -30,11 +31,15 @@ const toPersonalToken = (row: PersonalTokenRow): PersonalToken => ({
 /** Personal API tokens (`ghp_…`) for a human's scripts: stored as sha-256, shown once. */
 export class PersonalTokensService {
   private readonly lastUsedWritten = new Map<string, number>();
+  /** A token's row and its user by prefix, while the database is unchanged (every script request asks). */
+  private readonly byPrefix: ReadCache<{ token: PersonalTokenRow; user: UserRow | null } | null>;
 
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
-  ) {}
+  ) {
+    this.byPrefix = new ReadCache(db);
+  }
 
   async list(ownerId: string, caller: UserRow): Promise<PersonalToken[]> {
     await this.owner(ownerId, caller);
@@ -99,13 +104,21 @@ export class PersonalTokensService {
   async authenticate(plaintext: string): Promise<{ user: UserRow; tokenId: string } | null> {
     const parsed = parseCredential(plaintext);
     if (parsed?.kind !== 'personal') return null;
-    const token = await this.db.manager.findOneBy(PersonalTokenEntity, { prefix: parsed.prefix });
-    if (!token || !hashesMatch(token.token_hash, sha256Hex(plaintext))) return null;
+    const found = await this.byPrefix.get(parsed.prefix, () => this.tokenWithUser(parsed.prefix));
+    if (!found || !hashesMatch(found.token.token_hash, sha256Hex(plaintext))) return null;
+    const { token, user } = found;
     if (token.revoked_at || (token.expires_at && token.expires_at <= new Date().toISOString())) return null;
-    const user = await this.db.manager.findOneBy(UserEntity, { id: token.user_id });
     if (!user || user.disabled) return null;
     this.touch(token.id);
     return { user, tokenId: token.id };
+  }
+
+  /** The token with this prefix and its owner, the rows frozen as they are cached. */
+  private async tokenWithUser(prefix: string): Promise<{ token: PersonalTokenRow; user: UserRow | null } | null> {
+    const token = await this.db.manager.findOneBy(PersonalTokenEntity, { prefix });
+    if (!token) return null;
+    const user = await this.db.manager.findOneBy(UserEntity, { id: token.user_id });
+    return { token: frozenRow(token), user: user && frozenRow(user) };
   }
 
   private touch(tokenId: string): void {

@@ -366,6 +366,17 @@ describe('personal API tokens', () => {
     expect((await t.request('GET', '/v1/whoami', { token: plaintext })).status).toBe(401);
   });
 
+  it("stop working at once when their owner is disabled, though the owner's token was just used", async () => {
+    const pat = (
+      await t.request('POST', '/admin/users', { token: admin, body: { username: 'pat', password: 'pat password 12' } })
+    ).body;
+    const plaintext: string = (await t.request('POST', `/admin/users/${pat.id}/tokens`, { token: admin, body: {} }))
+      .body.token;
+    expect((await t.request('GET', '/v1/whoami', { token: plaintext })).status).toBe(200);
+    await t.request('PATCH', `/admin/users/${pat.id}`, { token: admin, body: { disabled: true } });
+    expect((await t.request('GET', '/v1/whoami', { token: plaintext })).status).toBe(401);
+  });
+
   it('a viewer manages only their own tokens', async () => {
     const viewer = (
       await t.request('POST', '/admin/users', {
