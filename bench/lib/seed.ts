@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { v7 as uuidv7 } from 'uuid';
+import { DB_FILE } from '../../daemon/src/config.js';
 import { BASE62, checksumOf, PREFIX_LENGTH, RANDOM_LENGTH } from '../../shared/src/index.js';
 import { benchKeychainService, REPO, setupAdmin, startDaemon } from './daemon.js';
 
@@ -11,7 +12,6 @@ import { benchKeychainService, REPO, setupAdmin, startDaemon } from './daemon.js
 const SEED_VERSION = 1;
 const SEED = 'gatehouse-bench';
 export const CACHE_DIR = join(REPO, 'bench/.cache');
-const DB_FILE = 'gatehouse.db';
 const DAY_MS = 86_400_000;
 /** Seeded agents are created one second apart from this moment, so id order is creation order. */
 const EPOCH = Date.parse('2026-01-01T00:00:00.000Z');

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The `gatehouse` command: runs the compiled CLI (`npm run build` produces it).
+// The `gatehouse` command: runs the built CLI and daemon (`npm run build` bundles it into out/main).
 try {
-  await import('../../dist/daemon/src/main.js');
+  await import('../../out/main/daemon.js');
 } catch (error) {
-  if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/daemon')) {
+  if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('out/main/daemon.js')) {
     console.error('gatehouse: not built yet; run `npm run build` in the Gatehouse checkout first.');
     process.exit(1);
   }

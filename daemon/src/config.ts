@@ -33,6 +33,9 @@ export interface ConfigInput {
   logLevel?: string;
 }
 
+/** The database's file name in the data directory. */
+export const DB_FILE = 'gatehouse.db';
+
 /** The platform's app-data directory for Gatehouse (SPEC §1). */
 export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Gatehouse');

@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
-import type { DaemonConfig } from './config.js';
+import { DB_FILE, type DaemonConfig } from './config.js';
 import { claimDiscovery, removeDiscovery, writeDiscovery } from './discovery.js';
 import { AgentAuthService } from './domain/agents/agent-auth.service.js';
 import { AgentKeysService } from './domain/agents/agent-keys.service.js';
@@ -28,8 +28,8 @@ import type { Services } from './http/services.js';
 import { createLogger } from './logging.js';
 import { openSecretStore } from './secrets/open-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
-import { Database, DB_FILE } from './storage/database.js';
-import { VERSION } from './version.js';
+import { Database } from './storage/database.js';
+import { VERSION } from './package-info.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 

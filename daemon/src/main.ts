@@ -3,7 +3,7 @@ import { CliError } from './cli/errors.js';
 import { registerCommands } from './cli/program.js';
 import { resolveConfig } from './config.js';
 import { ProblemError, StartupError } from './errors.js';
-import { VERSION } from './version.js';
+import { VERSION } from './package-info.js';
 
 /** `gatehouse daemon …`: runs gatehoused in the foreground until SIGINT/SIGTERM. */
 async function runDaemon(options: Record<string, string | boolean | undefined>): Promise<void> {

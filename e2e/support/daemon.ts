@@ -27,12 +27,15 @@ export interface E2eDaemon {
   stop(): Promise<void>;
 }
 
-/** A real gatehoused from source on a temp home, a free port and a test-only keychain service. */
+/**
+ * A real gatehoused on a temp home, a free port and a test-only keychain service: the built one
+ * (`npm run build`), run by the `gatehouse` command as users run it, serving the built console.
+ */
 export async function startDaemon(): Promise<E2eDaemon> {
   const home = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'daemon/src/main.ts', 'daemon', '--port', '0', '--home', home, '--quiet'],
+    ['daemon/bin/gatehouse.js', 'daemon', '--port', '0', '--home', home, '--quiet'],
     {
       env: { ...process.env, GATEHOUSE_KEYCHAIN_SERVICE: `gatehouse-e2e-${randomBytes(4).toString('hex')}` },
       stdio: ['ignore', 'inherit', 'inherit'],

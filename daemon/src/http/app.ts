@@ -8,7 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { routes } from '../../../shared/src/index.js';
 import { lazyChildLogger, type DaemonLogger } from '../logging.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../package-info.js';
 import { registerConsole } from './console.js';
 import { hostGuard } from './host-guard.js';
 import { listeningPort } from './listening-port.js';

@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LoginRequest } from '../../../shared/src/index.js';
 import { ProblemError } from '../errors.js';
+import { PACKAGE_DIR } from '../package-info.js';
 import { notFoundHandler } from './problems.js';
 import type { Services } from './services.js';
 
 /** The console built by `npm run build` (electron-vite's renderer output). */
-export const CONSOLE_DIR = fileURLToPath(new URL('../../../out/renderer/', import.meta.url));
+export const CONSOLE_DIR = join(PACKAGE_DIR, 'out', 'renderer');
 
 const REFRESH_COOKIE = 'gatehouse_refresh';
 const COOKIE_PATH = '/console/session';

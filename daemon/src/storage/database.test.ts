@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Database, DB_FILE, EXTERNAL_CHANGE_POLL_MS } from './database.js';
+import { DB_FILE } from '../config.js';
+import { Database, EXTERNAL_CHANGE_POLL_MS } from './database.js';
 import { migrations } from './migrations/index.js';
 
 const tableNames = async (db: Database): Promise<string[]> =>

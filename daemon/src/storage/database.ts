@@ -7,8 +7,6 @@ import { migrations } from './migrations/index.js';
 import { permissionEntities } from './permission-entities.js';
 import { workflowEntities } from './workflow-entities.js';
 
-export const DB_FILE = 'gatehouse.db';
-
 /** How often another program's commits to the file are looked for (see `generation`). */
 export const EXTERNAL_CHANGE_POLL_MS = 1000;
 

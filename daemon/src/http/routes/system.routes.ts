@@ -2,7 +2,7 @@ import { routes } from '../../../../shared/src/index.js';
 import { toAgent } from '../../domain/agents/agents.service.js';
 import { toProject } from '../../domain/projects/projects.service.js';
 import { toUser } from '../../domain/users/users.service.js';
-import { VERSION } from '../../version.js';
+import { VERSION } from '../../package-info.js';
 import { daemonUrl, listeningPort } from '../listening-port.js';
 import { implement } from '../route-binding.js';
 
