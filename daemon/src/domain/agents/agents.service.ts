@@ -15,6 +15,7 @@ import { escapeLike, type Database } from '../../storage/database.js';
 import { ReadCache } from '../../storage/read-cache.js';
 import type { ProjectRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
+import { assertWithinCeiling } from '../users/tool-ceiling.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { writeWithSecrets } from '../secret-transaction.js';
 import type { AgentKeysService } from './agent-keys.service.js';
@@ -144,6 +145,8 @@ export class AgentsService {
     actor: Actor,
   ): Promise<AgentCreated> {
     const name = agentName(input.name);
+    if (actor.user && input.allowed_tools)
+      assertWithinCeiling(actor.user, input.allowed_tools, 'You may not give a new agent');
     const identity = newIdentity();
     return writeWithSecrets(this.db, this.secrets, async (tx, secrets) => {
       if (await tx.exists(AgentEntity, { where: { project_id: project.id, name } })) {

@@ -20,6 +20,7 @@ import {
   type CapabilityRoleRow,
 } from '../../storage/permission-entities.js';
 import type { Actor } from '../actor.js';
+import { assertWithinCeiling, unbounded } from '../users/tool-ceiling.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AgentsService } from './agents.service.js';
 import { toAgent } from './agents.service.js';
@@ -92,8 +93,7 @@ export class PermissionsService {
   async grant(project: ProjectRow, nameOrId: string, tools: string[], actor: AdminActor): Promise<Agent> {
     return this.db.write(async (tx) => {
       const wanted = tools.includes('*') ? await grantableTools(tx, actor.user) : tools;
-      const beyond = beyondCeiling(actor.user, wanted);
-      if (beyond.length > 0) throw forbidden(`You may not grant: ${beyond.join(', ')} (beyond your tool ceiling).`);
+      assertWithinCeiling(actor.user, wanted, 'You may not grant');
       return this.changeAllowed(tx, project, nameOrId, actor, 'agent.tools_granted', wanted, (allowed) =>
         sorted([...allowed, ...wanted]),
       );
@@ -134,7 +134,9 @@ export class PermissionsService {
     return (await this.db.manager.find(CapabilityRoleEntity, { order: { name: 'ASC' } })).map(toRole);
   }
 
-  async createRole(input: CreateRoleRequest, actor: Actor): Promise<CapabilityRole> {
+  /** A role's tools are handed out to every agent that holds it: within the admin's ceiling. */
+  async createRole(input: CreateRoleRequest, actor: AdminActor): Promise<CapabilityRole> {
+    assertWithinCeiling(actor.user, input.tools, 'You may not put in a role');
     return this.db.write(async (tx) => {
       if (await tx.exists(CapabilityRoleEntity, { where: { name: input.name } }))
         throw conflict(`The role "${input.name}" already exists.`);
@@ -157,7 +159,8 @@ export class PermissionsService {
     });
   }
 
-  async updateRole(name: string, input: UpdateRoleRequest, actor: Actor): Promise<CapabilityRole> {
+  async updateRole(name: string, input: UpdateRoleRequest, actor: AdminActor): Promise<CapabilityRole> {
+    if (input.tools) assertWithinCeiling(actor.user, input.tools, 'You may not put in a role');
     return this.db.write(async (tx) => {
       const role = await tx.findOneBy(CapabilityRoleEntity, { name });
       if (!role) throw notFound(`Role "${name}"`);
@@ -211,9 +214,7 @@ export class PermissionsService {
       const agent = await this.agents.find(project.id, nameOrId, tx);
       const role = await tx.findOneBy(CapabilityRoleEntity, { name: roleName });
       if (!role) throw notFound(`Role "${roleName}"`);
-      const beyond = beyondCeiling(actor.user, role.tools);
-      if (beyond.length > 0)
-        throw forbidden(`The role "${roleName}" grants tools beyond your ceiling: ${beyond.join(', ')}.`);
+      assertWithinCeiling(actor.user, role.tools, `You may not assign the role "${roleName}", which grants`);
       if (await tx.exists(AgentRoleEntity, { where: { agent_id: agent.id, role: roleName } })) return agent;
       await tx.insert(AgentRoleEntity, { agent_id: agent.id, role: roleName, created_at: new Date().toISOString() });
       const next = bump(agent, {});
@@ -321,16 +322,6 @@ export class PermissionsService {
 /** The tools an agent (the `?` parameter) holds through its roles. */
 const ROLE_TOOLS = `SELECT j.value FROM agent_roles ar JOIN capability_roles r ON r.name = ar.role, json_each(r.tools) j
   WHERE ar.agent_id = ?`;
-
-/** A super_admin's ceiling is everything; otherwise the user's `tool_ceiling` (a list, or `*`). */
-const unbounded = (user: UserRow) => user.role === 'super_admin' || user.tool_ceiling === '*';
-
-/** The tools of `tools` that `user` may not grant. */
-function beyondCeiling(user: UserRow, tools: string[]): string[] {
-  if (unbounded(user)) return [];
-  const ceiling = new Set(user.tool_ceiling);
-  return tools.filter((tool) => !ceiling.has(tool));
-}
 
 /** What `["*"]` means for `user`: every registered tool within their ceiling. */
 async function grantableTools(tx: EntityManager, user: UserRow): Promise<string[]> {

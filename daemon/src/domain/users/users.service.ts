@@ -15,6 +15,7 @@ import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { hashPassword } from '../auth/passwords.js';
 import { DEFAULT_PROJECT_SLUG, toProject } from '../projects/projects.service.js';
+import { assertCeilingWithin } from './tool-ceiling.js';
 
 export const toUser = (row: UserRow): User => ({
   id: row.id,
@@ -135,6 +136,7 @@ export class UsersService {
     const role = input.role ?? 'viewer';
     if (role === 'super_admin' && actor.user.role !== 'super_admin')
       throw forbidden('Only a super_admin can create a super_admin.');
+    if (input.tool_ceiling !== undefined) assertCeilingWithin(actor.user, input.tool_ceiling);
     const passwordHash = await hashPassword(input.password);
     return this.db.write(async (tx) => {
       await this.assertUnique(tx, input.username.trim(), input.email ?? null);
@@ -164,6 +166,7 @@ export class UsersService {
       this.assertMayManage(actor.user, user);
       if (input.role === 'super_admin' && actor.user.role !== 'super_admin')
         throw forbidden('Only a super_admin can grant super_admin.');
+      if (input.tool_ceiling !== undefined) assertCeilingWithin(actor.user, input.tool_ceiling);
       const losesSuperAdmin =
         user.role === 'super_admin' &&
         ((input.role !== undefined && input.role !== 'super_admin') || input.disabled === true);

@@ -255,6 +255,41 @@ describe('tools, grants, roles and /v1/authorize', () => {
     expect(refused.status).toBe(403);
   });
 
+  it('holds the ceiling on every other way to hand out tools: a new agent, a role, a user', async () => {
+    const fay = await adminWithCeiling('fay', ['web_search']);
+    const asFay = (method: string, path: string, body: unknown) => t.request(method, path, { token: fay, body });
+
+    const agent = await asFay('POST', '/admin/agents', { name: 'fays-agent', allowed_tools: ['execute_code'] });
+    expect(agent.status).toBe(403);
+    expect(agent.body.detail).toContain('execute_code');
+    expect((await t.request('GET', '/v1/agents/fays-agent', { token: admin })).status).toBe(404);
+    expect((await asFay('POST', '/admin/agents', { name: 'fays-agent', allowed_tools: ['web_search'] })).status).toBe(
+      201,
+    );
+
+    // A role she could assign must not be widened afterwards, past what she may grant.
+    expect((await asFay('POST', '/admin/roles', { name: 'fay-wide', tools: ['send_email'] })).status).toBe(403);
+    expect((await asFay('POST', '/admin/roles', { name: 'searcher', tools: ['web_search'] })).status).toBe(201);
+    expect((await asFay('POST', '/admin/agents/fays-agent/roles', { role: 'searcher' })).status).toBe(200);
+    const widened = await asFay('PATCH', '/admin/roles/searcher', { tools: ['web_search', 'send_email'] });
+    expect(widened.status).toBe(403);
+    expect((await t.request('GET', '/v1/roles', { token: admin })).body).toContainEqual(
+      expect.objectContaining({ name: 'searcher', tools: ['web_search'] }),
+    );
+
+    // Nor can she give anyone, herself included, a wider ceiling than her own.
+    const me = (await t.request('GET', '/v1/whoami', { token: fay })).body.user;
+    expect((await asFay('PATCH', `/admin/users/${me.id}`, { tool_ceiling: '*' })).status).toBe(403);
+    expect((await asFay('PATCH', `/admin/users/${me.id}`, { tool_ceiling: ['web_search', 'send_email'] })).status).toBe(
+      403,
+    );
+    const user = { password: 'a long enough password', role: 'admin' };
+    expect((await asFay('POST', '/admin/users', { ...user, username: 'gus', tool_ceiling: '*' })).status).toBe(403);
+    expect(
+      (await asFay('POST', '/admin/users', { ...user, username: 'gus', tool_ceiling: ['web_search'] })).status,
+    ).toBe(201);
+  });
+
   it("narrows a token a human exchanged to that human's ceiling", async () => {
     const dee = await adminWithCeiling('dee', ['web_search']);
     const agent = await agentWithToken('shared', { allowed_tools: ['web_search', 'calculator'] });
