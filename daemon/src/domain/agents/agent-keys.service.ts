@@ -206,6 +206,10 @@ export class AgentKeysService {
       if (!isKeyActive(old, now.toISOString()) || old.replaced_by) {
         throw conflict('Only an active key that was not rotated already can be rotated; create a new key instead.');
       }
+      // The new key grants what the old one grants now: its scopes within the agent's current ones.
+      const scopes = old.scopes.filter((scope) => owner.agent.scopes.includes(scope));
+      if (old.scopes.length > 0 && scopes.length === 0)
+        throw conflict("This key grants none of the agent's current scopes any more; create a new key instead.");
       const next = await this.issue(
         tx,
         secrets,
@@ -215,7 +219,7 @@ export class AgentKeysService {
           expires_in_days: old.expires_at
             ? Math.max(1, Math.round((Date.parse(old.expires_at) - Date.parse(old.created_at)) / DAY_MS))
             : 0,
-          scopes: old.scopes,
+          scopes,
           store_in_keychain: old.in_keychain,
         },
         actor,

@@ -442,6 +442,16 @@ describe('agent keys: routes, lifetimes and the alias', () => {
     expect
       .soft((await t.request('GET', '/v1/whoami', { token: tokens.body.access_token })).body.scopes)
       .toEqual(['files:read']);
+
+    // Rotating it gives a key with what it grants now; one that grants nothing now cannot be rotated.
+    const rotate = (id: string) =>
+      t.request('POST', `/admin/agents/narrowed/keys/${id}/rotate`, { token: admin, body: {} });
+    const rotated = await rotate(key.id);
+    expect(rotated.status).toBe(201);
+    expect(rotated.body.scopes).toEqual(['files:read']);
+    const writer = (await issue('narrowed', { scopes: ['files:read'] })).body;
+    await t.request('PATCH', '/admin/agents/narrowed', { token: admin, body: { scopes: ['files:write'] } });
+    expect((await rotate(writer.id)).status).toBe(409);
   });
 
   it('writes last_used_at on shutdown at the latest', async () => {
