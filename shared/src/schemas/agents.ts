@@ -5,7 +5,11 @@ import { ToolName } from './users.js';
 export const AgentStatus = Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked')]);
 export type AgentStatus = Static<typeof AgentStatus>;
 
-export const PermissionChangePolicy = Type.Union([Type.Literal('notify'), Type.Literal('revoke_tokens')]);
+/** What a permission change does to an agent's tokens (its access tokens stop either way). */
+export const PermissionChangePolicy = Type.Union([Type.Literal('notify'), Type.Literal('revoke_tokens')], {
+  description:
+    'When the permissions change, notify: access tokens stop and a refresh gives new ones; revoke_tokens: every session and refresh token ends too, and the agent authenticates again with its key',
+});
 
 /** Agent names: trimmed, 1–64 characters, no `/` (it separates project and agent in keychain aliases). */
 export const AgentName = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\s*[^/\\s][^/]*$' });

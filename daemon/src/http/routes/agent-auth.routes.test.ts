@@ -348,6 +348,22 @@ describe('agent authentication: identity, claims and the lifecycle', () => {
     expect((await whoami(refreshed.body.access_token)).body.scopes).toEqual(['mail:read']);
   });
 
+  it('ends every session of an agent set to revoke_tokens when its permissions change', async () => {
+    const agent = await newAgent('strict', ['mail:read', 'mail:send']);
+    await t.request('PATCH', '/admin/agents/strict', { token: admin, body: { on_permission_change: 'revoke_tokens' } });
+    const [first, second] = [(await tokenFor(agent)).body, (await tokenFor(agent)).body];
+
+    await t.request('PATCH', '/admin/agents/strict', { token: admin, body: { scopes: ['mail:read'] } });
+    for (const tokens of [first, second]) {
+      expect((await whoami(tokens.access_token)).status).toBe(401);
+      const refreshed = await t.request('POST', '/v1/auth/refresh', { body: { refresh_token: tokens.refresh_token } });
+      expect(refreshed.status).toBe(401);
+    }
+    // Its key still works: it authenticates again and gets the new permissions.
+    const again = (await tokenFor(agent)).body;
+    expect((await whoami(again.access_token)).body.scopes).toEqual(['mail:read']);
+  });
+
   it('refuses every way in once the agent is revoked for good', async () => {
     const agent = await newAgent('revoked-for-good');
     const tokens = (await tokenFor(agent)).body;

@@ -3,6 +3,7 @@ import { Agents1795398100000 } from './0002-agents.js';
 import { Permissions1795398200000 } from './0003-permissions.js';
 import { Approvals1795398300000 } from './0004-approvals.js';
 import { Workflows1795398400000 } from './0005-workflows.js';
+import { RevokeTokensOnPermissionChange1795398500000 } from './0006-revoke-tokens-on-permission-change.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Permissions1795398200000,
   Approvals1795398300000,
   Workflows1795398400000,
+  RevokeTokensOnPermissionChange1795398500000,
 ];
