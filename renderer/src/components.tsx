@@ -39,6 +39,17 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
 }
 
 const CLIPBOARD_CLEAR_MS = 60_000;
+let clipboardClear: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Copies a secret and clears the clipboard 60 s later. The timer belongs to the page, not to the
+ * dialog: people copy, then close the dialog at once, and the secret must not stay behind.
+ */
+async function copySecret(secret: string): Promise<void> {
+  await navigator.clipboard.writeText(secret);
+  clearTimeout(clipboardClear);
+  clipboardClear = setTimeout(() => void navigator.clipboard.writeText('').catch(() => undefined), CLIPBOARD_CLEAR_MS);
+}
 
 /**
  * A secret shown once (SPEC §8): copy it, see which keychain entry keeps it; the clipboard is
@@ -54,16 +65,8 @@ export function PlaintextOnceDialog(props: {
 }): React.JSX.Element {
   const [copied, setCopied] = useState(false);
   const [confirming, setConfirming] = useState(false);
-  useEffect(() => {
-    if (!copied) return;
-    const timer = setTimeout(() => {
-      void navigator.clipboard.writeText('').catch(() => undefined);
-      setCopied(false);
-    }, CLIPBOARD_CLEAR_MS);
-    return () => clearTimeout(timer);
-  }, [copied]);
   const copy = async () => {
-    await navigator.clipboard.writeText(props.secret);
+    await copySecret(props.secret);
     setCopied(true);
   };
   return (

@@ -139,7 +139,7 @@ describe('Agents', () => {
 });
 
 describe('PlaintextOnceDialog', () => {
-  it('copies the secret, clears the clipboard after 60 s and asks before closing', async () => {
+  it('copies the secret, asks before closing, and clears the clipboard 60 s later even when closed', async () => {
     vi.useFakeTimers();
     const writeText = vi.fn(async () => undefined);
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
@@ -155,14 +155,18 @@ describe('PlaintextOnceDialog', () => {
     expect(screen.getByText(/agent:default\/a/)).toBeTruthy();
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Copy' })));
     expect(writeText).toHaveBeenLastCalledWith('agent_abc');
-    await act(async () => vi.advanceTimersByTime(60_000));
-    expect(writeText).toHaveBeenLastCalledWith('');
 
     fireEvent.click(screen.getByRole('button', { name: 'Done' }));
     expect(onClose).not.toHaveBeenCalled();
     expect(screen.getByRole('group', { name: 'Did you save it?' })).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Yes, close' }));
     expect(onClose).toHaveBeenCalledOnce();
+    cleanup(); // the dialog is gone, as when its owner closes it
+
+    await act(async () => vi.advanceTimersByTime(59_000));
+    expect(writeText).toHaveBeenLastCalledWith('agent_abc');
+    await act(async () => vi.advanceTimersByTime(1_000));
+    expect(writeText).toHaveBeenLastCalledWith('');
     vi.useRealTimers();
   });
 });
