@@ -204,6 +204,42 @@ test('approvals arrive live and are decided; permissions and the audit chain are
   await shot(page, '18b-tools-roles');
 });
 
+test('a member of one other project works in it; a member of none is told so', async ({ page }) => {
+  const api = async (method: string, path: string, body?: unknown, token?: string) => {
+    const response = await fetch(`${daemon.url}${path}`, {
+      method,
+      headers: {
+        ...(token && { authorization: `Bearer ${token}` }),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return response.json();
+  };
+  const admin = (await api('POST', '/auth/login', ADMIN)).access_token;
+  const research = await api('POST', '/admin/projects', { name: 'Research' }, admin);
+  const password = 'a long enough password';
+  const member = await api('POST', '/admin/users', { username: 'researcher-only', password }, admin);
+  await api('PUT', `/admin/projects/${research.id}/members/${member.id}`, { privilege: 2 }, admin);
+  await api('POST', '/admin/users', { username: 'no-projects', password }, admin);
+
+  const signInAs = async (username: string) => {
+    await page.goto(daemon.url);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+  await signInAs('researcher-only');
+  await expect(page.getByLabel('Project')).toHaveValue(research.id);
+  await expect(page.getByText('No agents yet')).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  await signInAs('no-projects');
+  await expect(page.getByText('You are not a member of any project yet')).toBeVisible();
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+});
+
 test('users and projects; MFA enrolment from the QR secret, then a sign-in with a code', async ({ page }) => {
   await signIn(page, '#/users');
   await page.getByRole('button', { name: 'Create user' }).click();
@@ -213,7 +249,7 @@ test('users and projects; MFA enrolment from the QR secret, then a sign-in with 
   await dialog.getByRole('button', { name: 'Create' }).click();
   await expect(page.getByRole('row', { name: /operator/ })).toBeVisible();
   await page.getByLabel('User to add to Default').selectOption({ label: 'operator' });
-  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('button', { name: 'Add to Default' }).click();
   await expect(page.getByText('operator — member')).toBeVisible();
   await shot(page, '19-users-projects');
 

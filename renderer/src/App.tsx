@@ -53,7 +53,11 @@ function Console({ user }: { user: User }): React.JSX.Element {
   const [theme, setTheme] = useState(() => document.documentElement.dataset.theme ?? 'auto');
   const projects = useQuery({ queryKey: keys.projects, queryFn: () => call('listProjects', {}) });
   const [projectId, setProjectId] = useState<string | null>(null);
-  const project = projects.data?.find((p) => p.id === projectId) ?? projects.data?.find((p) => p.slug === 'default');
+  // The chosen project, else the default one, else the first the user is a member of.
+  const project =
+    projects.data?.find((p) => p.id === projectId) ??
+    projects.data?.find((p) => p.slug === 'default') ??
+    projects.data?.[0];
   useLiveUpdates(project?.id ?? null);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -126,24 +130,26 @@ function Console({ user }: { user: User }): React.JSX.Element {
         <button onClick={() => void signOut()}>Sign out</button>
       </header>
       <main>
-        {!project ? (
-          projects.isError ? (
-            <ErrorNote error={projects.error} />
-          ) : (
-            <Loading />
-          )
-        ) : screen === 'settings' ? (
+        {screen === 'settings' ? (
           <Settings />
-        ) : screen === 'workflows' && name ? (
-          <WorkflowEditor projectId={project.id} name={name} />
-        ) : screen === 'workflows' ? (
-          <Workflows projectId={project.id} />
         ) : screen === 'users' ? (
           <Users />
         ) : screen === 'tools' ? (
           <ToolsRoles />
         ) : screen === 'account' ? (
           <Account user={user} />
+        ) : !project ? (
+          projects.isError ? (
+            <ErrorNote error={projects.error} />
+          ) : projects.data ? (
+            <p className="empty">You are not a member of any project yet: an admin can add you to one under Users.</p>
+          ) : (
+            <Loading />
+          )
+        ) : screen === 'workflows' && name ? (
+          <WorkflowEditor projectId={project.id} name={name} />
+        ) : screen === 'workflows' ? (
+          <Workflows projectId={project.id} />
         ) : screen === 'approvals' ? (
           <Approvals projectId={project.id} />
         ) : screen === 'audit' ? (

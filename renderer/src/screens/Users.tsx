@@ -243,14 +243,18 @@ function Members({ project }: { project: Project }): React.JSX.Element {
             ))}
         </select>
         <select
-          aria-label="Privilege"
+          aria-label={`Privilege in ${project.name}`}
           value={privilege}
           onChange={(e) => setPrivilege(Number(e.target.value) as Privilege)}
         >
           <option value={2}>member</option>
           <option value={1}>admin</option>
         </select>
-        <button disabled={!userId} onClick={() => set.mutate({ user_id: userId, privilege })}>
+        <button
+          aria-label={`Add to ${project.name}`}
+          disabled={!userId}
+          onClick={() => set.mutate({ user_id: userId, privilege })}
+        >
           Add
         </button>
       </div>
