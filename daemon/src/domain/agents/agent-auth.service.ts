@@ -175,7 +175,7 @@ export class AgentAuthService {
   async refresh(refreshToken: string, actor: Actor): Promise<TokenPair> {
     const outcome = await this.db.write(async (tx) => {
       const token = await findRefreshToken(tx, AgentRefreshTokenEntity, refreshToken);
-      if (!token) return { error: invalid() };
+      if (!token) return { failure: { actor, reason: 'unknown_refresh_token' } };
       const session = await tx.findOneByOrFail(AgentSessionEntity, { id: token.session_id });
       const agent = await tx.findOneByOrFail(AgentEntity, { id: session.agent_id });
       const now = new Date().toISOString();
@@ -192,7 +192,14 @@ export class AgentAuthService {
         });
         return { error: invalid() };
       }
-      if (session.revoked_at || token.expires_at <= now || agent.status !== 'active') return { error: invalid() };
+      const refused = session.revoked_at
+        ? 'session_revoked'
+        : token.expires_at <= now
+          ? 'expired'
+          : agent.status !== 'active'
+            ? `agent_${agent.status}`
+            : null;
+      if (refused) return { failure: { actor, reason: refused, agentId: agent.id, projectId: agent.project_id } };
 
       const next = await rotateRefreshToken(tx, AgentRefreshTokenEntity, token, now);
       await tx.update(AgentSessionEntity, { id: session.id }, { expires_at: next.expiresAt });
@@ -216,6 +223,8 @@ export class AgentAuthService {
         },
       };
     });
+    // Audited and limited per source like every failed authentication (a reuse is audited above).
+    if (outcome.failure) throw await this.failures.fail(outcome.failure);
     if ('error' in outcome) throw outcome.error;
     this.usage.agentAuthenticated(outcome.agentId);
     return outcome.pair;

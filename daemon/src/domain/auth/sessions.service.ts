@@ -14,6 +14,7 @@ import {
 } from '../../storage/entities.js';
 import { anonymousActor, userActor, type Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { AuthFailures } from './auth-failures.js';
 import { AttemptLimiter } from './attempt-limiter.js';
 import { lockedFor, retryAfterHeader, type MfaService } from './mfa.service.js';
 import { hashPassword, verifyDecoyPassword, verifyPassword } from './passwords.js';
@@ -53,6 +54,7 @@ export class SessionsService {
     private readonly audit: AuditLog,
     private readonly signer: TokenSigner,
     private readonly mfa: MfaService,
+    private readonly failures: AuthFailures,
   ) {
     this.openSessions = new ReadCache(db);
   }
@@ -125,7 +127,7 @@ export class SessionsService {
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
     const outcome = await this.db.write(async (tx) => {
       const token = await findRefreshToken(tx, RefreshTokenEntity, refreshToken);
-      if (!token) return { error: invalidRefresh() };
+      if (!token) return { failure: { actor: anonymousActor(client.source), reason: 'unknown_refresh_token' } };
       const session = await tx.findOneByOrFail(SessionEntity, { id: token.session_id });
       const user = await tx.findOneByOrFail(UserEntity, { id: session.user_id });
       const actor = userActor(user, client.source);
@@ -143,13 +145,22 @@ export class SessionsService {
         });
         return { error: invalidRefresh() };
       }
-      if (session.revoked_at || token.expires_at <= now || user.disabled) return { error: invalidRefresh() };
+      const refused = session.revoked_at
+        ? 'session_revoked'
+        : token.expires_at <= now
+          ? 'expired'
+          : user.disabled
+            ? 'user_disabled'
+            : null;
+      if (refused) return { failure: { actor, reason: refused } };
 
       const next = await rotateRefreshToken(tx, RefreshTokenEntity, token, now);
       await tx.update(SessionEntity, { id: session.id }, { expires_at: next.expiresAt });
       await this.audit.append(tx, { event_type: 'auth.token_refreshed', actor, target: `session:${session.id}` });
       return { pair: await this.tokenPair(user, session.id, next.plaintext) };
     });
+    // Audited and limited per source like every failed authentication (a reuse is audited above).
+    if (outcome.failure) throw await this.failures.fail(outcome.failure);
     if ('error' in outcome) throw outcome.error;
     return outcome.pair;
   }

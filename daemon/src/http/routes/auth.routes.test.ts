@@ -412,3 +412,50 @@ describe('the token-signing key', () => {
     }
   });
 });
+
+describe('failed refreshes', () => {
+  let t: TestDaemon;
+  let admin: string;
+  beforeAll(async () => ({ t, admin } = await startWithAdmin()));
+  afterAll(() => t.dispose());
+
+  const failures = async () =>
+    (await t.request('GET', '/v1/audit?event_type=auth.failed', { token: admin })).body as Array<{
+      actor: string;
+      agent_id: string | null;
+      metadata: { reason: string };
+    }>;
+
+  it('are audited with their reason, for humans and agents alike', async () => {
+    const unknown = `ghr_AAAAAAAA_${'A'.repeat(38)}`;
+    expect((await t.request('POST', '/auth/refresh', { body: { refresh_token: unknown } })).status).toBe(401);
+    const { access_token, refresh_token } = (await t.login(ADMIN.username, ADMIN.password)).body;
+    await t.request('POST', '/auth/logout', { token: access_token });
+    expect((await t.request('POST', '/auth/refresh', { body: { refresh_token } })).status).toBe(401);
+
+    const agent = (
+      await t.request('POST', '/admin/agents', { token: admin, body: { name: 'refresher', issue_key: true } })
+    ).body;
+    const tokens = (
+      await t.request('POST', '/v1/auth/token', { body: { agent_id: agent.id, secret: agent.agent_key.api_key } })
+    ).body;
+    await t.request('POST', '/admin/agents/refresher/revoke', { token: admin });
+    const refused = await t.request('POST', '/v1/auth/refresh', { body: { refresh_token: tokens.refresh_token } });
+    expect(refused.status).toBe(401);
+
+    expect((await failures()).map((event) => [event.actor, event.metadata.reason, event.agent_id])).toEqual([
+      ['anonymous', 'agent_suspended', agent.id],
+      [`user:${ADMIN.username}`, 'session_revoked', null],
+      ['anonymous', 'unknown_refresh_token', null],
+    ]);
+  });
+
+  it('are limited per source', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 35; i++) {
+      const body = { refresh_token: `ghr_${'A'.repeat(8)}_${String(i).padStart(38, 'A')}` };
+      statuses.push((await t.request('POST', i % 2 ? '/auth/refresh' : '/v1/auth/refresh', { body })).status);
+    }
+    expect(statuses).toContain(429);
+  });
+});
