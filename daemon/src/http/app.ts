@@ -10,7 +10,7 @@ import { routes } from '../../../shared/src/index.js';
 import { lazyChildLogger, type DaemonLogger } from '../logging.js';
 import { VERSION } from '../package-info.js';
 import { registerConsole } from './console.js';
-import { hostGuard } from './host-guard.js';
+import { hostGuard, remoteNames } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
 import { errorHandler, notFoundHandler } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
@@ -70,7 +70,7 @@ export async function buildApp(
     'onRequest',
     hostGuard({
       port: () => (port ??= listeningPort(app)) ?? config.port,
-      ...(config.allowRemote ? { extraHost: config.host } : {}),
+      ...(config.allowRemote ? { remoteNames: remoteNames(config.host) } : {}),
       scheme: config.tls ? 'https' : 'http',
     }),
   );

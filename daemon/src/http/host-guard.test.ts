@@ -1,6 +1,8 @@
 import { request as httpRequest } from 'node:http';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../testing/test-daemon.js';
+import { remoteNames } from './host-guard.js';
 
 /** A raw request, so the test controls the Host header exactly (fetch always sets one). */
 function rawGet(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
@@ -22,8 +24,9 @@ describe('Host and Origin guard', () => {
   });
   afterAll(() => t.dispose());
 
-  it('answers requests addressed to a loopback name with our port', async () => {
-    for (const host of [`127.0.0.1:${t.daemon.port}`, `localhost:${t.daemon.port}`, `[::1]:${t.daemon.port}`]) {
+  it('answers requests addressed to a loopback name or address with our port', async () => {
+    for (const name of ['127.0.0.1', 'localhost', '[::1]', '127.0.0.2', 'LOCALHOST']) {
+      const host = `${name}:${t.daemon.port}`;
       expect((await rawGet(t.daemon.port, '/healthz', { host })).status).toBe(200);
     }
   });
@@ -32,6 +35,7 @@ describe('Host and Origin guard', () => {
     ['a foreign name', 'evil.example'],
     ['a foreign name with our port', `evil.example:PORT`],
     ['loopback with another port', '127.0.0.1:1'],
+    ['a name that only starts like loopback', '127.0.0.1.evil.example:PORT'],
     ['an empty Host', ''],
   ])('refuses %s', async (_, host) => {
     const response = await rawGet(t.daemon.port, '/healthz', { host: host.replace('PORT', String(t.daemon.port)) });
@@ -50,6 +54,15 @@ describe('Host and Origin guard', () => {
     expect(foreign.body.code).toBe('origin_not_allowed');
     expect((await t.request('GET', '/auth/setup', { headers: { origin: 'null' } })).status).toBe(403);
     expect((await t.request('GET', '/auth/setup', { headers: { origin: t.url } })).status).toBe(200);
+  });
+
+  it('knows, for --allow-remote on a wildcard, the names of this machine that reach it', () => {
+    const names = remoteNames('0.0.0.0');
+    expect(names).toContain(hostname());
+    expect(names).toContain('127.0.0.1');
+    expect(names.filter((name) => name.includes(':')).every((name) => name.startsWith('['))).toBe(true); // IPv6 as Host spells it
+    expect(remoteNames('192.168.1.20')).toEqual(['192.168.1.20']);
+    expect(remoteNames('fd00::20')).toEqual(['[fd00::20]']);
   });
 
   it('never sends CORS headers', async () => {

@@ -1,17 +1,33 @@
+import { hostname, networkInterfaces } from 'node:os';
 import type { onRequestHookHandler } from 'fastify';
 import { sendProblem } from './problems.js';
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** A loopback name or address, as a Host header spells it: localhost, 127.0.0.0/8, [::1]. */
+const isLoopback = (name: string) => name === 'localhost' || name === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(name);
+
+/**
+ * The names a remote client may address the daemon by when it listens on `host` (with
+ * --allow-remote): that host itself; for a wildcard (0.0.0.0, ::) the machine's name and every
+ * address of its interfaces, since any of them reaches it.
+ */
+export function remoteNames(host: string): string[] {
+  if (host !== '0.0.0.0' && host !== '::') return [host.includes(':') ? `[${host}]` : host];
+  const addresses = Object.values(networkInterfaces())
+    .flat()
+    .filter((address) => address !== undefined)
+    .map((address) => (address.family === 'IPv6' ? `[${address.address}]` : address.address));
+  return [hostname(), ...addresses];
+}
 
 /**
  * DNS-rebinding and cross-site guard (SPEC §7). A web page can make a browser send requests to
  * 127.0.0.1 under a hostile name, or from a hostile origin; the daemon answers only requests
- * addressed to itself (`Host` = a loopback name, or the configured remote host, with our port)
+ * addressed to itself (`Host` = a loopback name or address, or with --allow-remote a name of
+ * this machine's, with our port)
  * and, when a browser says where it comes from, only its own origin. No CORS headers are ever sent.
  */
-export function hostGuard(options: { port: () => number; extraHost?: string; scheme: 'http' | 'https' }) {
-  const allowedNames = new Set(LOOPBACK_NAMES);
-  if (options.extraHost) allowedNames.add(options.extraHost.toLowerCase());
+export function hostGuard(options: { port: () => number; remoteNames?: string[]; scheme: 'http' | 'https' }) {
+  const remote = new Set(options.remoteNames?.map((name) => name.toLowerCase()));
 
   // Every request asks about the same one or two Host values: remember the ones found ours.
   const knownOurs = new Set<string>();
@@ -21,7 +37,9 @@ export function hostGuard(options: { port: () => number; extraHost?: string; sch
     const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host.toLowerCase());
     if (!match) return false;
     const [, name, port] = match;
-    const ours = allowedNames.has(name!) && Number(port ?? (options.scheme === 'https' ? 443 : 80)) === options.port();
+    const ours =
+      (isLoopback(name!) || remote.has(name!)) &&
+      Number(port ?? (options.scheme === 'https' ? 443 : 80)) === options.port();
     if (ours && knownOurs.size < 16) knownOurs.add(host);
     return ours;
   };
