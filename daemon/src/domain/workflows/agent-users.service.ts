@@ -259,11 +259,16 @@ export class AgentUsersService {
     };
   }
 
-  /** Checks an agent user's code with the SPEC §4 rules (once only, 5 tries a minute, lockout). */
-  async verifyTotp(username: string, code: string, actor: Actor): Promise<{ valid: boolean }> {
+  /**
+   * Checks an agent user's code with the SPEC §4 rules (once only, 5 tries a minute, lockout), for
+   * callers in the agent user's own project: elsewhere it is not found, so that nobody outside the
+   * project can spend its tries and lock it out.
+   */
+  async verifyTotp(project: ProjectRow, username: string, code: string, actor: Actor): Promise<{ valid: boolean }> {
     const user = await this.db.manager.findOneBy(UserEntity, { username, kind: 'agent' });
-    if (!user || !(await this.db.manager.existsBy(AgentUserEntity, { user_id: user.id })))
-      throw notFound(`Agent user "${username}"`);
+    const link = user && (await this.db.manager.findOneBy(AgentUserEntity, { user_id: user.id }));
+    const workflow = link && (await this.db.manager.findOneBy(WorkflowEntity, { id: link.workflow_id }));
+    if (!user || workflow?.project_id !== project.id) throw notFound(`Agent user "${username}"`);
     try {
       await this.mfa.checkCode(user, code, actor);
       return { valid: true };

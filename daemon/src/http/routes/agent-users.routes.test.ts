@@ -138,6 +138,21 @@ describe('agent users (Pipelit)', () => {
     ).toBe(404);
     // An ordinary agent key has no TOTP.
     expect((await t.request('GET', '/v1/totp', as(writerKey))).status).toBe(403);
+
+    // From another project the agent user does not exist: outsiders cannot spend its tries.
+    const other = (await t.request('POST', '/admin/projects', { token: admin, body: { name: 'Elsewhere' } })).body;
+    const outsider = (
+      await t.request('POST', '/admin/agents', {
+        token: admin,
+        headers: { 'x-project-id': other.id },
+        body: { name: 'outsider', issue_key: true },
+      })
+    ).body.agent_key.api_key;
+    const fromOutside = await t.request('POST', '/v1/totp/verify', {
+      ...as(outsider),
+      body: { username: 'agent_my-workflow_n1', code: wrong },
+    });
+    expect(fromOutside.status).toBe(404);
   });
 
   it('lets only a project admin or the node’s own agent provision it', async () => {

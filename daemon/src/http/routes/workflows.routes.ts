@@ -66,7 +66,7 @@ export const workflowsRoutes = [
   }),
 
   implement(routes.verifyTotp, async ({ services, auth, body }) =>
-    services.agentUsers.verifyTotp(body.username, body.code, auth.actor),
+    services.agentUsers.verifyTotp(auth.project, body.username, body.code, auth.actor),
   ),
 
   implement(routes.selfUpdateNode, async ({ services, auth, params, body }) => {
