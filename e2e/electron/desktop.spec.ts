@@ -106,73 +106,54 @@ test('setup, login, an agent and its key: shown once, works, rotated, revoked; t
   });
 
   let apiKey = '';
-  await test.step('create an agent with a key; the plaintext is shown once and authenticates', async () => {
+  await test.step('create an agent; its key is shown once and authenticates', async () => {
     await ui.getByRole('link', { name: 'Agents' }).click();
-    await ui.getByRole('button', { name: /create agent/i }).click();
-    const dialog = ui.getByRole('dialog');
+    await ui.getByRole('button', { name: 'Create agent' }).click();
+    const dialog = ui.getByRole('dialog', { name: 'Create agent' });
     await dialog.getByLabel('Name').fill('researcher');
-    await dialog.getByRole('button', { name: /create/i }).click();
-    await ui.getByRole('link', { name: 'researcher' }).click();
-    await ui.getByRole('tab', { name: 'Keys' }).click();
-    await ui.getByRole('button', { name: /create key/i }).click();
-    await ui
-      .getByRole('dialog')
-      .getByRole('button', { name: /create/i })
-      .click();
+    await dialog.getByRole('button', { name: 'Create' }).click();
 
-    const once = ui.getByRole('dialog');
-    apiKey = (await once.getByText(/^agent_[0-9A-Za-z]{8}_[0-9A-Za-z]{38}$/).textContent()) ?? '';
-    expect(apiKey).toMatch(/^agent_/);
+    const once = ui.getByRole('dialog', { name: "The agent's API key" });
+    apiKey = (await once.getByTestId('plaintext-secret').textContent())!.trim();
+    expect(apiKey).toMatch(/^agent_[0-9A-Za-z]{8}_[0-9A-Za-z]{38}$/);
     const whoami = await fetch(`${daemonUrl()}/v1/whoami`, { headers: { 'x-api-key': apiKey } });
     expect(whoami.status).toBe(200);
     expect(await whoami.json()).toMatchObject({ principal: 'agent', agent: { name: 'researcher' } });
 
-    await once.getByRole('button', { name: /close|done/i }).click();
-    await ui.getByRole('button', { name: /saved|yes/i }).click();
-    await expect(ui.getByText(apiKey)).toHaveCount(0);
+    await once.getByRole('button', { name: 'Done' }).click();
+    await once.getByRole('button', { name: 'Yes, close' }).click();
+    await expect(once).toBeHidden();
     await ui.reload();
+    await expect(ui.getByRole('link', { name: 'researcher' })).toBeVisible();
     await expect(ui.getByText(apiKey)).toHaveCount(0);
   });
 
   await test.step('rotate, then revoke the key', async () => {
+    await ui.getByRole('link', { name: 'researcher' }).click();
     await ui.getByRole('tab', { name: 'Keys' }).click();
-    await ui
-      .getByRole('button', { name: /rotate/i })
-      .first()
-      .click();
-    await ui
-      .getByRole('dialog')
-      .getByRole('button', { name: /rotate/i })
-      .click();
-    const rotated =
-      (await ui
-        .getByRole('dialog')
-        .getByText(/^agent_/)
-        .textContent()) ?? '';
+    await ui.getByRole('button', { name: 'Rotate' }).click();
+    const rotate = ui.getByRole('dialog', { name: 'Rotate key' });
+    await rotate.getByLabel('Grace period').selectOption('0');
+    await rotate.getByRole('button', { name: 'Rotate' }).click();
+    const once = ui.getByRole('dialog', { name: 'New API key' });
+    const rotated = (await once.getByTestId('plaintext-secret').textContent())!.trim();
     expect(rotated).not.toBe(apiKey);
-    await ui
-      .getByRole('dialog')
-      .getByRole('button', { name: /close|done/i })
-      .click();
-    await ui.getByRole('button', { name: /saved|yes/i }).click();
+    await once.getByRole('button', { name: 'Done' }).click();
+    await once.getByRole('button', { name: 'Yes, close' }).click();
 
-    await ui
-      .getByRole('button', { name: /revoke/i })
-      .first()
-      .click();
-    await ui
-      .getByRole('dialog')
-      .getByRole('button', { name: /revoke/i })
-      .click();
+    // Revoking asks with the window's own confirm().
+    ui.once('dialog', (confirm) => void confirm.accept());
+    await ui.getByRole('button', { name: 'Revoke' }).click();
+    await expect(ui.getByRole('button', { name: 'Revoke' })).toHaveCount(0);
     const refused = await fetch(`${daemonUrl()}/v1/whoami`, { headers: { 'x-api-key': rotated } });
     expect(refused.status).toBe(401);
   });
 
   await test.step('suspend and resume the agent', async () => {
-    await ui.getByRole('button', { name: /suspend/i }).click();
-    await expect(ui.getByText(/suspended/i).first()).toBeVisible();
-    await ui.getByRole('button', { name: /resume/i }).click();
-    await expect(ui.getByText(/active/i).first()).toBeVisible();
+    await ui.getByRole('button', { name: 'Suspend' }).click();
+    await expect(ui.locator('.toolbar .badge')).toHaveText('suspended');
+    await ui.getByRole('button', { name: 'Resume' }).click();
+    await expect(ui.locator('.toolbar .badge')).toHaveText('active');
   });
 
   const stored = await ui.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
