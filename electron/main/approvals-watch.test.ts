@@ -53,3 +53,35 @@ it('counts pending approvals for the tray and announces each new request once', 
   expect(counts.at(-1)).toBeNull();
   expect(notices).toHaveLength(1);
 });
+
+it('follows every project of the admin, not only the default one', async () => {
+  const host = new BridgeHost({ daemonUrl: () => t.url, isAppUrl: () => true, appVersion: '0' });
+  await host.setup(ADMIN);
+  const lab = (await host.api({ route: 'createProject', body: { name: 'Lab' } })) as { data: { id: string } };
+  await host.api({ route: 'createTool', body: { name: 'centrifuge', description: 'Spin' } });
+  const agent = await host.api({
+    route: 'createAgent',
+    projectId: lab.data.id,
+    body: { name: 'technician', allowed_tools: ['centrifuge'], issue_key: true },
+  });
+  const key = (agent as { data: { agent_key: { api_key: string } } }).data.agent_key.api_key;
+
+  const counts: Array<number | null> = [];
+  const notices: ApprovalNotice[] = [];
+  // Started after the project exists: the watch follows the projects of the sign-in.
+  watch = new ApprovalsWatch({ host, onCount: (count) => counts.push(count), notify: (n) => notices.push(n) });
+  await vi.waitFor(() => expect(counts.at(-1)).toBe(0));
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the streams are live
+
+  const asked = await t.request('POST', '/v1/approvals', {
+    headers: { 'x-api-key': key },
+    body: { tool: 'centrifuge', summary: 'Spin sample 7', idempotency_key: 'sample-7' },
+  });
+  expect(asked.status).toBe(201);
+  await vi.waitFor(() => expect(counts.at(-1)).toBe(1));
+  await vi.waitFor(() =>
+    expect(notices).toEqual([
+      { title: 'technician asks to use centrifuge', body: 'Spin sample 7', approvalId: asked.body.id },
+    ]),
+  );
+});
