@@ -101,7 +101,7 @@ describe('BridgeHost', () => {
     });
     expect(await call(channel.shell.channel, null)).toEqual({
       ok: true,
-      data: { shell: 'electron', daemon_url: t.url, app_version: '9.9.9' },
+      data: { shell: 'electron', daemon_url: t.url, app_version: '9.9.9', can_restart_daemon: false },
     });
 
     expect(await call(channel.sessionLogout.channel, null)).toEqual({ ok: true, data: { status: 'signed_out' } });
@@ -228,6 +228,31 @@ describe('BridgeHost', () => {
       }
     }
     expect(sent).toEqual([]);
+  });
+
+  it('restarts only a daemon the app may restart, and says why one did not come back', async () => {
+    const restart = async (daemon: BridgeHostOptions['daemon']) =>
+      host(daemon ? { daemon } : {}).handle(channel.restartDaemon.channel, null, sender);
+    expect(await restart(undefined)).toMatchObject({ ok: false, problem: { code: 'conflict' } });
+    expect(await restart({ canRestart: () => false, restart: async () => ({ ok: true }) })).toMatchObject({
+      ok: false,
+      problem: { code: 'conflict', detail: expect.stringContaining('not started by the app') },
+    });
+    const refused = await restart({
+      canRestart: () => true,
+      restart: async () => ({ ok: false, reason: 'port 7420 is in use' }),
+    });
+    expect(refused).toMatchObject({
+      ok: false,
+      problem: { code: 'daemon_unavailable', detail: expect.stringContaining('port 7420 is in use') },
+    });
+    let restarts = 0;
+    const restarted = await restart({ canRestart: () => true, restart: async () => (restarts++, { ok: true }) });
+    expect(restarts).toBe(1);
+    expect(restarted).toMatchObject({
+      ok: true,
+      data: { shell: 'electron', daemon_url: t.url, can_restart_daemon: true },
+    });
   });
 
   it('says the daemon is unavailable when it is not running or cannot be reached', async () => {

@@ -40,6 +40,12 @@ export interface BridgeHostOptions {
   /** Whether a URL is the app's own console (its custom protocol, or the dev server). */
   isAppUrl(url: string): boolean;
   appVersion: string;
+  /** The daemon the app supervises, for Settings' restart (absent: nothing to restart). */
+  daemon?: {
+    canRestart(): boolean;
+    /** Resolves once it is healthy again, or with the reason it could not start. */
+    restart(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  };
   now?: () => number;
   fetch?: typeof fetch;
 }
@@ -165,6 +171,8 @@ export class BridgeHost {
         return { ok: true, data: null };
       case bridgeChannels.shell.channel:
         return this.shell();
+      case bridgeChannels.restartDaemon.channel:
+        return this.restartDaemon();
     }
   }
 
@@ -236,7 +244,25 @@ export class BridgeHost {
   shell(): BridgeResult<ShellInfo> {
     const url = this.#options.daemonUrl();
     if (!url) return fail('daemon_unavailable', 'The Gatehouse daemon is not running.');
-    return { ok: true, data: { shell: 'electron', daemon_url: url, app_version: this.#options.appVersion } };
+    return {
+      ok: true,
+      data: {
+        shell: 'electron',
+        daemon_url: url,
+        app_version: this.#options.appVersion,
+        can_restart_daemon: this.#options.daemon?.canRestart() ?? false,
+      },
+    };
+  }
+
+  /** Settings' restart. The session survives it: tokens are the daemon's, kept in its database. */
+  async restartDaemon(): Promise<BridgeResult<ShellInfo>> {
+    const daemon = this.#options.daemon;
+    if (!daemon?.canRestart())
+      return fail('conflict', 'This daemon was not started by the app: restart it where it runs.');
+    const restarted = await daemon.restart();
+    if (!restarted.ok) return fail('daemon_unavailable', `The daemon did not start again: ${restarted.reason}`);
+    return this.shell();
   }
 
   get signedIn(): boolean {

@@ -128,8 +128,21 @@ describe('DaemonSupervisor', () => {
     const info = await waitForDaemon(home, external);
     const { supervisor } = supervise();
     await supervisor.start();
+    expect(supervisor.canRestart).toBe(false);
+    expect(await supervisor.restart()).toMatchObject({ status: 'healthy', attached: true, pid: info.pid });
     await supervisor.stop();
     expect(await isHealthy(info.url)).toBe(true);
+  });
+
+  it('restarts its own daemon: a new process, healthy again', async () => {
+    const { supervisor, launches, states } = supervise();
+    const first = healthy(await supervisor.start());
+    expect(supervisor.canRestart).toBe(true);
+    const second = healthy(await supervisor.restart());
+    expect(second.pid).not.toBe(first.pid);
+    expect(processGone(first.pid)).toBe(true);
+    expect(launches).toEqual([first.pid, second.pid]);
+    expect(states).toEqual(['starting', 'healthy', 'stopped', 'starting', 'healthy']);
   });
 
   describe('gives up with the reason', () => {

@@ -145,6 +145,21 @@ export class DaemonSupervisor {
     return settled;
   }
 
+  /** Whether `restart` can do anything: a daemon we attached to is not ours to restart. */
+  get canRestart(): boolean {
+    return !(this.#state.status === 'healthy' && this.#state.attached);
+  }
+
+  /**
+   * Stops the daemon we started and starts it again (Settings, the tray and the menu). An
+   * attached daemon is left alone: stopping it would do nothing and the start would re-attach.
+   */
+  async restart(): Promise<DaemonState> {
+    if (!this.canRestart) return this.#state;
+    await this.stop();
+    return this.start();
+  }
+
   /** From the error screen: forget earlier crashes and start again. */
   retry(): Promise<DaemonState> {
     return this.start();

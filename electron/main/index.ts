@@ -59,6 +59,15 @@ function start(): void {
     daemonUrl: () => supervisor.url,
     isAppUrl: (url) => isAppUrl(url, devServerUrl),
     appVersion: app.getVersion(),
+    daemon: {
+      canRestart: () => supervisor.canRestart,
+      restart: async () => {
+        const state = await supervisor.restart();
+        return state.status === 'healthy'
+          ? { ok: true }
+          : { ok: false, reason: state.status === 'failed' ? state.reason : state.status };
+      },
+    },
   });
   let window: BrowserWindow | null = null;
   let tray: Tray | null = null;
@@ -81,15 +90,10 @@ function start(): void {
         ...(pending ? [{ label: `${pending} approval(s) waiting`, click: showWindow }] : []),
         { type: 'separator' },
         { label: 'Show Gatehouse', click: showWindow },
-        { label: 'Restart Daemon', click: () => void restartDaemon() },
+        { label: 'Restart Daemon', enabled: supervisor.canRestart, click: () => void supervisor.restart() },
         { label: 'Quit', click: () => app.quit() },
       ]),
     );
-  };
-
-  const restartDaemon = async () => {
-    await supervisor.stop();
-    await supervisor.start();
   };
 
   const runFailureAction = (action: FailureAction) => {
@@ -212,7 +216,7 @@ function start(): void {
           process.platform,
           {
             openDataDir: () => void shell.openPath(home),
-            restartDaemon: () => void restartDaemon(),
+            restartDaemon: () => void supervisor.restart(),
             openApiDocs: () => supervisor.url && void shell.openExternal(`${supervisor.url}/docs`),
           },
           !app.isPackaged,

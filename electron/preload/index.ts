@@ -40,6 +40,7 @@ const bridge: GatehouseBridge = {
     };
   },
   shell: () => invoke(bridgeChannels.shell.channel, null),
+  restartDaemon: () => invoke(bridgeChannels.restartDaemon.channel, null),
 };
 
 contextBridge.exposeInMainWorld('gatehouse', bridge);

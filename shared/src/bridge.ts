@@ -66,6 +66,8 @@ export const ShellInfo = Type.Object({
   shell: Type.Union([Type.Literal('electron'), Type.Literal('browser')]),
   daemon_url: Type.String(),
   app_version: Type.String(),
+  /** The desktop app restarts the daemon it started; one started elsewhere restarts there. */
+  can_restart_daemon: Type.Boolean(),
 });
 export type ShellInfo = Static<typeof ShellInfo>;
 
@@ -85,6 +87,8 @@ export interface GatehouseBridge {
   /** Live changes of a project; returns the unsubscribe function. */
   events(projectId: string | null, listener: (event: ConsoleEvent) => void): () => void;
   shell(): Promise<BridgeResult<ShellInfo>>;
+  /** Restarts the daemon (the desktop app's own); resolves once it is healthy again. */
+  restartDaemon(): Promise<BridgeResult<ShellInfo>>;
 }
 
 /**
@@ -116,6 +120,7 @@ export const bridgeChannels = {
   },
   eventsUnsubscribe: { channel: 'gatehouse:events:unsubscribe', args: Type.Null() },
   shell: { channel: 'gatehouse:shell', args: Type.Null() },
+  restartDaemon: { channel: 'gatehouse:daemon:restart', args: Type.Null() },
 } as const;
 
 export type BridgeChannel = (typeof bridgeChannels)[keyof typeof bridgeChannels]['channel'];

@@ -194,7 +194,14 @@ export function createBrowserBridge(origin = window.location.origin): GatehouseB
     async shell() {
       const status = await result<{ version: string }>({ method: 'GET', path: routes.status.path }, false);
       if (!status.ok) return status;
-      return { ok: true, data: { shell: 'browser', daemon_url: origin, app_version: status.data.version } };
+      return {
+        ok: true,
+        data: { shell: 'browser', daemon_url: origin, app_version: status.data.version, can_restart_daemon: false },
+      };
+    },
+    async restartDaemon() {
+      const detail = 'A console in the browser cannot restart its daemon: restart it where it runs.';
+      return { ok: false, problem: problem('conflict', 409, detail) };
     },
   };
 }

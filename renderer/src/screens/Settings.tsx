@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, call, keys } from '../api.js';
 import { ErrorNote, Loading } from '../components.js';
 
@@ -13,6 +13,15 @@ const duration = (seconds: number) => {
 
 /** The daemon this console talks to, and where its data and secrets live. */
 export function Settings(): React.JSX.Element {
+  const client = useQueryClient();
+  const restart = useMutation({
+    mutationFn: async () => {
+      const result = await window.gatehouse.restartDaemon();
+      if (!result.ok) throw new ApiError(result.problem);
+      return result.data;
+    },
+    onSuccess: () => client.invalidateQueries({ queryKey: keys.status }),
+  });
   const status = useQuery({ queryKey: keys.status, queryFn: () => call('status', {}), refetchInterval: 10_000 });
   const shell = useQuery({
     queryKey: keys.shell,
@@ -47,6 +56,20 @@ export function Settings(): React.JSX.Element {
           </div>
         ))}
       </dl>
+      <div className="toolbar">
+        {shell.data.can_restart_daemon ? (
+          <button disabled={restart.isPending} onClick={() => restart.mutate()}>
+            {restart.isPending ? 'Restarting…' : 'Restart daemon'}
+          </button>
+        ) : (
+          <p className="muted">
+            {shell.data.shell === 'electron'
+              ? 'This daemon was started outside the app: restart it where it runs.'
+              : 'Restart the daemon where it runs: the desktop app, `gatehouse daemon`, or its service.'}
+          </p>
+        )}
+      </div>
+      <ErrorNote error={restart.error} />
     </section>
   );
 }

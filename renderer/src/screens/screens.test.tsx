@@ -3,7 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { BridgeResult, GatehouseBridge, Problem } from '../../../shared/src/index.js';
+import type { BridgeResult, GatehouseBridge, Problem, ShellInfo } from '../../../shared/src/index.js';
 import { PlaintextOnceDialog } from '../components.js';
 import { Agents } from './Agents.js';
 import { Approvals } from './Approvals.js';
@@ -13,8 +13,18 @@ import { Settings } from './Settings.js';
 import { Login } from './SignIn.js';
 
 /** The only fake: the `window.gatehouse` boundary, answering per route. */
-function fakeBridge(answers: Record<string, (request: any) => BridgeResult<unknown>>) {
+function fakeBridge(
+  answers: Record<string, (request: any) => BridgeResult<unknown>>,
+  shellInfo: Partial<ShellInfo> = {},
+) {
   const api = vi.fn(async (route: string, request: unknown) => answers[route]!(request));
+  const info: ShellInfo = {
+    shell: 'browser',
+    daemon_url: 'http://127.0.0.1:7420',
+    app_version: '0.1.0',
+    can_restart_daemon: false,
+    ...shellInfo,
+  };
   const bridge = {
     api,
     session: {
@@ -24,10 +34,8 @@ function fakeBridge(answers: Record<string, (request: any) => BridgeResult<unkno
       logout: vi.fn(),
     },
     events: vi.fn(() => () => undefined),
-    shell: vi.fn(async () => ({
-      ok: true as const,
-      data: { shell: 'browser' as const, daemon_url: 'http://127.0.0.1:7420', app_version: '0.1.0' },
-    })),
+    shell: vi.fn(async () => ({ ok: true as const, data: info })),
+    restartDaemon: vi.fn(async (): Promise<BridgeResult<ShellInfo>> => ({ ok: true, data: info })),
   };
   window.gatehouse = bridge as unknown as GatehouseBridge;
   return bridge;
@@ -172,27 +180,45 @@ describe('PlaintextOnceDialog', () => {
 });
 
 describe('Settings', () => {
+  const status = () => ({
+    ok: true as const,
+    data: {
+      version: '0.1.0',
+      started_at: '2026-11-23T06:00:00.000Z',
+      uptime_seconds: 3725,
+      url: 'http://127.0.0.1:7420',
+      port: 7420,
+      data_dir: '/home/me/.local/share/gatehouse',
+      db: { path: '/home/me/.local/share/gatehouse/gatehouse.db', ok: true, migrations: 5 },
+      keychain: { backend: 'keychain', description: 'OS keychain (Secret Service), service gatehouse' },
+    },
+  });
+
   it('shows the daemon’s version, port, data directory and keychain', async () => {
-    fakeBridge({
-      status: () => ({
-        ok: true,
-        data: {
-          version: '0.1.0',
-          started_at: '2026-11-23T06:00:00.000Z',
-          uptime_seconds: 3725,
-          url: 'http://127.0.0.1:7420',
-          port: 7420,
-          data_dir: '/home/me/.local/share/gatehouse',
-          db: { path: '/home/me/.local/share/gatehouse/gatehouse.db', ok: true, migrations: 5 },
-          keychain: { backend: 'keychain', description: 'OS keychain (Secret Service), service gatehouse' },
-        },
-      }),
-    });
+    fakeBridge({ status });
     renderWithClient(<Settings />);
     expect(await screen.findByText('/home/me/.local/share/gatehouse')).toBeTruthy();
     expect(screen.getByText('7420')).toBeTruthy();
     expect(screen.getByText('1 h 2 min')).toBeTruthy();
     expect(screen.getByText(/Secret Service/)).toBeTruthy();
+    // In the browser there is nothing to restart: it says where to do it.
+    expect(screen.queryByRole('button', { name: 'Restart daemon' })).toBeNull();
+    expect(screen.getByText(/Restart the daemon where it runs/)).toBeTruthy();
+  });
+
+  it('restarts the desktop app’s own daemon, and says why when it does not come back', async () => {
+    const bridge = fakeBridge({ status }, { shell: 'electron', can_restart_daemon: true });
+    renderWithClient(<Settings />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Restart daemon' }));
+    await waitFor(() => expect(bridge.restartDaemon).toHaveBeenCalledOnce());
+    await waitFor(() => expect(bridge.api.mock.calls.filter(([route]) => route === 'status')).toHaveLength(2));
+
+    bridge.restartDaemon.mockResolvedValueOnce({
+      ok: false,
+      problem: problem('daemon_unavailable', 'The daemon did not start again: port 7420 is in use'),
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Restart daemon' }));
+    expect(await screen.findByText(/port 7420 is in use/)).toBeTruthy();
   });
 });
 
