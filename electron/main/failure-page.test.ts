@@ -11,8 +11,12 @@ it('shows the reason escaped, where the data is, and every way out', () => {
   expect(html).not.toContain('<script');
   expect(html).toContain("default-src 'none'");
   expect(html).toContain('/home/ada/.local/share/gatehouse/logs/gatehoused.log');
-  const links = [...html.matchAll(/href="([^"]+)"/g)].map((match) => failureAction(match[1]!));
-  expect(links).toEqual(['retry', 'open-data-dir', 'open-log', 'quit']);
+  const links = (page: string) => [...page.matchAll(/href="([^"]+)"/g)].map((match) => failureAction(match[1]!));
+  expect(links(html)).toEqual(['retry', 'free-port', 'open-data-dir', 'open-log', 'quit']);
+
+  // A free port is a way out only when the port is the problem.
+  const locked = failurePage({ reason: 'No OS keychain is reachable (locked).', dataDir: '/d', logFile: '/d/l' });
+  expect(links(locked)).toEqual(['retry', 'open-data-dir', 'open-log', 'quit']);
 });
 
 it('recognises only its own action links', () => {

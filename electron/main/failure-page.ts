@@ -1,5 +1,5 @@
 /** The ways out of the failure screen; each button is a link the window intercepts. */
-export const failureActions = ['retry', 'open-data-dir', 'open-log', 'quit'] as const;
+export const failureActions = ['retry', 'free-port', 'open-data-dir', 'open-log', 'quit'] as const;
 export type FailureAction = (typeof failureActions)[number];
 
 const ACTION_PREFIX = 'gatehouse://action/';
@@ -11,12 +11,16 @@ export function failureAction(url: string): FailureAction | null {
   return (failureActions as readonly string[]).includes(action) ? (action as FailureAction) : null;
 }
 
+/** The daemon's own reason when its port is taken (daemon/src/daemon.ts, EADDRINUSE). */
+const PORT_IN_USE = /^Port \d+ is already in use/;
+
 const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * A self-contained page for when the daemon cannot start (port in use, keychain locked…): the
- * daemon's own one-line reason, where the data and log are, and the ways out. It runs no script
+ * daemon's own one-line reason, where the data and log are, and the ways out (when the port is
+ * taken, one is to start on a free port: the console finds it by daemon.json). It runs no script
  * (its CSP forbids any), so it works even when the console's files are what is broken.
  */
 export function failurePage(options: { reason: string; dataDir: string; logFile: string }): string {
@@ -47,6 +51,7 @@ export function failurePage(options: { reason: string; dataDir: string; logFile:
 <p>Data directory: <code>${escape(options.dataDir)}</code><br>Daemon log: <code>${escape(options.logFile)}</code></p>
 <nav class="actions" aria-label="What to do">
 ${button('retry', 'Retry', true)}
+${PORT_IN_USE.test(options.reason) ? button('free-port', 'Start on a free port') : ''}
 ${button('open-data-dir', 'Open data directory')}
 ${button('open-log', 'Open log')}
 ${button('quit', 'Quit')}

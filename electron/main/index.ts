@@ -46,11 +46,13 @@ if (!app.requestSingleInstanceLock()) app.quit();
 else start();
 
 function start(): void {
+  /** Set by the failure page's "Start on a free port" (`0`) when the usual one is taken. */
+  let port: string | undefined;
   const supervisor = new DaemonSupervisor({
     home,
     // The daemon runs under Electron's own Node; its one-line startup errors come on stderr.
     launch: () =>
-      fork(join(here, 'daemon.js'), ['daemon', '--home', home, '--quiet'], {
+      fork(join(here, 'daemon.js'), ['daemon', '--home', home, '--quiet', ...(port ? ['--port', port] : [])], {
         env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       }),
@@ -98,7 +100,10 @@ function start(): void {
 
   const runFailureAction = (action: FailureAction) => {
     if (action === 'retry') void supervisor.retry();
-    else if (action === 'open-data-dir') void shell.openPath(home);
+    else if (action === 'free-port') {
+      port = '0';
+      void supervisor.retry();
+    } else if (action === 'open-data-dir') void shell.openPath(home);
     else if (action === 'open-log') void shell.openPath(logFile);
     else app.quit();
   };
