@@ -100,6 +100,7 @@ test('builds a workflow with the mouse, sees problems drawn and fixes them, and 
   const dialog = page.getByRole('dialog', { name: 'Credentials of agent_pipeline_n2' });
   const key = (await dialog.getByTestId('plaintext-secret').textContent())!.trim();
   expect(key).toMatch(/^agent_/);
+  await expect(dialog).toContainText(/Saved in the OS keychain: .*account “agent-key:/);
   await shot(page, '24-agent-user');
   await dialog.getByRole('button', { name: 'Done' }).click();
   await dialog.getByRole('button', { name: 'Yes, close' }).click();

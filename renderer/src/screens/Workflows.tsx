@@ -385,12 +385,12 @@ function NodePanel(props: {
         <PlaintextOnceDialog
           title={`Credentials of ${credentials.username}`}
           secret={credentials.api_key}
-          keychain={null}
-          note={
+          keychain={credentials.keychain}
+          note={`${
             credentials.already_existed
               ? 'This agent user already existed: the same key, read back from the OS keychain.'
-              : `A new agent user. Its key is kept in the OS keychain; API base URL ${credentials.api_base_url}.`
-          }
+              : 'A new agent user.'
+          } API base URL ${credentials.api_base_url}.`}
           onClose={() => setCredentials(null)}
         />
       )}

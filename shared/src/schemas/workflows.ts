@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { AgentStatus } from './agents.js';
 import { Nullable, Paging, StrictObject, Timestamp, Uuid } from './common.js';
+import { KeychainLocation } from './keys.js';
 
 /** A workflow's name: trimmed, 1–64 characters, with letters or digits for its slug. */
 export const WorkflowName = Type.String({ minLength: 1, maxLength: 64, pattern: '[A-Za-z0-9]' });
@@ -194,6 +195,7 @@ export const AgentUserCredentials = Type.Object({
   api_base_url: Type.String(),
   purpose: Type.String(),
   already_existed: Type.Boolean(),
+  keychain: KeychainLocation,
 });
 export type AgentUserCredentials = Static<typeof AgentUserCredentials>;
 

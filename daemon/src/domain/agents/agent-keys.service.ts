@@ -5,6 +5,7 @@ import {
   type AgentKey,
   type CreateKeyRequest,
   type IssuedAgentKey,
+  type KeychainLocation,
   type RotateKeyRequest,
 } from '../../../../shared/src/index.js';
 import { conflict, notFound, ProblemError } from '../../errors.js';
@@ -135,6 +136,11 @@ export class AgentKeysService {
 
   create(owner: KeyOwner, options: CreateKeyRequest, actor: Actor): Promise<IssuedAgentKey> {
     return writeWithSecrets(this.db, this.secrets, (tx, secrets) => this.issue(tx, secrets, owner, options, actor));
+  }
+
+  /** Where a key's own keychain entry is (`agent-key:<key_id>`). */
+  keychainLocation(keyId: string): KeychainLocation {
+    return { service: this.keychainService, account: accounts.agentKey(keyId) };
   }
 
   /**

@@ -117,6 +117,7 @@ export class AgentUsersService {
             api_base_url: apiBaseUrl,
             purpose: existingUser.first_name ?? '',
             already_existed: true,
+            keychain: this.keys.keychainLocation(key.id),
           },
         };
       }
@@ -187,6 +188,7 @@ export class AgentUsersService {
           api_base_url: apiBaseUrl,
           purpose: user.first_name ?? '',
           already_existed: false,
+          keychain: this.keys.keychainLocation(issued.id),
         },
       };
     });

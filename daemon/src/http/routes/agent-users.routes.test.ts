@@ -48,8 +48,11 @@ describe('agent users (Pipelit)', () => {
       api_base_url: t.url,
       purpose: 'Self-improvement',
       already_existed: false,
+      keychain: { service: t.keychainService, account: expect.stringMatching(/^agent-key:/) },
     });
     const apiKey = created.body.api_key;
+    // The key is where the answer says it is.
+    expect(await keytar.getPassword(t.keychainService, created.body.keychain.account)).toBe(apiKey);
 
     // 2. whoami: its identity and current configuration, in Pipelit's shape.
     const whoami = await t.request('GET', '/v1/whoami', as(apiKey));
