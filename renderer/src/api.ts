@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import type {
   ApiRequest,
   ConsoleRouteName,
+  FieldError,
   GatehouseBridge,
   Problem,
   RouteResult,
@@ -23,10 +24,16 @@ export class ApiError extends Error {
   }
   /** The message for one field (`body.name` → `name`), from the problem's `errors`. */
   fieldError(field: string): string | undefined {
-    return this.problem.errors?.find((e) => e.location === `body.${field}` || e.location.startsWith(`body.${field}.`))
-      ?.message;
+    return this.problem.errors?.find((e) => isAbout(e, field))?.message;
+  }
+  /** The field errors that none of `fields` (a form's own slots) shows. */
+  otherErrors(fields: readonly string[]): FieldError[] {
+    return (this.problem.errors ?? []).filter((e) => !fields.some((field) => isAbout(e, field)));
   }
 }
+
+const isAbout = (error: FieldError, field: string) =>
+  error.location === `body.${field}` || error.location.startsWith(`body.${field}.`);
 
 type Result<N extends ConsoleRouteName> = RouteResult<(typeof routes)[N]>;
 

@@ -106,13 +106,35 @@ export function PlaintextOnceDialog(props: {
   );
 }
 
-export function ErrorNote({ error }: { error: unknown }): React.JSX.Element | null {
+/**
+ * An error, said plainly. In a form, `fields` are the fields with a message slot of their own:
+ * their errors are shown there, and any other field's here (a field without a slot, or one the
+ * form does not have), so that no refusal goes unexplained.
+ */
+export function ErrorNote({ error, fields }: { error: unknown; fields?: readonly string[] }): React.JSX.Element | null {
   if (!error) return null;
-  const message = error instanceof ApiError ? error.problem.detail : String(error);
+  if (!(error instanceof ApiError)) {
+    return (
+      <p className="error" role="alert">
+        {String(error)}
+      </p>
+    );
+  }
+  const others = error.otherErrors(fields ?? []);
+  if (error.problem.errors?.length && others.length === 0) return null;
   return (
-    <p className="error" role="alert">
-      {message}
-    </p>
+    <div className="error" role="alert">
+      <p>{error.problem.detail}</p>
+      {others.length > 0 && (
+        <ul>
+          {others.map((e) => (
+            <li key={e.location}>
+              {e.location.replace(/^body\./, '')}: {e.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
 

@@ -310,7 +310,7 @@ function CreateKeyDialog(props: {
           </fieldset>
         )}
         {error?.fieldError('label') && <span className="field-error">{error.fieldError('label')}</span>}
-        <ErrorNote error={error && !error.fieldError('label') ? error : null} />
+        <ErrorNote error={error} fields={['label']} />
         <FormActions submit="Create" busy={create.isPending} onCancel={props.onClose} />
       </form>
     </Dialog>

@@ -196,7 +196,7 @@ function CreateAgentDialog(props: {
           <input type="checkbox" checked={issueKey} onChange={(e) => setIssueKey(e.target.checked)} /> Issue an API key
           now
         </label>
-        {error && !error.problem.errors && <ErrorNote error={error} />}
+        <ErrorNote error={error} fields={['name', 'scopes']} />
         <FormActions submit="Create" busy={create.isPending} onCancel={props.onClose} />
       </form>
     </Dialog>

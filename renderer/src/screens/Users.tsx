@@ -149,7 +149,7 @@ function CreateUserDialog({ onClose }: { onClose: () => void }): React.JSX.Eleme
             <option value="super_admin">super_admin</option>
           </select>
         </label>
-        {error && !error.problem.errors && <ErrorNote error={error} />}
+        <ErrorNote error={error} fields={['username', 'password']} />
         <FormActions submit="Create" busy={create.isPending} onCancel={onClose} />
       </form>
     </Dialog>

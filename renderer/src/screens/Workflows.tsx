@@ -448,7 +448,8 @@ function EdgePanel(props: {
         </label>
       )}
       {error?.fieldError('condition') && <span className="field-error">{error.fieldError('condition')}</span>}
-      <ErrorNote error={error && !error.fieldError('condition') ? error : remove.error} />
+      <ErrorNote error={error} fields={['condition']} />
+      <ErrorNote error={remove.error} />
       <div className="actions">
         <button
           type="button"

@@ -134,6 +134,7 @@ describe('Agents', () => {
         ok: false,
         problem: problem('validation_failed', 'Invalid body', [
           { location: 'body.name', message: 'must not contain /' },
+          { location: 'body.description', message: 'must be at most 2000 characters' },
         ]),
       }),
     });
@@ -143,6 +144,10 @@ describe('Agents', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Create' }));
     expect(await screen.findByText('must not contain /')).toBeTruthy();
     expect(screen.getByLabelText('Name').getAttribute('aria-invalid')).toBe('true');
+    // A field without a slot of its own is explained below the form, once; the name's error is not repeated.
+    const note = screen.getByRole('alert');
+    expect(note.textContent).toContain('description: must be at most 2000 characters');
+    expect(note.textContent).not.toContain('must not contain /');
   });
 });
 
