@@ -84,6 +84,7 @@ export function Audit({ projectId }: { projectId: string }): React.JSX.Element {
           To <input type="datetime-local" value={before} onChange={(e) => set(setBefore)(e.target.value)} />
         </label>
       </div>
+      <ErrorNote error={agents.error ?? chain.error} />
       {events.isPending ? (
         <Loading />
       ) : events.isError ? (

@@ -106,6 +106,7 @@ export function Permissions({ projectId, agent }: { projectId: string; agent: Ag
           Grant
         </button>
       </div>
+      <ErrorNote error={tools.error} />
 
       <h2>Roles</h2>
       {p.roles.length === 0 ? (
@@ -147,6 +148,7 @@ export function Permissions({ projectId, agent }: { projectId: string; agent: Ag
           Assign
         </button>
       </div>
+      <ErrorNote error={roles.error} />
     </div>
   );
 }

@@ -218,6 +218,7 @@ function Members({ project }: { project: Project }): React.JSX.Element {
         {project.name} <span className="muted small">/{project.slug}</span>
       </h2>
       <ErrorNote error={members.error ?? set.error ?? remove.error} />
+      {members.isPending && <Loading />}
       {members.data && members.data.length === 0 && <p className="muted">No members (super_admins act everywhere).</p>}
       <ul>
         {members.data?.map((m) => (

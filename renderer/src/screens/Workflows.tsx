@@ -204,6 +204,7 @@ export function WorkflowEditor({ projectId, name }: { projectId: string; name: s
         ))}
       </div>
       <ErrorNote error={change.error} />
+      <ErrorNote error={validation.error} />
       {problems.length > 0 ? (
         <ul className="problems" aria-label="Validation problems">
           {problems.map((p, i) => (
@@ -214,7 +215,7 @@ export function WorkflowEditor({ projectId, name }: { projectId: string; name: s
         </ul>
       ) : (
         <p className="muted" role="status">
-          {validation.isSuccess ? 'No problems found.' : 'Checking…'}
+          {validation.isSuccess ? 'No problems found.' : validation.isError ? 'Not checked.' : 'Checking…'}
         </p>
       )}
       <div className="editor">
@@ -354,7 +355,7 @@ function NodePanel(props: {
           <textarea rows={5} value={config} onChange={(e) => setConfig(e.target.value)} aria-invalid={!!configError} />
         </label>
         {configError && <span className="field-error">{configError}</span>}
-        <ErrorNote error={save.error ?? remove.error} />
+        <ErrorNote error={save.error ?? remove.error ?? agents.error} />
         <div className="actions">
           <button
             type="button"

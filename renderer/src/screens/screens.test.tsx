@@ -299,4 +299,24 @@ describe('Permissions', () => {
     expect((screen.getByRole('checkbox', { name: /needs approval/ }) as HTMLInputElement).disabled).toBe(true);
     expect(screen.getByText(/Only a super_admin/)).toBeTruthy();
   });
+
+  it('says so when the tools or roles to grant cannot be listed, instead of offering only "*"', async () => {
+    fakeBridge({
+      getAgentPermissions: () => ({
+        ok: true,
+        data: {
+          agent_id: 'id-a',
+          permissions_version: 1,
+          allowed_tools: [],
+          approval_required_tools: [],
+          roles: [],
+          effective_tools: [],
+        },
+      }),
+      listTools: () => ({ ok: false, problem: problem('daemon_unavailable', 'The daemon cannot be reached.') }),
+      listRoles: () => ({ ok: true, data: [] }),
+    });
+    renderWithClient(<Permissions projectId="p1" agent={agent('a') as any} />);
+    expect((await screen.findByRole('alert')).textContent).toContain('The daemon cannot be reached.');
+  });
 });
