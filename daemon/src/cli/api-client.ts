@@ -9,6 +9,7 @@ import {
   type Routes,
 } from '../../../shared/src/index.js';
 import { ApiError, CliError, UnreachableError } from './errors.js';
+import { withProgress } from './output.js';
 import { parseEventStream, type ServerSentEvent } from './sse.js';
 
 type Part<K extends string, T> = [T] extends [undefined] ? { [P in K]?: undefined } : { [P in K]: T };
@@ -43,12 +44,14 @@ export class ApiClient {
     for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) search.set(key, String(value));
     const headers = await this.headers();
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await this.fetch(`${buildPath(route.path, params)}${search.size ? `?${search}` : ''}`, {
+    const answer = this.fetch(`${buildPath(route.path, params)}${search.size ? `?${search}` : ''}`, {
       method: route.method,
       headers,
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const parsed = readJson(await response.text());
+    }).then(async (response) => ({ response, text: await response.text() }));
+    // What the route does, up to its first aside: "Issue an API key for the agent…".
+    const { response, text } = await withProgress(route.summary.split(/[(:;]/)[0]!.trim(), answer);
+    const parsed = readJson(text);
     if (!response.ok) throw problem(response.status, parsed);
     if (parsed === null && response.status !== 204)
       throw new CliError(`${this.url} does not answer like a Gatehouse daemon.`);

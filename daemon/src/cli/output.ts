@@ -42,3 +42,37 @@ function text(value: unknown): string {
   // One line per row: collapse newlines in free text (descriptions, prompts).
   return String(value).replace(/\s+/g, ' ');
 }
+
+/** How long work runs before its status line appears: quick answers print nothing extra. */
+export const PROGRESS_DELAY_MS = 400;
+
+/**
+ * Progress on long work (SPEC §9): when `work` runs longer than a moment and `stream` is a
+ * terminal, one status line says what is being done and for how long; it is erased when the
+ * work ends, so the answer prints as it would have. Pipes and CI logs get nothing.
+ */
+export async function withProgress<T>(
+  label: string,
+  work: Promise<T>,
+  stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr,
+): Promise<T> {
+  if (!stream.isTTY) return work;
+  const started = Date.now();
+  let shown = false;
+  const show = () => {
+    shown = true;
+    stream.write(`\r\x1b[K${label}… ${Math.floor((Date.now() - started) / 1000)} s`);
+  };
+  let ticker: NodeJS.Timeout | undefined;
+  const delay = setTimeout(() => {
+    show();
+    ticker = setInterval(show, 1000);
+  }, PROGRESS_DELAY_MS);
+  try {
+    return await work;
+  } finally {
+    clearTimeout(delay);
+    clearInterval(ticker);
+    if (shown) stream.write('\r\x1b[K');
+  }
+}
