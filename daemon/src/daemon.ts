@@ -56,7 +56,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
   // daemon keeps few long-lived objects to gain from it.
   setFlagsFromString('--no-allocation-site-pretenuring');
   ensureWritable(config.home);
-  const { replacedStale } = claimDiscovery(config.home);
+  const { replacedStale } = await claimDiscovery(config.home);
   const log = createLogger(config.home, config.logLevel, config.logToStdout);
   if (replacedStale) log.logger.warn('replaced a stale daemon.json left by a process that is gone');
 

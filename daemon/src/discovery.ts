@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { DiscoveryFile } from '../../shared/src/index.js';
 import { StartupError } from './errors.js';
@@ -23,14 +24,31 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** Whether something accepts connections at `url`'s host and port (HTTP or TLS alike). */
+function listening(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port), timeout: 1000 });
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
 /**
- * Refuses to start a second daemon on the same data dir; a file left by a dead process is
- * stale and removed. Returns whether a stale file was replaced.
+ * Refuses to start a second daemon on the same data dir; a file left by a dead daemon is stale
+ * and removed. A daemon writes the file once it listens and removes it when it exits, so a live
+ * one has both its pid and its port: a live pid alone is another program that reused a dead
+ * daemon's pid (containers restart with the same few pids). Returns whether a stale file went.
  */
-export function claimDiscovery(home: string): { replacedStale: boolean } {
+export async function claimDiscovery(home: string): Promise<{ replacedStale: boolean }> {
   const existing = readDiscovery(home);
   if (!existing) return { replacedStale: false };
-  if (isProcessAlive(existing.pid)) {
+  if (isProcessAlive(existing.pid) && (await listening(existing.url))) {
     throw new StartupError(`gatehoused is already running for ${home} (pid ${existing.pid}, ${existing.url}).`);
   }
   unlinkSync(join(home, DISCOVERY_FILE));

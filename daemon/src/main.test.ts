@@ -90,6 +90,23 @@ describe('gatehouse daemon (process lifecycle)', () => {
     expect(needsSetup).toEqual({ needs_setup: false });
   });
 
+  it('replaces a daemon.json whose pid now belongs to another program', async () => {
+    const home = newHome();
+    // This test runner is alive, but listens on nothing: the pid was reused, the daemon is gone.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const stale = { pid: process.pid, port, url: `http://127.0.0.1:${port}`, version: '0.1.0', startedAt: '' };
+    writeFileSync(join(home, 'daemon.json'), JSON.stringify(stale));
+
+    const daemon = run(['--home', home, '--port', '0']);
+    const info = await waitForDaemon(home, daemon);
+    expect(info.pid).toBe(daemon.child.pid);
+  });
+
   it('refuses a second daemon on the same data dir with one line and exit code 1', async () => {
     const home = newHome();
     const first = run(['--home', home, '--port', '0']);
