@@ -145,6 +145,15 @@ describe('gatehouse, signed in as the admin', () => {
     expect(resume.code).toBe(1);
   });
 
+  it('signs in with a password exactly as typed, spaces at its ends included', async () => {
+    const password = ' spaced out passphrase ';
+    await t.request('POST', '/admin/users', { token: admin, body: { username: 'spacey', password } });
+    const login = await gatehouse(t, ['login', '-u', 'spacey', '--password-stdin'], { stdin: `${password}\n` });
+    expect(login.code, login.stderr).toBe(0);
+    // Signed in as spacey now: sign the admin back in for the other tests.
+    expect((await gatehouse(t, ['login', '-u', ADMIN.username], { stdin: `${ADMIN.password}\n` })).code).toBe(0);
+  });
+
   it("reports a failure as one line, the daemon's problem detail, with exit code 1", async () => {
     const missing = await gatehouse(t, ['agents', 'show', 'nobody']);
     const problem = await t.request('GET', '/v1/agents/nobody', { token: admin });

@@ -13,11 +13,14 @@ export async function ask(question: string, { hidden = false, stdin = false } = 
     stdinLines ??= createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();
     const next = await stdinLines.next();
     if (next.done) throw new CliError(`${question.replace(/:\s*$/, '')} needed: stdin ended without it.`);
-    return next.value.trim();
+    return answerOf(next.value, hidden);
   }
   process.stderr.write(question);
   return readTerminalLine(hidden);
 }
+
+/** Names and codes lose stray spaces; a password is exactly what was typed, spaces included. */
+const answerOf = (line: string, hidden: boolean) => (hidden ? line : line.trim());
 
 /** Reads a line from the terminal in raw mode, so a hidden answer is never echoed. */
 function readTerminalLine(hidden: boolean): Promise<string> {
@@ -33,7 +36,7 @@ function readTerminalLine(hidden: boolean): Promise<string> {
       stdin.pause();
       process.stderr.write('\n');
       if (error) reject(error);
-      else resolve(answer.trim());
+      else resolve(answerOf(answer, hidden));
     };
     const onData = (chunk: string) => {
       for (const char of chunk) {
