@@ -17,6 +17,7 @@ const reporter = (code: number) => `
         keyInOwnCmdline: cmdline(process.pid).includes(key),
         keyInGatehouseCmdline: cmdline(process.ppid).includes(key),
         humanToken: process.env.GATEHOUSE_TOKEN ?? null,
+        unlockers: [process.env.GATEHOUSE_PASSPHRASE, process.env.GATEHOUSE_KEYRING_PASSWORD].filter(Boolean),
       }));
       process.exit(${code});
     });`;
@@ -41,7 +42,11 @@ describe('an agent’s credentials from the keychain: secret get and run', () =>
 
   it('runs a program with the credentials in its environment, never on a command line', async () => {
     const run = await gatehouse(t, ['run', '--agent', 'default/courier', '--', process.execPath, '-e', reporter(7)], {
-      env: { GATEHOUSE_TOKEN: 'ghp_the_humans_own_token' },
+      env: {
+        GATEHOUSE_TOKEN: 'ghp_the_humans_own_token',
+        GATEHOUSE_PASSPHRASE: 'the secrets file passphrase',
+        GATEHOUSE_KEYRING_PASSWORD: 'the keyring password',
+      },
     });
     expect(run.code, run.stderr).toBe(7);
     expect(JSON.parse(run.stdout)).toEqual({
@@ -51,6 +56,7 @@ describe('an agent’s credentials from the keychain: secret get and run', () =>
       keyInOwnCmdline: false,
       keyInGatehouseCmdline: false,
       humanToken: null,
+      unlockers: [],
     });
     expect((await gatehouse(t, ['run', '--agent', 'default/courier', '--', 'true'])).code).toBe(0);
     const missing = await gatehouse(t, ['run', '--agent', 'default/courier', '--', 'no-such-program-here']);

@@ -5,8 +5,11 @@ import { CliError, UnreachableError } from '../errors.js';
 import { printJson } from '../output.js';
 import { runChild } from '../run-child.js';
 
-/** Environment variables a program under `gatehouse run` must not inherit: the human's credentials. */
-const WITHHELD = ['GATEHOUSE_TOKEN', 'GATEHOUSE_PASSPHRASE'];
+/**
+ * Environment variables a program under `gatehouse run` must not inherit: the human's
+ * credentials, and what unlocks every secret (the secrets file's passphrase, the keyring's password).
+ */
+const WITHHELD = ['GATEHOUSE_TOKEN', 'GATEHOUSE_PASSPHRASE', 'GATEHOUSE_KEYRING_PASSWORD'];
 
 /** `secret get` and `run`: an agent's own credentials, straight from the keychain. */
 export function registerAgentCredentialCommands(program: Command): void {
