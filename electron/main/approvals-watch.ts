@@ -44,7 +44,7 @@ export class ApprovalsWatch {
   async #follow(): Promise<void> {
     this.#forget();
     const run = this.#run;
-    const projects = await this.#options.host.api({ route: 'listProjects' });
+    const projects = await this.#options.host.api({ route: 'listProjects', query: { limit: 1000 } });
     if (!projects.ok || run !== this.#run) return;
     for (const { id } of projects.data as Project[]) {
       this.#pending.set(id, 0);

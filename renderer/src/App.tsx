@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { SessionState, User } from '../../shared/src/index.js';
-import { ApiError, call, keys, useLiveUpdates } from './api.js';
+import { ApiError, call, keys, useLiveUpdates, WHOLE } from './api.js';
 import { ErrorNote, Loading } from './components.js';
 import { AgentDetail } from './screens/AgentDetail.js';
 import { Account } from './screens/Account.js';
@@ -51,7 +51,7 @@ function Console({ user }: { user: User }): React.JSX.Element {
   const client = useQueryClient();
   const route = useRoute();
   const [theme, setTheme] = useState(() => document.documentElement.dataset.theme ?? 'auto');
-  const projects = useQuery({ queryKey: keys.projects, queryFn: () => call('listProjects', {}) });
+  const projects = useQuery({ queryKey: keys.projects, queryFn: () => call('listProjects', { query: WHOLE }) });
   const [projectId, setProjectId] = useState<string | null>(null);
   // The chosen project, else the default one, else the first the user is a member of.
   const project =

@@ -37,6 +37,9 @@ const isAbout = (error: FieldError, field: string) =>
 
 type Result<N extends ConsoleRouteName> = RouteResult<(typeof routes)[N]>;
 
+/** Short lists (projects, members, tools, roles, an agent's keys) are read whole: the most a page holds. */
+export const WHOLE = { limit: 1000 } as const;
+
 /** Calls a contract route through the bridge; the data, or an ApiError. */
 export async function call<N extends ConsoleRouteName>(route: N, request: ApiRequest<N>): Promise<Result<N>> {
   const result = await window.gatehouse.api(route, request);

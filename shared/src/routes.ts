@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { defineRoutes } from './route.js';
-import { Empty } from './schemas/common.js';
+import { Empty, PageQuery } from './schemas/common.js';
 import {
   Jwks,
   LoginRequest,
@@ -358,7 +358,9 @@ export const routes = defineRoutes({
     tag: 'users',
     summary: "A user's personal API tokens (own tokens, or any as user admin)",
     params: UserParams,
+    querystring: PageQuery,
     response: { 200: PersonalTokenList },
+    paged: true,
   },
   createPersonalToken: {
     method: 'POST',
@@ -387,7 +389,9 @@ export const routes = defineRoutes({
     auth: 'user',
     tag: 'projects',
     summary: 'Projects the caller can see',
+    querystring: PageQuery,
     response: { 200: ProjectList },
+    paged: true,
   },
   createProject: {
     method: 'POST',
@@ -405,7 +409,9 @@ export const routes = defineRoutes({
     tag: 'projects',
     summary: "A project's members",
     params: ProjectParams,
+    querystring: PageQuery,
     response: { 200: MembershipList },
+    paged: true,
   },
   setMember: {
     method: 'PUT',
@@ -538,7 +544,9 @@ export const routes = defineRoutes({
     tag: 'keys',
     summary: "An agent's API keys (never the keys themselves)",
     params: AgentParams,
+    querystring: PageQuery,
     response: { 200: AgentKeyList },
+    paged: true,
   },
   createKey: {
     method: 'POST',
@@ -577,7 +585,9 @@ export const routes = defineRoutes({
     auth: 'user',
     tag: 'permissions',
     summary: "The server's tool registry: no agent can use a tool that is not here",
+    querystring: PageQuery,
     response: { 200: ToolList },
+    paged: true,
   },
   createTool: {
     method: 'POST',
@@ -633,7 +643,9 @@ export const routes = defineRoutes({
     auth: 'user',
     tag: 'permissions',
     summary: 'Capability roles: named sets of tools',
+    querystring: PageQuery,
     response: { 200: RoleList },
+    paged: true,
   },
   createRole: {
     method: 'POST',
@@ -679,7 +691,9 @@ export const routes = defineRoutes({
     tag: 'permissions',
     summary: 'The capability roles assigned to an agent',
     params: AgentParams,
+    querystring: PageQuery,
     response: { 200: RoleList },
+    paged: true,
   },
   assignRole: {
     method: 'POST',

@@ -3,6 +3,7 @@ import {
   OtasFailure,
   Problem,
   successStatus,
+  type PageQuery,
   type RouteBody,
   type RouteDescriptor,
   type RouteParams,
@@ -28,6 +29,15 @@ export interface RouteContext<R extends RouteDescriptor> {
 type HandlerResult<R extends RouteDescriptor> = R['paged'] extends true
   ? { items: RouteResult<R>; total: number }
   : RouteResult<R> | void;
+
+/**
+ * A page of a list that is read whole (tools, roles, keys of one agent, projects, members,
+ * tokens: short lists, where paging in SQL would buy nothing).
+ */
+export function pageOf<T>(items: T[], query: PageQuery): { items: T[]; total: number } {
+  const offset = query.offset ?? 0;
+  return { items: items.slice(offset, offset + (query.limit ?? 20)), total: items.length };
+}
 
 export interface RouteBinding {
   route: RouteDescriptor;

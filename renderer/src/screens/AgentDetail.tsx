@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { Agent, IssuedAgentKey } from '../../../shared/src/index.js';
-import { ApiError, call, keys } from '../api.js';
+import { ApiError, call, keys, WHOLE } from '../api.js';
 import { Permissions } from './Permissions.js';
 import {
   Dialog,
@@ -150,7 +150,7 @@ function Keys({ projectId, agent }: { projectId: string; agent: Agent }): React.
   const params = { name: agent.name };
   const list = useQuery({
     queryKey: keys.agentKeys(projectId, agent.name),
-    queryFn: () => call('listKeys', { projectId, params }),
+    queryFn: () => call('listKeys', { projectId, params, query: WHOLE }),
   });
   const [issued, setIssued] = useState<IssuedAgentKey | null>(null);
   const [creating, setCreating] = useState(false);

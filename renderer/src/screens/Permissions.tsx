@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Agent, SessionState } from '../../../shared/src/index.js';
-import { call, keys } from '../api.js';
+import { call, keys, WHOLE } from '../api.js';
 import { ErrorNote, Loading } from '../components.js';
 
 /**
@@ -18,8 +18,8 @@ export function Permissions({ projectId, agent }: { projectId: string; agent: Ag
     queryKey: keys.permissions(projectId, agent.name),
     queryFn: () => call('getAgentPermissions', { projectId, params }),
   });
-  const tools = useQuery({ queryKey: keys.tools, queryFn: () => call('listTools', {}) });
-  const roles = useQuery({ queryKey: keys.roles, queryFn: () => call('listRoles', {}) });
+  const tools = useQuery({ queryKey: keys.tools, queryFn: () => call('listTools', { query: WHOLE }) });
+  const roles = useQuery({ queryKey: keys.roles, queryFn: () => call('listRoles', { query: WHOLE }) });
   const [tool, setTool] = useState('*');
   const [role, setRole] = useState('');
   const change = useMutation({

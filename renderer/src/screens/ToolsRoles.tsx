@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { ApiError, call, keys } from '../api.js';
+import { ApiError, call, keys, WHOLE } from '../api.js';
 import { ErrorNote, Loading } from '../components.js';
 
 /**
@@ -9,8 +9,8 @@ import { ErrorNote, Loading } from '../components.js';
  */
 export function ToolsRoles(): React.JSX.Element {
   const client = useQueryClient();
-  const tools = useQuery({ queryKey: keys.tools, queryFn: () => call('listTools', {}) });
-  const roles = useQuery({ queryKey: keys.roles, queryFn: () => call('listRoles', {}) });
+  const tools = useQuery({ queryKey: keys.tools, queryFn: () => call('listTools', { query: WHOLE }) });
+  const roles = useQuery({ queryKey: keys.roles, queryFn: () => call('listRoles', { query: WHOLE }) });
   const [toolName, setToolName] = useState('');
   const [toolDescription, setToolDescription] = useState('');
   const [roleName, setRoleName] = useState('');

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { Privilege, Project, UserRole } from '../../../shared/src/index.js';
-import { ApiError, call, keys, page } from '../api.js';
+import { ApiError, call, keys, page, WHOLE } from '../api.js';
 import {
   Dialog,
   ErrorNote,
@@ -158,7 +158,7 @@ function CreateUserDialog({ onClose }: { onClose: () => void }): React.JSX.Eleme
 
 function Projects(): React.JSX.Element {
   const client = useQueryClient();
-  const projects = useQuery({ queryKey: keys.projects, queryFn: () => call('listProjects', {}) });
+  const projects = useQuery({ queryKey: keys.projects, queryFn: () => call('listProjects', { query: WHOLE }) });
   const [name, setName] = useState('');
   const create = useMutation({
     mutationFn: () => call('createProject', { body: { name } }),
@@ -198,7 +198,7 @@ function Members({ project }: { project: Project }): React.JSX.Element {
   const client = useQueryClient();
   const members = useQuery({
     queryKey: keys.members(project.id),
-    queryFn: () => call('listMembers', { params: { id: project.id } }),
+    queryFn: () => call('listMembers', { params: { id: project.id }, query: WHOLE }),
   });
   const users = client.getQueryData<{ items: Array<{ id: string; username: string; kind: string }> }>(keys.users);
   const [userId, setUserId] = useState('');

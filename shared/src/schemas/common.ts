@@ -15,6 +15,10 @@ export const Paging = {
   offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
 };
 
+/** The query of a list route with no filters of its own. */
+export const PageQuery = Type.Object(Paging);
+export type PageQuery = Static<typeof PageQuery>;
+
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 export type IdParams = Static<typeof IdParams>;
 

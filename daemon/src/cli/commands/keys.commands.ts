@@ -25,7 +25,9 @@ export function registerKeyCommands(program: Command): void {
     .description("the agent's keys (never the keys themselves)")
     .option('--json', JSON_HELP)
     .action(async (name: string, options: { json?: boolean }, command: Command) => {
-      const { data } = await contextOf(command).api().call('listKeys', { params: { name } });
+      const { data } = await contextOf(command)
+        .api()
+        .call('listKeys', { params: { name }, query: { limit: 1000 } });
       if (options.json) printJson(data);
       else printTable(data, columns);
     });

@@ -1,7 +1,7 @@
 import { routes } from '../../../../shared/src/index.js';
 import type { KeyOwner } from '../../domain/agents/agent-keys.service.js';
 import type { AuthContext } from '../authenticate.js';
-import { implement } from '../route-binding.js';
+import { implement, pageOf } from '../route-binding.js';
 import type { Services } from '../services.js';
 
 const owner = async (services: Services, auth: AuthContext, name: string): Promise<KeyOwner> => ({
@@ -10,8 +10,8 @@ const owner = async (services: Services, auth: AuthContext, name: string): Promi
 });
 
 export const keysRoutes = [
-  implement(routes.listKeys, async ({ services, auth, params }) =>
-    services.agentKeys.list(await services.agents.find(auth.project.id, params.name)),
+  implement(routes.listKeys, async ({ services, auth, params, query }) =>
+    pageOf(await services.agentKeys.list(await services.agents.find(auth.project.id, params.name)), query),
   ),
 
   implement(routes.createKey, async ({ services, auth, params, body }) =>

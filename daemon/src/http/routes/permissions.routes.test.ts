@@ -58,6 +58,11 @@ describe('tools, grants, roles and /v1/authorize', () => {
       'web_search',
     ]);
     expect((await t.request('POST', '/admin/tools', { token: admin, body: { name: 'calculator' } })).status).toBe(409);
+    // Pages like every list: limit and offset, the total in X-Total-Count.
+    const page = await t.request('GET', '/v1/tools?limit=2&offset=1', { token: admin });
+    expect(page.body.map((tool: { name: string }) => tool.name)).toEqual(['execute_code', 'file_reader']);
+    expect(page.headers.get('x-total-count')).toBe('5');
+    expect((await t.request('GET', '/v1/tools?limit=1001', { token: admin })).status).toBe(400);
     expect((await t.request('DELETE', '/admin/tools/nothing', { token: admin })).status).toBe(404);
     expect((await t.request('POST', '/admin/tools', { token: admin, body: { name: 'bad name!' } })).status).toBe(400);
   });

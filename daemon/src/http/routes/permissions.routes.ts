@@ -1,9 +1,9 @@
 import { routes } from '../../../../shared/src/index.js';
-import { implement } from '../route-binding.js';
+import { implement, pageOf } from '../route-binding.js';
 
 /** Tools, grants, capability roles and `/v1/authorize` (SPEC §5). */
 export const permissionsRoutes = [
-  implement(routes.listTools, async ({ services }) => services.permissions.listTools()),
+  implement(routes.listTools, async ({ services, query }) => pageOf(await services.permissions.listTools(), query)),
   implement(routes.createTool, async ({ services, auth, body }) => services.permissions.createTool(body, auth.actor)),
   implement(routes.deleteTool, async ({ services, auth, params }) =>
     services.permissions.deleteTool(params.name, auth.actor),
@@ -19,7 +19,7 @@ export const permissionsRoutes = [
     services.permissions.setApprovalRequired(auth.project, params.name, body.tools, auth.actor),
   ),
 
-  implement(routes.listRoles, async ({ services }) => services.permissions.listRoles()),
+  implement(routes.listRoles, async ({ services, query }) => pageOf(await services.permissions.listRoles(), query)),
   implement(routes.createRole, async ({ services, auth, body }) => services.permissions.createRole(body, auth.actor)),
   implement(routes.updateRole, async ({ services, auth, params, body }) =>
     services.permissions.updateRole(params.role, body, auth.actor),
@@ -43,8 +43,8 @@ export const permissionsRoutes = [
       effective_tools: effective,
     };
   }),
-  implement(routes.listAgentRoles, async ({ services, auth, params }) =>
-    services.permissions.rolesOf(await services.agents.find(auth.project.id, params.name)),
+  implement(routes.listAgentRoles, async ({ services, auth, params, query }) =>
+    pageOf(await services.permissions.rolesOf(await services.agents.find(auth.project.id, params.name)), query),
   ),
   implement(routes.assignRole, async ({ services, auth, params, body }) =>
     services.permissions.rolesOf(

@@ -1,5 +1,5 @@
 import { routes } from '../../../../shared/src/index.js';
-import { implement } from '../route-binding.js';
+import { implement, pageOf } from '../route-binding.js';
 
 export const usersRoutes = [
   implement(routes.listUsers, async ({ services, query }) => services.users.list(query)),
@@ -12,8 +12,8 @@ export const usersRoutes = [
 
   implement(routes.deleteUser, async ({ services, auth, params }) => services.users.delete(params.id, auth.actor)),
 
-  implement(routes.listPersonalTokens, async ({ services, auth, params }) =>
-    services.personalTokens.list(params.id, auth.user),
+  implement(routes.listPersonalTokens, async ({ services, auth, params, query }) =>
+    pageOf(await services.personalTokens.list(params.id, auth.user), query),
   ),
 
   implement(routes.createPersonalToken, async ({ services, auth, params, body }) =>
