@@ -109,8 +109,8 @@ test('an agent from creation to resume: the key is shown once, works, rotates an
   );
 
   page.once('dialog', (confirm) => void confirm.accept());
-  await page.getByRole('button', { name: 'Revoke' }).click();
-  await expect(page.getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'Revoke', exact: true })).toHaveCount(0);
   expect((await fetch(`${daemon.url}/v1/whoami`, { headers: { authorization: `Bearer ${newSecret}` } })).status).toBe(
     401,
   );
@@ -127,6 +127,27 @@ test('an agent from creation to resume: the key is shown once, works, rotates an
   await page.getByRole('tab', { name: 'Activity' }).click();
   await expect(page.getByText('agent.suspended').or(page.getByText('agent.resumed')).first()).toBeVisible();
   await shot(page, '12-agent-activity');
+});
+
+test('an agent revoked for good cannot be resumed, and a deleted one is gone', async ({ page }) => {
+  await signIn(page);
+  await page.getByRole('button', { name: 'Create agent' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create agent' });
+  await dialog.getByLabel('Name').fill('short-lived');
+  await dialog.getByLabel('Issue an API key now').uncheck();
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('link', { name: 'short-lived' }).click();
+
+  page.once('dialog', (confirm) => void confirm.accept());
+  await page.getByRole('button', { name: 'Revoke for good' }).click();
+  await expect(page.locator('.toolbar .badge')).toHaveText('revoked');
+  await expect(page.getByRole('button', { name: 'Resume' })).toHaveCount(0);
+  await shot(page, '12b-agent-revoked');
+
+  page.once('dialog', (confirm) => void confirm.accept());
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'short-lived' })).toHaveCount(0);
 });
 
 test('settings show the daemon, in light and dark', async ({ page }) => {

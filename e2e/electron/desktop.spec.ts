@@ -143,8 +143,8 @@ test('setup, login, an agent and its key: shown once, works, rotated, revoked; t
 
     // Revoking asks with the window's own confirm().
     ui.once('dialog', (confirm) => void confirm.accept());
-    await ui.getByRole('button', { name: 'Revoke' }).click();
-    await expect(ui.getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+    await ui.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await expect(ui.getByRole('button', { name: 'Revoke', exact: true })).toHaveCount(0);
     const refused = await fetch(`${daemonUrl()}/v1/whoami`, { headers: { 'x-api-key': rotated } });
     expect(refused.status).toBe(401);
   });

@@ -62,16 +62,23 @@ function useAgentMutation<T, V = void>(projectId: string, run: (variables: V) =>
   });
 }
 
+/** Suspend or resume; revoke for good; delete. The last two ask first: neither can be undone. */
 function StatusActions({ projectId, agent }: { projectId: string; agent: Agent }): React.JSX.Element {
   const params = { name: agent.name };
   const suspend = useAgentMutation(projectId, () => call('suspendAgent', { projectId, params }));
   const resume = useAgentMutation(projectId, () => call('resumeAgent', { projectId, params }));
-  const error = suspend.error ?? resume.error;
-  if (agent.status === 'revoked') return <span className="muted">Revoked for good</span>;
+  const revoke = useAgentMutation(projectId, () => call('revokeAgent', { projectId, params }));
+  const remove = useAgentMutation(projectId, async () => {
+    await call('deleteAgent', { projectId, params });
+    window.location.hash = '#/agents';
+  });
+  const error = suspend.error ?? resume.error ?? revoke.error ?? remove.error;
   return (
     <>
       <ErrorNote error={error} />
-      {agent.status === 'active' ? (
+      {agent.status === 'revoked' ? (
+        <span className="muted">Revoked for good</span>
+      ) : agent.status === 'active' ? (
         <button onClick={() => suspend.mutate()} disabled={suspend.isPending}>
           Suspend
         </button>
@@ -80,6 +87,28 @@ function StatusActions({ projectId, agent }: { projectId: string; agent: Agent }
           Resume
         </button>
       )}
+      {agent.status !== 'revoked' && (
+        <button
+          className="danger"
+          disabled={revoke.isPending}
+          onClick={() => {
+            if (window.confirm(`Revoke ${agent.name} for good? Its keys and tokens stop, and it can never be resumed.`))
+              revoke.mutate();
+          }}
+        >
+          Revoke for good
+        </button>
+      )}
+      <button
+        className="danger"
+        disabled={remove.isPending}
+        onClick={() => {
+          if (window.confirm(`Delete ${agent.name}, its keys and its keychain entries? Its audit history stays.`))
+            remove.mutate();
+        }}
+      >
+        Delete
+      </button>
     </>
   );
 }
