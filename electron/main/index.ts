@@ -24,7 +24,7 @@ import { APP_SCHEME, APP_URL, appFilePath, contentSecurityPolicy, contentTypeOf,
 import { ApprovalsWatch } from './approvals-watch.js';
 import { BridgeHost, type Sender } from './bridge-host.js';
 import { DaemonSupervisor } from './daemon-supervisor.js';
-import { failureAction, failurePage, type FailureAction } from './failure-page.js';
+import { failureAction, failurePage, startingPage, type FailureAction } from './status-page.js';
 import { trayStatus } from './tray-status.js';
 import { loadWindowState, saveWindowState } from './window-state.js';
 
@@ -108,17 +108,21 @@ function start(): void {
     else app.quit();
   };
 
-  /** The console while the daemon runs; the failure page (with the ways out) when it could not start. */
+  const showPage = (html: string) => void window?.loadURL(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`);
+  /**
+   * The console while the daemon runs; the failure page (with the ways out) when it could not
+   * start; until then a page saying it is starting. A console already open stays through a
+   * restart (it says the daemon is unavailable for that moment), keeping its screen.
+   */
   const showCurrent = () => {
     if (!window) return;
     const state = supervisor.state;
-    const current = window.webContents.getURL();
-    if (state.status === 'failed') {
-      const html = failurePage({ reason: state.reason, dataDir: home, logFile });
-      void window.loadURL(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`);
-    } else if (state.status === 'healthy' && !isAppUrl(current, devServerUrl)) {
-      void window.loadURL(devServerUrl ?? APP_URL);
-    }
+    const showingConsole = isAppUrl(window.webContents.getURL(), devServerUrl);
+    if (state.status === 'failed') showPage(failurePage({ reason: state.reason, dataDir: home, logFile }));
+    else if (state.status === 'healthy' && !showingConsole) void window.loadURL(devServerUrl ?? APP_URL);
+    else if (state.status === 'starting' && !showingConsole) showPage(startingPage({ logFile }));
+    else if (state.status === 'restarting' && !showingConsole)
+      showPage(startingPage({ restarting: { reason: state.reason, attempt: state.attempt }, logFile }));
   };
 
   const createWindow = () => {
@@ -240,7 +244,12 @@ function start(): void {
       notify: ({ title, body }) => {
         if (!Notification.isSupported()) return;
         const notification = new Notification({ title, body });
-        notification.on('click', showWindow);
+        notification.on('click', () => {
+          showWindow();
+          // To the request itself: the console's Approvals screen (a change of the hash, not a reload).
+          if (window && isAppUrl(window.webContents.getURL(), devServerUrl))
+            void window.loadURL(`${devServerUrl ?? APP_URL}#/approvals`);
+        });
         notification.show();
       },
     });

@@ -18,20 +18,16 @@ const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
- * A self-contained page for when the daemon cannot start (port in use, keychain locked…): the
- * daemon's own one-line reason, where the data and log are, and the ways out (when the port is
- * taken, one is to start on a free port: the console finds it by daemon.json). It runs no script
- * (its CSP forbids any), so it works even when the console's files are what is broken.
+ * A self-contained page of the window's own while the console cannot be shown: it runs no
+ * script (its CSP forbids any), so it works even when the console's files are what is broken.
  */
-export function failurePage(options: { reason: string; dataDir: string; logFile: string }): string {
-  const button = (action: FailureAction, label: string, primary = false) =>
-    `<a class="button${primary ? ' primary' : ''}" href="${ACTION_PREFIX}${action}">${label}</a>`;
+function statusPage(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Gatehouse — the daemon could not start</title>
+<title>${escape(title)}</title>
 <style>
   :root { color-scheme: light dark; font: 15px/1.5 system-ui, sans-serif; }
   body { max-width: 40rem; margin: 4rem auto; padding: 0 1.5rem; }
@@ -46,7 +42,38 @@ export function failurePage(options: { reason: string; dataDir: string; logFile:
 </head>
 <body>
 <main>
-<h1>Gatehouse could not start its daemon</h1>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+/** While the daemon starts (or restarts after a crash): what is happening, and where to look. */
+export function startingPage(options: { restarting?: { reason: string; attempt: number }; logFile: string }): string {
+  const { restarting, logFile } = options;
+  return statusPage(
+    'Gatehouse — starting',
+    restarting
+      ? `<h1>Restarting the Gatehouse daemon…</h1>
+<p class="reason" role="status">It stopped: ${escape(restarting.reason)} (attempt ${restarting.attempt}).</p>
+<p>Daemon log: <code>${escape(logFile)}</code></p>`
+      : `<h1 role="status">Starting the Gatehouse daemon…</h1>
+<p>The console opens as soon as it answers.</p>`,
+  );
+}
+
+/**
+ * When the daemon cannot start (port in use, keychain locked…): the daemon's own one-line reason,
+ * where the data and log are, and the ways out (when the port is taken, one is to start on a free
+ * port: the console finds it by daemon.json).
+ */
+export function failurePage(options: { reason: string; dataDir: string; logFile: string }): string {
+  const button = (action: FailureAction, label: string, primary = false) =>
+    `<a class="button${primary ? ' primary' : ''}" href="${ACTION_PREFIX}${action}">${label}</a>`;
+  return statusPage(
+    'Gatehouse — the daemon could not start',
+    `<h1>Gatehouse could not start its daemon</h1>
 <p class="reason" role="alert">${escape(options.reason)}</p>
 <p>Data directory: <code>${escape(options.dataDir)}</code><br>Daemon log: <code>${escape(options.logFile)}</code></p>
 <nav class="actions" aria-label="What to do">
@@ -55,9 +82,6 @@ ${PORT_IN_USE.test(options.reason) ? button('free-port', 'Start on a free port')
 ${button('open-data-dir', 'Open data directory')}
 ${button('open-log', 'Open log')}
 ${button('quit', 'Quit')}
-</nav>
-</main>
-</body>
-</html>
-`;
+</nav>`,
+  );
 }

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { failureAction, failurePage } from './failure-page.js';
+import { failureAction, failurePage, startingPage } from './status-page.js';
 
 it('shows the reason escaped, where the data is, and every way out', () => {
   const html = failurePage({
@@ -24,4 +24,18 @@ it('recognises only its own action links', () => {
   expect(failureAction('gatehouse://action/rm-rf')).toBeNull();
   expect(failureAction('https://example.com/retry')).toBeNull();
   expect(failureAction('gatehouse://app/index.html')).toBeNull();
+});
+
+it('says the daemon is starting, or restarting with the reason it stopped, with no way to run a script', () => {
+  const starting = startingPage({ logFile: '/d/logs/gatehoused.log' });
+  expect(starting).toContain('Starting the Gatehouse daemon');
+  expect(starting).toContain("default-src 'none'");
+
+  const restarting = startingPage({
+    restarting: { reason: 'exited with code 1 <b>', attempt: 2 },
+    logFile: '/d/logs/gatehoused.log',
+  });
+  expect(restarting).toContain('It stopped: exited with code 1 &lt;b&gt; (attempt 2).');
+  expect(restarting).toContain('/d/logs/gatehoused.log');
+  expect(restarting).not.toContain('<script');
 });
