@@ -88,7 +88,7 @@ test('builds a workflow with the mouse, sees problems drawn and fixes them, and 
   // Bind the agent: the last problem goes away.
   await node(page, 'n2').click();
   const nodePanel = page.getByRole('form', { name: 'Node n2' });
-  await nodePanel.getByLabel('Agent').selectOption({ label: 'writer (active)' });
+  await nodePanel.getByRole('combobox', { name: /^Agent/ }).selectOption({ label: 'writer (active)' });
   await nodePanel.getByLabel('Label').fill('Writer');
   await nodePanel.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('No problems found.')).toBeVisible();

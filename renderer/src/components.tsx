@@ -1,5 +1,7 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { ApiError } from './api.js';
+import type { AgentStatus } from '../../shared/src/index.js';
+import { ApiError, keys, page } from './api.js';
 
 /** A modal dialog: focus moves in and stays in (Tab cycles), Escape asks to close. */
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode }): React.JSX.Element {
@@ -183,6 +185,74 @@ export function FormActions(props: { submit: string; busy: boolean; onCancel: ()
       <button className="primary" disabled={props.busy}>
         {props.submit}
       </button>
+    </div>
+  );
+}
+
+/** An agent as a picker shows it. */
+export interface PickedAgent {
+  id: string;
+  name: string;
+  status: AgentStatus;
+}
+
+const PICKER_SIZE = 50;
+
+/**
+ * Chooses one agent among any number of them (SPEC §8: 10k+ rows): the list holds the first 50
+ * the daemon finds for what is typed in the search box beside it, and always the chosen one.
+ */
+export function AgentPicker(props: {
+  projectId: string;
+  label: string;
+  value: PickedAgent | null;
+  onChange: (agent: PickedAgent | null) => void;
+  /** The choice of no agent: "None", "Any"… */
+  noneLabel: string;
+}): React.JSX.Element {
+  const { projectId, value } = props;
+  const [search, setSearch] = useState('');
+  const [q, setQ] = useState('');
+  useEffect(() => {
+    const timer = setTimeout(() => setQ(search.trim()), 250);
+    return () => clearTimeout(timer);
+  }, [search]);
+  const found = useQuery({
+    queryKey: keys.agentList(projectId, { picker: q }),
+    queryFn: () => page('listAgents', { projectId, query: { limit: PICKER_SIZE, ...(q ? { q } : {}) } }),
+    placeholderData: keepPreviousData,
+  });
+  const items: PickedAgent[] = found.data?.items ?? [];
+  const options = value && !items.some((agent) => agent.id === value.id) ? [value, ...items] : items;
+  return (
+    <div className="picker">
+      <label>
+        {props.label}{' '}
+        <select
+          value={value?.id ?? ''}
+          onChange={(event) => props.onChange(options.find((agent) => agent.id === event.target.value) ?? null)}
+        >
+          <option value="">{props.noneLabel}</option>
+          {options.map((agent) => (
+            <option key={agent.id} value={agent.id}>
+              {agent.name} ({agent.status})
+            </option>
+          ))}
+        </select>
+      </label>
+      <input
+        type="search"
+        aria-label={`Search the ${props.label.toLowerCase()} list by name`}
+        placeholder="Find by name…"
+        value={search}
+        onChange={(event) => setSearch(event.target.value)}
+      />
+      {found.data && found.data.total > items.length && (
+        <span className="muted small">
+          {items.length} of {found.data.total}: type to narrow
+        </span>
+      )}
+      <ErrorNote error={found.error} />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { call, keys, page } from '../api.js';
-import { ErrorNote, formatTime, Loading, Pager } from '../components.js';
+import { AgentPicker, ErrorNote, formatTime, Loading, Pager, type PickedAgent } from '../components.js';
 
 const PAGE = 50;
 const toIso = (local: string) => (local ? new Date(local).toISOString() : undefined);
@@ -9,11 +9,11 @@ const toIso = (local: string) => (local ? new Date(local).toISOString() : undefi
 /** The hash-chained audit log: filters, paging, each event's details, and whether the chain holds. */
 export function Audit({ projectId }: { projectId: string }): React.JSX.Element {
   const [eventType, setEventType] = useState('');
-  const [agent, setAgent] = useState('');
+  const [agent, setAgent] = useState<PickedAgent | null>(null);
   const [after, setAfter] = useState('');
   const [before, setBefore] = useState('');
   const [offset, setOffset] = useState(0);
-  const filter = { eventType, agent, after, before, offset };
+  const filter = { eventType, agent: agent?.id, after, before, offset };
   const events = useQuery({
     queryKey: keys.audit(projectId, filter),
     queryFn: () =>
@@ -23,16 +23,12 @@ export function Audit({ projectId }: { projectId: string }): React.JSX.Element {
           limit: PAGE,
           offset,
           ...(eventType ? { event_type: eventType } : {}),
-          ...(agent ? { agent_id: agent } : {}),
+          ...(agent ? { agent_id: agent.id } : {}),
           ...(toIso(after) ? { after: toIso(after) } : {}),
           ...(toIso(before) ? { before: toIso(before) } : {}),
         },
       }),
     placeholderData: keepPreviousData,
-  });
-  const agents = useQuery({
-    queryKey: keys.agentList(projectId, { all: true }),
-    queryFn: () => page('listAgents', { projectId, query: { limit: 1000 } }),
   });
   const chain = useQuery({ queryKey: ['audit', projectId, 'verify'], queryFn: () => call('verifyAudit', {}) });
   const set = (update: (value: string) => void) => (value: string) => {
@@ -66,17 +62,16 @@ export function Audit({ projectId }: { projectId: string }): React.JSX.Element {
             placeholder="key.created or auth.*"
           />
         </label>
-        <label>
-          Agent{' '}
-          <select value={agent} onChange={(e) => set(setAgent)(e.target.value)}>
-            <option value="">Any</option>
-            {agents.data?.items.map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <AgentPicker
+          projectId={projectId}
+          label="Agent"
+          noneLabel="Any"
+          value={agent}
+          onChange={(picked) => {
+            setAgent(picked);
+            setOffset(0);
+          }}
+        />
         <label>
           From <input type="datetime-local" value={after} onChange={(e) => set(setAfter)(e.target.value)} />
         </label>
@@ -84,7 +79,7 @@ export function Audit({ projectId }: { projectId: string }): React.JSX.Element {
           To <input type="datetime-local" value={before} onChange={(e) => set(setBefore)(e.target.value)} />
         </label>
       </div>
-      <ErrorNote error={agents.error ?? chain.error} />
+      <ErrorNote error={chain.error} />
       {events.isPending ? (
         <Loading />
       ) : events.isError ? (

@@ -22,7 +22,7 @@ import type {
   WorkflowProblem,
 } from '../../../shared/src/index.js';
 import { ApiError, call, keys, page } from '../api.js';
-import { ErrorNote, formatTime, Loading, PlaintextOnceDialog } from '../components.js';
+import { AgentPicker, ErrorNote, formatTime, Loading, PlaintextOnceDialog, type PickedAgent } from '../components.js';
 
 const NODE_TYPES: NodeType[] = ['start', 'agent', 'tool', 'approval', 'end'];
 
@@ -291,12 +291,8 @@ function NodePanel(props: {
 }): React.JSX.Element {
   const { projectId, node } = props;
   const params = { name: props.workflow, node_id: node.id };
-  const agents = useQuery({
-    queryKey: keys.agentList(projectId, { all: true }),
-    queryFn: () => page('listAgents', { projectId, query: { limit: 1000 } }),
-  });
   const [label, setLabel] = useState(node.label ?? '');
-  const [agent, setAgent] = useState(node.agent?.id ?? '');
+  const [agent, setAgent] = useState<PickedAgent | null>(node.agent);
   const [config, setConfig] = useState(JSON.stringify(node.config, null, 2));
   const [configError, setConfigError] = useState<string | null>(null);
   const [credentials, setCredentials] = useState<AgentUserCredentials | null>(null);
@@ -327,7 +323,7 @@ function NodePanel(props: {
       return setConfigError('Config must be a JSON object.');
     }
     setConfigError(null);
-    save.mutate({ label: label || null, agent_id: agent || null, config: parsed });
+    save.mutate({ label: label || null, agent_id: agent?.id ?? null, config: parsed });
   };
   return (
     <>
@@ -339,23 +335,13 @@ function NodePanel(props: {
           Label
           <input value={label} onChange={(e) => setLabel(e.target.value)} />
         </label>
-        <label>
-          Agent
-          <select value={agent} onChange={(e) => setAgent(e.target.value)}>
-            <option value="">None</option>
-            {agents.data?.items.map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.name} ({a.status})
-              </option>
-            ))}
-          </select>
-        </label>
+        <AgentPicker projectId={projectId} label="Agent" noneLabel="None" value={agent} onChange={setAgent} />
         <label>
           Config (JSON)
           <textarea rows={5} value={config} onChange={(e) => setConfig(e.target.value)} aria-invalid={!!configError} />
         </label>
         {configError && <span className="field-error">{configError}</span>}
-        <ErrorNote error={save.error ?? remove.error ?? agents.error} />
+        <ErrorNote error={save.error ?? remove.error} />
         <div className="actions">
           <button
             type="button"
