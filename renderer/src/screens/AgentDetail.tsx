@@ -1,13 +1,14 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { Agent, IssuedAgentKey } from '../../../shared/src/index.js';
-import { ApiError, call, keys, WHOLE } from '../api.js';
+import { ApiError, call, keys, page, WHOLE } from '../api.js';
 import { Permissions } from './Permissions.js';
 import {
   Dialog,
   ErrorNote,
   formatTime,
   Loading,
+  Pager,
   PlaintextOnceDialog,
   StatusBadge,
   FormActions,
@@ -410,38 +411,47 @@ function Identity({ agent }: { agent: Agent }): React.JSX.Element {
   );
 }
 
+const ACTIVITY_PAGE = 50;
+
 function Activity({ projectId, agent }: { projectId: string; agent: Agent }): React.JSX.Element {
+  const [offset, setOffset] = useState(0);
   const events = useQuery({
-    queryKey: keys.audit(projectId, { agent_id: agent.id }),
-    queryFn: () => call('listAudit', { projectId, query: { agent_id: agent.id, limit: 100 } }),
+    queryKey: keys.audit(projectId, { agent_id: agent.id, offset }),
+    queryFn: () => page('listAudit', { projectId, query: { agent_id: agent.id, limit: ACTIVITY_PAGE, offset } }),
+    placeholderData: keepPreviousData,
   });
   if (events.isPending) return <Loading />;
   if (events.isError) return <ErrorNote error={events.error} />;
-  if (events.data.length === 0) return <p className="empty">No activity yet.</p>;
+  if (events.data.items.length === 0) return <p className="empty">No activity yet.</p>;
   return (
-    <table>
-      <thead>
-        <tr>
-          <th>When</th>
-          <th>Event</th>
-          <th>Actor</th>
-          <th>Outcome</th>
-          <th>Target</th>
-        </tr>
-      </thead>
-      <tbody>
-        {events.data.map((event) => (
-          <tr key={event.sequence_number}>
-            <td>{formatTime(event.at)}</td>
-            <td>
-              <code>{event.event_type}</code>
-            </td>
-            <td>{event.actor}</td>
-            <td>{event.outcome}</td>
-            <td>{event.target ?? '—'}</td>
+    <>
+      <table>
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Event</th>
+            <th>Actor</th>
+            <th>Outcome</th>
+            <th>Target</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {events.data.items.map((event) => (
+            <tr key={event.sequence_number}>
+              <td>{formatTime(event.at)}</td>
+              <td>
+                <code>{event.event_type}</code>
+              </td>
+              <td>{event.actor}</td>
+              <td>{event.outcome}</td>
+              <td>{event.target ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {events.data.total > ACTIVITY_PAGE && (
+        <Pager offset={offset} pageSize={ACTIVITY_PAGE} total={events.data.total} onOffset={setOffset} />
+      )}
+    </>
   );
 }

@@ -1,16 +1,20 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ApprovalStatus } from '../../../shared/src/index.js';
 import { call, keys, page } from '../api.js';
-import { ErrorNote, formatTime, Loading, StatusBadge } from '../components.js';
+import { ErrorNote, formatTime, Loading, Pager, StatusBadge } from '../components.js';
+
+const PAGE = 50;
 
 /** Agents' requests to use approval-required tools: pending ones arrive live; approve or deny. */
 export function Approvals({ projectId }: { projectId: string }): React.JSX.Element {
   const client = useQueryClient();
   const [status, setStatus] = useState<ApprovalStatus | ''>('pending');
+  const [offset, setOffset] = useState(0);
   const list = useQuery({
-    queryKey: keys.approvals(projectId, status),
-    queryFn: () => page('listApprovals', { projectId, query: { limit: 100, ...(status ? { status } : {}) } }),
+    queryKey: keys.approvals(projectId, { status, offset }),
+    queryFn: () => page('listApprovals', { projectId, query: { limit: PAGE, offset, ...(status ? { status } : {}) } }),
+    placeholderData: keepPreviousData,
   });
   const decide = useMutation({
     mutationFn: ({ id, approve }: { id: string; approve: boolean }) =>
@@ -24,7 +28,13 @@ export function Approvals({ projectId }: { projectId: string }): React.JSX.Eleme
         <span className="spacer" />
         <label>
           Show{' '}
-          <select value={status} onChange={(e) => setStatus(e.target.value as ApprovalStatus | '')}>
+          <select
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as ApprovalStatus | '');
+              setOffset(0);
+            }}
+          >
             <option value="pending">Pending</option>
             <option value="approved">Approved</option>
             <option value="denied">Denied</option>
@@ -93,6 +103,9 @@ export function Approvals({ projectId }: { projectId: string }): React.JSX.Eleme
             ))}
           </tbody>
         </table>
+      )}
+      {list.data && list.data.total > PAGE && (
+        <Pager offset={offset} pageSize={PAGE} total={list.data.total} onOffset={setOffset} />
       )}
     </section>
   );
