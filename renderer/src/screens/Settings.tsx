@@ -63,9 +63,13 @@ export function Settings(): React.JSX.Element {
           </button>
         ) : (
           <p className="muted">
-            {shell.data.shell === 'electron'
-              ? 'This daemon was started outside the app: restart it where it runs.'
-              : 'Restart the daemon where it runs: the desktop app, `gatehouse daemon`, or its service.'}
+            {shell.data.shell === 'electron' ? (
+              'This daemon was started outside the app: restart it where it runs.'
+            ) : (
+              <>
+                Restart the daemon where it runs: the desktop app, <code>gatehouse daemon</code>, or its service.
+              </>
+            )}
           </p>
         )}
       </div>
