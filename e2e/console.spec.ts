@@ -89,6 +89,11 @@ test('an agent from creation to resume: the key is shown once, works, rotates an
   await page.getByRole('link', { name: 'researcher' }).click();
   await expect(page.getByRole('heading', { name: 'researcher' })).toBeVisible();
   await shot(page, '08-agent-overview');
+  // The tabs follow the arrow keys, as tabs do.
+  await page.getByRole('tab', { name: 'Overview' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Keys' })).toBeFocused();
+  await expect(page.getByRole('tab', { name: 'Keys' })).toHaveAttribute('aria-selected', 'true');
   await page.getByRole('tab', { name: 'Keys' }).click();
   await expect(page.getByRole('cell', { name: /agent_.*…/ })).toHaveCount(1);
   expect(await page.content()).not.toContain(secret);
@@ -159,6 +164,10 @@ test('settings show the daemon, in light and dark', async ({ page }) => {
   await shot(page, '14-settings-dark');
   await page.goto(`${daemon.url}/#/agents`);
   await shot(page, '15-agents-dark');
+  // The choice is remembered on this machine.
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
 });
 
 test('approvals arrive live and are decided; permissions and the audit chain are shown', async ({ page }) => {

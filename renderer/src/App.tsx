@@ -32,6 +32,23 @@ function useRoute(): string[] {
   return route;
 }
 
+/** The chosen theme is remembered on this machine (a preference, nothing secret). */
+const THEME_KEY = 'gatehouse.theme';
+function savedTheme(): string | null {
+  try {
+    return localStorage.getItem(THEME_KEY);
+  } catch {
+    return null; // storage unavailable: the system theme
+  }
+}
+function saveTheme(theme: string): void {
+  try {
+    localStorage.setItem(THEME_KEY, theme);
+  } catch {
+    // not remembered, still applied
+  }
+}
+
 export function App(): React.JSX.Element {
   const state = useQuery({ queryKey: ['session'], queryFn: session });
   if (state.isPending) return <Loading />;
@@ -50,7 +67,7 @@ export function App(): React.JSX.Element {
 function Console({ user }: { user: User }): React.JSX.Element {
   const client = useQueryClient();
   const route = useRoute();
-  const [theme, setTheme] = useState(() => document.documentElement.dataset.theme ?? 'auto');
+  const [theme, setTheme] = useState(() => savedTheme() ?? document.documentElement.dataset.theme ?? 'auto');
   const projects = useQuery({ queryKey: keys.projects, queryFn: () => call('listProjects', { query: WHOLE }) });
   const [projectId, setProjectId] = useState<string | null>(null);
   // The chosen project, else the default one, else the first the user is a member of.
@@ -61,6 +78,7 @@ function Console({ user }: { user: User }): React.JSX.Element {
   useLiveUpdates(project?.id ?? null);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
+    saveTheme(theme);
   }, [theme]);
 
   const signOut = async () => {

@@ -3,11 +3,15 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { AgentStatus } from '../../shared/src/index.js';
 import { ApiError, keys, page } from './api.js';
 
-/** A modal dialog: focus moves in and stays in (Tab cycles), Escape asks to close. */
+/**
+ * A modal dialog: focus moves in and stays in (Tab cycles), Escape asks to close, and when it
+ * closes focus goes back to what opened it.
+ */
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode }): React.JSX.Element {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const dialog = ref.current!;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const focusables = () =>
       [...dialog.querySelectorAll<HTMLElement>('button, input, select, textarea, [tabindex="0"]')].filter(
         (el) => !el.hasAttribute('disabled'),
@@ -27,7 +31,10 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
       }
     };
     dialog.addEventListener('keydown', onKey);
-    return () => dialog.removeEventListener('keydown', onKey);
+    return () => {
+      dialog.removeEventListener('keydown', onKey);
+      if (opener?.isConnected) opener.focus();
+    };
     // Focus moves in once, when the dialog opens.
   }, []);
   return (

@@ -1,5 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Agent, IssuedAgentKey } from '../../../shared/src/index.js';
 import { ApiError, call, keys, page, WHOLE } from '../api.js';
 import { Permissions } from './Permissions.js';
@@ -23,6 +23,16 @@ export function AgentDetail({ projectId, name }: { projectId: string; name: stri
     queryKey: keys.agent(projectId, name),
     queryFn: () => call('getAgent', { projectId, params: { name } }),
   });
+  // The tabs pattern: arrow keys, Home and End move between tabs; Tab leaves the tab list.
+  const onTabKey = (event: KeyboardEvent<HTMLDivElement>) => {
+    const at = TABS.indexOf(tab);
+    const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: TABS.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    const chosen = TABS[(next + TABS.length) % TABS.length]!;
+    setTab(chosen);
+    document.getElementById(`tab-${chosen}`)?.focus();
+  };
   if (agent.isPending) return <Loading />;
   if (agent.isError) return <ErrorNote error={agent.error} />;
   const a = agent.data;
@@ -37,14 +47,22 @@ export function AgentDetail({ projectId, name }: { projectId: string; name: stri
         <span className="spacer" />
         <StatusActions projectId={projectId} agent={a} />
       </div>
-      <div role="tablist" aria-label="Agent" className="tabs">
+      <div role="tablist" aria-label="Agent" className="tabs" onKeyDown={onTabKey}>
         {TABS.map((t) => (
-          <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
+          <button
+            key={t}
+            id={`tab-${t}`}
+            role="tab"
+            aria-selected={tab === t}
+            aria-controls="agent-tabpanel"
+            tabIndex={tab === t ? 0 : -1}
+            onClick={() => setTab(t)}
+          >
             {t}
           </button>
         ))}
       </div>
-      <div role="tabpanel" aria-label={tab}>
+      <div role="tabpanel" id="agent-tabpanel" aria-labelledby={`tab-${tab}`}>
         {tab === 'Overview' && <Overview projectId={projectId} agent={a} />}
         {tab === 'Keys' && <Keys projectId={projectId} agent={a} />}
         {tab === 'Permissions' && <Permissions projectId={projectId} agent={a} />}

@@ -1,10 +1,10 @@
 // @vitest-environment jsdom
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BridgeResult, GatehouseBridge, Problem, ShellInfo } from '../../../shared/src/index.js';
-import { AgentPicker, PlaintextOnceDialog } from '../components.js';
+import { AgentPicker, Dialog, PlaintextOnceDialog } from '../components.js';
 import { Agents } from './Agents.js';
 import { Approvals } from './Approvals.js';
 import { Audit } from './Audit.js';
@@ -176,6 +176,31 @@ describe('AgentPicker', () => {
     expect(screen.getByRole('option', { name: 'kept (active)' })).toBeTruthy();
     fireEvent.change(screen.getByLabelText('Agent'), { target: { value: 'id-writer-1' } });
     expect(chosen).toEqual(['writer-1']);
+  });
+});
+
+describe('Dialog', () => {
+  it('gives focus back to what opened it when it closes', async () => {
+    function Opener() {
+      const [open, setOpen] = useState(false);
+      return (
+        <>
+          <button onClick={() => setOpen(true)}>Open</button>
+          {open && (
+            <Dialog title="Something" onClose={() => setOpen(false)}>
+              <button onClick={() => setOpen(false)}>Close</button>
+            </Dialog>
+          )}
+        </>
+      );
+    }
+    render(<Opener />);
+    const opener = screen.getByRole('button', { name: 'Open' });
+    opener.focus();
+    fireEvent.click(opener);
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Close' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Close' }));
+    expect(document.activeElement).toBe(opener);
   });
 });
 
