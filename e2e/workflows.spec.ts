@@ -60,6 +60,12 @@ test('builds a workflow with the mouse, sees problems drawn and fixes them, and 
   const before = await centre(page, '.react-flow__node[data-id="n3"]');
   await drag(page, before, { x: before.x + 120, y: before.y + 30 });
   await expect.poll(() => positionOf('n3')).toBeGreaterThan(savedX + 20);
+  // The keyboard moves it too (5 px a press), and that is saved as well.
+  const draggedX = await positionOf('n3');
+  await node(page, 'n3').click(); // selected: arrow keys move the selected nodes
+  await node(page, 'n3').focus();
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+  await expect.poll(() => positionOf('n3')).toBe(draggedX + 20);
 
   // Connect start → agent → end by dragging between handles.
   await drag(

@@ -10,10 +10,11 @@ import {
   type Edge,
   type Node,
   type NodeChange,
+  type NodePositionChange,
   type NodeProps,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type {
   AgentUserCredentials,
   NodeType,
@@ -25,6 +26,8 @@ import { ApiError, call, keys, page } from '../api.js';
 import { AgentPicker, ErrorNote, formatTime, Loading, PlaintextOnceDialog, type PickedAgent } from '../components.js';
 
 const NODE_TYPES: NodeType[] = ['start', 'agent', 'tool', 'approval', 'end'];
+/** How long after the last move of a node its position is saved (arrow keys move it in steps). */
+const MOVE_SAVE_DELAY_MS = 400;
 
 /** The project's workflows: create, open, delete. */
 export function Workflows({ projectId }: { projectId: string }): React.JSX.Element {
@@ -165,6 +168,41 @@ export function WorkflowEditor({ projectId, name }: { projectId: string; name: s
   const refresh = () => client.invalidateQueries({ queryKey: keys.workflow(projectId, name) });
   const change = useMutation({ mutationFn: (run: () => Promise<unknown>) => run(), onSettled: refresh });
 
+  // Where nodes came to rest (a drag ended, or arrow keys moved them), saved once the moving stops.
+  const moved = useRef(new Map<string, { x: number; y: number }>());
+  const saveTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const saveMoves = () => {
+    const moves = [...moved.current];
+    moved.current.clear();
+    return Promise.all(
+      moves.map(([id, { x, y }]) =>
+        call('updateWorkflowNode', {
+          projectId,
+          params: { ...params, node_id: id },
+          body: { position_x: Math.round(x), position_y: Math.round(y) },
+        }),
+      ),
+    );
+  };
+  const onNodesChange = (changes: NodeChange<Node<GraphNodeData>>[]) => {
+    setNodes((current) => applyNodeChanges(changes, current));
+    const settled = changes.filter(
+      (c): c is NodePositionChange => c.type === 'position' && c.dragging === false && c.position !== undefined,
+    );
+    if (settled.length === 0) return;
+    for (const { id, position } of settled) moved.current.set(id, position!);
+    clearTimeout(saveTimer.current);
+    saveTimer.current = setTimeout(() => change.mutate(saveMoves), MOVE_SAVE_DELAY_MS);
+  };
+  // Leaving the editor with a move not yet saved: save it now.
+  useEffect(
+    () => () => {
+      clearTimeout(saveTimer.current);
+      if (moved.current.size > 0) void saveMoves();
+    },
+    [], // on unmount only
+  );
+
   const addNode = (node_type: NodeType) => {
     const count = graph.data?.nodes.length ?? 0;
     change.mutate(() =>
@@ -226,18 +264,7 @@ export function WorkflowEditor({ projectId, name }: { projectId: string; name: s
             nodes={nodes}
             edges={edges}
             nodeTypes={nodeTypes}
-            onNodesChange={(changes: NodeChange<Node<GraphNodeData>>[]) =>
-              setNodes((current) => applyNodeChanges(changes, current))
-            }
-            onNodeDragStop={(_event, node) =>
-              change.mutate(() =>
-                call('updateWorkflowNode', {
-                  projectId,
-                  params: { ...params, node_id: node.id },
-                  body: { position_x: Math.round(node.position.x), position_y: Math.round(node.position.y) },
-                }),
-              )
-            }
+            onNodesChange={onNodesChange}
             onConnect={onConnect}
             onNodeClick={(_event, node) => setSelected({ kind: 'node', id: node.id })}
             onEdgeClick={(_event, edge) => setSelected({ kind: 'edge', id: edge.id })}
