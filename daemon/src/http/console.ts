@@ -85,7 +85,10 @@ export async function registerConsole(app: FastifyInstance, services: Services):
     }
   });
 
-  app.delete('/console/session', { schema: { hide: true } }, async (_request, reply) => {
+  // Signing out ends the session on the daemon, not only in this browser.
+  app.delete('/console/session', { schema: { hide: true } }, async (request, reply) => {
+    const refreshToken = readRefreshCookie(request);
+    if (refreshToken) await services.sessions.logoutByRefreshToken(refreshToken, request.ip);
     reply.header('Set-Cookie', refreshCookie('', 0));
     return reply.status(204).send();
   });

@@ -174,6 +174,14 @@ export class SessionsService {
     });
   }
 
+  /** Ends the session a refresh token belongs to: the browser console's sign-out holds only its cookie. */
+  async logoutByRefreshToken(refreshToken: string, source: string | null): Promise<void> {
+    const token = await findRefreshToken(this.db.manager, RefreshTokenEntity, refreshToken);
+    const session = token && (await this.db.manager.findOneBy(SessionEntity, { id: token.session_id }));
+    const user = session && (await this.db.manager.findOneBy(UserEntity, { id: session.user_id }));
+    if (session && user) await this.logout(session.id, userActor(user, source));
+  }
+
   /** The user behind a valid access token whose session is still open, or `null`. */
   async authenticate(accessToken: string): Promise<{ user: UserRow; sessionId: string } | null> {
     const claims = await this.signer.verify(accessToken);
