@@ -78,6 +78,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const agents = new AgentsService(db, audit, secrets, agentKeys);
     const permissions = new PermissionsService(db, audit, agents);
     const approvals = new ApprovalsService(db, audit, permissions);
+    await approvals.start();
     const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage, permissions);
     await agentAuth.loadRevokedSessions();
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
@@ -137,6 +138,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await app.close();
         clearTimeout(grace);
+        approvals.stop();
         await usage.close();
         await db!.close();
         removeDiscovery(config.home);

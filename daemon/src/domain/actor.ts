@@ -15,3 +15,5 @@ export const userActor = (user: UserRow, source: string | null): Actor & { user:
   source,
 });
 export const anonymousActor = (source: string | null): Actor => ({ label: 'anonymous', user: null, source });
+/** The daemon itself, for what happens by time (an approval request expiring). */
+export const systemActor: Actor = { label: 'system', user: null, source: null };

@@ -9,11 +9,13 @@ import { conflict, forbidden, notFound } from '../../errors.js';
 import { AgentEntity, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
 import { ApprovalEntity, type ApprovalRow } from '../../storage/permission-entities.js';
-import type { Actor } from '../actor.js';
+import { systemActor, type Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { PermissionsService } from './permissions.service.js';
 
 const DEFAULT_EXPIRY_SECONDS = 15 * 60;
+/** When writing expiries failed (the database busy or full), the next try. */
+const EXPIRY_RETRY_MS = 5000;
 
 /** A pending request past its expiry is expired, whether or not that was written yet. */
 const statusAt = (row: ApprovalRow, now: string): ApprovalStatus =>
@@ -21,14 +23,78 @@ const statusAt = (row: ApprovalRow, now: string): ApprovalStatus =>
 
 /**
  * Approvals (SPEC §5): an agent asks before each use of an approval-required tool; a project
- * admin approves or denies; an unanswered request expires (15 minutes by default).
+ * admin approves or denies; an unanswered request expires (15 minutes by default). Expiring is
+ * written as it happens (`approval.expired`, audited and sent to the console's event stream), so
+ * the inbox and the desktop app's pending count learn of it without asking.
  */
 export class ApprovalsService {
+  /** The next expiry to write, set for the earliest pending request. */
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #expiryAt = Infinity;
+  #stopped = false;
+
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly permissions: PermissionsService,
   ) {}
+
+  /** Writes what expired while the daemon was not running, and watches for the next expiry. */
+  async start(): Promise<void> {
+    await this.expireDue();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#expiryTimer);
+  }
+
+  /** Marks pending requests past their expiry as expired, one audit event each; then waits for the next. */
+  private async expireDue(): Promise<void> {
+    this.#expiryAt = Infinity;
+    const next = await this.db.write(async (tx) => {
+      const now = new Date().toISOString();
+      const due = await tx
+        .createQueryBuilder(ApprovalEntity, 'a')
+        .where("a.status = 'pending' AND a.expires_at <= :now", { now })
+        .getMany();
+      for (const row of due) {
+        await tx.update(ApprovalEntity, { id: row.id }, { status: 'expired' });
+        await this.audit.append(tx, {
+          event_type: 'approval.expired',
+          actor: systemActor,
+          agent_id: row.agent_id,
+          project_id: row.project_id,
+          target: `approval:${row.id}`,
+          metadata: { tool: row.tool, expires_at: row.expires_at },
+        });
+      }
+      const pending = await tx
+        .createQueryBuilder(ApprovalEntity, 'a')
+        .select('MIN(a.expires_at)', 'next')
+        .where("a.status = 'pending'")
+        .getRawOne<{ next: string | null }>();
+      return pending?.next ?? null;
+    });
+    if (next) this.watchExpiry(next);
+  }
+
+  /** Wakes at `expiresAt` unless an earlier wake-up is set already. */
+  private watchExpiry(expiresAt: string): void {
+    const at = Date.parse(expiresAt);
+    if (at < this.#expiryAt) this.wakeAt(at);
+  }
+
+  private wakeAt(at: number): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#expiryTimer);
+    this.#expiryAt = at;
+    // Timers hold at most ~24.8 days; a later expiry is looked at again then.
+    const delay = Math.min(Math.max(at - Date.now(), 0), 2 ** 31 - 1);
+    const expire = () => void this.expireDue().catch(() => this.wakeAt(Date.now() + EXPIRY_RETRY_MS));
+    this.#expiryTimer = setTimeout(expire, delay);
+    this.#expiryTimer.unref(); // never what keeps the daemon running
+  }
 
   /** Creates the request, or returns the one made earlier with the same idempotency key. */
   async request(agent: AgentRow, input: CreateApprovalRequest, tokenTools: string[] | null, actor: Actor) {
@@ -71,6 +137,7 @@ export class ApprovalsService {
         target: `approval:${row.id}`,
         metadata: { tool: row.tool, expires_at: row.expires_at },
       });
+      this.watchExpiry(row.expires_at);
       return this.present(row, agent.name);
     });
   }
@@ -110,11 +177,8 @@ export class ApprovalsService {
       if (!row) throw notFound('Approval request');
       const now = new Date().toISOString();
       const status = statusAt(row, now);
-      if (status !== 'pending') {
-        if (status === 'expired' && row.status === 'pending')
-          await tx.update(ApprovalEntity, { id }, { status: 'expired' });
-        throw conflict(`This request is already ${status}.`);
-      }
+      // An expired one that is still 'pending' in its row is written by the expiry watch.
+      if (status !== 'pending') throw conflict(`This request is already ${status}.`);
       const decided: ApprovalRow = {
         ...row,
         status: decision,

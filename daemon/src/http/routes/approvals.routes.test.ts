@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 describe('approvals', () => {
@@ -90,6 +90,25 @@ describe('approvals', () => {
     const late = await t.request('POST', `/admin/approvals/${request.id}/approve`, { token: admin, body: {} });
     expect(late.status).toBe(409);
     expect(late.body.detail).toContain('expired');
+  });
+
+  it('writes an expiry as it happens, once, by the daemon itself, so the console hears of it', async () => {
+    const expiries = async (id: string) =>
+      (await t.request('GET', '/v1/audit?event_type=approval.expired', { token: admin })).body.filter(
+        (event: { target: string }) => event.target === `approval:${id}`,
+      );
+    const request = (await ask({ summary: 'Soon gone', idempotency_key: 'soon', expires_in_seconds: 1 })).body;
+    expect(await expiries(request.id)).toEqual([]);
+    await vi.waitFor(async () => expect(await expiries(request.id)).toHaveLength(1), { timeout: 5000 });
+    expect((await expiries(request.id))[0]).toMatchObject({ actor: 'system', outcome: 'success' });
+
+    // One that expires while the daemon is stopped is written when it starts again.
+    const offline = (await ask({ summary: 'While away', idempotency_key: 'away', expires_in_seconds: 1 })).body;
+    await t.stop();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    Object.assign(t, await t.restart());
+    admin = (await t.login('admin', 'correct horse battery staple')).body.access_token;
+    expect(await expiries(offline.id)).toHaveLength(1);
   });
 });
 
