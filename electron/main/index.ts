@@ -120,9 +120,8 @@ function start(): void {
     const showingConsole = isAppUrl(window.webContents.getURL(), devServerUrl);
     if (state.status === 'failed') showPage(failurePage({ reason: state.reason, dataDir: home, logFile }));
     else if (state.status === 'healthy' && !showingConsole) void window.loadURL(devServerUrl ?? APP_URL);
-    else if (state.status === 'starting' && !showingConsole) showPage(startingPage({ logFile }));
-    else if (state.status === 'restarting' && !showingConsole)
-      showPage(startingPage({ restarting: { reason: state.reason, attempt: state.attempt }, logFile }));
+    else if ((state.status === 'starting' || state.status === 'restarting') && !showingConsole)
+      showPage(startingPage({ logFile, ...(state.status === 'restarting' && { restarting: state }) }));
   };
 
   const createWindow = () => {

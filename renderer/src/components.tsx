@@ -196,6 +196,17 @@ export function FormActions(props: { submit: string; busy: boolean; onCancel: ()
   );
 }
 
+/** What is typed in a search box, once the typing pauses: one request per word, not per key. */
+export function useTypedSearch(delayMs = 250): [text: string, setText: (text: string) => void, query: string] {
+  const [text, setText] = useState('');
+  const [query, setQuery] = useState('');
+  useEffect(() => {
+    const timer = setTimeout(() => setQuery(text.trim()), delayMs);
+    return () => clearTimeout(timer);
+  }, [text, delayMs]);
+  return [text, setText, query];
+}
+
 /** An agent as a picker shows it. */
 export interface PickedAgent {
   id: string;
@@ -218,12 +229,7 @@ export function AgentPicker(props: {
   noneLabel: string;
 }): React.JSX.Element {
   const { projectId, value } = props;
-  const [search, setSearch] = useState('');
-  const [q, setQ] = useState('');
-  useEffect(() => {
-    const timer = setTimeout(() => setQ(search.trim()), 250);
-    return () => clearTimeout(timer);
-  }, [search]);
+  const [search, setSearch, q] = useTypedSearch();
   const found = useQuery({
     queryKey: keys.agentList(projectId, { picker: q }),
     queryFn: () => page('listAgents', { projectId, query: { limit: PICKER_SIZE, ...(q ? { q } : {}) } }),

@@ -1,5 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { AgentStatus, IssuedAgentKey } from '../../../shared/src/index.js';
 import { ApiError, call, keys, page } from '../api.js';
 import {
@@ -11,6 +11,7 @@ import {
   Pager,
   PlaintextOnceDialog,
   StatusBadge,
+  useTypedSearch,
 } from '../components.js';
 
 const PAGE = 50;
@@ -18,18 +19,10 @@ const PAGE = 50;
 /** The agents of a project: server-side filter, search and paging (fast with any number of agents). */
 export function Agents({ projectId }: { projectId: string }): React.JSX.Element {
   const [status, setStatus] = useState<AgentStatus | ''>('');
-  const [search, setSearch] = useState('');
-  const [q, setQ] = useState('');
+  const [search, setSearch, q] = useTypedSearch();
   const [offset, setOffset] = useState(0);
   const [creating, setCreating] = useState(false);
   const [issued, setIssued] = useState<IssuedAgentKey | null>(null);
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      setQ(search.trim());
-      setOffset(0);
-    }, 250);
-    return () => clearTimeout(timer);
-  }, [search]);
   const filter = { status, q, offset };
   const list = useQuery({
     queryKey: keys.agentList(projectId, filter),
@@ -71,7 +64,10 @@ export function Agents({ projectId }: { projectId: string }): React.JSX.Element 
           <input
             type="search"
             value={search}
-            onChange={(e) => setSearch(e.target.value)}
+            onChange={(e) => {
+              setSearch(e.target.value);
+              setOffset(0);
+            }}
             placeholder="Name or description"
           />
         </label>

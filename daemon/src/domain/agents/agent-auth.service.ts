@@ -22,6 +22,7 @@ import {
   findRefreshToken,
   insertRefreshToken,
   REFRESH_TTL_MS,
+  refreshRefusal,
   revokeRefreshTokens,
   rotateRefreshToken,
 } from '../auth/refresh-tokens.js';
@@ -192,13 +193,8 @@ export class AgentAuthService {
         });
         return { error: invalid() };
       }
-      const refused = session.revoked_at
-        ? 'session_revoked'
-        : token.expires_at <= now
-          ? 'expired'
-          : agent.status !== 'active'
-            ? `agent_${agent.status}`
-            : null;
+      const refused =
+        refreshRefusal(session, token, now) ?? (agent.status !== 'active' ? `agent_${agent.status}` : null);
       if (refused) return { failure: { actor, reason: refused, agentId: agent.id, projectId: agent.project_id } };
 
       const next = await rotateRefreshToken(tx, AgentRefreshTokenEntity, token, now);

@@ -67,3 +67,7 @@ export async function rotateRefreshToken(
 export async function revokeRefreshTokens(tx: EntityManager, table: RefreshTokens, sessionId: string, now: string) {
   await tx.update(table, { session_id: sessionId, revoked_at: null as unknown as undefined }, { revoked_at: now });
 }
+
+/** Why an unrotated refresh token is refused, or null: its session was ended, or it expired. */
+export const refreshRefusal = (session: { revoked_at: string | null }, token: RefreshTokenRow, now: string) =>
+  session.revoked_at ? 'session_revoked' : token.expires_at <= now ? 'expired' : null;

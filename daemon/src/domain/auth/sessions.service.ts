@@ -22,6 +22,7 @@ import {
   findRefreshToken,
   insertRefreshToken,
   REFRESH_TTL_MS,
+  refreshRefusal,
   revokeRefreshTokens,
   rotateRefreshToken,
 } from './refresh-tokens.js';
@@ -145,13 +146,7 @@ export class SessionsService {
         });
         return { error: invalidRefresh() };
       }
-      const refused = session.revoked_at
-        ? 'session_revoked'
-        : token.expires_at <= now
-          ? 'expired'
-          : user.disabled
-            ? 'user_disabled'
-            : null;
+      const refused = refreshRefusal(session, token, now) ?? (user.disabled ? 'user_disabled' : null);
       if (refused) return { failure: { actor, reason: refused } };
 
       const next = await rotateRefreshToken(tx, RefreshTokenEntity, token, now);

@@ -12,7 +12,7 @@ import type { UserRow } from '../../storage/entities.js';
 export const unbounded = (user: UserRow) => user.role === 'super_admin' || user.tool_ceiling === '*';
 
 /** The tools of `tools` that `user` may not hand out. */
-export function beyondCeiling(user: UserRow, tools: readonly string[]): string[] {
+function beyondCeiling(user: UserRow, tools: readonly string[]): string[] {
   if (unbounded(user)) return [];
   const ceiling = new Set(user.tool_ceiling);
   return tools.filter((tool) => !ceiling.has(tool));
