@@ -56,11 +56,9 @@ const latency = (result: LoadResult) => `p50 ${result.p50} ms, p99 ${result.p99}
 const host = machine();
 log(`${quick ? 'quick' : 'full'} run on ${host.cores} × ${host.cpuModel}, Node ${host.node}`);
 
-// The daemon under test is the compiled one: build it from the current sources first.
-const build = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-b'], {
-  cwd: REPO,
-  stdio: 'inherit',
-});
+// The daemon under test is the built bundle (out/main/daemon.js, what `gatehouse daemon` runs):
+// build it from the current sources first.
+const build = spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
 if (build.status !== 0) throw new Error('the build failed (npm run build); the bench measures the built daemon');
 
 const baseline = await startBaseline();
