@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Gatehouse needs: a compiler for the native modules
 # (sqlite3, keytar), libsecret and a Secret Service (gnome-keyring in a D-Bus session) for the
-# OS keychain, Chromium with Xvfb for the browser tests, and zsh so the CLI's zsh completion is
-# tested too. Idempotent: quick when all is there.
+# OS keychain, Chromium with Xvfb for the browser tests, zsh so the CLI's zsh completion is
+# tested too, and openssl for the TLS test's certificate. Idempotent: quick when all is there.
 set -euo pipefail
 
-packages=(build-essential python3 libsecret-1-dev libsecret-tools gnome-keyring dbus chromium xvfb xauth zsh)
+packages=(build-essential python3 libsecret-1-dev libsecret-tools gnome-keyring dbus chromium xvfb xauth zsh openssl)
 
 node_ok() {
   node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -10,7 +11,8 @@ import { routes } from '../../../shared/src/index.js';
 import { lazyChildLogger, type DaemonLogger } from '../logging.js';
 import { VERSION } from '../package-info.js';
 import { registerConsole } from './console.js';
-import { hostGuard, remoteNames } from './host-guard.js';
+import { fastLane, EVERY_ANSWER_HEADERS } from './fast-lane.js';
+import { addressCheck, hostGuard, remoteNames } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
 import { errorHandler, notFoundHandler } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
@@ -53,6 +55,17 @@ export async function buildApp(
   log: { logger: FastifyBaseLogger; request: DaemonLogger['request'] },
 ): Promise<FastifyInstance> {
   const { config } = services;
+  // The listening port, read once it is known (asking the socket on every request costs).
+  let port: number | undefined;
+  const addressed = addressCheck({
+    port: () => (port ??= listeningPort(app)) ?? config.port,
+    ...(config.allowRemote ? { remoteNames: remoteNames(config.host) } : {}),
+    scheme: config.tls ? 'https' : 'http',
+  });
+  // Once shutdown starts, in-flight answers end their connection: a kept-alive socket would hold the server open.
+  let closing = false;
+  const lane = fastLane({ services, addressed, closing: () => closing, logRequest: log.request });
+
   const app = Fastify({
     loggerInstance: log.logger,
     // One line per request (below) instead of Fastify's two: request logging is most of the HTTP cost.
@@ -61,21 +74,25 @@ export async function buildApp(
     genReqId: () => randomUUID(),
     childLoggerFactory: lazyChildLogger,
     return503OnClosing: true,
-    ...(config.tls ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } } : {}),
+    // Fastify's own server, with the fast lane in front of its handler (fast-lane.ts).
+    serverFactory: (handler, options) => {
+      const listener = (request: IncomingMessage, response: ServerResponse) => {
+        const answering = lane(request, response);
+        if (!answering) handler(request, response);
+        else void answering.then((answered) => answered || handler(request, response));
+      };
+      const server = config.tls
+        ? createHttpsServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, listener)
+        : createServer(listener);
+      // What Fastify sets on a server it makes itself (lib/server.js), from its defaulted options.
+      server.keepAliveTimeout = options.keepAliveTimeout as number;
+      server.requestTimeout = options.requestTimeout as number;
+      server.setTimeout(options.connectionTimeout as number);
+      return server;
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // The listening port, read once it is known (asking the socket on every request costs).
-  let port: number | undefined;
-  app.addHook(
-    'onRequest',
-    hostGuard({
-      port: () => (port ??= listeningPort(app)) ?? config.port,
-      ...(config.allowRemote ? { remoteNames: remoteNames(config.host) } : {}),
-      scheme: config.tls ? 'https' : 'http',
-    }),
-  );
-  // Once shutdown starts, in-flight answers end their connection: a kept-alive socket would hold the server open.
-  let closing = false;
+  app.addHook('onRequest', hostGuard(addressed));
   // Connections that have not sent a request yet (clients open them ahead of time) are neither
   // idle nor busy to Node, so a shutdown would wait out its grace period for them: cut them.
   const unused = new Set<Socket>();
@@ -103,8 +120,7 @@ export async function buildApp(
   app.addHook('onSend', (request, reply, payload, done) => {
     if (closing) reply.header('Connection', 'close');
     reply.header('X-Request-Id', request.id);
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('Referrer-Policy', 'no-referrer');
+    reply.headers(EVERY_ANSWER_HEADERS);
     if (!request.url.startsWith('/docs')) reply.header('Cache-Control', 'no-store');
     done(null, payload);
   });

@@ -1,8 +1,10 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { RouteAuth } from '../../../shared/src/index.js';
 import { ProblemError } from '../errors.js';
 import { anonymousActor, userActor, type Actor } from '../domain/actor.js';
 import type { AgentClaims } from '../domain/agents/agent-auth.service.js';
+import type { AuthFailure } from '../domain/auth/auth-failures.js';
 import type { ProjectScope } from '../domain/projects/projects.service.js';
 import { grantedScopes } from '../domain/agents/agent-keys.service.js';
 import { isUserAdmin } from '../domain/users/users.service.js';
@@ -28,6 +30,11 @@ export interface AgentAuthContext {
   via: 'agent_key' | 'agent_token';
   /** The key used (agent_key) — its scopes narrow the agent's when it has any. */
   keyId: string | null;
+  /**
+   * The verified credential: the key's cached row or the token's cached claims, one object per
+   * credential while the database is unchanged (what `Services.whoamiAnswers` are kept by).
+   */
+  credential: object;
   claims: AgentClaims | null;
   scopes: string[];
   actor: Actor;
@@ -46,13 +53,13 @@ const missing = () =>
   new ProblemError('unauthorized', 'Sign in first: send Authorization: Bearer <token> (or X-API-Key).');
 
 /** The credential a request carries: `Authorization: Bearer`, `X-API-Key` or OTAS's `X-OTAS-USER-TOKEN`. */
-export function presentedCredential(request: FastifyRequest): string | null {
-  const authorization = request.headers.authorization;
+export function presentedCredential(headers: IncomingHttpHeaders): string | null {
+  const authorization = headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     return match ? match[1]! : null;
   }
-  const header = request.headers['x-api-key'] ?? request.headers['x-otas-user-token'];
+  const header = headers['x-api-key'] ?? headers['x-otas-user-token'];
   return typeof header === 'string' && header.length > 0 ? header : null;
 }
 
@@ -72,22 +79,20 @@ type Identity =
       keyId: string | null;
       keyScopes: string[];
       claims: AgentClaims | null;
+      credential: object;
     };
 
-/** Who the credential belongs to; failures are counted, audited and answered 401 (429 past the limits). */
-async function identify(services: Services, request: FastifyRequest, credential: string): Promise<Identity> {
-  const actor = anonymousActor(request.ip);
+/** Why a credential is refused, for `AuthFailures` (which counts and audits it). */
+type Refusal = { refused: Omit<AuthFailure, 'actor'> };
+
+/** Who the credential belongs to, or why it is refused; records nothing (see `identify`). */
+async function resolveCredential(services: Services, credential: string): Promise<Identity | Refusal> {
   if (credential.startsWith('agent_')) {
     const check = await services.agentKeys.check(credential);
-    if (!check.ok)
-      throw await services.authFailures.fail({
-        actor,
-        reason: check.reason,
-        prefix: check.prefix,
-        agentId: check.agentId,
-        projectId: check.projectId,
-      });
-    services.usage.keyUsed(check.key.id, check.agent.id);
+    if (!check.ok) {
+      const { reason, prefix, agentId, projectId } = check;
+      return { refused: { reason, prefix, agentId, projectId } };
+    }
     return {
       kind: 'agent',
       agent: check.agent,
@@ -96,16 +101,13 @@ async function identify(services: Services, request: FastifyRequest, credential:
       keyId: check.key.id,
       keyScopes: check.key.scopes,
       claims: null,
+      credential: check.key,
     };
   }
   if (credential.startsWith('ghp_')) {
     const found = await services.personalTokens.authenticate(credential);
     if (found) return { kind: 'user', user: found.user, via: 'personal_token', sessionId: null };
-    throw await services.authFailures.fail({
-      actor,
-      reason: 'invalid_personal_token',
-      prefix: credential.split('_')[1] ?? null,
-    });
+    return { refused: { reason: 'invalid_personal_token', prefix: credential.split('_')[1] ?? null } };
   }
   const claims = credential.split('.').length === 3 ? await services.signer.verify(credential) : null;
   if (claims?.typ === 'user') {
@@ -122,9 +124,52 @@ async function identify(services: Services, request: FastifyRequest, credential:
         keyId: null,
         keyScopes: [],
         claims: found.claims,
+        credential: found.claims,
       };
   }
-  throw await services.authFailures.fail({ actor, reason: claims ? 'stale_token' : 'invalid_token' });
+  return { refused: { reason: claims ? 'stale_token' : 'invalid_token' } };
+}
+
+/** Who the credential belongs to; a refusal is counted, audited and answered 401 (429 past the limits). */
+async function identify(services: Services, ip: string, credential: string): Promise<Identity> {
+  const found = await resolveCredential(services, credential);
+  if ('refused' in found) throw await services.authFailures.fail({ actor: anonymousActor(ip), ...found.refused });
+  if (found.kind === 'agent' && found.keyId) services.usage.keyUsed(found.keyId, found.agent.id);
+  return found;
+}
+
+/** An agent's request context: what its credential grants, and who it acts as. */
+function agentContext(identity: Identity & { kind: 'agent' }, ip: string): AgentAuthContext {
+  const { agent, project, claims } = identity;
+  return {
+    kind: 'agent',
+    agent,
+    project,
+    via: identity.via,
+    keyId: identity.keyId,
+    claims,
+    credential: identity.credential,
+    scopes: claims?.scopes ?? grantedScopes(identity.keyScopes, agent),
+    actor: { label: `agent:${agent.name}`, user: null, source: ip },
+  };
+}
+
+/**
+ * The agent a request plainly authenticates as, for the fast lane (fast-lane.ts): null for
+ * anything else — no credential, a refusal, a human — which the lane leaves to the full pipeline
+ * (`authenticate` then records the refusal, once). A key's use is recorded as `authenticate` does.
+ */
+export async function plainAgent(
+  services: Services,
+  headers: IncomingHttpHeaders,
+  ip: string,
+): Promise<AgentAuthContext | null> {
+  const credential = presentedCredential(headers);
+  if (!credential) return null;
+  const found = await resolveCredential(services, credential);
+  if ('refused' in found || found.kind !== 'agent') return null;
+  if (found.keyId) services.usage.keyUsed(found.keyId, found.agent.id);
+  return agentContext(found, ip);
 }
 
 /** Authenticates the request and checks the route's access level; throws 401/403/404/429 problems. */
@@ -133,24 +178,14 @@ export async function authenticate(
   request: FastifyRequest,
   level: Exclude<RouteAuth, 'public'>,
 ): Promise<AuthContext | AgentAuthContext> {
-  const credential = presentedCredential(request);
+  const credential = presentedCredential(request.headers);
   if (!credential) throw missing();
-  const identity = await identify(services, request, credential);
+  const identity = await identify(services, request.ip, credential);
 
   if (identity.kind === 'agent') {
     if (level !== 'agent' && level !== 'any')
       throw new ProblemError('forbidden', 'This route needs a signed-in human; agent credentials cannot call it.');
-    const { agent, project, claims } = identity;
-    return {
-      kind: 'agent',
-      agent,
-      project,
-      via: identity.via,
-      keyId: identity.keyId,
-      claims,
-      scopes: claims?.scopes ?? grantedScopes(identity.keyScopes, agent),
-      actor: { label: `agent:${agent.name}`, user: null, source: request.ip },
-    };
+    return agentContext(identity, request.ip);
   }
 
   if (level === 'agent')

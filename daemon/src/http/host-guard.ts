@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import type { onRequestHookHandler } from 'fastify';
 import { sendProblem } from './problems.js';
@@ -20,13 +21,13 @@ export function remoteNames(host: string): string[] {
 }
 
 /**
- * DNS-rebinding and cross-site guard (SPEC §7). A web page can make a browser send requests to
+ * DNS-rebinding and cross-site check (SPEC §7). A web page can make a browser send requests to
  * 127.0.0.1 under a hostile name, or from a hostile origin; the daemon answers only requests
  * addressed to itself (`Host` = a loopback name or address, or with --allow-remote a name of
- * this machine's, with our port)
- * and, when a browser says where it comes from, only its own origin. No CORS headers are ever sent.
+ * this machine's, with our port) and, when a browser says where it comes from, only its own
+ * origin. No CORS headers are ever sent. Returns why a request is refused, or null.
  */
-export function hostGuard(options: { port: () => number; remoteNames?: string[]; scheme: 'http' | 'https' }) {
+export function addressCheck(options: { port: () => number; remoteNames?: string[]; scheme: 'http' | 'https' }) {
   const remote = new Set(options.remoteNames?.map((name) => name.toLowerCase()));
 
   // Every request asks about the same one or two Host values: remember the ones found ours.
@@ -44,27 +45,31 @@ export function hostGuard(options: { port: () => number; remoteNames?: string[];
     return ours;
   };
 
-  const guard: onRequestHookHandler = (request, reply, done) => {
-    const host = request.headers.host;
-    if (!isOurs(host)) {
-      sendProblem(reply, 'host_not_allowed', 'The Host header does not name this daemon.');
-      return;
+  return (headers: IncomingHttpHeaders): AddressRefusal | null => {
+    if (!isOurs(headers.host)) return 'host_not_allowed';
+    const origin = headers.origin;
+    if (origin === undefined) return null;
+    try {
+      const url = new URL(origin);
+      if (url.protocol === `${options.scheme}:` && isOurs(url.host)) return null;
+    } catch {
+      // "null" and other opaque origins are never ours
     }
-    const origin = request.headers.origin;
-    if (origin !== undefined) {
-      let sameOrigin = false;
-      try {
-        const url = new URL(origin);
-        sameOrigin = url.protocol === `${options.scheme}:` && isOurs(url.host);
-      } catch {
-        // "null" and other opaque origins are never ours
-      }
-      if (!sameOrigin) {
-        sendProblem(reply, 'origin_not_allowed', 'Cross-origin requests are not accepted.');
-        return;
-      }
-    }
-    done();
+    return 'origin_not_allowed';
   };
-  return guard;
+}
+
+type AddressRefusal = 'host_not_allowed' | 'origin_not_allowed';
+const REFUSALS: Record<AddressRefusal, string> = {
+  host_not_allowed: 'The Host header does not name this daemon.',
+  origin_not_allowed: 'Cross-origin requests are not accepted.',
+};
+
+/** The address check as the first hook of every request: a refusal is answered as a problem. */
+export function hostGuard(check: ReturnType<typeof addressCheck>): onRequestHookHandler {
+  return (request, reply, done) => {
+    const refusal = check(request.headers);
+    if (refusal) sendProblem(reply, refusal, REFUSALS[refusal]);
+    else done();
+  };
 }

@@ -12,7 +12,17 @@ import {
 } from '../../../shared/src/index.js';
 import { otasErrorHandler, requireHeaders } from './otas.js';
 import { authenticate, type AgentAuthContext, type AuthContext, type AuthFor } from './authenticate.js';
+import { compileSerializer } from './serializers.js';
 import type { Services } from './services.js';
+
+/**
+ * A success answer already written by its route's response serializer (`answerSerializer`), sent
+ * as it is: what a handler returns when it keeps answers (see `Services.whoamiAnswers`).
+ */
+export class SerializedAnswer<T = unknown> {
+  declare private readonly answerOf: T;
+  constructor(readonly json: string) {}
+}
 
 /** What a route handler receives: validated input, the caller, and the reply for headers. */
 export interface RouteContext<R extends RouteDescriptor> {
@@ -28,7 +38,7 @@ export interface RouteContext<R extends RouteDescriptor> {
 /** Paged list handlers return their page and the total; the binding sends `X-Total-Count`. */
 type HandlerResult<R extends RouteDescriptor> = R['paged'] extends true
   ? { items: RouteResult<R>; total: number }
-  : RouteResult<R> | void;
+  : RouteResult<R> | SerializedAnswer<RouteResult<R>> | void;
 
 /**
  * A page of a list that is read whole (tools, roles, keys of one agent, projects, members,
@@ -49,7 +59,29 @@ export function implement<R extends RouteDescriptor>(
   route: R,
   handler: (context: RouteContext<R>) => Promise<HandlerResult<R>>,
 ): RouteBinding {
-  return { route, handler: handler as RouteBinding['handler'] };
+  // The binding forgets R: registerRoutes gives each handler the context of its own route.
+  return { route, handler: handler as unknown as RouteBinding['handler'] };
+}
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+const serializers = new WeakMap<RouteDescriptor, (result: unknown) => SerializedAnswer>();
+/**
+ * A route's success answers written as its response schema has them, by the same serializer
+ * Fastify would use (serializers.ts), compiled on first use: for answers kept to be sent again.
+ */
+export function answerSerializer<R extends RouteDescriptor>(
+  route: R,
+): (result: RouteResult<R>) => SerializedAnswer<RouteResult<R>> {
+  let serialize = serializers.get(route);
+  if (!serialize) {
+    const schema = route.response[successStatus(route) as 200] as object as Record<string, unknown>;
+    let compiled: ((data: unknown) => string) | undefined;
+    serialize = (result) => new SerializedAnswer((compiled ??= compileSerializer(schema))(result));
+    serializers.set(route, serialize);
+  }
+  // The answer's type is the route's: this serializer writes that route's success schema.
+  return serialize as (result: RouteResult<R>) => SerializedAnswer<RouteResult<R>>;
 }
 
 const toFastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
@@ -111,6 +143,8 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
         if (reply.sent) return reply;
         if (status === 204) return reply.status(204).send();
         reply.status(reply.statusCode === 200 ? status : reply.statusCode);
+        // A string with a JSON content type is sent as it is, not serialised again.
+        if (result instanceof SerializedAnswer) return reply.type(JSON_CONTENT_TYPE).send(result.json);
         if (route.paged) {
           const page = result as { items: unknown; total: number };
           reply.header('X-Total-Count', String(page.total));

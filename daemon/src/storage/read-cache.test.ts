@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReadCache } from './read-cache.js';
+import { ReadCache, WeakReadCache } from './read-cache.js';
 
 /** A read that counts its calls and answers when told to. */
 function countedRead<V>(answer: () => V) {
@@ -57,5 +57,28 @@ describe('ReadCache', () => {
     expect(read.calls).toBe(3);
     await cache.get('a', read); // dropped when c came
     expect(read.calls).toBe(4);
+  });
+});
+
+describe('WeakReadCache', () => {
+  it('keeps one entry per key object, while the generation stands', async () => {
+    const data = { generation: 0 };
+    const cache = new WeakReadCache<object, string>(data);
+    const [first, second] = [{}, {}];
+    const read = countedRead(() => `read at ${data.generation}`);
+    expect(await cache.get(first, read)).toBe('read at 0');
+    expect(await cache.get(first, read)).toBe('read at 0');
+    expect(await cache.get(second, read)).toBe('read at 0');
+    expect(read.calls).toBe(2);
+    data.generation++;
+    expect(await cache.get(first, read)).toBe('read at 1');
+    expect(read.calls).toBe(3);
+  });
+
+  it('forgets a failed read', async () => {
+    const cache = new WeakReadCache<object, string>({ generation: 0 });
+    const key = {};
+    await expect(cache.get(key, () => Promise.reject(new Error('busy')))).rejects.toThrow('busy');
+    expect(await cache.get(key, async () => 'fine')).toBe('fine');
   });
 });

@@ -10,7 +10,7 @@ export interface DataGeneration {
  * by every caller: cache frozen values (`frozenRow`).
  */
 export class ReadCache<V> {
-  private readonly entries = new Map<string, { generation: number; value: Promise<V> }>();
+  private readonly entries = new Map<string, Entry<V>>();
 
   constructor(
     private readonly data: DataGeneration,
@@ -23,13 +23,45 @@ export class ReadCache<V> {
     const entry = this.entries.get(key);
     if (entry?.generation === generation) return entry.value;
     if (!entry && this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    const value = read();
-    this.entries.set(key, { generation, value });
-    value.catch(() => {
-      if (this.entries.get(key)?.value === value) this.entries.delete(key);
-    });
-    return value;
+    return readThrough(this.entries, generation, key, read);
   }
+}
+
+/**
+ * A ReadCache keyed by objects — a verified credential, as the caches above share it (a key's
+ * row, a token's claims) — whose entries go with their key: no capacity to manage.
+ */
+export class WeakReadCache<K extends object, V> {
+  private readonly entries = new WeakMap<K, Entry<V>>();
+
+  constructor(private readonly data: DataGeneration) {}
+
+  get(key: K, read: () => Promise<V>): Promise<V> {
+    const generation = this.data.generation;
+    const entry = this.entries.get(key);
+    if (entry?.generation === generation) return entry.value;
+    return readThrough(this.entries, generation, key, read);
+  }
+}
+
+interface Entry<V> {
+  generation: number;
+  value: Promise<V>;
+}
+
+/** Starts the read and keeps it for its generation; a failed read is forgotten, so the next one retries. */
+function readThrough<K, V>(
+  entries: { get(key: K): Entry<V> | undefined; set(key: K, entry: Entry<V>): unknown; delete(key: K): unknown },
+  generation: number,
+  key: K,
+  read: () => Promise<V>,
+): Promise<V> {
+  const value = read();
+  entries.set(key, { generation, value });
+  value.catch(() => {
+    if (entries.get(key)?.value === value) entries.delete(key);
+  });
+  return value;
 }
 
 /**

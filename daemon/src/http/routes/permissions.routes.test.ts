@@ -135,6 +135,28 @@ describe('tools, grants, roles and /v1/authorize', () => {
     expect(await toolsOf(await newToken(agent))).toEqual(['web_search']);
   });
 
+  it("answers an agent's whoami, by key or token, as it is now after each change (the answer is kept between writes)", async () => {
+    const agent = await agentWithToken('kept-answer', { allowed_tools: ['web_search'] });
+    const asKey = async () => (await t.request('GET', '/v1/whoami', { headers: { 'x-api-key': agent.key } })).body;
+    expect(await asKey()).toMatchObject({ tools: ['web_search'], approval_required_tools: [] });
+    expect(await asKey()).toMatchObject({ tools: ['web_search'] });
+    await t.request('POST', '/admin/agents/kept-answer/tools', { token: admin, body: { tools: ['calculator'] } });
+    expect(await asKey()).toMatchObject({ tools: ['calculator', 'web_search'], permissions_version: 2 });
+    await t.request('PUT', '/admin/agents/kept-answer/approval-required-tools', {
+      token: admin,
+      body: { tools: ['calculator'] },
+    });
+    expect(await asKey()).toMatchObject({ approval_required_tools: ['calculator'] });
+    await t.request('PATCH', '/admin/agents/kept-answer', { token: admin, body: { description: 'renamed role' } });
+    expect((await asKey()).agent.description).toBe('renamed role');
+    // A token's claims outlive such a change (it does not touch permissions): its answer follows too.
+    const token = await newToken(agent);
+    const asToken = async () => (await t.request('GET', '/v1/whoami', { token })).body;
+    expect((await asToken()).agent.description).toBe('renamed role');
+    await t.request('PATCH', '/admin/agents/kept-answer', { token: admin, body: { description: 'again' } });
+    expect((await asToken()).agent.description).toBe('again');
+  });
+
   it('bounds ["*"] by the granting admin\'s ceiling, and refuses tools beyond it', async () => {
     const ada = await adminWithCeiling('ada', ['web_search', 'calculator', 'unregistered_tool']);
     await t.request('POST', '/admin/agents', { token: ada, body: { name: 'bounded' } });
