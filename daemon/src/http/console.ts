@@ -102,9 +102,11 @@ export async function registerConsole(app: FastifyInstance, services: Services):
     return;
   }
   await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
-  app.addHook('onSend', async (request, reply) => {
+  // A callback hook: it runs on every request, where an async one costs a promise.
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (!API_PREFIXES.some((prefix) => request.url.startsWith(prefix)))
       reply.header('Content-Security-Policy', CONSOLE_CSP);
+    done(null, payload);
   });
   // Client-side routes (`/agents/…`) load the app; unknown API paths stay 404 problems.
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {

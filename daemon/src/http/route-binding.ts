@@ -124,8 +124,9 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
       // No body at all reads as `{}`: an empty POST is valid where every field is optional.
       ...(route.body
         ? {
-            preValidation: async (request: FastifyRequest) => {
+            preValidation: (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
               request.body ??= {};
+              done();
             },
           }
         : {}),

@@ -272,7 +272,9 @@ export class PermissionsService {
 
   /** `POST /v1/authorize`: may the agent use `tool` now, and only after a human approves it? */
   async authorize(agent: AgentRow, tool: string, tokenTools: string[] | null): Promise<AuthorizeResult> {
-    const [registered, held] = await Promise.all([this.registeredTools(), this.heldTools(agent)]);
+    // One after the other: both are cached (a Promise.all costs more than the wait it would save).
+    const registered = await this.registeredTools();
+    const held = await this.heldTools(agent);
     if (!registered.has(tool)) return { allowed: false, approval_required: false, reason: 'unknown_tool' };
     if (!held.includes(tool) || (tokenTools !== null && !tokenTools.includes(tool)))
       return { allowed: false, approval_required: false, reason: 'not_granted' };
