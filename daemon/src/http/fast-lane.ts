@@ -42,23 +42,23 @@ export function fastLane({ services, addressed, closing, logRequest }: FastLaneO
 
   async function answerWhoami(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     const started = performance.now();
-    let json: string;
+    let answer: Buffer;
     try {
       const auth = await plainAgent(services, request.headers, request.socket.remoteAddress ?? '');
       if (!auth) return false;
-      ({ json } = await agentWhoami(services, auth));
+      answer = (await agentWhoami(services, auth)).bytes;
     } catch {
       return false; // Fastify's to answer, and to log as every unexpected failure
     }
     const reqId = randomUUID();
     response.writeHead(200, {
       'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(json),
+      'content-length': answer.length,
       'x-request-id': reqId,
       ...EVERY_ANSWER_HEADERS,
       'cache-control': 'no-store',
     });
-    response.end(json);
+    response.end(answer);
     logRequest({ reqId, method: 'GET', url: path, status: 200, ms: Math.round(performance.now() - started) });
     return true;
   }

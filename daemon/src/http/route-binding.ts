@@ -21,7 +21,11 @@ import type { Services } from './services.js';
  */
 export class SerializedAnswer<T = unknown> {
   declare private readonly answerOf: T;
-  constructor(readonly json: string) {}
+  /** Encoded once, as it is sent many times. */
+  readonly bytes: Buffer;
+  constructor(json: string) {
+    this.bytes = Buffer.from(json);
+  }
 }
 
 /** What a route handler receives: validated input, the caller, and the reply for headers. */
@@ -144,8 +148,8 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
         if (reply.sent) return reply;
         if (status === 204) return reply.status(204).send();
         reply.status(reply.statusCode === 200 ? status : reply.statusCode);
-        // A string with a JSON content type is sent as it is, not serialised again.
-        if (result instanceof SerializedAnswer) return reply.type(JSON_CONTENT_TYPE).send(result.json);
+        // Bytes with a JSON content type are sent as they are, not serialised again.
+        if (result instanceof SerializedAnswer) return reply.type(JSON_CONTENT_TYPE).send(result.bytes);
         if (route.paged) {
           const page = result as { items: unknown; total: number };
           reply.header('X-Total-Count', String(page.total));
