@@ -85,7 +85,10 @@ type Identity =
 /** Why a credential is refused, for `AuthFailures` (which counts and audits it). */
 type Refusal = { refused: Omit<AuthFailure, 'actor'> };
 
-/** Who the credential belongs to, or why it is refused; records nothing (see `identify`). */
+/**
+ * Who the credential belongs to, or why it is refused. An accepted key's use is recorded here; a
+ * refusal is not (see `identify`), so a caller may leave it to another to record, once.
+ */
 async function resolveCredential(services: Services, credential: string): Promise<Identity | Refusal> {
   if (credential.startsWith('agent_')) {
     const check = await services.agentKeys.check(credential);
@@ -93,6 +96,7 @@ async function resolveCredential(services: Services, credential: string): Promis
       const { reason, prefix, agentId, projectId } = check;
       return { refused: { reason, prefix, agentId, projectId } };
     }
+    services.usage.keyUsed(check.key.id, check.agent.id);
     return {
       kind: 'agent',
       agent: check.agent,
@@ -134,7 +138,6 @@ async function resolveCredential(services: Services, credential: string): Promis
 async function identify(services: Services, ip: string, credential: string): Promise<Identity> {
   const found = await resolveCredential(services, credential);
   if ('refused' in found) throw await services.authFailures.fail({ actor: anonymousActor(ip), ...found.refused });
-  if (found.kind === 'agent' && found.keyId) services.usage.keyUsed(found.keyId, found.agent.id);
   return found;
 }
 
@@ -157,7 +160,7 @@ function agentContext(identity: Identity & { kind: 'agent' }, ip: string): Agent
 /**
  * The agent a request plainly authenticates as, for the fast lane (fast-lane.ts): null for
  * anything else — no credential, a refusal, a human — which the lane leaves to the full pipeline
- * (`authenticate` then records the refusal, once). A key's use is recorded as `authenticate` does.
+ * (`authenticate` then records the refusal, once).
  */
 export async function plainAgent(
   services: Services,
@@ -167,9 +170,7 @@ export async function plainAgent(
   const credential = presentedCredential(headers);
   if (!credential) return null;
   const found = await resolveCredential(services, credential);
-  if ('refused' in found || found.kind !== 'agent') return null;
-  if (found.keyId) services.usage.keyUsed(found.keyId, found.agent.id);
-  return agentContext(found, ip);
+  return 'refused' in found || found.kind !== 'agent' ? null : agentContext(found, ip);
 }
 
 /** Authenticates the request and checks the route's access level; throws 401/403/404/429 problems. */

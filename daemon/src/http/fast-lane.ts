@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { routes } from '../../../shared/src/index.js';
 import type { RequestLine } from '../logging.js';
 import { plainAgent } from './authenticate.js';
+import { JSON_CONTENT_TYPE } from './route-binding.js';
 import type { addressCheck } from './host-guard.js';
 import { agentWhoami } from './routes/system.routes.js';
 import type { Services } from './services.js';
@@ -52,7 +53,7 @@ export function fastLane({ services, addressed, closing, logRequest }: FastLaneO
     }
     const reqId = randomUUID();
     response.writeHead(200, {
-      'content-type': 'application/json; charset=utf-8',
+      'content-type': JSON_CONTENT_TYPE,
       'content-length': answer.length,
       'x-request-id': reqId,
       ...EVERY_ANSWER_HEADERS,

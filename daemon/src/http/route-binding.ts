@@ -67,7 +67,7 @@ export function implement<R extends RouteDescriptor>(
   return { route, handler: handler as unknown as RouteBinding['handler'] };
 }
 
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 const serializers = new WeakMap<RouteDescriptor, (result: unknown) => SerializedAnswer>();
 /**
