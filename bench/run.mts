@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import keytar from 'keytar';
 import type { Request } from 'autocannon';
-import { routes } from '../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import { startBaseline, startFrameworkFloor } from './lib/baseline.js';
 import {
   benchKeychainService,

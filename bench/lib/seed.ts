@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { DB_FILE } from '../../daemon/src/config.js';
-import { BASE62, checksumOf, PREFIX_LENGTH, RANDOM_LENGTH } from '../../shared/src/index.js';
+import { BASE62, checksumOf, PREFIX_LENGTH, RANDOM_LENGTH } from '@gatehouse/shared';
 import { benchKeychainService, REPO, setupAdmin, startDaemon } from './daemon.js';
 
 /** Bump when the seeded content changes, so cached databases are rebuilt. */

@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import type { DiscoveryFile } from '../../shared/src/index.js';
+import type { DiscoveryFile } from '@gatehouse/shared';
 import { StartupError } from './errors.js';
 
 export const DISCOVERY_FILE = 'daemon.json';

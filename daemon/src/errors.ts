@@ -1,4 +1,4 @@
-import { problemStatus, type FieldError, type ProblemCode } from '../../shared/src/index.js';
+import { problemStatus, type FieldError, type ProblemCode } from '@gatehouse/shared';
 
 /**
  * A failure with a stable problem code. Domain code throws these; the HTTP error handler turns

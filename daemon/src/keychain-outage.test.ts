@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DiscoveryFile } from '../../shared/src/index.js';
+import type { DiscoveryFile } from '@gatehouse/shared';
 import { spawnGatehouse, waitForDaemon, type SpawnedDaemon } from './testing/spawn-daemon.js';
 import { ADMIN } from './testing/test-daemon.js';
 

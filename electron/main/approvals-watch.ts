@@ -1,4 +1,4 @@
-import type { ApprovalRequest, ConsoleEvent, Project } from '../../shared/src/index.js';
+import type { ApprovalRequest, ConsoleEvent, Project } from '@gatehouse/shared';
 import type { BridgeHost } from './bridge-host.js';
 
 export interface ApprovalNotice {

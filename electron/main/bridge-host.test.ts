@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bridgeChannels, type ConsoleEvent } from '../../shared/src/index.js';
+import { bridgeChannels, type ConsoleEvent } from '@gatehouse/shared';
 import { ADMIN, startTestDaemon, type TestDaemon } from '../../daemon/src/testing/test-daemon.js';
 import { BridgeHost, type BridgeHostOptions, type Sender } from './bridge-host.js';
 

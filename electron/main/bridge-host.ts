@@ -22,7 +22,7 @@ import {
   type SetupRequest,
   type ShellInfo,
   type User,
-} from '../../shared/src/index.js';
+} from '@gatehouse/shared';
 import { SseParser } from './sse.js';
 
 /** Who sent an IPC message: its frame's URL, whether it is the main frame, and how to push events back. */

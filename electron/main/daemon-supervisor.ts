@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Value } from 'typebox/value';
-import { DiscoveryFile } from '../../shared/src/index.js';
+import { DiscoveryFile } from '@gatehouse/shared';
 
 /** What the window, the tray and the error screen show about the daemon. */
 export type DaemonState =

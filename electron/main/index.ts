@@ -17,7 +17,7 @@ import {
   type WebContents,
 } from 'electron';
 import { defaultHome } from '../../daemon/src/config.js';
-import { bridgeChannels, eventPushChannel } from '../../shared/src/bridge.js';
+import { bridgeChannels, eventPushChannel } from '@gatehouse/shared';
 import trayIcon from '../resources/tray.png?asset';
 import { appMenuTemplate } from './app-menu.js';
 import { APP_SCHEME, APP_URL, appFilePath, contentSecurityPolicy, contentTypeOf, isAppUrl } from './app-protocol.js';

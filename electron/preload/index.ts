@@ -1,5 +1,5 @@
 import { contextBridge, ipcRenderer } from 'electron';
-import { bridgeChannels, eventPushChannel, type ConsoleEvent, type GatehouseBridge } from '../../shared/src/bridge.js';
+import { bridgeChannels, eventPushChannel, type ConsoleEvent, type GatehouseBridge } from '@gatehouse/shared';
 
 /*
  * The desktop implementation of `window.gatehouse`. Each method wraps one declared channel;

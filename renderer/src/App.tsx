@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import type { SessionState, User } from '../../shared/src/index.js';
+import type { SessionState, User } from '@gatehouse/shared';
 import { ApiError, call, keys, useLiveUpdates, WHOLE } from './api.js';
 import { ErrorNote, Loading } from './components.js';
 import { AgentDetail } from './screens/AgentDetail.js';

@@ -8,7 +8,7 @@ import type {
   Problem,
   RouteResult,
   routes,
-} from '../../shared/src/index.js';
+} from '@gatehouse/shared';
 
 declare global {
   interface Window {

@@ -1,6 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import type { AgentStatus } from '../../shared/src/index.js';
+import type { AgentStatus } from '@gatehouse/shared';
 import { ApiError, keys, page } from './api.js';
 
 /**

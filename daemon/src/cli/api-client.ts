@@ -7,7 +7,7 @@ import {
   type RouteQuery,
   type RouteResult,
   type Routes,
-} from '../../../shared/src/index.js';
+} from '@gatehouse/shared';
 import { ApiError, CliError, UnreachableError } from './errors.js';
 import { withProgress } from './output.js';
 import { parseEventStream, type ServerSentEvent } from './sse.js';

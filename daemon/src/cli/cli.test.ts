@@ -1,7 +1,7 @@
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditEvent, routes, Whoami } from '../../../shared/src/index.js';
+import { AuditEvent, routes, Whoami } from '@gatehouse/shared';
 import { ADMIN, startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
 import { gatehouse, startCli } from './test-cli.js';
 

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TokenPair } from '../../../shared/src/index.js';
+import type { TokenPair } from '@gatehouse/shared';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { ApiClient } from './api-client.js';
 import { ApiError, CliError } from './errors.js';

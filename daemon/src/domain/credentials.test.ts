@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checksumOf, crc32, parseCredential } from '../../../shared/src/index.js';
+import { checksumOf, crc32, parseCredential } from '@gatehouse/shared';
 import { hashesMatch, issueCredential, randomBase62, sha256Hex } from './credentials.js';
 
 describe('credentials', () => {

@@ -6,7 +6,7 @@ import {
   PREFIX_LENGTH,
   RANDOM_LENGTH,
   type CredentialKind,
-} from '../../../shared/src/index.js';
+} from '@gatehouse/shared';
 
 export interface IssuedCredential {
   /** The plaintext: shown to its owner once, then only its hash is kept. */

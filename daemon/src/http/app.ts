@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { routes } from '../../../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import { lazyChildLogger, type DaemonLogger } from '../logging.js';
 import { VERSION } from '../package-info.js';
 import { registerConsole } from './console.js';

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
-import type { RouteAuth } from '../../../shared/src/index.js';
+import type { RouteAuth } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
 import { anonymousActor, userActor, type Actor } from '../domain/actor.js';
 import type { AgentClaims } from '../domain/agents/agent-auth.service.js';

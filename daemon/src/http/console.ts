@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { LoginRequest } from '../../../shared/src/index.js';
+import { LoginRequest } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
 import { PACKAGE_DIR } from '../package-info.js';
 import { notFoundHandler } from './problems.js';

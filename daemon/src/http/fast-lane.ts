@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { routes } from '../../../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import type { RequestLine } from '../logging.js';
 import { plainAgent } from './authenticate.js';
 import { JSON_CONTENT_TYPE } from './route-binding.js';

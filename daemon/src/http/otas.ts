@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { problemStatus, type OtasFailure, type ProblemCode, type RouteDescriptor } from '../../../shared/src/index.js';
+import { problemStatus, type OtasFailure, type ProblemCode, type RouteDescriptor } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
 
 type OtasOptions = NonNullable<RouteDescriptor['otas']>;

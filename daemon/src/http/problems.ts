@@ -6,7 +6,7 @@ import {
   type FieldError,
   type Problem,
   type ProblemCode,
-} from '../../../shared/src/index.js';
+} from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
 
 export function sendProblem(

@@ -9,7 +9,7 @@ import {
   type RouteParams,
   type RouteQuery,
   type RouteResult,
-} from '../../../shared/src/index.js';
+} from '@gatehouse/shared';
 import { otasErrorHandler, requireHeaders } from './otas.js';
 import { authenticate, type AgentAuthContext, type AuthContext, type AuthFor } from './authenticate.js';
 import { compileSerializer } from './serializers.js';

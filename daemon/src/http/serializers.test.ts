@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { Nullable, OtasFailure, Problem, routes, Timestamp } from '../../../shared/src/index.js';
+import { Nullable, OtasFailure, Problem, routes, Timestamp } from '@gatehouse/shared';
 import { compileSerializer, forSerialization, serializerCompiler } from './serializers.js';
 
 const serializer = (schema: object) =>

@@ -17,7 +17,7 @@ import type { UsersService } from '../domain/users/users.service.js';
 import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
 import type { WorkflowsService } from '../domain/workflows/workflows.service.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import type { RouteResult, routes } from '../../../shared/src/index.js';
+import type { RouteResult, routes } from '@gatehouse/shared';
 import type { Database } from '../storage/database.js';
 import type { WeakReadCache } from '../storage/read-cache.js';
 import type { SerializedAnswer } from './route-binding.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routes, type RouteDescriptor } from '../../../shared/src/index.js';
+import { routes, type RouteDescriptor } from '@gatehouse/shared';
 import { compileValidator, validatorCompiler } from './validators.js';
 
 const validator = (schema: object, httpPart: string) =>

@@ -1,4 +1,4 @@
-import type { SecretBackend } from '../../../shared/src/index.js';
+import type { SecretBackend } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
 
 /**

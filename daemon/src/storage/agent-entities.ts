@@ -1,5 +1,5 @@
 import { EntitySchema } from 'typeorm';
-import type { AgentStatus } from '../../../shared/src/index.js';
+import type { AgentStatus } from '@gatehouse/shared';
 import { nullableText, refreshTokenColumns, text, type RefreshTokenRow } from './entities.js';
 
 export interface AgentRow {

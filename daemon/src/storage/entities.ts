@@ -1,5 +1,5 @@
 import { EntitySchema } from 'typeorm';
-import type { AuditOutcome, Privilege, ToolCeiling, UserKind, UserRole } from '../../../shared/src/index.js';
+import type { AuditOutcome, Privilege, ToolCeiling, UserKind, UserRole } from '@gatehouse/shared';
 
 /*
  * Thin row types and their TypeORM mappings. Timestamps are ISO-8601 strings (they sort as

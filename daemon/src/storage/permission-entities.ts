@@ -1,5 +1,5 @@
 import { EntitySchema } from 'typeorm';
-import type { ApprovalStatus } from '../../../shared/src/index.js';
+import type { ApprovalStatus } from '@gatehouse/shared';
 import { nullableText, text } from './entities.js';
 
 export interface ToolRow {

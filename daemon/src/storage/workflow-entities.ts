@@ -1,5 +1,5 @@
 import { EntitySchema } from 'typeorm';
-import type { EdgeType, NodeType } from '../../../shared/src/index.js';
+import type { EdgeType, NodeType } from '@gatehouse/shared';
 import { nullableText, text } from './entities.js';
 
 export interface WorkflowRow {

@@ -10,7 +10,7 @@ import {
   type ProblemCode,
   type SessionState,
   type User,
-} from '../../../shared/src/index.js';
+} from '@gatehouse/shared';
 
 interface Call {
   method: string;

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import QRCode from 'qrcode';
 import { useEffect, useState, type FormEvent } from 'react';
-import type { MfaSetupResponse, SessionState, User } from '../../../shared/src/index.js';
+import type { MfaSetupResponse, SessionState, User } from '@gatehouse/shared';
 import { call } from '../api.js';
 import { ErrorNote } from '../components.js';
 

@@ -1,6 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { Agent, IssuedAgentKey } from '../../../shared/src/index.js';
+import type { Agent, IssuedAgentKey } from '@gatehouse/shared';
 import { ApiError, call, keys, page, WHOLE } from '../api.js';
 import { Permissions } from './Permissions.js';
 import {

@@ -1,6 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { AgentStatus, IssuedAgentKey } from '../../../shared/src/index.js';
+import type { AgentStatus, IssuedAgentKey } from '@gatehouse/shared';
 import { ApiError, call, keys, page } from '../api.js';
 import {
   Dialog,

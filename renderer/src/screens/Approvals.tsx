@@ -1,6 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { ApprovalStatus } from '../../../shared/src/index.js';
+import type { ApprovalStatus } from '@gatehouse/shared';
 import { call, keys, page } from '../api.js';
 import { ErrorNote, formatTime, Loading, Pager, StatusBadge } from '../components.js';
 

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { Agent, SessionState } from '../../../shared/src/index.js';
+import type { Agent, SessionState } from '@gatehouse/shared';
 import { call, keys, WHOLE } from '../api.js';
 import { ErrorNote, Loading } from '../components.js';
 

@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { BridgeResult, Problem, SessionState } from '../../../shared/src/index.js';
+import type { BridgeResult, Problem, SessionState } from '@gatehouse/shared';
 
 function useSessionForm() {
   const client = useQueryClient();

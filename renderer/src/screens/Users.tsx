@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import type { Privilege, Project, UserRole } from '../../../shared/src/index.js';
+import type { Privilege, Project, UserRole } from '@gatehouse/shared';
 import { ApiError, call, keys, page, WHOLE } from '../api.js';
 import {
   Dialog,

@@ -15,13 +15,7 @@ import {
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import type {
-  AgentUserCredentials,
-  NodeType,
-  WorkflowEdge,
-  WorkflowNode,
-  WorkflowProblem,
-} from '../../../shared/src/index.js';
+import type { AgentUserCredentials, NodeType, WorkflowEdge, WorkflowNode, WorkflowProblem } from '@gatehouse/shared';
 import { ApiError, call, keys, page } from '../api.js';
 import { AgentPicker, ErrorNote, formatTime, Loading, PlaintextOnceDialog, type PickedAgent } from '../components.js';
 

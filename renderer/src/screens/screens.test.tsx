@@ -3,7 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { useState, type ReactNode } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { BridgeResult, GatehouseBridge, Problem, ShellInfo } from '../../../shared/src/index.js';
+import type { BridgeResult, GatehouseBridge, Problem, ShellInfo } from '@gatehouse/shared';
 import { AgentPicker, Dialog, PlaintextOnceDialog } from '../components.js';
 import { Agents } from './Agents.js';
 import { Approvals } from './Approvals.js';

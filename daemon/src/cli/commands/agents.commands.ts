@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { Agent, IssuedAgentKey } from '../../../../shared/src/index.js';
+import type { Agent, IssuedAgentKey } from '@gatehouse/shared';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { minute, printFields, printJson, printTable, type Column } from '../output.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import type { AuditEvent } from '../../../../shared/src/index.js';
+import type { AuditEvent } from '@gatehouse/shared';
 import { contextOf } from '../context.js';
 import { UnreachableError } from '../errors.js';
 import { integer } from './options.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AgentKey } from '../../../../shared/src/index.js';
+import type { AgentKey } from '@gatehouse/shared';
 import { contextOf } from '../context.js';
 import { minute, printJson, printTable, type Column } from '../output.js';
 import { printIssuedKey } from './agents.commands.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Whoami } from '../../../../shared/src/index.js';
+import type { Whoami } from '@gatehouse/shared';
 import { ApiClient } from '../api-client.js';
 import { contextOf, type CliContext } from '../context.js';
 import { ApiError, UsageError } from '../errors.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Workflow, WorkflowEdge, WorkflowNode } from '../../../../shared/src/index.js';
+import type { Workflow, WorkflowEdge, WorkflowNode } from '@gatehouse/shared';
 import { contextOf } from '../context.js';
 import { minute, printFields, printJson, printTable, type Column } from '../output.js';
 import { integer, JSON_HELP } from './options.js';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID, verify as verifySignature } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { JWTPayload } from 'jose';
-import { parseCredential, type Challenge, type TokenPair, type VerifyRequest } from '../../../../shared/src/index.js';
+import { parseCredential, type Challenge, type TokenPair, type VerifyRequest } from '@gatehouse/shared';
 import { ProblemError } from '../../errors.js';
 import {
   AgentEntity,

@@ -7,7 +7,7 @@ import {
   type IssuedAgentKey,
   type KeychainLocation,
   type RotateKeyRequest,
-} from '../../../../shared/src/index.js';
+} from '@gatehouse/shared';
 import { conflict, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import type { SecretWrites } from '../../secrets/secret-writes.js';

@@ -1,13 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import type {
-  Agent,
-  AgentListQuery,
-  CreateAgentRequest,
-  IssuedAgentKey,
-  UpdateAgentRequest,
-} from '../../../../shared/src/index.js';
+import type { Agent, AgentListQuery, CreateAgentRequest, IssuedAgentKey, UpdateAgentRequest } from '@gatehouse/shared';
 import { conflict, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import { AgentEntity, AgentKeyEntity, type AgentRow } from '../../storage/agent-entities.js';

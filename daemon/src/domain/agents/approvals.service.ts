@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  ApprovalListQuery,
-  ApprovalRequest,
-  ApprovalStatus,
-  CreateApprovalRequest,
-} from '../../../../shared/src/index.js';
+import type { ApprovalListQuery, ApprovalRequest, ApprovalStatus, CreateApprovalRequest } from '@gatehouse/shared';
 import { conflict, forbidden, notFound } from '../../errors.js';
 import { AgentEntity, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';

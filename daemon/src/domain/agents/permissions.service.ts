@@ -7,7 +7,7 @@ import type {
   CreateToolRequest,
   Tool,
   UpdateRoleRequest,
-} from '../../../../shared/src/index.js';
+} from '@gatehouse/shared';
 import { conflict, forbidden, notFound } from '../../errors.js';
 import { AgentEntity, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';

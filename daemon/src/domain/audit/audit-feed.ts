@@ -1,5 +1,5 @@
 import { MoreThan } from 'typeorm';
-import type { AuditEvent } from '../../../../shared/src/index.js';
+import type { AuditEvent } from '@gatehouse/shared';
 import type { Database } from '../../storage/database.js';
 import { AuditEventEntity } from '../../storage/entities.js';
 import { toAuditEvent } from './audit-log.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MoreThan, type EntityManager } from 'typeorm';
-import type { AuditEvent, AuditOutcome, AuditQuery, AuditVerifyResult } from '../../../../shared/src/index.js';
+import type { AuditEvent, AuditOutcome, AuditQuery, AuditVerifyResult } from '@gatehouse/shared';
 import { escapeLike, type Database } from '../../storage/database.js';
 import { AuditEventEntity, type AuditEventRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';

@@ -1,4 +1,4 @@
-import type { MfaSetupResponse } from '../../../../shared/src/index.js';
+import type { MfaSetupResponse } from '@gatehouse/shared';
 import { conflict, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import type { Database } from '../../storage/database.js';

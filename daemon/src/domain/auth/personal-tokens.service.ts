@@ -4,7 +4,7 @@ import {
   type CreatedPersonalToken,
   type CreatePersonalTokenRequest,
   type PersonalToken,
-} from '../../../../shared/src/index.js';
+} from '@gatehouse/shared';
 import { forbidden, notFound } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
 import { frozenRow, ReadCache } from '../../storage/read-cache.js';

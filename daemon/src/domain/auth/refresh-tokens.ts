@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, EntitySchema } from 'typeorm';
-import { parseCredential } from '../../../../shared/src/index.js';
+import { parseCredential } from '@gatehouse/shared';
 import type { RefreshTokenRow } from '../../storage/entities.js';
 import { hashesMatch, issueCredential, sha256Hex } from '../credentials.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { EntityManager } from 'typeorm';
-import type { LoginRequest, TokenPair } from '../../../../shared/src/index.js';
+import type { LoginRequest, TokenPair } from '@gatehouse/shared';
 import { ProblemError } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
 import { frozenRow, ReadCache } from '../../storage/read-cache.js';

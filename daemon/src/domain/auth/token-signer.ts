@@ -11,7 +11,7 @@ import {
   type CryptoKey,
   type JWTPayload,
 } from 'jose';
-import type { Jwks } from '../../../../shared/src/index.js';
+import type { Jwks } from '@gatehouse/shared';
 import type { Database } from '../../storage/database.js';
 import { SigningKeyEntity } from '../../storage/entities.js';
 import { frozenRow } from '../../storage/read-cache.js';

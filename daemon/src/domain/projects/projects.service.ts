@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CreateProjectRequest, Membership, Privilege, Project } from '../../../../shared/src/index.js';
+import type { CreateProjectRequest, Membership, Privilege, Project } from '@gatehouse/shared';
 import { conflict, forbidden, notFound } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
 import { frozenRow, ReadCache } from '../../storage/read-cache.js';

@@ -1,5 +1,5 @@
 import { forbidden } from '../../errors.js';
-import type { ToolCeiling } from '../../../../shared/src/index.js';
+import type { ToolCeiling } from '@gatehouse/shared';
 import type { UserRow } from '../../storage/entities.js';
 
 /*

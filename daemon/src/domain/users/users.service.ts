@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type {
-  CreateUserRequest,
-  Project,
-  UpdateUserRequest,
-  User,
-  UserListQuery,
-} from '../../../../shared/src/index.js';
+import type { CreateUserRequest, Project, UpdateUserRequest, User, UserListQuery } from '@gatehouse/shared';
 import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import { escapeLike, type Database } from '../../storage/database.js';

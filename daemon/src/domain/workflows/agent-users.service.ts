@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
-import type { AgentUserCredentials, AgentUserWhoami, CreateAgentUserRequest } from '../../../../shared/src/index.js';
+import type { AgentUserCredentials, AgentUserWhoami, CreateAgentUserRequest } from '@gatehouse/shared';
 import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import { AgentEntity, AgentKeyEntity, type AgentKeyRow, type AgentRow } from '../../storage/agent-entities.js';

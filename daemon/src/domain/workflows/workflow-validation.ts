@@ -1,4 +1,4 @@
-import type { WorkflowProblem } from '../../../../shared/src/index.js';
+import type { WorkflowProblem } from '@gatehouse/shared';
 
 export interface GraphNode {
   id: string;

@@ -12,7 +12,7 @@ import type {
   WorkflowListQuery,
   WorkflowNode,
   WorkflowValidation,
-} from '../../../../shared/src/index.js';
+} from '@gatehouse/shared';
 import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
 import { AgentEntity, type AgentRow } from '../../storage/agent-entities.js';
 import { escapeLike, type Database } from '../../storage/database.js';

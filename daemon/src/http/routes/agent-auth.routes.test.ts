@@ -2,7 +2,7 @@ import { sign } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checksumOf } from '../../../../shared/src/index.js';
+import { checksumOf } from '@gatehouse/shared';
 import { LIMITED_ANSWER_DELAY_MS } from '../../domain/auth/auth-failures.js';
 import { randomBase62 } from '../../domain/credentials.js';
 import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';

@@ -1,4 +1,4 @@
-import { routes } from '../../../../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import { anonymousActor } from '../../domain/actor.js';
 import { implement } from '../route-binding.js';
 

@@ -1,4 +1,4 @@
-import { routes } from '../../../../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import { toAgent } from '../../domain/agents/agents.service.js';
 import type { AuthContext } from '../authenticate.js';
 import { implement } from '../route-binding.js';

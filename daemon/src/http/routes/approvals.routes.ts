@@ -1,4 +1,4 @@
-import { routes, type AuditEvent } from '../../../../shared/src/index.js';
+import { routes, type AuditEvent } from '@gatehouse/shared';
 import { forbidden, notFound } from '../../errors.js';
 import { isUserAdmin } from '../../domain/users/users.service.js';
 import { implement } from '../route-binding.js';

@@ -1,4 +1,4 @@
-import { routes } from '../../../../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import { isUserAdmin } from '../../domain/users/users.service.js';
 import { implement } from '../route-binding.js';
 

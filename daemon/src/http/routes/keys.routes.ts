@@ -1,4 +1,4 @@
-import { routes } from '../../../../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import type { KeyOwner } from '../../domain/agents/agent-keys.service.js';
 import type { AuthContext } from '../authenticate.js';
 import { implement, pageOf } from '../route-binding.js';

@@ -1,4 +1,4 @@
-import { routes } from '../../../../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import { implement } from '../route-binding.js';
 
 /** The OTAS seed's login and agent creation, answered in OTAS's envelope (SPEC §6). */

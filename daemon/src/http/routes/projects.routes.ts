@@ -1,4 +1,4 @@
-import { routes } from '../../../../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import { implement, pageOf } from '../route-binding.js';
 
 export const projectsRoutes = [

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routes } from '../../../../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import { MemorySecretStore, type SecretStore } from '../../secrets/secret-store.js';
 import { startTestDaemon, startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 

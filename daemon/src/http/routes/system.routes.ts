@@ -1,4 +1,4 @@
-import { routes } from '../../../../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import { toAgent } from '../../domain/agents/agents.service.js';
 import { toProject } from '../../domain/projects/projects.service.js';
 import { toUser } from '../../domain/users/users.service.js';

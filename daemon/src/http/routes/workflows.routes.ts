@@ -1,4 +1,4 @@
-import { routes } from '../../../../shared/src/index.js';
+import { routes } from '@gatehouse/shared';
 import { forbidden } from '../../errors.js';
 import { daemonUrl } from '../listening-port.js';
 import { implement } from '../route-binding.js';
