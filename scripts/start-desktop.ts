@@ -5,13 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { defaultHome } from '../daemon/src/config.js';
-import { readDiscovery } from '../electron/main/daemon-supervisor.js';
+import { homeFrom, readDiscovery } from '@gatehouse/daemon/home';
 import { electronBinary } from '../electron/main/electron-binary.js';
 
 const binary = electronBinary();
 if ('reason' in binary) {
-  const live = readDiscovery(process.env.GATEHOUSE_HOME || defaultHome());
+  const live = readDiscovery(homeFrom());
   const console_ = live
     ? `open the console of the running daemon at ${live.url}/`
     : `run \`bash scripts/start.sh\` and open http://127.0.0.1:${process.env.GATEHOUSE_PORT || 7420}/`;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { v7 as uuidv7 } from 'uuid';
-import { DB_FILE } from '../../daemon/src/config.js';
+import { DB_FILE } from '../../daemon/src/home.js';
 import { BASE62, checksumOf, PREFIX_LENGTH, RANDOM_LENGTH } from '@gatehouse/shared';
 import { benchKeychainService, REPO, setupAdmin, startDaemon } from './daemon.js';
 

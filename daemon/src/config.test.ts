@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultHome, resolveConfig } from './config.js';
+import { resolveConfig } from './config.js';
+import { defaultHome } from './home.js';
 import { StartupError } from './errors.js';
 
 describe('resolveConfig', () => {

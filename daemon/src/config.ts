@@ -1,5 +1,4 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { homeFrom } from './home.js';
 import { StartupError } from './errors.js';
 
 export type SecretStoreKind = 'keychain' | 'file';
@@ -33,16 +32,6 @@ export interface ConfigInput {
   logLevel?: string;
 }
 
-/** The database's file name in the data directory. */
-export const DB_FILE = 'gatehouse.db';
-
-/** The platform's app-data directory for Gatehouse (SPEC §1). */
-export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Gatehouse');
-  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Gatehouse');
-  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'gatehouse');
-}
-
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** Flags win over environment variables, which win over defaults. */
@@ -72,7 +61,7 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   }
 
   return {
-    home: input.home ?? env.GATEHOUSE_HOME ?? defaultHome(env),
+    home: input.home ?? homeFrom(env),
     host,
     port,
     keychainService: env.GATEHOUSE_KEYCHAIN_SERVICE || 'gatehouse',

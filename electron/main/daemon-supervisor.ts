@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Value } from 'typebox/value';
-import { DiscoveryFile } from '@gatehouse/shared';
+import type { DiscoveryFile } from '@gatehouse/shared';
+import { readDiscovery } from '@gatehouse/daemon/home';
 
 /** What the window, the tray and the error screen show about the daemon. */
 export type DaemonState =
@@ -40,16 +38,6 @@ export interface SupervisorOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Reads `daemon.json`; anything unreadable or malformed counts as no daemon. */
-export function readDiscovery(home: string): DiscoveryFile | null {
-  try {
-    const info: unknown = JSON.parse(readFileSync(join(home, 'daemon.json'), 'utf8'));
-    return Value.Check(DiscoveryFile, info) ? info : null;
-  } catch {
-    return null;
-  }
-}
 
 export async function isHealthy(url: string): Promise<boolean> {
   try {

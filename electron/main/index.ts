@@ -16,7 +16,7 @@ import {
   type IpcMainInvokeEvent,
   type WebContents,
 } from 'electron';
-import { defaultHome } from '../../daemon/src/config.js';
+import { homeFrom } from '@gatehouse/daemon/home';
 import { bridgeChannels, eventPushChannel } from '@gatehouse/shared';
 import trayIcon from '../resources/tray.png?asset';
 import { appMenuTemplate } from './app-menu.js';
@@ -36,7 +36,7 @@ import { loadWindowState, saveWindowState } from './window-state.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** Set by `electron-vite dev`: the renderer comes from the Vite dev server. */
 const devServerUrl = process.env.ELECTRON_RENDERER_URL;
-const home = process.env.GATEHOUSE_HOME || defaultHome();
+const home = homeFrom();
 const logFile = join(home, 'logs', 'gatehoused.log');
 
 // Before `ready`: the console's origin is a standard, secure scheme of its own.

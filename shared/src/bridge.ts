@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import type { Problem } from './problems.js';
 import type { RouteBody, RouteParams, RouteQuery, RouteResult } from './route.js';
-import { routes, type RouteName } from './routes.js';
+import { routes, type RouteName } from './routes/index.js';
 import { AuditEvent } from './schemas/audit.js';
 import { LoginRequest, SetupRequest } from './schemas/auth.js';
 import { User } from './schemas/users.js';

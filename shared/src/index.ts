@@ -5,7 +5,7 @@
  */
 export * from './problems.js';
 export * from './route.js';
-export * from './routes.js';
+export * from './routes/index.js';
 export * from './bridge.js';
 export * from './credentials.js';
 export * from './schemas/common.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { DB_FILE } from '../config.js';
+import { DB_FILE } from '../home.js';
 import { EncryptedFileSecretStore } from '../secrets/encrypted-file-store.js';
 import { KeytarSecretStore } from '../secrets/keytar-store.js';
 import { SECRETS_FILE } from '../secrets/open-secret-store.js';

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { defaultHome } from '../config.js';
-import { isProcessAlive, readDiscovery } from '../discovery.js';
+import { homeFrom, isProcessAlive, readDiscovery } from '../home.js';
 import { KeytarSecretStore } from '../secrets/keytar-store.js';
 import { ApiClient } from './api-client.js';
 import { UnreachableError } from './errors.js';
@@ -21,7 +20,7 @@ export class CliContext {
   private readonly givenUrl: string | undefined;
 
   constructor(options: GlobalOptions) {
-    this.home = options.home ?? process.env.GATEHOUSE_HOME ?? defaultHome();
+    this.home = options.home ?? homeFrom();
     this.project = options.project ?? process.env.GATEHOUSE_PROJECT;
     this.givenUrl = options.url ?? process.env.GATEHOUSE_URL;
   }

@@ -16,38 +16,12 @@ import { addressCheck, hostGuard, remoteNames } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
 import { errorHandler, notFoundHandler } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
-import { agentAuthRoutes } from './routes/agent-auth.routes.js';
-import { agentsRoutes } from './routes/agents.routes.js';
-import { approvalsRoutes } from './routes/approvals.routes.js';
-import { auditRoutes } from './routes/audit.routes.js';
-import { keysRoutes } from './routes/keys.routes.js';
-import { otasRoutes } from './routes/otas.routes.js';
-import { permissionsRoutes } from './routes/permissions.routes.js';
-import { authRoutes } from './routes/auth.routes.js';
-import { projectsRoutes } from './routes/projects.routes.js';
-import { systemRoutes } from './routes/system.routes.js';
-import { usersRoutes } from './routes/users.routes.js';
-import { workflowsRoutes } from './routes/workflows.routes.js';
+import { routeBindings } from './routes/index.js';
 import { serializerCompiler } from './serializers.js';
 import { validatorCompiler } from './validators.js';
 import type { Services } from './services.js';
 
 export const BODY_LIMIT = 1024 * 1024;
-
-const bindings = [
-  ...systemRoutes,
-  ...authRoutes,
-  ...usersRoutes,
-  ...projectsRoutes,
-  ...agentsRoutes,
-  ...keysRoutes,
-  ...permissionsRoutes,
-  ...approvalsRoutes,
-  ...workflowsRoutes,
-  ...agentAuthRoutes,
-  ...otasRoutes,
-  ...auditRoutes,
-];
 
 /** Builds the daemon's Fastify app: guard, error handling, every contract route, OpenAPI and docs. */
 export async function buildApp(
@@ -152,7 +126,7 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } });
 
   nameRoutes(routes);
-  registerRoutes(app, services, bindings);
+  registerRoutes(app, services, routeBindings);
   await registerConsole(app, services);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

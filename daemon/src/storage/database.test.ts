@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DB_FILE } from '../config.js';
+import { DB_FILE } from '../home.js';
 import { Database, EXTERNAL_CHANGE_POLL_MS } from './database.js';
 import { migrations } from './migrations/index.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { DB_FILE } from '../config.js';
+import { DB_FILE } from '../home.js';
 
 /**
  * Runs SQL on a test daemon's database file through a second, independent connection: what

@@ -1,15 +1,38 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { DiscoveryFile } from '@gatehouse/shared';
+import { Value } from 'typebox/value';
+import { DiscoveryFile } from '@gatehouse/shared';
 import { StartupError } from './errors.js';
 
+/*
+ * The data directory and its discovery file, for every program that looks for the daemon: the
+ * daemon itself, the CLI and the desktop app (the package's public `@gatehouse/daemon/home`).
+ */
+
+/** The database's file name in the data directory. */
+export const DB_FILE = 'gatehouse.db';
 export const DISCOVERY_FILE = 'daemon.json';
 
-/** `daemon.json` tells the desktop app and the CLI where a live daemon for this data dir listens. */
+/** The platform's app-data directory for Gatehouse (SPEC §1). */
+export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Gatehouse');
+  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Gatehouse');
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'gatehouse');
+}
+
+/** `GATEHOUSE_HOME`, else the platform's default. */
+export const homeFrom = (env: NodeJS.ProcessEnv = process.env): string => env.GATEHOUSE_HOME || defaultHome(env);
+
+/**
+ * `daemon.json` tells the desktop app and the CLI where a live daemon for this data dir listens;
+ * anything unreadable or malformed counts as no daemon.
+ */
 export function readDiscovery(home: string): DiscoveryFile | null {
   try {
-    return JSON.parse(readFileSync(join(home, DISCOVERY_FILE), 'utf8')) as DiscoveryFile;
+    const info: unknown = JSON.parse(readFileSync(join(home, DISCOVERY_FILE), 'utf8'));
+    return Value.Check(DiscoveryFile, info) ? info : null;
   } catch {
     return null;
   }

@@ -1,0 +1,70 @@
+import {
+  AgentAccessToken,
+  AgentRefreshRequest,
+  AgentRevokeRequest,
+  AgentTokenExchangeRequest,
+  AgentTokenRequest,
+  Challenge,
+  ChallengeRequest,
+  RevokeResult,
+  VerifyRequest,
+} from '../schemas/agent-auth.js';
+import { TokenPair } from '../schemas/auth.js';
+import { defineRoutes } from '../route.js';
+
+export const agentAuthRoutes = defineRoutes({
+  agentToken: {
+    method: 'POST',
+    path: '/v1/auth/token',
+    auth: 'public',
+    tag: 'agent-auth',
+    summary: 'An agent exchanges its API key for an access token (1 h) and a refresh token',
+    body: AgentTokenRequest,
+    response: { 200: TokenPair },
+  },
+  agentRefresh: {
+    method: 'POST',
+    path: '/v1/auth/refresh',
+    auth: 'public',
+    tag: 'agent-auth',
+    summary: "Rotate an agent's refresh token; reusing a rotated one ends the session",
+    body: AgentRefreshRequest,
+    response: { 200: TokenPair },
+  },
+  agentRevoke: {
+    method: 'POST',
+    path: '/v1/auth/revoke',
+    auth: 'public',
+    tag: 'agent-auth',
+    summary: 'End the agent session a refresh or access token belongs to',
+    body: AgentRevokeRequest,
+    response: { 200: RevokeResult },
+  },
+  agentChallenge: {
+    method: 'POST',
+    path: '/v1/auth/challenge',
+    auth: 'public',
+    tag: 'agent-auth',
+    summary: 'A one-time nonce for the agent to sign with its Ed25519 key',
+    body: ChallengeRequest,
+    response: { 200: Challenge },
+  },
+  agentVerify: {
+    method: 'POST',
+    path: '/v1/auth/verify',
+    auth: 'public',
+    tag: 'agent-auth',
+    summary: "Prove possession of the agent's private key (signature over the nonce) for tokens",
+    body: VerifyRequest,
+    response: { 200: TokenPair },
+  },
+  agentTokenExchange: {
+    method: 'POST',
+    path: '/v1/agent-token',
+    auth: 'project_admin',
+    tag: 'agent-auth',
+    summary: "Exchange your session for a token of one of the project's agents (tools bounded by your ceiling)",
+    body: AgentTokenExchangeRequest,
+    response: { 200: AgentAccessToken },
+  },
+});
