@@ -8,7 +8,10 @@ set -euo pipefail
 packages=(build-essential python3 libsecret-1-dev libsecret-tools gnome-keyring dbus chromium xvfb xauth zsh openssl)
 
 node_ok() {
-  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null
+  local version major minor
+  version=$(node --version 2>/dev/null) || return 1
+  IFS=. read -r major minor _ <<<"${version#v}"
+  [ "$major" -gt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -ge 19 ]; }
 }
 if ! node_ok; then
   echo "install-system-deps: Gatehouse needs Node.js 20.19 or newer (found: $(node --version 2>/dev/null || echo none))." >&2
@@ -20,9 +23,11 @@ if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; th
   exit 1
 fi
 
+# One dpkg-query for all of them: the check runs on every start.
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null | awk '$2 == "installed" { print $1 }')
 missing=()
 for package in "${packages[@]}"; do
-  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  grep -qx "$package" <<<"$installed" || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
