@@ -23,8 +23,9 @@ if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; th
   exit 1
 fi
 
-# One dpkg-query for all of them: the check runs on every start.
-installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null | awk '$2 == "installed" { print $1 }')
+# One dpkg-query for all of them: the check runs on every start. It exits non-zero when any
+# package is unknown to dpkg, which is exactly the case to carry on from.
+installed=$({ dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null || true; } | awk '$2 == "installed" { print $1 }')
 missing=()
 for package in "${packages[@]}"; do
   grep -qx "$package" <<<"$installed" || missing+=("$package")
