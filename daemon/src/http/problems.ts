@@ -8,6 +8,7 @@ import {
   type ProblemCode,
 } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
+import { otasDescription, sendOtasFailure } from './otas.js';
 
 export function sendProblem(
   reply: FastifyReply,
@@ -15,6 +16,9 @@ export function sendProblem(
   detail: string,
   extras: { errors?: FieldError[]; headers?: Record<string, string> } = {},
 ) {
+  // A refusal from a hook (Host and Origin guard, rate limit) on an OTAS route: its clients read only OTAS's envelope.
+  const otas = reply.request.routeOptions.config.otas;
+  if (otas) return sendOtasFailure(reply, problemStatus[code], otasDescription(code, otas), extras.headers);
   const problem: Problem = {
     type: problemType(code),
     title: problemTitle[code],

@@ -103,6 +103,7 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
     app.route({
       method: route.method,
       url: toFastifyPath(route.path),
+      ...(route.otas ? { config: { otas: route.otas } } : {}),
       schema: {
         ...(operationId ? { operationId } : {}),
         summary: route.summary,
