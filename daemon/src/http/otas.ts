@@ -54,10 +54,10 @@ export function otasErrorHandler(options: OtasOptions) {
 }
 
 /** OTAS answers 400 `missing_headers` before looking at credentials. */
-export function requireHeaders(names: string[]) {
+export function requireHeaders(names: string[], missing = 'missing_headers') {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (names.some((name) => typeof request.headers[name] !== 'string' || request.headers[name] === '')) {
-      return sendOtasFailure(reply, 400, 'missing_headers');
+      return sendOtasFailure(reply, 400, missing);
     }
   };
 }
