@@ -36,6 +36,8 @@ export const nonConsoleRoutes = [
   'otasAuthenticateUser',
   'otasListAgents',
   'otasCreateAgentSession',
+  'otasCreateAgentKey',
+  'otasRevokeAgentKey',
 ] as const satisfies readonly RouteName[];
 
 export type ConsoleRouteName = Exclude<RouteName, (typeof nonConsoleRoutes)[number]>;

@@ -34,6 +34,8 @@ export function otasDescription(code: ProblemCode, options: OtasOptions): string
       return options.invalid;
     case 'conflict':
       return 'already_exists';
+    case 'not_found':
+      return options.notFound ?? code;
     default:
       return code;
   }

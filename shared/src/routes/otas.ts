@@ -1,5 +1,9 @@
 import {
   OtasAuthenticateUserResponse,
+  OtasCreateAgentKeyRequest,
+  OtasCreateAgentKeyResponse,
+  OtasRevokeAgentKeyRequest,
+  OtasRevokeAgentKeyResponse,
   OtasCreateAgentSessionRequest,
   OtasCreateAgentSessionResponse,
   OtasListAgentsResponse,
@@ -71,5 +75,36 @@ export const otasRoutes = defineRoutes({
     body: OtasCreateAgentSessionRequest,
     response: { 200: OtasCreateAgentSessionResponse },
     otas: { invalid: 'invalid_json', unauthorized: 'invalid_agent_key' },
+  },
+  otasCreateAgentKey: {
+    method: 'POST',
+    path: '/api/agent/v1/agents/key/create/',
+    auth: 'project_admin',
+    tag: 'otas',
+    summary:
+      "OTAS agent key (admin privilege): a new key shown once, valid `validity` days; the agent's earlier keys stop",
+    body: OtasCreateAgentKeyRequest,
+    response: { 201: OtasCreateAgentKeyResponse },
+    otas: {
+      invalid: 'agent_id_required',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
+      notFound: 'agent_not_found_or_invalid_id',
+    },
+  },
+  otasRevokeAgentKey: {
+    method: 'POST',
+    path: '/api/agent/v1/agents/key/revoke/',
+    auth: 'project_admin',
+    tag: 'otas',
+    summary: 'OTAS agent key revocation (admin privilege): an active key of the project stops now',
+    body: OtasRevokeAgentKeyRequest,
+    response: { 200: OtasRevokeAgentKeyResponse },
+    otas: {
+      invalid: 'agent_key_id_required',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
+      notFound: 'agent_key_not_found',
+    },
   },
 });

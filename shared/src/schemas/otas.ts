@@ -123,3 +123,36 @@ export const OtasCreateAgentSessionResponse = Type.Object({
     jwt_token: Type.String({ description: 'An agent access token: also accepted as Authorization: Bearer' }),
   }),
 });
+
+/** `POST /api/agent/v1/agents/key/create/`: a new key for the agent; its earlier active keys stop. */
+export const OtasCreateAgentKeyRequest = StrictObject({
+  agent_id: Type.String({ minLength: 1, maxLength: 128 }),
+  validity: Type.Optional(Type.Integer({ minimum: 1, maximum: 300, default: 30, description: 'Days the key lasts' })),
+});
+export type OtasCreateAgentKeyRequest = Static<typeof OtasCreateAgentKeyRequest>;
+
+export const OtasCreateAgentKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('agent_key_created'),
+  response: Type.Object({
+    agent_id: Type.String(),
+    agent_key: Type.Object({
+      id: Type.String(),
+      prefix: Type.String(),
+      api_key: Type.String({ description: 'Shown this once' }),
+      created_at: Timestamp,
+      expires_at: Nullable(Timestamp),
+      active: Type.Boolean(),
+    }),
+  }),
+});
+
+/** `POST /api/agent/v1/agents/key/revoke/`. */
+export const OtasRevokeAgentKeyRequest = StrictObject({ agent_key_id: Type.String({ minLength: 1, maxLength: 128 }) });
+export type OtasRevokeAgentKeyRequest = Static<typeof OtasRevokeAgentKeyRequest>;
+
+export const OtasRevokeAgentKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('agent_key_revoked'),
+  response: Type.Object({ id: Type.String() }),
+});

@@ -10,6 +10,9 @@ describe('OTAS user, agent and session routes', () => {
   let projectId: string;
   let apiKey: string;
   let agentId: string;
+  let memberJwt: string;
+  const asAdmin = () => ({ 'x-otas-user-token': jwt, 'x-otas-project-id': projectId });
+  const asMember = () => ({ 'x-otas-user-token': memberJwt, 'x-otas-project-id': projectId });
   beforeAll(async () => {
     t = await startTestDaemon();
     const admin = (await t.setupAdmin()).access_token;
@@ -25,6 +28,18 @@ describe('OTAS user, agent and session routes', () => {
     });
     apiKey = created.body.response.agent_key.api_key;
     agentId = created.body.response.agent.id;
+    await t.request('POST', '/admin/users', {
+      token: admin,
+      body: { username: 'member', password: 'a long enough password' },
+    });
+    const member = (await t.request('GET', '/admin/users?q=member', { token: admin })).body[0];
+    await t.request('PUT', `/admin/projects/${projectId}/members/${member.id}`, {
+      token: admin,
+      body: { privilege: 2 },
+    });
+    memberJwt = (
+      await t.request('POST', '/api/user/v1/login/', { body: { email: 'member', password: 'a long enough password' } })
+    ).body.response.jwt_token;
   });
   afterAll(() => t.dispose());
 
@@ -122,6 +137,92 @@ describe('OTAS user, agent and session routes', () => {
       });
       expect(answer.status).toBe(400);
       expect(answer.body).toEqual(failure('invalid_json'));
+    });
+  });
+
+  describe('POST /api/agent/v1/agents/key/create/', () => {
+    const createKey = (body: unknown, headers = asAdmin()) =>
+      t.request('POST', '/api/agent/v1/agents/key/create/', { headers, body });
+
+    it("answers 201 with a new key valid `validity` days, and the agent's earlier keys stop", async () => {
+      const other = await t.request('POST', '/api/agent/v1/create/', {
+        headers: asAdmin(),
+        body: { agent_name: 'Renewed', agent_provider: 'OpenAI' },
+      });
+      const firstKey: string = other.body.response.agent_key.api_key;
+      const answer = await createKey({ agent_id: other.body.response.agent.id, validity: 7 });
+      expect(answer.status).toBe(201);
+      expect(answer.body).toMatchObject({
+        status: 1,
+        status_description: 'agent_key_created',
+        response: { agent_id: other.body.response.agent.id, agent_key: { active: true, api_key: expect.any(String) } },
+      });
+      const { created_at, expires_at, api_key } = answer.body.response.agent_key;
+      expect(Date.parse(expires_at) - Date.parse(created_at)).toBe(7 * 86_400_000);
+      const signIn = (key: string) =>
+        t.request('POST', '/api/agent/v1/session/create/', { headers: { 'x-otas-agent-key': key } });
+      expect((await signIn(api_key)).status).toBe(200);
+      expect((await signIn(firstKey)).status).toBe(401);
+      const listed = await t.request('GET', '/api/agent/v1/list/', { headers: asAdmin() });
+      const renewed = listed.body.response.agents.find((agent: { name: string }) => agent.name === 'Renewed');
+      expect(renewed.agent_keys.map((key: { active: boolean }) => key.active).sort()).toEqual([false, true]);
+    });
+
+    it('lasts 30 days without a validity, as OTAS keys do', async () => {
+      const answer = await createKey({ agent_id: agentId });
+      expect(answer.status).toBe(201);
+      const { created_at, expires_at } = answer.body.response.agent_key;
+      expect(Date.parse(expires_at) - Date.parse(created_at)).toBe(30 * 86_400_000);
+    });
+
+    it('answers 400 agent_id_required, 404 agent_not_found_or_invalid_id and 403 forbidden as OTAS does', async () => {
+      const missing = await createKey({});
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('agent_id_required'));
+      const unknown = await createKey({ agent_id: '00000000-0000-4000-8000-000000000000' });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body).toEqual(failure('agent_not_found_or_invalid_id'));
+      const forbidden = await createKey({ agent_id: agentId }, asMember());
+      expect(forbidden.status).toBe(403);
+      expect(forbidden.body).toEqual(failure('forbidden'));
+      const noHeaders = await createKey({ agent_id: agentId }, { 'x-otas-user-token': jwt } as never);
+      expect(noHeaders.status).toBe(400);
+      expect(noHeaders.body).toEqual(failure('missing_headers'));
+    });
+  });
+
+  describe('POST /api/agent/v1/agents/key/revoke/', () => {
+    const revokeKey = (body: unknown, headers = asAdmin()) =>
+      t.request('POST', '/api/agent/v1/agents/key/revoke/', { headers, body });
+
+    it('stops an active key of the project, then answers 404 agent_key_not_found for it', async () => {
+      const other = await t.request('POST', '/api/agent/v1/create/', {
+        headers: asAdmin(),
+        body: { agent_name: 'Revoked key', agent_provider: 'OpenAI' },
+      });
+      const { id, api_key } = other.body.response.agent_key;
+      const forbidden = await revokeKey({ agent_key_id: id }, asMember());
+      expect(forbidden.status).toBe(403);
+      expect(forbidden.body).toEqual(failure('forbidden'));
+      const answer = await revokeKey({ agent_key_id: id });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ status: 1, status_description: 'agent_key_revoked', response: { id } });
+      const signIn = await t.request('POST', '/api/agent/v1/session/create/', {
+        headers: { 'x-otas-agent-key': api_key },
+      });
+      expect(signIn.status).toBe(401);
+      const again = await revokeKey({ agent_key_id: id });
+      expect(again.status).toBe(404);
+      expect(again.body).toEqual(failure('agent_key_not_found'));
+    });
+
+    it('answers 400 agent_key_id_required and 404 for a key that is not there', async () => {
+      const missing = await revokeKey({});
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('agent_key_id_required'));
+      const unknown = await revokeKey({ agent_key_id: 'no-such-key' });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body).toEqual(failure('agent_key_not_found'));
     });
   });
 });

@@ -1,6 +1,6 @@
 import { routes, type Agent } from '@gatehouse/shared';
 import { anonymousActor } from '../../domain/actor.js';
-import { ProblemError } from '../../errors.js';
+import { notFound, ProblemError } from '../../errors.js';
 import { implement } from '../route-binding.js';
 import type { Services } from '../services.js';
 
@@ -123,5 +123,39 @@ export const otasRoutes = [
       status_description: 'agent_session_created' as const,
       response: { Header_value: 'X-OTAS-AGENT-SESSION-TOKEN' as const, jwt_token: tokens.access_token },
     };
+  }),
+
+  implement(routes.otasCreateAgentKey, async ({ services, auth, body }) => {
+    const owner = { agent: await services.agents.find(auth.project.id, body.agent_id), projectSlug: auth.project.slug };
+    // OTAS renews keys of active agents only; any other is not found.
+    if (owner.agent.status !== 'active') throw notFound('Agent');
+    const key = await services.agentKeys.replaceActive(owner, { expires_in_days: body.validity ?? 30 }, auth.actor);
+    return {
+      status: 1 as const,
+      status_description: 'agent_key_created' as const,
+      response: {
+        agent_id: owner.agent.id,
+        agent_key: {
+          id: key.id,
+          prefix: key.prefix,
+          api_key: key.api_key,
+          created_at: key.created_at,
+          expires_at: key.expires_at,
+          active: key.active,
+        },
+      },
+    };
+  }),
+
+  implement(routes.otasRevokeAgentKey, async ({ services, auth, body }) => {
+    const owner = {
+      agent: await services.agentKeys.agentOfKey(auth.project.id, body.agent_key_id),
+      projectSlug: auth.project.slug,
+    };
+    // OTAS revokes only active keys: an already dead one is not found.
+    const current = (await services.agentKeys.list(owner.agent)).find((key) => key.id === body.agent_key_id);
+    if (!current?.active) throw notFound('Key');
+    const revoked = await services.agentKeys.revoke(owner, body.agent_key_id, auth.actor);
+    return { status: 1 as const, status_description: 'agent_key_revoked' as const, response: { id: revoked.id } };
   }),
 ];
