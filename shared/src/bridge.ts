@@ -38,6 +38,9 @@ export const nonConsoleRoutes = [
   'otasCreateAgentSession',
   'otasCreateAgentKey',
   'otasRevokeAgentKey',
+  'otasListProjects',
+  'otasCreateProject',
+  'otasListAgentSessions',
 ] as const satisfies readonly RouteName[];
 
 export type ConsoleRouteName = Exclude<RouteName, (typeof nonConsoleRoutes)[number]>;

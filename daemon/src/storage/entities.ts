@@ -14,12 +14,23 @@ export interface ProjectRow {
   id: string;
   name: string;
   slug: string;
+  description: string | null;
+  domain: string | null;
+  created_by: string | null;
   created_at: string;
 }
 export const ProjectEntity = new EntitySchema<ProjectRow>({
   name: 'Project',
   tableName: 'projects',
-  columns: { id: { ...text, primary: true }, name: text, slug: text, created_at: text },
+  columns: {
+    id: { ...text, primary: true },
+    name: text,
+    slug: text,
+    description: nullableText,
+    domain: nullableText,
+    created_by: nullableText,
+    created_at: text,
+  },
 });
 
 export interface UserRow {
@@ -41,6 +52,8 @@ export interface UserRow {
   failed_logins: number;
   locked_until: string | null;
   first_name: string | null;
+  middle_name: string | null;
+  last_name: string | null;
   disabled: boolean;
   created_at: string;
   updated_at: string;
@@ -63,6 +76,8 @@ export const UserEntity = new EntitySchema<UserRow>({
     failed_logins: { type: 'integer' },
     locked_until: nullableText,
     first_name: nullableText,
+    middle_name: nullableText,
+    last_name: nullableText,
     disabled: { type: 'boolean' },
     created_at: text,
     updated_at: text,

@@ -11,6 +11,11 @@ import {
   OtasCreateAgentResponse,
   OtasLoginRequest,
   OtasLoginResponse,
+  OtasListProjectsResponse,
+  OtasCreateProjectRequest,
+  OtasCreateProjectResponse,
+  OtasListAgentSessionsQuery,
+  OtasListAgentSessionsResponse,
 } from '../schemas/otas.js';
 import { defineRoutes } from '../route.js';
 
@@ -105,6 +110,50 @@ export const otasRoutes = defineRoutes({
       unauthorized: 'invalid_token',
       requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
       notFound: 'agent_key_not_found',
+    },
+  },
+  otasListProjects: {
+    method: 'GET',
+    path: '/api/project/v1/list/',
+    auth: 'user',
+    tag: 'otas',
+    summary: "OTAS project list (X-OTAS-USER-TOKEN): the caller's projects, newest first, with its privilege",
+    response: { 200: OtasListProjectsResponse },
+    otas: {
+      invalid: 'invalid_request',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token'],
+      missing: 'missing_token',
+    },
+  },
+  otasCreateProject: {
+    method: 'POST',
+    path: '/api/project/v1/create/',
+    auth: 'user_admin',
+    tag: 'otas',
+    summary:
+      "OTAS project creation (X-OTAS-USER-TOKEN): the creator becomes its admin. As Gatehouse's own, for user admins only",
+    body: OtasCreateProjectRequest,
+    response: { 201: OtasCreateProjectResponse },
+    otas: {
+      invalid: 'project_creation_failed',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token'],
+      missing: 'missing_token',
+    },
+  },
+  otasListAgentSessions: {
+    method: 'GET',
+    path: '/api/agent/v1/sessions/list/',
+    auth: 'project_member',
+    tag: 'otas',
+    summary: "OTAS agent sessions (X-OTAS-USER-TOKEN, X-OTAS-PROJECT-ID): an agent's sign-ins, newest first",
+    querystring: OtasListAgentSessionsQuery,
+    response: { 200: OtasListAgentSessionsResponse },
+    otas: {
+      invalid: 'agent_id_required',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
     },
   },
 });

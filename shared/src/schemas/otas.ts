@@ -156,3 +156,62 @@ export const OtasRevokeAgentKeyResponse = Type.Object({
   status_description: Type.Literal('agent_key_revoked'),
   response: Type.Object({ id: Type.String() }),
 });
+
+const OtasProject = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Nullable(Type.String()),
+  domain: Nullable(Type.String()),
+});
+
+/** `GET /api/project/v1/list/` (`X-OTAS-USER-TOKEN`): the caller's projects, newest first, with its privilege. */
+export const OtasListProjectsResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('projects_listed'),
+  response_body: Type.Object({
+    projects: Type.Array(
+      Type.Object({
+        ...OtasProject.properties,
+        created_at: Timestamp,
+        updated_at: Timestamp,
+        is_active: Type.Boolean(),
+        created_by: Nullable(Type.String()),
+        privilege: Type.Integer({ description: '1 admin, 2 member' }),
+      }),
+    ),
+  }),
+});
+
+/** `POST /api/project/v1/create/`: the creator becomes the project's admin. */
+export const OtasCreateProjectRequest = StrictObject({
+  project_name: Type.String({ minLength: 1, maxLength: 128, pattern: '\\S' }),
+  project_description: Type.Optional(Nullable(Type.String({ maxLength: 300 }))),
+  project_domain: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+});
+export type OtasCreateProjectRequest = Static<typeof OtasCreateProjectRequest>;
+
+export const OtasCreateProjectResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('project_created'),
+  response_body: Type.Object({ project: OtasProject }),
+});
+
+/** `GET /api/agent/v1/sessions/list/?agent_id=`: the agent's sessions, newest first. */
+export const OtasListAgentSessionsQuery = Type.Object({ agent_id: Type.String({ minLength: 1, maxLength: 128 }) });
+export type OtasListAgentSessionsQuery = Static<typeof OtasListAgentSessionsQuery>;
+
+export const OtasListAgentSessionsResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('agent_sessions_listed'),
+  response: Type.Object({
+    agent_id: Type.String(),
+    sessions: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        agent_key_id: Nullable(Type.String({ description: 'The key it was opened with; null for other sign-ins' })),
+        created_at: Timestamp,
+        meta: Nullable(Type.Record(Type.String(), Type.Unknown())),
+      }),
+    ),
+  }),
+});

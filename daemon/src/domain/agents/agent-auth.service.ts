@@ -33,6 +33,7 @@ import type { UsageRecorder } from './usage-recorder.js';
 export const AGENT_TOKEN_TTL_SECONDS = 3600;
 const NONCE_TTL_MS = 5 * 60_000;
 const MAX_PENDING_NONCES = 10_000;
+const MAX_LISTED_SESSIONS = 1000;
 
 /** What an agent token says (SPEC §4): who, where, and what it may do at which permissions version. */
 export interface AgentClaims {
@@ -99,7 +100,12 @@ export class AgentAuthService {
   }
 
   /** `POST /v1/auth/token`: the agent's key, checked like any presented key, for tokens. */
-  async tokenForKey(agentId: string, secret: string, actor: Actor): Promise<TokenPair> {
+  async tokenForKey(
+    agentId: string,
+    secret: string,
+    actor: Actor,
+    meta: Record<string, unknown> | null = null,
+  ): Promise<TokenPair> {
     const check = await this.keys.check(secret);
     if (!check.ok || check.agent.id !== agentId) {
       throw await this.failures.fail({
@@ -113,6 +119,17 @@ export class AgentAuthService {
     this.usage.keyUsed(check.key.id, check.agent.id);
     return this.openSession(check.agent, 'agent_key', actor, {
       scopes: grantedScopes(check.key.scopes, check.agent),
+      keyId: check.key.id,
+      meta,
+    });
+  }
+
+  /** An agent's sessions, newest first (the newest thousand: an agent signing in all day has many). */
+  sessionsOf(agent: AgentRow): Promise<AgentSessionRow[]> {
+    return this.db.manager.find(AgentSessionEntity, {
+      where: { agent_id: agent.id },
+      order: { created_at: 'DESC' },
+      take: MAX_LISTED_SESSIONS,
     });
   }
 
@@ -280,7 +297,15 @@ export class AgentAuthService {
     agent: AgentRow,
     via: AgentSessionVia,
     actor: Actor,
-    grant: { scopes: string[]; tools?: string[]; user?: UserRow; note?: string | undefined; withRefresh?: boolean },
+    grant: {
+      scopes: string[];
+      tools?: string[];
+      user?: UserRow;
+      note?: string | undefined;
+      withRefresh?: boolean;
+      keyId?: string;
+      meta?: Record<string, unknown> | null;
+    },
   ): Promise<TokenPair> {
     const withRefresh = grant.withRefresh ?? true;
     const pair = await this.db.write(async (tx) => {
@@ -298,6 +323,8 @@ export class AgentAuthService {
         revoked_at: null,
         revoked_reason: null,
         scopes: grant.scopes,
+        key_id: grant.keyId ?? null,
+        meta: grant.meta ? JSON.stringify(grant.meta) : null,
       };
       await tx.insert(AgentSessionEntity, session);
       const refresh = withRefresh

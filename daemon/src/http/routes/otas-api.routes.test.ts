@@ -226,3 +226,139 @@ describe('OTAS user, agent and session routes', () => {
     });
   });
 });
+
+describe('OTAS project and agent session routes', () => {
+  let t: TestDaemon;
+  let jwt: string;
+  let memberJwt: string;
+  let projectId: string;
+  beforeAll(async () => {
+    t = await startTestDaemon();
+    const admin = (await t.setupAdmin()).access_token;
+    projectId = (await t.request('GET', '/v1/whoami', { token: admin })).body.project.id;
+    jwt = (await t.request('POST', '/api/user/v1/login/', { body: { email: 'admin', password: ADMIN.password } })).body
+      .response.jwt_token;
+    await t.request('POST', '/admin/users', {
+      token: admin,
+      body: { username: 'member', password: 'a long enough password' },
+    });
+    const member = (await t.request('GET', '/admin/users?q=member', { token: admin })).body[0];
+    await t.request('PUT', `/admin/projects/${projectId}/members/${member.id}`, {
+      token: admin,
+      body: { privilege: 2 },
+    });
+    memberJwt = (
+      await t.request('POST', '/api/user/v1/login/', { body: { email: 'member', password: 'a long enough password' } })
+    ).body.response.jwt_token;
+  });
+  afterAll(() => t.dispose());
+
+  describe('POST /api/project/v1/create/ and GET /api/project/v1/list/', () => {
+    it('creates a project its creator administers, listed first with its description and domain', async () => {
+      const created = await t.request('POST', '/api/project/v1/create/', {
+        headers: { 'x-otas-user-token': jwt },
+        body: {
+          project_name: '  Billing  ',
+          project_description: 'Invoices',
+          project_domain: 'https://billing.example',
+        },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toEqual({
+        status: 1,
+        status_description: 'project_created',
+        response_body: {
+          project: {
+            id: expect.any(String),
+            name: 'Billing',
+            description: 'Invoices',
+            domain: 'https://billing.example',
+          },
+        },
+      });
+      const listed = await t.request('GET', '/api/project/v1/list/', { headers: { 'x-otas-user-token': jwt } });
+      expect(listed.status).toBe(200);
+      expect(listed.body.status_description).toBe('projects_listed');
+      const [newest, older] = listed.body.response_body.projects;
+      expect(newest).toMatchObject({
+        id: created.body.response_body.project.id,
+        name: 'Billing',
+        is_active: true,
+        privilege: 1,
+        created_by: expect.any(String),
+      });
+      expect(older).toMatchObject({ id: projectId, description: null, domain: null });
+    });
+
+    it("lists only a member's own projects, with its privilege", async () => {
+      const listed = await t.request('GET', '/api/project/v1/list/', { headers: { 'x-otas-user-token': memberJwt } });
+      expect(listed.body.response_body.projects).toEqual([expect.objectContaining({ id: projectId, privilege: 2 })]);
+    });
+
+    it('answers 400 project_creation_failed, missing_token, 401 invalid_token and 403 forbidden', async () => {
+      const noName = await t.request('POST', '/api/project/v1/create/', {
+        headers: { 'x-otas-user-token': jwt },
+        body: { project_name: '   ' },
+      });
+      expect(noName.status).toBe(400);
+      expect(noName.body).toEqual(failure('project_creation_failed'));
+      const missing = await t.request('GET', '/api/project/v1/list/');
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('missing_token'));
+      const bad = await t.request('GET', '/api/project/v1/list/', { headers: { 'x-otas-user-token': 'nope' } });
+      expect(bad.status).toBe(401);
+      expect(bad.body).toEqual(failure('invalid_token'));
+      // Gatehouse keeps project creation to user admins, OTAS's API included.
+      const forbidden = await t.request('POST', '/api/project/v1/create/', {
+        headers: { 'x-otas-user-token': memberJwt },
+        body: { project_name: 'Mine' },
+      });
+      expect(forbidden.status).toBe(403);
+      expect(forbidden.body).toEqual(failure('forbidden'));
+    });
+  });
+
+  describe('GET /api/agent/v1/sessions/list/', () => {
+    it("lists an agent's sessions newest first, with the key and meta each was opened with", async () => {
+      const headers = { 'x-otas-user-token': jwt, 'x-otas-project-id': projectId };
+      const created = await t.request('POST', '/api/agent/v1/create/', {
+        headers,
+        body: { agent_name: 'Worker', agent_provider: 'Anthropic' },
+      });
+      const { id: keyId, api_key } = created.body.response.agent_key;
+      const agentId = created.body.response.agent.id;
+      for (const host of ['first', 'second']) {
+        const opened = await t.request('POST', '/api/agent/v1/session/create/', {
+          headers: { 'x-otas-agent-key': api_key },
+          body: { meta: { host } },
+        });
+        expect(opened.status).toBe(200);
+      }
+      const listed = await t.request('GET', `/api/agent/v1/sessions/list/?agent_id=${agentId}`, {
+        headers: { 'x-otas-user-token': memberJwt, 'x-otas-project-id': projectId },
+      });
+      expect(listed.status).toBe(200);
+      expect(listed.body).toEqual({
+        status: 1,
+        status_description: 'agent_sessions_listed',
+        response: {
+          agent_id: agentId,
+          sessions: [
+            { id: expect.any(String), agent_key_id: keyId, created_at: expect.any(String), meta: { host: 'second' } },
+            { id: expect.any(String), agent_key_id: keyId, created_at: expect.any(String), meta: { host: 'first' } },
+          ],
+        },
+      });
+    });
+
+    it('answers 400 agent_id_required and 403 agent_not_found_or_no_access as OTAS does', async () => {
+      const headers = { 'x-otas-user-token': jwt, 'x-otas-project-id': projectId };
+      const missing = await t.request('GET', '/api/agent/v1/sessions/list/', { headers });
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('agent_id_required'));
+      const unknown = await t.request('GET', '/api/agent/v1/sessions/list/?agent_id=nobody', { headers });
+      expect(unknown.status).toBe(403);
+      expect(unknown.body).toEqual(failure('agent_not_found_or_no_access'));
+    });
+  });
+});

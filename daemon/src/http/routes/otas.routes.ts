@@ -1,6 +1,7 @@
 import { routes, type Agent } from '@gatehouse/shared';
 import { anonymousActor } from '../../domain/actor.js';
 import { notFound, ProblemError } from '../../errors.js';
+import { OtasRefusal } from '../otas.js';
 import { implement } from '../route-binding.js';
 import type { Services } from '../services.js';
 
@@ -107,7 +108,7 @@ export const otasRoutes = [
     };
   }),
 
-  implement(routes.otasCreateAgentSession, async ({ services, request }) => {
+  implement(routes.otasCreateAgentSession, async ({ services, request, body }) => {
     const key = request.headers['x-otas-agent-key'];
     if (typeof key !== 'string' || key === '')
       throw new ProblemError('unauthorized', 'Send the key as X-OTAS-AGENT-KEY.');
@@ -117,6 +118,7 @@ export const otasRoutes = [
       check.ok ? check.agent.id : (check.agentId ?? ''),
       key,
       anonymousActor(request.ip),
+      body?.meta ?? null,
     );
     return {
       status: 1 as const,
@@ -157,5 +159,57 @@ export const otasRoutes = [
     if (!current?.active) throw notFound('Key');
     const revoked = await services.agentKeys.revoke(owner, body.agent_key_id, auth.actor);
     return { status: 1 as const, status_description: 'agent_key_revoked' as const, response: { id: revoked.id } };
+  }),
+
+  implement(routes.otasListProjects, async ({ services, auth }) => ({
+    status: 1 as const,
+    status_description: 'projects_listed' as const,
+    response_body: {
+      projects: (await services.projects.privilegesOf(auth.user)).map(({ project, privilege }) => ({
+        id: project.id,
+        name: project.name,
+        description: project.description,
+        domain: project.domain,
+        created_at: project.created_at,
+        // A project's name and slug never change after creation.
+        updated_at: project.created_at,
+        is_active: true,
+        created_by: project.created_by,
+        privilege,
+      })),
+    },
+  })),
+
+  implement(routes.otasCreateProject, async ({ services, auth, body }) => {
+    const project = await services.projects.create(
+      { name: body.project_name.trim(), description: body.project_description, domain: body.project_domain },
+      auth.actor,
+    );
+    const row = await services.projects.byId(project.id);
+    return {
+      status: 1 as const,
+      status_description: 'project_created' as const,
+      response_body: { project: { id: row.id, name: row.name, description: row.description, domain: row.domain } },
+    };
+  }),
+
+  implement(routes.otasListAgentSessions, async ({ services, auth, query }) => {
+    const agent = await services.agents.find(auth.project.id, query.agent_id).catch(() => null);
+    if (!agent || agent.status !== 'active')
+      throw new OtasRefusal('forbidden', 'agent_not_found_or_no_access', 'No such active agent in this project.');
+    const sessions = await services.agentAuth.sessionsOf(agent);
+    return {
+      status: 1 as const,
+      status_description: 'agent_sessions_listed' as const,
+      response: {
+        agent_id: agent.id,
+        sessions: sessions.map((session) => ({
+          id: session.id,
+          agent_key_id: session.key_id,
+          created_at: session.created_at,
+          meta: session.meta === null ? null : (JSON.parse(session.meta) as Record<string, unknown>),
+        })),
+      },
+    };
   }),
 ];
