@@ -41,6 +41,10 @@ export const nonConsoleRoutes = [
   'otasListProjects',
   'otasCreateProject',
   'otasListAgentSessions',
+  'otasListSdkKeys',
+  'otasCreateSdkKey',
+  'otasRevokeSdkKey',
+  'otasAuthenticateSdkKey',
 ] as const satisfies readonly RouteName[];
 
 export type ConsoleRouteName = Exclude<RouteName, (typeof nonConsoleRoutes)[number]>;

@@ -231,6 +231,36 @@ export const AuditEventEntity = new EntitySchema<AuditEventRow>({
   },
 });
 
+/** A project's backend SDK key (OTAS's `BackendAPIKey`): only its sha-256 is kept. */
+export interface SdkKeyRow {
+  id: string;
+  project_id: string;
+  name: string | null;
+  prefix: string;
+  secret_hash: string;
+  created_by: string | null;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+export const SdkKeyEntity = new EntitySchema<SdkKeyRow>({
+  name: 'SdkKey',
+  tableName: 'sdk_keys',
+  columns: {
+    id: { ...text, primary: true },
+    project_id: text,
+    name: nullableText,
+    prefix: text,
+    secret_hash: text,
+    created_by: nullableText,
+    created_at: text,
+    expires_at: nullableText,
+    last_used_at: nullableText,
+    revoked_at: nullableText,
+  },
+});
+
 export const entities = [
   ProjectEntity,
   UserEntity,
@@ -240,4 +270,5 @@ export const entities = [
   PersonalTokenEntity,
   SigningKeyEntity,
   AuditEventEntity,
+  SdkKeyEntity,
 ];

@@ -16,6 +16,12 @@ import {
   OtasCreateProjectResponse,
   OtasListAgentSessionsQuery,
   OtasListAgentSessionsResponse,
+  OtasListSdkKeysResponse,
+  OtasCreateSdkKeyRequest,
+  OtasCreateSdkKeyResponse,
+  OtasRevokeSdkKeyRequest,
+  OtasRevokeSdkKeyResponse,
+  OtasAuthenticateSdkKeyResponse,
 } from '../schemas/otas.js';
 import { defineRoutes } from '../route.js';
 
@@ -154,6 +160,61 @@ export const otasRoutes = defineRoutes({
       invalid: 'agent_id_required',
       unauthorized: 'invalid_token',
       requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
+    },
+  },
+  otasListSdkKeys: {
+    method: 'GET',
+    path: '/api/project/v1/sdk/backend/key/list/',
+    auth: 'project_admin',
+    tag: 'otas',
+    summary: "OTAS backend SDK keys (admin privilege): the project's keys, newest first, never a key itself",
+    response: { 200: OtasListSdkKeysResponse },
+    otas: {
+      invalid: 'invalid_request',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
+    },
+  },
+  otasCreateSdkKey: {
+    method: 'POST',
+    path: '/api/project/v1/sdk/backend/key/create/',
+    auth: 'project_admin',
+    tag: 'otas',
+    summary:
+      'OTAS backend SDK key (admin privilege in Gatehouse, as a key acts for the whole project): valid `validity` days, shown once',
+    body: OtasCreateSdkKeyRequest,
+    response: { 201: OtasCreateSdkKeyResponse },
+    otas: {
+      invalid: 'sdk_key_creation_failed',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
+    },
+  },
+  otasRevokeSdkKey: {
+    method: 'POST',
+    path: '/api/project/v1/sdk/backend/key/revoke/',
+    auth: 'project_admin',
+    tag: 'otas',
+    summary: 'OTAS backend SDK key revocation (admin privilege): an active key of the project stops now',
+    body: OtasRevokeSdkKeyRequest,
+    response: { 200: OtasRevokeSdkKeyResponse },
+    otas: {
+      invalid: 'sdk_key_id_required',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
+      notFound: 'sdk_key_not_found',
+    },
+  },
+  otasAuthenticateSdkKey: {
+    method: 'POST',
+    path: '/api/project/v1/sdk/backend/key/authenticate/',
+    auth: 'public',
+    tag: 'otas',
+    summary: "OTAS backend SDK sign-in (X-OTAS-SDK-KEY): the key's project; 401 without a key, 403 for a bad one",
+    response: { 200: OtasAuthenticateSdkKeyResponse },
+    otas: {
+      invalid: 'invalid_request',
+      unauthorized: 'invalid_sdk_key',
     },
   },
 });

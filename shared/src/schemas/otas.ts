@@ -215,3 +215,56 @@ export const OtasListAgentSessionsResponse = Type.Object({
     ),
   }),
 });
+
+const OtasSdkKey = Type.Object({
+  id: Type.String(),
+  prefix: Type.String(),
+  name: Nullable(Type.String()),
+  created_at: Timestamp,
+  expires_at: Nullable(Timestamp),
+  active: Type.Boolean(),
+});
+
+/** `GET /api/project/v1/sdk/backend/key/list/`: the project's backend SDK keys, newest first, never a key itself. */
+export const OtasListSdkKeysResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('backend_sdk_keys_listed'),
+  response_body: Type.Object({
+    keys: Type.Array(Type.Object({ ...OtasSdkKey.properties, revoked_at: Nullable(Timestamp) })),
+  }),
+});
+
+/** `POST /api/project/v1/sdk/backend/key/create/`: a key valid `validity` days (1 to 300), shown once. */
+export const OtasCreateSdkKeyRequest = StrictObject({
+  validity: Type.Integer({ minimum: 1, maximum: 300, description: 'Days the key lasts' }),
+});
+export type OtasCreateSdkKeyRequest = Static<typeof OtasCreateSdkKeyRequest>;
+
+export const OtasCreateSdkKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('backend_sdk_key_created'),
+  response_body: Type.Object({
+    ...OtasSdkKey.properties,
+    api_key: Type.String({ description: 'Shown this once' }),
+    project_id: Type.String(),
+  }),
+});
+
+/** `POST /api/project/v1/sdk/backend/key/revoke/`. */
+export const OtasRevokeSdkKeyRequest = StrictObject({ sdk_key_id: Type.String({ minLength: 1, maxLength: 128 }) });
+export type OtasRevokeSdkKeyRequest = Static<typeof OtasRevokeSdkKeyRequest>;
+
+export const OtasRevokeSdkKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('backend_sdk_key_revoked'),
+  response_body: Type.Object({ id: Type.String() }),
+});
+
+/** `POST /api/project/v1/sdk/backend/key/authenticate/` (`X-OTAS-SDK-KEY`): the backend SDK's sign-in. */
+export const OtasAuthenticateSdkKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('authenticated'),
+  response: Type.Object({
+    project: Type.Object({ id: Type.String(), name: Type.String(), description: Nullable(Type.String()) }),
+  }),
+});

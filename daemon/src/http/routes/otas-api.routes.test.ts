@@ -362,3 +362,112 @@ describe('OTAS project and agent session routes', () => {
     });
   });
 });
+
+describe('OTAS backend SDK key routes', () => {
+  let t: TestDaemon;
+  let admin: Record<string, string>;
+  let member: Record<string, string>;
+  beforeAll(async () => {
+    t = await startTestDaemon();
+    const token = (await t.setupAdmin()).access_token;
+    const projectId = (await t.request('GET', '/v1/whoami', { token })).body.project.id;
+    const login = async (email: string, password: string) =>
+      (await t.request('POST', '/api/user/v1/login/', { body: { email, password } })).body.response.jwt_token;
+    admin = { 'x-otas-user-token': await login('admin', ADMIN.password), 'x-otas-project-id': projectId };
+    await t.request('POST', '/admin/users', {
+      token,
+      body: { username: 'member', password: 'a long enough password' },
+    });
+    const user = (await t.request('GET', '/admin/users?q=member', { token })).body[0];
+    await t.request('PUT', `/admin/projects/${projectId}/members/${user.id}`, { token, body: { privilege: 2 } });
+    member = { 'x-otas-user-token': await login('member', 'a long enough password'), 'x-otas-project-id': projectId };
+  });
+  afterAll(() => t.dispose());
+
+  const signIn = (key?: string) =>
+    t.request('POST', '/api/project/v1/sdk/backend/key/authenticate/', {
+      headers: key === undefined ? {} : { 'x-otas-sdk-key': key },
+    });
+
+  it('creates a key shown once, lists it without the key, signs the SDK in with it, and revokes it', async () => {
+    const created = await t.request('POST', '/api/project/v1/sdk/backend/key/create/', {
+      headers: admin,
+      body: { validity: 90 },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      status: 1,
+      status_description: 'backend_sdk_key_created',
+      response_body: { project_id: admin['x-otas-project-id'], name: null, active: true },
+    });
+    const { id, api_key, created_at, expires_at } = created.body.response_body;
+    expect(api_key).toMatch(/^otas_/);
+    expect(Date.parse(expires_at) - Date.parse(created_at)).toBe(90 * 86_400_000);
+
+    const listed = await t.request('GET', '/api/project/v1/sdk/backend/key/list/', { headers: admin });
+    expect(listed.status).toBe(200);
+    expect(listed.body.status_description).toBe('backend_sdk_keys_listed');
+    expect(listed.body.response_body.keys).toEqual([
+      { id, prefix: api_key.slice(5, 13), name: null, created_at, expires_at, active: true, revoked_at: null },
+    ]);
+    expect(JSON.stringify(listed.body)).not.toContain(api_key);
+
+    const signedIn = await signIn(api_key);
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body).toEqual({
+      status: 1,
+      status_description: 'authenticated',
+      response: { project: { id: admin['x-otas-project-id'], name: 'Default', description: null } },
+    });
+
+    const revoked = await t.request('POST', '/api/project/v1/sdk/backend/key/revoke/', {
+      headers: admin,
+      body: { sdk_key_id: id },
+    });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toEqual({ status: 1, status_description: 'backend_sdk_key_revoked', response_body: { id } });
+    expect((await signIn(api_key)).status).toBe(403);
+    const again = await t.request('POST', '/api/project/v1/sdk/backend/key/revoke/', {
+      headers: admin,
+      body: { sdk_key_id: id },
+    });
+    expect(again.status).toBe(404);
+    expect(again.body).toEqual(failure('sdk_key_not_found'));
+    const after = await t.request('GET', '/api/project/v1/sdk/backend/key/list/', { headers: admin });
+    expect(after.body.response_body.keys[0]).toMatchObject({ id, active: false, revoked_at: expect.any(String) });
+  });
+
+  it('answers 400 sdk_key_creation_failed for a validity outside 1 to 300 and sdk_key_id_required', async () => {
+    for (const body of [{}, { validity: 0 }, { validity: 301 }, { validity: '30' }]) {
+      const answer = await t.request('POST', '/api/project/v1/sdk/backend/key/create/', { headers: admin, body });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual(failure('sdk_key_creation_failed'));
+    }
+    const missing = await t.request('POST', '/api/project/v1/sdk/backend/key/revoke/', { headers: admin, body: {} });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toEqual(failure('sdk_key_id_required'));
+  });
+
+  it('keeps SDK keys to project admins: 403 forbidden for a member', async () => {
+    const list = await t.request('GET', '/api/project/v1/sdk/backend/key/list/', { headers: member });
+    expect(list.status).toBe(403);
+    expect(list.body).toEqual(failure('forbidden'));
+    const create = await t.request('POST', '/api/project/v1/sdk/backend/key/create/', {
+      headers: member,
+      body: { validity: 30 },
+    });
+    expect(create.status).toBe(403);
+    expect(create.body).toEqual(failure('forbidden'));
+  });
+
+  it('refuses a missing, malformed or unknown SDK key', async () => {
+    const missing = await signIn();
+    expect(missing.status).toBe(401);
+    expect(missing.body).toEqual(failure('sdk_key_missing'));
+    for (const key of ['otas_nope', `otas_${'A'.repeat(8)}_${'B'.repeat(38)}`]) {
+      const refused = await signIn(key);
+      expect(refused.status).toBe(403);
+      expect(refused.body).toEqual(failure('invalid_sdk_key'));
+    }
+  });
+});

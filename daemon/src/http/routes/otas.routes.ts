@@ -3,6 +3,7 @@ import { anonymousActor } from '../../domain/actor.js';
 import { notFound, ProblemError } from '../../errors.js';
 import { OtasRefusal } from '../otas.js';
 import { implement } from '../route-binding.js';
+import { isSdkKeyActive } from '../../domain/projects/sdk-keys.service.js';
 import type { Services } from '../services.js';
 
 /** Every agent of a project, read a page at a time (OTAS's list has no paging). */
@@ -210,6 +211,62 @@ export const otasRoutes = [
           meta: session.meta === null ? null : (JSON.parse(session.meta) as Record<string, unknown>),
         })),
       },
+    };
+  }),
+
+  implement(routes.otasListSdkKeys, async ({ services, auth }) => ({
+    status: 1 as const,
+    status_description: 'backend_sdk_keys_listed' as const,
+    response_body: {
+      keys: (await services.sdkKeys.list(auth.project)).map((key) => ({
+        id: key.id,
+        prefix: key.prefix,
+        name: key.name,
+        created_at: key.created_at,
+        expires_at: key.expires_at,
+        active: isSdkKeyActive(key),
+        revoked_at: key.revoked_at,
+      })),
+    },
+  })),
+
+  implement(routes.otasCreateSdkKey, async ({ services, auth, body }) => {
+    const { key, plaintext } = await services.sdkKeys.create(auth.project, body.validity, auth.actor);
+    return {
+      status: 1 as const,
+      status_description: 'backend_sdk_key_created' as const,
+      response_body: {
+        id: key.id,
+        prefix: key.prefix,
+        api_key: plaintext,
+        project_id: key.project_id,
+        name: key.name,
+        created_at: key.created_at,
+        expires_at: key.expires_at,
+        active: true,
+      },
+    };
+  }),
+
+  implement(routes.otasRevokeSdkKey, async ({ services, auth, body }) => {
+    const key = await services.sdkKeys.revoke(auth.project, body.sdk_key_id, auth.actor);
+    return {
+      status: 1 as const,
+      status_description: 'backend_sdk_key_revoked' as const,
+      response_body: { id: key.id },
+    };
+  }),
+
+  implement(routes.otasAuthenticateSdkKey, async ({ services, request }) => {
+    const key = request.headers['x-otas-sdk-key'];
+    if (typeof key !== 'string' || key === '')
+      throw new OtasRefusal('unauthorized', 'sdk_key_missing', 'Send the key as X-OTAS-SDK-KEY.');
+    const project = await services.sdkKeys.authenticate(key);
+    if (!project) throw new OtasRefusal('forbidden', 'invalid_sdk_key', 'The SDK key is unknown, expired or revoked.');
+    return {
+      status: 1 as const,
+      status_description: 'authenticated' as const,
+      response: { project: { id: project.id, name: project.name, description: project.description } },
     };
   }),
 ];
