@@ -20,6 +20,8 @@ export interface DaemonConfig {
    * call the API (CORS). None by default: any other origin is refused.
    */
   allowOrigins: string[];
+  /** OTAS's `user/create` signs anyone up (as a viewer in no project): off unless --allow-signup. */
+  allowSignup: boolean;
   tls?: { cert: string; key: string };
   logLevel: string;
   /** Also log to stdout (the log file always gets everything). */
@@ -33,6 +35,7 @@ export interface ConfigInput {
   secretStore?: string;
   allowRemote?: boolean;
   allowOrigins?: string[];
+  allowSignup?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   logLevel?: string;
@@ -93,6 +96,7 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     ...(secretStore === 'file' ? { passphrase } : {}),
     allowRemote,
     allowOrigins: [...new Set((input.allowOrigins ?? []).map(parseOrigin))],
+    allowSignup: input.allowSignup ?? false,
     ...(tls ? { tls } : {}),
     logLevel: input.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
     logToStdout: true,

@@ -45,6 +45,11 @@ export const nonConsoleRoutes = [
   'otasCreateSdkKey',
   'otasRevokeSdkKey',
   'otasAuthenticateSdkKey',
+  'otasCreateUser',
+  'otasEditUser',
+  'otasUpdatePassword',
+  'otasPasswordResetInit',
+  'otasPasswordResetConfirm',
 ] as const satisfies readonly RouteName[];
 
 export type ConsoleRouteName = Exclude<RouteName, (typeof nonConsoleRoutes)[number]>;

@@ -32,6 +32,8 @@ export const problemStatus = {
   /** Too many attempts; `Retry-After` says when to try again. */
   rate_limited: 429,
   internal: 500,
+  /** Something Gatehouse deliberately does not do (it sends no mail, so no password reset by mail). */
+  not_supported: 501,
   /** The OS keychain (or the configured secret store) cannot be reached; nothing was stored. */
   keychain_unavailable: 503,
   /** The console's shell cannot reach the daemon (not started, restarting, or gone). Never sent by the daemon. */
@@ -84,6 +86,7 @@ export const problemTitle: Record<ProblemCode, string> = {
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
   internal: 'Internal error',
+  not_supported: 'Not supported',
   keychain_unavailable: 'Keychain unavailable',
   daemon_unavailable: 'Daemon unavailable',
 };

@@ -22,7 +22,15 @@ import {
   OtasRevokeSdkKeyRequest,
   OtasRevokeSdkKeyResponse,
   OtasAuthenticateSdkKeyResponse,
+  OtasCreateUserRequest,
+  OtasCreateUserResponse,
+  OtasEditUserRequest,
+  OtasEditUserResponse,
+  OtasUpdatePasswordRequest,
+  OtasUpdatePasswordResponse,
+  OtasPasswordResetByMailRequest,
 } from '../schemas/otas.js';
+import { Empty } from '../schemas/common.js';
 import { defineRoutes } from '../route.js';
 
 export const otasRoutes = defineRoutes({
@@ -216,5 +224,67 @@ export const otasRoutes = defineRoutes({
       invalid: 'invalid_request',
       unauthorized: 'invalid_sdk_key',
     },
+  },
+  otasCreateUser: {
+    method: 'POST',
+    path: '/api/user/v1/create/',
+    auth: 'public',
+    tag: 'otas',
+    summary:
+      'OTAS sign-up: only with --allow-signup (403 signup_disabled otherwise); a viewer in no project, answering its jwt_token',
+    body: OtasCreateUserRequest,
+    response: { 200: OtasCreateUserResponse },
+    otas: { invalid: 'invalid_json', unauthorized: 'invalid_token' },
+  },
+  otasEditUser: {
+    method: 'PUT',
+    path: '/api/user/v1/edit/',
+    auth: 'user',
+    tag: 'otas',
+    summary: "OTAS profile edit (X-OTAS-USER-TOKEN): the caller's first, middle and last names",
+    body: OtasEditUserRequest,
+    response: { 200: OtasEditUserResponse },
+    otas: {
+      invalid: 'invalid_json',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token'],
+      missing: 'missing_token',
+    },
+  },
+  otasUpdatePassword: {
+    method: 'PUT',
+    path: '/api/user/v1/reset-password/update/',
+    auth: 'user',
+    tag: 'otas',
+    summary:
+      "OTAS password change (X-OTAS-USER-TOKEN): Gatehouse also wants `current_password`; the user's other sessions end",
+    body: OtasUpdatePasswordRequest,
+    response: { 200: OtasUpdatePasswordResponse },
+    otas: {
+      invalid: 'invalid_json',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token'],
+      missing: 'missing_token',
+    },
+  },
+  otasPasswordResetInit: {
+    method: 'POST',
+    path: '/v1/user/reset-password/init/',
+    auth: 'public',
+    tag: 'otas',
+    summary: 'OTAS password reset by mail: always 501 password_reset_by_mail_not_supported (Gatehouse sends no mail)',
+    body: OtasPasswordResetByMailRequest,
+    response: { 204: Empty },
+    otas: { invalid: 'password_reset_by_mail_not_supported', unauthorized: 'invalid_token' },
+  },
+  otasPasswordResetConfirm: {
+    method: 'POST',
+    path: '/v1/user/reset-password/reset/',
+    auth: 'public',
+    tag: 'otas',
+    summary: 'OTAS password reset by mail: always 501 password_reset_by_mail_not_supported (Gatehouse sends no mail)',
+    body: OtasPasswordResetByMailRequest,
+    response: { 204: Empty },
+    otas: { invalid: 'password_reset_by_mail_not_supported', unauthorized: 'invalid_token' },
   },
 });

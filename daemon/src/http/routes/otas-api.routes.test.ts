@@ -471,3 +471,129 @@ describe('OTAS backend SDK key routes', () => {
     }
   });
 });
+
+describe('OTAS user routes', () => {
+  const signUp = (t: TestDaemon, body: unknown) => t.request('POST', '/api/user/v1/create/', { body });
+  const newcomer = {
+    first_name: 'Ada',
+    last_name: 'Lovelace',
+    email: 'Ada@Example.com',
+    password: 'analytical engine',
+  };
+
+  describe('with sign-up off (the default)', () => {
+    let t: TestDaemon;
+    beforeAll(async () => {
+      t = await startTestDaemon();
+      await t.setupAdmin();
+    });
+    afterAll(() => t.dispose());
+
+    it('answers 403 signup_disabled and creates no one', async () => {
+      const answer = await signUp(t, newcomer);
+      expect(answer.status).toBe(403);
+      expect(answer.body).toEqual(failure('signup_disabled'));
+      const login = await t.request('POST', '/api/user/v1/login/', {
+        body: { email: newcomer.email, password: newcomer.password },
+      });
+      expect(login.status).toBe(401);
+    });
+
+    it('answers 501 password_reset_by_mail_not_supported for the reset by mail', async () => {
+      for (const path of ['/v1/user/reset-password/init/', '/v1/user/reset-password/reset/']) {
+        const answer = await t.request('POST', path, { body: { emailId: 'admin@example.com' } });
+        expect(answer.status).toBe(501);
+        expect(answer.body).toEqual(failure('password_reset_by_mail_not_supported'));
+      }
+    });
+  });
+
+  describe('with --allow-signup', () => {
+    let t: TestDaemon;
+    beforeAll(async () => {
+      t = await startTestDaemon({ config: { allowSignup: true } });
+      await t.setupAdmin();
+    });
+    afterAll(() => t.dispose());
+
+    it('signs a user up with its names, answering a jwt_token that authenticates it', async () => {
+      const answer = await signUp(t, newcomer);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({
+        status: 1,
+        status_description: 'user_created',
+        response_body: {
+          user: {
+            id: expect.any(String),
+            first_name: 'Ada',
+            middle_name: null,
+            last_name: 'Lovelace',
+            email: 'ada@example.com',
+            created_at: expect.any(String),
+            updated_at: expect.any(String),
+          },
+          jwt_token: expect.any(String),
+        },
+      });
+      const jwt = answer.body.response_body.jwt_token;
+      const who = await t.request('POST', '/api/user/v1/authenticate/', { headers: { 'x-otas-user-token': jwt } });
+      expect(who.body.response_body.user).toMatchObject({ email: 'ada@example.com', last_name: 'Lovelace' });
+      // A newcomer is a viewer in no project.
+      const projects = await t.request('GET', '/api/project/v1/list/', { headers: { 'x-otas-user-token': jwt } });
+      expect(projects.body.response_body.projects).toEqual([]);
+    });
+
+    it("answers OTAS's missing_fields, invalid_email_format, password_too_short and user_already_exists", async () => {
+      const missing = await signUp(t, { first_name: 'Bo', password: 'long enough password' });
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('missing_fields: last_name, email'));
+      const badEmail = await signUp(t, { ...newcomer, email: 'not-an-email' });
+      expect(badEmail.status).toBe(400);
+      expect(badEmail.body).toEqual(failure('invalid_email_format'));
+      const short = await signUp(t, { ...newcomer, email: 'bo@example.com', password: 'short' });
+      expect(short.status).toBe(400);
+      expect(short.body).toEqual(failure('password_too_short'));
+      const again = await signUp(t, { ...newcomer, email: 'ADA@example.com' });
+      expect(again.status).toBe(400);
+      expect(again.body).toEqual(failure('user_already_exists'));
+    });
+
+    it('edits the caller’s names and changes its password given the current one', async () => {
+      const jwt = (
+        await t.request('POST', '/api/user/v1/login/', { body: { email: newcomer.email, password: newcomer.password } })
+      ).body.response.jwt_token;
+      const headers = { 'x-otas-user-token': jwt };
+      const edited = await t.request('PUT', '/api/user/v1/edit/', {
+        headers,
+        body: { first_name: 'Augusta', middle_name: 'Ada', last_name: 'King' },
+      });
+      expect(edited.status).toBe(200);
+      expect(edited.body).toMatchObject({
+        status: 1,
+        status_description: 'user_profile_updated',
+        response_body: { user: { first_name: 'Augusta', middle_name: 'Ada', last_name: 'King' } },
+      });
+      const blank = await t.request('PUT', '/api/user/v1/edit/', { headers, body: { first_name: 'Augusta' } });
+      expect(blank.status).toBe(400);
+      expect(blank.body).toEqual(failure('missing_required_fields'));
+      const noToken = await t.request('PUT', '/api/user/v1/edit/', { body: { first_name: 'A', last_name: 'B' } });
+      expect(noToken.status).toBe(400);
+      expect(noToken.body).toEqual(failure('missing_token'));
+
+      const update = (body: unknown) => t.request('PUT', '/api/user/v1/reset-password/update/', { headers, body });
+      expect((await update({})).body).toEqual(failure('missing_password'));
+      expect((await update({ password: 'short' })).body).toEqual(failure('password_too_short'));
+      expect((await update({ password: 'a new long password' })).body).toEqual(failure('current_password_required'));
+      const wrong = await update({ password: 'a new long password', current_password: 'not it at all' });
+      expect(wrong.status).toBe(403);
+      expect(wrong.body).toEqual(failure('wrong_current_password'));
+      const changed = await update({ password: 'a new long password', current_password: newcomer.password });
+      expect(changed.status).toBe(200);
+      expect(changed.body).toEqual({ status: 1, status_description: 'password_updated', response_body: null });
+      const login = await t.request('POST', '/api/user/v1/login/', {
+        body: { email: newcomer.email, password: 'a new long password' },
+      });
+      expect(login.status).toBe(200);
+    });
+  });
+});
