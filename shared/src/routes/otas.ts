@@ -106,6 +106,7 @@ export const otasRoutes = defineRoutes({
     response: { 201: OtasCreateAgentKeyResponse },
     otas: {
       invalid: 'agent_id_required',
+      malformed: 'invalid_json',
       unauthorized: 'invalid_token',
       requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
       notFound: 'agent_not_found_or_invalid_id',
@@ -121,6 +122,7 @@ export const otasRoutes = defineRoutes({
     response: { 200: OtasRevokeAgentKeyResponse },
     otas: {
       invalid: 'agent_key_id_required',
+      malformed: 'invalid_json',
       unauthorized: 'invalid_token',
       requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
       notFound: 'agent_key_not_found',
@@ -151,6 +153,7 @@ export const otasRoutes = defineRoutes({
     response: { 201: OtasCreateProjectResponse },
     otas: {
       invalid: 'project_creation_failed',
+      malformed: 'invalid_json',
       unauthorized: 'invalid_token',
       requireHeaders: ['x-otas-user-token'],
       missing: 'missing_token',
@@ -208,6 +211,7 @@ export const otasRoutes = defineRoutes({
     response: { 200: OtasRevokeSdkKeyResponse },
     otas: {
       invalid: 'sdk_key_id_required',
+      malformed: 'invalid_json',
       unauthorized: 'invalid_token',
       requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
       notFound: 'sdk_key_not_found',

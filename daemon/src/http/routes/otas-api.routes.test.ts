@@ -191,6 +191,17 @@ describe('OTAS user, agent and session routes', () => {
     });
   });
 
+  it('answers 400 invalid_json for a body that is not JSON, where OTAS tells it apart', async () => {
+    for (const path of ['/api/agent/v1/agents/key/create/', '/api/agent/v1/agents/key/revoke/']) {
+      const answer = await t.request('POST', path, {
+        headers: { ...asAdmin(), 'content-type': 'application/json' },
+        raw: '{"agent_id": ',
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual(failure('invalid_json'));
+    }
+  });
+
   describe('POST /api/agent/v1/agents/key/revoke/', () => {
     const revokeKey = (body: unknown, headers = asAdmin()) =>
       t.request('POST', '/api/agent/v1/agents/key/revoke/', { headers, body });
@@ -288,6 +299,15 @@ describe('OTAS project and agent session routes', () => {
         created_by: expect.any(String),
       });
       expect(older).toMatchObject({ id: projectId, description: null, domain: null });
+    });
+
+    it('answers 400 invalid_json for a body that is not JSON', async () => {
+      const answer = await t.request('POST', '/api/project/v1/create/', {
+        headers: { 'x-otas-user-token': jwt, 'content-type': 'application/json' },
+        raw: '{"project_name": ',
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual(failure('invalid_json'));
     });
 
     it("lists only a member's own projects, with its privilege", async () => {
