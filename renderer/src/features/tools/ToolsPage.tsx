@@ -1,24 +1,28 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { ApiError, call, keys, WHOLE } from '../api.js';
-import { ErrorNote, Loading } from '../components.js';
+import { agentKeys } from '../agents/queries.js';
+import { ApiError, call } from '../../api.js';
+import { ConfirmButton, ErrorNote, Loading } from '../../ui/components.js';
+import { roleKeys, roleQueries, toolKeys, toolQueries } from './queries.js';
 
 /**
  * The tool registry (the server's ceiling: an agent may only ever use registered tools) and the
  * capability roles that bundle tools. Changes reach every agent concerned and end their tokens.
  */
-export function ToolsRoles(): React.JSX.Element {
+export function ToolsPage(): React.JSX.Element {
   const client = useQueryClient();
-  const tools = useQuery({ queryKey: keys.tools, queryFn: () => call('listTools', { query: WHOLE }) });
-  const roles = useQuery({ queryKey: keys.roles, queryFn: () => call('listRoles', { query: WHOLE }) });
+  const tools = useQuery(toolQueries.list());
+  const roles = useQuery(roleQueries.list());
   const [toolName, setToolName] = useState('');
   const [toolDescription, setToolDescription] = useState('');
   const [roleName, setRoleName] = useState('');
   const [roleTools, setRoleTools] = useState<string[]>([]);
+  // A tool's removal also leaves the roles bundling it; agents' effective tools change with either.
   const done = () =>
     Promise.all([
-      client.invalidateQueries({ queryKey: keys.tools }),
-      client.invalidateQueries({ queryKey: keys.roles }),
+      client.invalidateQueries({ queryKey: toolKeys.all }),
+      client.invalidateQueries({ queryKey: roleKeys.all }),
+      client.invalidateQueries({ queryKey: agentKeys.all }),
     ]);
   const change = useMutation({ mutationFn: (run: () => Promise<unknown>) => run(), onSuccess: done });
   const error = change.error instanceof ApiError ? change.error : null;
@@ -66,14 +70,14 @@ export function ToolsRoles(): React.JSX.Element {
                 </td>
                 <td>{tool.description ?? '—'}</td>
                 <td>
-                  <button
-                    onClick={() => {
-                      if (window.confirm(`Remove ${tool.name} from the registry? Every agent loses it at once.`))
-                        change.mutate(() => call('deleteTool', { params: { name: tool.name } }));
-                    }}
+                  <ConfirmButton
+                    title={`Remove ${tool.name} from the registry?`}
+                    description="Every agent loses this tool at once, whatever it was granted, and its tokens end."
+                    confirm="Remove tool"
+                    onConfirm={() => change.mutate(() => call('deleteTool', { params: { name: tool.name } }))}
                   >
                     Remove
-                  </button>
+                  </ConfirmButton>
                 </td>
               </tr>
             ))}

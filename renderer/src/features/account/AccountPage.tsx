@@ -2,11 +2,14 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import QRCode from 'qrcode';
 import { useEffect, useState, type FormEvent } from 'react';
 import type { MfaSetupResponse, SessionState, User } from '@gatehouse/shared';
-import { call } from '../api.js';
-import { ErrorNote } from '../components.js';
+import { call } from '../../api.js';
+import { useSignedInUser } from '../../app/Root.js';
+import { ErrorNote } from '../../ui/components.js';
+import { sessionKeys } from '../session/queries.js';
 
 /** The signed-in user's own security: two-factor enrolment (QR of the otpauth URI) and password. */
-export function Account({ user }: { user: User }): React.JSX.Element {
+export function AccountPage(): React.JSX.Element {
+  const user = useSignedInUser();
   return (
     <section className="form">
       <h1>Your account</h1>
@@ -30,7 +33,7 @@ function TwoFactor({ user }: { user: User }): React.JSX.Element {
   // The session's user carries mfa_enabled: refresh it after a change.
   const refreshUser = (mfa_enabled: boolean) => {
     const next: SessionState = { status: 'signed_in', user: { ...user, mfa_enabled } };
-    client.setQueryData(['session'], next);
+    client.setQueryData(sessionKeys.all, next);
   };
   const start = useMutation({ mutationFn: () => call('mfaSetup', {}), onSuccess: setEnrolment });
   const confirm = useMutation({

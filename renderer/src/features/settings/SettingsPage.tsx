@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, call, keys } from '../api.js';
-import { ErrorNote, Loading } from '../components.js';
+import { ApiError } from '../../api.js';
+import { ErrorNote, Loading } from '../../ui/components.js';
+import { settingsKeys, settingsQueries } from './queries.js';
 
 const duration = (seconds: number) => {
   const [d, h, m] = [
@@ -12,7 +13,7 @@ const duration = (seconds: number) => {
 };
 
 /** The daemon this console talks to, and where its data and secrets live. */
-export function Settings(): React.JSX.Element {
+export function SettingsPage(): React.JSX.Element {
   const client = useQueryClient();
   const restart = useMutation({
     mutationFn: async () => {
@@ -20,17 +21,10 @@ export function Settings(): React.JSX.Element {
       if (!result.ok) throw new ApiError(result.problem);
       return result.data;
     },
-    onSuccess: () => client.invalidateQueries({ queryKey: keys.status }),
+    onSuccess: () => client.invalidateQueries({ queryKey: settingsKeys.status }),
   });
-  const status = useQuery({ queryKey: keys.status, queryFn: () => call('status', {}), refetchInterval: 10_000 });
-  const shell = useQuery({
-    queryKey: keys.shell,
-    queryFn: async () => {
-      const result = await window.gatehouse.shell();
-      if (!result.ok) throw new ApiError(result.problem);
-      return result.data;
-    },
-  });
+  const status = useQuery(settingsQueries.status());
+  const shell = useQuery(settingsQueries.shell());
   if (status.isPending || shell.isPending) return <Loading />;
   if (status.isError) return <ErrorNote error={status.error} />;
   if (shell.isError) return <ErrorNote error={shell.error} />;

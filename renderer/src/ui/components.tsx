@@ -1,50 +1,84 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import type { AgentStatus } from '@gatehouse/shared';
-import { ApiError, keys, page } from './api.js';
+import * as AlertDialog from '@radix-ui/react-alert-dialog';
+import * as RadixDialog from '@radix-ui/react-dialog';
+import { useEffect, useState, type ReactNode } from 'react';
+import { ApiError } from '../api.js';
 
 /**
- * A modal dialog: focus moves in and stays in (Tab cycles), Escape asks to close, and when it
- * closes focus goes back to what opened it.
+ * A modal dialog (Radix): focus moves in and stays in, Escape asks to close, and when it closes
+ * focus goes back to what opened it. A click outside does nothing: a half-filled form is not lost
+ * to a stray click.
  */
 export function Dialog(props: { title: string; onClose: () => void; children: ReactNode }): React.JSX.Element {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const dialog = ref.current!;
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    const focusables = () =>
-      [...dialog.querySelectorAll<HTMLElement>('button, input, select, textarea, [tabindex="0"]')].filter(
-        (el) => !el.hasAttribute('disabled'),
-      );
-    focusables()[0]?.focus();
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') props.onClose();
-      if (event.key !== 'Tab') return;
-      const items = focusables();
-      const [first, last] = [items[0], items[items.length - 1]];
-      if (event.shiftKey && document.activeElement === first) {
-        event.preventDefault();
-        last?.focus();
-      } else if (!event.shiftKey && document.activeElement === last) {
-        event.preventDefault();
-        first?.focus();
-      }
-    };
-    dialog.addEventListener('keydown', onKey);
-    return () => {
-      dialog.removeEventListener('keydown', onKey);
-      if (opener?.isConnected) opener.focus();
-    };
-    // Focus moves in once, when the dialog opens.
-  }, []);
+  // Radix gives focus back to its own Trigger; these dialogs are opened by ordinary buttons.
+  const [opener] = useState(() => (document.activeElement instanceof HTMLElement ? document.activeElement : null));
   return (
-    <div className="backdrop">
-      <div className="dialog" role="dialog" aria-modal="true" aria-label={props.title} ref={ref}>
-        <h2>{props.title}</h2>
-        {props.children}
-      </div>
-    </div>
+    <RadixDialog.Root open onOpenChange={(open) => !open && props.onClose()}>
+      <RadixDialog.Portal>
+        <RadixDialog.Overlay className="backdrop" />
+        <RadixDialog.Content
+          className="dialog"
+          aria-describedby={undefined}
+          onInteractOutside={(event) => event.preventDefault()}
+          onCloseAutoFocus={(event) => {
+            event.preventDefault();
+            if (opener?.isConnected) opener.focus();
+          }}
+        >
+          <RadixDialog.Title>{props.title}</RadixDialog.Title>
+          {props.children}
+        </RadixDialog.Content>
+      </RadixDialog.Portal>
+    </RadixDialog.Root>
   );
+}
+
+/**
+ * A button whose action cannot be undone: it first asks, in an alert dialog that says what will
+ * happen, and acts only on the explicit confirm button (Escape or Cancel leave everything as it was).
+ */
+export function ConfirmButton(props: {
+  /** The question, e.g. "Revoke researcher for good?" */
+  title: string;
+  /** What will happen, in full. */
+  description: string;
+  /** The confirm button's words: the action itself ("Revoke for good"), never "OK". */
+  confirm: string;
+  onConfirm: () => void;
+  disabled?: boolean;
+  className?: string;
+  children: ReactNode;
+}): React.JSX.Element {
+  return (
+    <AlertDialog.Root>
+      <AlertDialog.Trigger asChild>
+        <button type="button" className={props.className} disabled={props.disabled}>
+          {props.children}
+        </button>
+      </AlertDialog.Trigger>
+      <AlertDialog.Portal>
+        <AlertDialog.Overlay className="backdrop" />
+        <AlertDialog.Content className="dialog">
+          <AlertDialog.Title>{props.title}</AlertDialog.Title>
+          <AlertDialog.Description>{props.description}</AlertDialog.Description>
+          <div className="actions">
+            <AlertDialog.Cancel asChild>
+              <button type="button">Cancel</button>
+            </AlertDialog.Cancel>
+            <AlertDialog.Action asChild>
+              <button type="button" className="danger" onClick={props.onConfirm}>
+                {props.confirm}
+              </button>
+            </AlertDialog.Action>
+          </div>
+        </AlertDialog.Content>
+      </AlertDialog.Portal>
+    </AlertDialog.Root>
+  );
+}
+
+/** A form field's message, from the client-side check or the daemon's answer. */
+export function FieldError({ error }: { error: { message?: string } | undefined }): React.JSX.Element | null {
+  return error?.message ? <span className="field-error">{error.message}</span> : null;
 }
 
 const CLIPBOARD_CLEAR_MS = 60_000;
@@ -197,75 +231,15 @@ export function FormActions(props: { submit: string; busy: boolean; onCancel: ()
 }
 
 /** What is typed in a search box, once the typing pauses: one request per word, not per key. */
-export function useTypedSearch(delayMs = 250): [text: string, setText: (text: string) => void, query: string] {
-  const [text, setText] = useState('');
-  const [query, setQuery] = useState('');
+export function useTypedSearch(
+  initial = '',
+  delayMs = 250,
+): [text: string, setText: (text: string) => void, query: string] {
+  const [text, setText] = useState(initial);
+  const [query, setQuery] = useState(initial);
   useEffect(() => {
     const timer = setTimeout(() => setQuery(text.trim()), delayMs);
     return () => clearTimeout(timer);
   }, [text, delayMs]);
   return [text, setText, query];
-}
-
-/** An agent as a picker shows it. */
-export interface PickedAgent {
-  id: string;
-  name: string;
-  status: AgentStatus;
-}
-
-const PICKER_SIZE = 50;
-
-/**
- * Chooses one agent among any number of them (SPEC §8: 10k+ rows): the list holds the first 50
- * the daemon finds for what is typed in the search box beside it, and always the chosen one.
- */
-export function AgentPicker(props: {
-  projectId: string;
-  label: string;
-  value: PickedAgent | null;
-  onChange: (agent: PickedAgent | null) => void;
-  /** The choice of no agent: "None", "Any"… */
-  noneLabel: string;
-}): React.JSX.Element {
-  const { projectId, value } = props;
-  const [search, setSearch, q] = useTypedSearch();
-  const found = useQuery({
-    queryKey: keys.agentList(projectId, { picker: q }),
-    queryFn: () => page('listAgents', { projectId, query: { limit: PICKER_SIZE, ...(q ? { q } : {}) } }),
-    placeholderData: keepPreviousData,
-  });
-  const items: PickedAgent[] = found.data?.items ?? [];
-  const options = value && !items.some((agent) => agent.id === value.id) ? [value, ...items] : items;
-  return (
-    <div className="picker">
-      <label>
-        {props.label}{' '}
-        <select
-          value={value?.id ?? ''}
-          onChange={(event) => props.onChange(options.find((agent) => agent.id === event.target.value) ?? null)}
-        >
-          <option value="">{props.noneLabel}</option>
-          {options.map((agent) => (
-            <option key={agent.id} value={agent.id}>
-              {agent.name} ({agent.status})
-            </option>
-          ))}
-        </select>
-      </label>
-      <input
-        type="search"
-        aria-label={`Search the ${props.label.toLowerCase()} list by name`}
-        placeholder="Find by name…"
-        value={search}
-        onChange={(event) => setSearch(event.target.value)}
-      />
-      {found.data && found.data.total > items.length && (
-        <span className="muted small">
-          {items.length} of {found.data.total}: type to narrow
-        </span>
-      )}
-      <ErrorNote error={found.error} />
-    </div>
-  );
 }

@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { BridgeResult, Problem, SessionState } from '@gatehouse/shared';
+import { sessionKeys } from './queries.js';
 
 function useSessionForm() {
   const client = useQueryClient();
@@ -12,7 +13,7 @@ function useSessionForm() {
     setBusy(false);
     if (!result.ok) return setProblem(result.problem);
     setProblem(null);
-    client.setQueryData(['session'], result.data);
+    client.setQueryData(sessionKeys.all, result.data);
   };
   return { problem, busy, submit };
 }

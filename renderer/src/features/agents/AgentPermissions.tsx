@@ -1,31 +1,27 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { Agent, SessionState } from '@gatehouse/shared';
-import { call, keys, WHOLE } from '../api.js';
-import { ErrorNote, Loading } from '../components.js';
+import type { Agent } from '@gatehouse/shared';
+import { call } from '../../api.js';
+import { useSignedInUser } from '../../app/Root.js';
+import { ErrorNote, Loading } from '../../ui/components.js';
+import { roleQueries, toolQueries } from '../tools/queries.js';
+import { useAgentMutation } from './mutations.js';
+import { agentQueries } from './queries.js';
 
 /**
  * What an agent may do: granted tools (`*` = every tool the signed-in admin may grant), tools that
  * need a human's approval (a super_admin's call), capability roles, and the effective result.
  * Every change bumps the agent's permissions_version, which ends its older tokens.
  */
-export function Permissions({ projectId, agent }: { projectId: string; agent: Agent }): React.JSX.Element {
-  const client = useQueryClient();
+export function AgentPermissions({ projectId, agent }: { projectId: string; agent: Agent }): React.JSX.Element {
   const params = { name: agent.name };
-  const session = client.getQueryData<SessionState>(['session']);
-  const superAdmin = session?.status === 'signed_in' && session.user.role === 'super_admin';
-  const permissions = useQuery({
-    queryKey: keys.permissions(projectId, agent.name),
-    queryFn: () => call('getAgentPermissions', { projectId, params }),
-  });
-  const tools = useQuery({ queryKey: keys.tools, queryFn: () => call('listTools', { query: WHOLE }) });
-  const roles = useQuery({ queryKey: keys.roles, queryFn: () => call('listRoles', { query: WHOLE }) });
+  const superAdmin = useSignedInUser().role === 'super_admin';
+  const permissions = useQuery(agentQueries.permissions(projectId, agent.name));
+  const tools = useQuery(toolQueries.list());
+  const roles = useQuery(roleQueries.list());
   const [tool, setTool] = useState('*');
   const [role, setRole] = useState('');
-  const change = useMutation({
-    mutationFn: (run: () => Promise<unknown>) => run(),
-    onSuccess: () => client.invalidateQueries({ queryKey: keys.agents(projectId) }),
-  });
+  const change = useAgentMutation(projectId, (run: () => Promise<unknown>) => run());
   if (permissions.isPending) return <Loading />;
   if (permissions.isError) return <ErrorNote error={permissions.error} />;
   const p = permissions.data;

@@ -1,40 +1,37 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
-import { call, keys, page } from '../api.js';
-import { AgentPicker, ErrorNote, formatTime, Loading, Pager, type PickedAgent } from '../components.js';
+import { useQuery } from '@tanstack/react-query';
+import { useNavigate, useSearch } from '@tanstack/react-router';
+import { useProject } from '../../app/project.js';
+import { ErrorNote, formatTime, Loading, Pager } from '../../ui/components.js';
+import { AgentPicker } from '../agents/AgentPicker.js';
+import { agentQueries } from '../agents/queries.js';
+import { auditQueries } from './queries.js';
 
 const PAGE = 50;
-const toIso = (local: string) => (local ? new Date(local).toISOString() : undefined);
+const toIso = (local: string | undefined) => (local ? new Date(local).toISOString() : undefined);
 
 /** The hash-chained audit log: filters, paging, each event's details, and whether the chain holds. */
-export function Audit({ projectId }: { projectId: string }): React.JSX.Element {
-  const [eventType, setEventType] = useState('');
-  const [agent, setAgent] = useState<PickedAgent | null>(null);
-  const [after, setAfter] = useState('');
-  const [before, setBefore] = useState('');
-  const [offset, setOffset] = useState(0);
-  const filter = { eventType, agent: agent?.id, after, before, offset };
+export function AuditPage(): React.JSX.Element {
+  const projectId = useProject().id;
+  const { event_type, agent: agentName, after, before, offset = 0 } = useSearch({ from: '/_project/audit' });
+  const navigate = useNavigate({ from: '/audit' });
+  // The URL names the agent; its id (what the log is filtered by) comes from the daemon.
+  const agent = useQuery({ ...agentQueries.detail(projectId, agentName ?? ''), enabled: !!agentName });
+  const waitingForAgent = !!agentName && !agent.data;
   const events = useQuery({
-    queryKey: keys.audit(projectId, filter),
-    queryFn: () =>
-      page('listAudit', {
-        projectId,
-        query: {
-          limit: PAGE,
-          offset,
-          ...(eventType ? { event_type: eventType } : {}),
-          ...(agent ? { agent_id: agent.id } : {}),
-          ...(toIso(after) ? { after: toIso(after) } : {}),
-          ...(toIso(before) ? { before: toIso(before) } : {}),
-        },
-      }),
-    placeholderData: keepPreviousData,
+    ...auditQueries.list(projectId, {
+      event_type,
+      agent_id: agent.data?.id,
+      after: toIso(after),
+      before: toIso(before),
+      offset,
+      limit: PAGE,
+    }),
+    enabled: !waitingForAgent,
   });
-  const chain = useQuery({ queryKey: ['audit', projectId, 'verify'], queryFn: () => call('verifyAudit', {}) });
-  const set = (update: (value: string) => void) => (value: string) => {
-    update(value);
-    setOffset(0);
-  };
+  const chain = useQuery(auditQueries.verification());
+  /** A changed filter shows its results from the first page. */
+  const set = (filter: 'event_type' | 'agent' | 'after' | 'before') => (value: string | undefined) =>
+    void navigate({ search: (prev) => ({ ...prev, [filter]: value || undefined, offset: undefined }) });
   const total = events.data?.total ?? 0;
   return (
     <section>
@@ -57,8 +54,8 @@ export function Audit({ projectId }: { projectId: string }): React.JSX.Element {
         <label>
           Event type{' '}
           <input
-            value={eventType}
-            onChange={(e) => set(setEventType)(e.target.value.trim())}
+            value={event_type ?? ''}
+            onChange={(e) => set('event_type')(e.target.value.trim())}
             placeholder="key.created or auth.*"
           />
         </label>
@@ -66,20 +63,18 @@ export function Audit({ projectId }: { projectId: string }): React.JSX.Element {
           projectId={projectId}
           label="Agent"
           noneLabel="Any"
-          value={agent}
-          onChange={(picked) => {
-            setAgent(picked);
-            setOffset(0);
-          }}
+          value={agentName ? (agent.data ?? null) : null}
+          onChange={(picked) => set('agent')(picked?.name)}
         />
         <label>
-          From <input type="datetime-local" value={after} onChange={(e) => set(setAfter)(e.target.value)} />
+          From <input type="datetime-local" value={after ?? ''} onChange={(e) => set('after')(e.target.value)} />
         </label>
         <label>
-          To <input type="datetime-local" value={before} onChange={(e) => set(setBefore)(e.target.value)} />
+          To <input type="datetime-local" value={before ?? ''} onChange={(e) => set('before')(e.target.value)} />
         </label>
       </div>
       <ErrorNote error={chain.error} />
+      <ErrorNote error={agent.error} />
       {events.isPending ? (
         <Loading />
       ) : events.isError ? (
@@ -125,7 +120,12 @@ export function Audit({ projectId }: { projectId: string }): React.JSX.Element {
               ))}
             </tbody>
           </table>
-          <Pager offset={offset} pageSize={PAGE} total={total} onOffset={setOffset} />
+          <Pager
+            offset={offset}
+            pageSize={PAGE}
+            total={total}
+            onOffset={(next) => void navigate({ search: (prev) => ({ ...prev, offset: next || undefined }) })}
+          />
         </>
       )}
     </section>

@@ -1,25 +1,30 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useNavigate, useSearch } from '@tanstack/react-router';
 import type { ApprovalStatus } from '@gatehouse/shared';
-import { call, keys, page } from '../api.js';
-import { ErrorNote, formatTime, Loading, Pager, StatusBadge } from '../components.js';
+import { call } from '../../api.js';
+import { useProject } from '../../app/project.js';
+import { ErrorNote, formatTime, Loading, Pager, StatusBadge } from '../../ui/components.js';
+import { approvalKeys, approvalQueries } from './queries.js';
 
 const PAGE = 50;
+/** `all` in the URL: every status (no status means the default, pending). */
+export const APPROVAL_STATUS_CHOICES = ['pending', 'approved', 'denied', 'expired', 'all'] as const;
+export type ShownApprovals = (typeof APPROVAL_STATUS_CHOICES)[number];
 
 /** Agents' requests to use approval-required tools: pending ones arrive live; approve or deny. */
-export function Approvals({ projectId }: { projectId: string }): React.JSX.Element {
+export function ApprovalsPage(): React.JSX.Element {
+  const projectId = useProject().id;
   const client = useQueryClient();
-  const [status, setStatus] = useState<ApprovalStatus | ''>('pending');
-  const [offset, setOffset] = useState(0);
-  const list = useQuery({
-    queryKey: keys.approvals(projectId, { status, offset }),
-    queryFn: () => page('listApprovals', { projectId, query: { limit: PAGE, offset, ...(status ? { status } : {}) } }),
-    placeholderData: keepPreviousData,
-  });
+  const search = useSearch({ from: '/_project/approvals' });
+  const navigate = useNavigate({ from: '/approvals' });
+  const shown = search.status ?? 'pending';
+  const status: ApprovalStatus | undefined = shown === 'all' ? undefined : shown;
+  const offset = search.offset ?? 0;
+  const list = useQuery(approvalQueries.list(projectId, { status, offset, limit: PAGE }));
   const decide = useMutation({
     mutationFn: ({ id, approve }: { id: string; approve: boolean }) =>
       call(approve ? 'approveApproval' : 'denyApproval', { projectId, params: { id }, body: {} }),
-    onSuccess: () => client.invalidateQueries({ queryKey: ['approvals', projectId] }),
+    onSuccess: () => client.invalidateQueries({ queryKey: approvalKeys.project(projectId) }),
   });
   return (
     <section>
@@ -29,17 +34,22 @@ export function Approvals({ projectId }: { projectId: string }): React.JSX.Eleme
         <label>
           Show{' '}
           <select
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value as ApprovalStatus | '');
-              setOffset(0);
-            }}
+            value={shown}
+            onChange={(e) =>
+              void navigate({
+                search: (prev) => ({
+                  ...prev,
+                  status: e.target.value === 'pending' ? undefined : (e.target.value as ShownApprovals),
+                  offset: undefined,
+                }),
+              })
+            }
           >
             <option value="pending">Pending</option>
             <option value="approved">Approved</option>
             <option value="denied">Denied</option>
             <option value="expired">Expired</option>
-            <option value="">All</option>
+            <option value="all">All</option>
           </select>
         </label>
       </div>
@@ -49,7 +59,7 @@ export function Approvals({ projectId }: { projectId: string }): React.JSX.Eleme
       ) : list.isError ? (
         <ErrorNote error={list.error} />
       ) : list.data.items.length === 0 ? (
-        <p className="empty">{status === 'pending' ? 'Nothing waits for a decision.' : 'No requests.'}</p>
+        <p className="empty">{shown === 'pending' ? 'Nothing waits for a decision.' : 'No requests.'}</p>
       ) : (
         <table aria-label="Approval requests">
           <thead>
@@ -105,7 +115,12 @@ export function Approvals({ projectId }: { projectId: string }): React.JSX.Eleme
         </table>
       )}
       {list.data && list.data.total > PAGE && (
-        <Pager offset={offset} pageSize={PAGE} total={list.data.total} onOffset={setOffset} />
+        <Pager
+          offset={offset}
+          pageSize={PAGE}
+          total={list.data.total}
+          onOffset={(next) => void navigate({ search: (prev) => ({ ...prev, offset: next || undefined }) })}
+        />
       )}
     </section>
   );
