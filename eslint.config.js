@@ -45,8 +45,7 @@ export default tseslint.config(
           message: 'Use the feature’s query-key factory (features/<resource>/queries.ts), not a literal key.',
         },
         {
-          selector:
-            'CallExpression[callee.property.name=/^(get|set)QueryData$|^(invalidate|remove|refetch|cancel)Queries$/] > ArrayExpression.arguments',
+          selector: "CallExpression[callee.property.name=/^(get|set)QueryData$/][arguments.0.type='ArrayExpression']",
           message: 'Use the feature’s query-key factory (features/<resource>/queries.ts), not a literal key.',
         },
       ],

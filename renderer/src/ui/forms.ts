@@ -13,6 +13,8 @@ import { ApiError } from '../api.js';
 export function contractResolver<Form extends FieldValues, Body>(
   schema: TSchema,
   toBody: (values: Form) => Body,
+  /** A body property whose form field has another name (`totp_code` → `code`). */
+  fieldOf: Record<string, Path<Form>> = {},
 ): Resolver<Form, unknown, Body> {
   return (values) => {
     const body = toBody(values);
@@ -22,8 +24,11 @@ export function contractResolver<Form extends FieldValues, Body>(
         error.keyword === 'required'
           ? (error.params as { requiredProperties: string[] }).requiredProperties
           : [error.instancePath.split('/')[1] ?? ''];
-      for (const field of fields)
-        errors[field] ??= { type: error.keyword, message: messageOf(error.keyword, error.message) };
+      for (const property of fields)
+        errors[fieldOf[property] ?? property] ??= {
+          type: error.keyword,
+          message: messageOf(error.keyword, error.message),
+        };
     }
     if (Object.keys(errors).length === 0) return { values: body, errors: {} };
     return { values: {}, errors: errors as never };

@@ -1,63 +1,65 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
-import type { BridgeResult, Problem, SessionState } from '@gatehouse/shared';
+import { useState } from 'react';
+import { useForm, type FieldValues, type Path, type UseFormReturn } from 'react-hook-form';
+import { LoginRequest, SetupRequest, type BridgeResult, type Problem, type SessionState } from '@gatehouse/shared';
+import { ApiError } from '../../api.js';
+import { FieldError } from '../../ui/components.js';
+import { contractResolver, showProblemOnFields } from '../../ui/forms.js';
 import { sessionKeys } from './queries.js';
 
-function useSessionForm() {
+/** Sends a session form; the new session replaces the old, a refusal lands on the form's fields. */
+function useSessionSubmit<Form extends FieldValues>(form: UseFormReturn<Form, unknown, unknown>, fields: Path<Form>[]) {
   const client = useQueryClient();
   const [problem, setProblem] = useState<Problem | null>(null);
-  const [busy, setBusy] = useState(false);
   const submit = async (action: () => Promise<BridgeResult<SessionState>>) => {
-    setBusy(true);
     const result = await action();
-    setBusy(false);
-    if (!result.ok) return setProblem(result.problem);
+    if (!result.ok) {
+      setProblem(result.problem);
+      showProblemOnFields(new ApiError(result.problem), fields, form.setError);
+      return;
+    }
     setProblem(null);
     client.setQueryData(sessionKeys.all, result.data);
   };
-  return { problem, busy, submit };
+  return { problem, submit };
 }
-
-const fieldError = (problem: Problem | null, field: string) =>
-  problem?.errors?.find((e) => e.location === `body.${field}`)?.message;
 
 /** First run: the first super_admin (and the default project). */
 export function Setup(): React.JSX.Element {
-  const { problem, busy, submit } = useSessionForm();
-  const [username, setUsername] = useState('');
-  const [password, setPassword] = useState('');
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    void submit(() => window.gatehouse.session.setup({ username, password }));
-  };
+  const form = useForm<SetupRequest>({
+    defaultValues: { username: '', password: '' },
+    resolver: contractResolver(SetupRequest, (values: SetupRequest) => values),
+  });
+  const { problem, submit } = useSessionSubmit(form, ['username', 'password']);
+  const onSubmit = form.handleSubmit((body) => submit(() => window.gatehouse.session.setup(body)));
+  const { errors, isSubmitting } = form.formState;
   return (
     <main className="center">
-      <form className="card" onSubmit={onSubmit} aria-label="Set up Gatehouse">
+      <form className="card" onSubmit={(event) => void onSubmit(event)} aria-label="Set up Gatehouse" noValidate>
         <h1>Welcome to Gatehouse</h1>
         <p className="muted">Create the first administrator. It can manage everything on this machine.</p>
         <label>
           Username
-          <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required />
+          <input {...form.register('username')} autoComplete="username" aria-invalid={!!errors.username} />
         </label>
-        {fieldError(problem, 'username') && <span className="field-error">{fieldError(problem, 'username')}</span>}
+        <FieldError error={errors.username} />
         <label>
           Password
           <input
             type="password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
+            {...form.register('password')}
             autoComplete="new-password"
-            required
+            aria-invalid={!!errors.password}
           />
         </label>
         <span className="muted small">At least 10 characters.</span>
-        {fieldError(problem, 'password') && <span className="field-error">{fieldError(problem, 'password')}</span>}
+        <FieldError error={errors.password} />
         {problem && !problem.errors && (
           <p className="error" role="alert">
             {problem.detail}
           </p>
         )}
-        <button className="primary" disabled={busy}>
+        <button className="primary" disabled={isSubmitting}>
           Create admin
         </button>
       </form>
@@ -65,47 +67,64 @@ export function Setup(): React.JSX.Element {
   );
 }
 
+interface LoginForm {
+  username: string;
+  password: string;
+  /** Empty until the daemon asks for it. */
+  code: string;
+}
+
+const toLogin = ({ username, password, code }: LoginForm): LoginRequest => ({
+  username,
+  password,
+  ...(code ? { totp_code: code } : {}),
+});
+
 /** Sign in; a `mfa_required` answer asks for the authenticator code. */
 export function Login(): React.JSX.Element {
-  const { problem, busy, submit } = useSessionForm();
-  const [username, setUsername] = useState('');
-  const [password, setPassword] = useState('');
-  const [code, setCode] = useState('');
+  const form = useForm<LoginForm, unknown, LoginRequest>({
+    defaultValues: { username: '', password: '', code: '' },
+    // The body's `totp_code` is the form's `code`.
+    resolver: contractResolver(LoginRequest, toLogin, { totp_code: 'code' }),
+  });
+  const { problem, submit } = useSessionSubmit(form, ['username', 'password']);
+  const onSubmit = form.handleSubmit((body) => submit(() => window.gatehouse.session.login(body)));
+  const { errors, isSubmitting } = form.formState;
+  const code = form.watch('code');
   const needsCode = problem?.code === 'mfa_required' || code !== '';
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    void submit(() => window.gatehouse.session.login({ username, password, ...(code ? { totp_code: code } : {}) }));
-  };
   return (
     <main className="center">
-      <form className="card" onSubmit={onSubmit} aria-label="Sign in">
+      <form className="card" onSubmit={(event) => void onSubmit(event)} aria-label="Sign in" noValidate>
         <h1>Sign in to Gatehouse</h1>
         <label>
           Username
-          <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required />
+          <input {...form.register('username')} autoComplete="username" aria-invalid={!!errors.username} />
         </label>
+        <FieldError error={errors.username} />
         <label>
           Password
           <input
             type="password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
+            {...form.register('password')}
             autoComplete="current-password"
-            required
+            aria-invalid={!!errors.password}
           />
         </label>
+        <FieldError error={errors.password} />
         {needsCode && (
           <label>
             Authenticator code
             <input
-              value={code}
-              onChange={(e) => setCode(e.target.value.replace(/\D/g, '').slice(0, 6))}
+              {...form.register('code')}
               inputMode="numeric"
+              maxLength={6}
               autoComplete="one-time-code"
               autoFocus
+              aria-invalid={!!errors.code}
             />
           </label>
         )}
+        <FieldError error={errors.code} />
         {problem && problem.code !== 'mfa_required' && (
           <p className="error" role="alert">
             {problem.detail}
@@ -114,7 +133,7 @@ export function Login(): React.JSX.Element {
         {problem?.code === 'mfa_required' && !code && (
           <p className="muted">Enter the 6-digit code from your authenticator.</p>
         )}
-        <button className="primary" disabled={busy}>
+        <button className="primary" disabled={isSubmitting}>
           Sign in
         </button>
       </form>
