@@ -1,8 +1,24 @@
 import { useState, type FormEvent } from 'react';
-import type { Agent, IssuedAgentKey } from '@gatehouse/shared';
-import { ApiError, call } from '../../api.js';
-import { Dialog, ErrorNote, FormActions } from '../../ui/components.js';
+import { useForm } from 'react-hook-form';
+import { CreateKeyRequest, type Agent, type IssuedAgentKey } from '@gatehouse/shared';
+import { call } from '../../api.js';
+import { Dialog, ErrorNote, FieldError, FormActions } from '../../ui/components.js';
+import { contractResolver, showProblemOnFields } from '../../ui/forms.js';
 import { useAgentMutation } from './mutations.js';
+
+interface CreateKeyForm {
+  label: string;
+  /** Days, as the select gives them: `0` never expires. */
+  expires_in_days: string;
+  scopes: string[];
+}
+const KEY_FIELDS = ['label', 'expires_in_days', 'scopes'] as const;
+const toKeyBody = ({ label, expires_in_days, scopes }: CreateKeyForm): CreateKeyRequest => ({
+  ...(label ? { label } : {}),
+  expires_in_days: Number(expires_in_days),
+  // The checked boxes' scopes (react-hook-form gives `false` for a lone unchecked box).
+  scopes: ([] as unknown[]).concat(scopes).filter((scope): scope is string => typeof scope === 'string'),
+});
 
 export function CreateKeyDialog(props: {
   projectId: string;
@@ -10,31 +26,31 @@ export function CreateKeyDialog(props: {
   onClose: () => void;
   onIssued: (key: IssuedAgentKey) => void;
 }): React.JSX.Element {
-  const [label, setLabel] = useState('');
-  const [days, setDays] = useState('30');
-  const [scopes, setScopes] = useState<string[]>([]);
-  const create = useAgentMutation(props.projectId, () =>
-    call('createKey', {
-      projectId: props.projectId,
-      params: { name: props.agent.name },
-      body: { ...(label ? { label } : {}), expires_in_days: Number(days), scopes },
+  const form = useForm<CreateKeyForm, unknown, CreateKeyRequest>({
+    defaultValues: { label: '', expires_in_days: '30', scopes: [] },
+    resolver: contractResolver(CreateKeyRequest, toKeyBody),
+  });
+  const create = useAgentMutation(props.projectId, (body: CreateKeyRequest) =>
+    call('createKey', { projectId: props.projectId, params: { name: props.agent.name }, body }),
+  );
+  const onSubmit = form.handleSubmit((body) =>
+    create.mutate(body, {
+      onSuccess: props.onIssued,
+      onError: (error) => showProblemOnFields(error, KEY_FIELDS, form.setError),
     }),
   );
-  const error = create.error instanceof ApiError ? create.error : null;
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    create.mutate(undefined, { onSuccess: props.onIssued });
-  };
+  const { errors } = form.formState;
   return (
     <Dialog title="Create key" onClose={props.onClose}>
-      <form className="form" onSubmit={onSubmit}>
+      <form className="form" onSubmit={(event) => void onSubmit(event)} noValidate>
         <label>
           Label
-          <input value={label} onChange={(e) => setLabel(e.target.value)} placeholder="e.g. laptop" />
+          <input {...form.register('label')} placeholder="e.g. laptop" aria-invalid={!!errors.label} />
         </label>
+        <FieldError error={errors.label} />
         <label>
           Expires after
-          <select value={days} onChange={(e) => setDays(e.target.value)}>
+          <select {...form.register('expires_in_days')}>
             <option value="7">7 days</option>
             <option value="30">30 days</option>
             <option value="90">90 days</option>
@@ -42,23 +58,19 @@ export function CreateKeyDialog(props: {
             <option value="0">Never</option>
           </select>
         </label>
+        <FieldError error={errors.expires_in_days} />
         {props.agent.scopes.length > 0 && (
           <fieldset>
             <legend>Scopes (none checked: all of the agent’s)</legend>
             {props.agent.scopes.map((scope) => (
               <label key={scope} className="check">
-                <input
-                  type="checkbox"
-                  checked={scopes.includes(scope)}
-                  onChange={(e) => setScopes(e.target.checked ? [...scopes, scope] : scopes.filter((s) => s !== scope))}
-                />{' '}
-                {scope}
+                <input type="checkbox" value={scope} {...form.register('scopes')} /> {scope}
               </label>
             ))}
           </fieldset>
         )}
-        {error?.fieldError('label') && <span className="field-error">{error.fieldError('label')}</span>}
-        <ErrorNote error={error} fields={['label']} />
+        <FieldError error={errors.scopes} />
+        <ErrorNote error={create.error} fields={KEY_FIELDS} />
         <FormActions submit="Create" busy={create.isPending} onCancel={props.onClose} />
       </form>
     </Dialog>
