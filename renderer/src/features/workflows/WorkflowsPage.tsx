@@ -1,37 +1,53 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { useState, type FormEvent } from 'react';
+import { useForm } from 'react-hook-form';
+import { CreateWorkflowRequest } from '@gatehouse/shared';
 import { call } from '../../api.js';
 import { useProject } from '../../app/project.js';
-import { ConfirmButton, ErrorNote, formatTime, Loading } from '../../ui/components.js';
-import { workflowKeys, workflowQueries } from './queries.js';
+import { ConfirmButton, ErrorNote, FieldError, formatTime, Loading } from '../../ui/components.js';
+import { contractResolver, showProblemOnFields } from '../../ui/forms.js';
+import { useWorkflowsChange } from './mutations.js';
+import { workflowQueries } from './queries.js';
 
 /** The project's workflows: create, open, delete. */
 export function WorkflowsPage(): React.JSX.Element {
   const projectId = useProject().id;
-  const client = useQueryClient();
   const list = useQuery(workflowQueries.list(projectId));
-  const [name, setName] = useState('');
-  const change = useMutation({
-    mutationFn: (run: () => Promise<unknown>) => run(),
-    onSuccess: () => client.invalidateQueries({ queryKey: workflowKeys.project(projectId) }),
+  const create = useWorkflowsChange(projectId, (body: CreateWorkflowRequest) =>
+    call('createWorkflow', { projectId, body }),
+  );
+  const remove = useWorkflowsChange(projectId, (slug: string) =>
+    call('deleteWorkflow', { projectId, params: { name: slug } }),
+  );
+  const form = useForm<CreateWorkflowRequest>({
+    defaultValues: { name: '' },
+    resolver: contractResolver(CreateWorkflowRequest, (values: CreateWorkflowRequest) => values),
   });
-  const create = (event: FormEvent) => {
-    event.preventDefault();
-    change.mutate(() => call('createWorkflow', { projectId, body: { name } }), { onSuccess: () => setName('') });
-  };
+  const onSubmit = form.handleSubmit((body) =>
+    create.mutate(body, {
+      onSuccess: () => form.reset(),
+      onError: (error) => showProblemOnFields(error, ['name'], form.setError),
+    }),
+  );
   return (
     <section>
       <h1>Workflows</h1>
-      <form className="toolbar" onSubmit={create}>
+      <form className="toolbar" onSubmit={(event) => void onSubmit(event)} noValidate>
         <label>
-          New workflow <input value={name} onChange={(e) => setName(e.target.value)} placeholder="approval-pipeline" />
+          New workflow{' '}
+          <input
+            {...form.register('name')}
+            placeholder="approval-pipeline"
+            aria-invalid={!!form.formState.errors.name}
+          />
         </label>
-        <button className="primary" disabled={!name || change.isPending}>
+        <button className="primary" disabled={!form.watch('name') || create.isPending}>
           Create workflow
         </button>
       </form>
-      <ErrorNote error={change.error} />
+      <FieldError error={form.formState.errors.name} />
+      <ErrorNote error={create.error} fields={['name']} />
+      <ErrorNote error={remove.error} />
       {list.isPending ? (
         <Loading />
       ) : list.isError ? (
@@ -65,9 +81,7 @@ export function WorkflowsPage(): React.JSX.Element {
                     title={`Delete workflow ${workflow.name}?`}
                     description="The workflow, its graph and its agent users are deleted; the agent users' keys stop working."
                     confirm="Delete workflow"
-                    onConfirm={() =>
-                      change.mutate(() => call('deleteWorkflow', { projectId, params: { name: workflow.slug } }))
-                    }
+                    onConfirm={() => remove.mutate(workflow.slug)}
                   >
                     Delete
                   </ConfirmButton>
