@@ -1,10 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import QRCode from 'qrcode';
 import { useEffect, useState, type FormEvent } from 'react';
-import type { MfaSetupResponse, SessionState, User } from '@gatehouse/shared';
+import { useForm } from 'react-hook-form';
+import { PasswordChangeRequest, type MfaSetupResponse, type SessionState, type User } from '@gatehouse/shared';
 import { call } from '../../api.js';
 import { useSignedInUser } from '../../app/Root.js';
-import { ErrorNote } from '../../ui/components.js';
+import { ErrorNote, FieldError } from '../../ui/components.js';
+import { contractResolver, showProblemOnFields } from '../../ui/forms.js';
 import { sessionKeys } from '../session/queries.js';
 
 /** The signed-in user's own security: two-factor enrolment (QR of the otpauth URI) and password. */
@@ -111,37 +113,46 @@ function TwoFactor({ user }: { user: User }): React.JSX.Element {
   );
 }
 
+const PASSWORD_FIELDS = ['current_password', 'new_password'] as const;
+
 function PasswordChange(): React.JSX.Element {
-  const [current, setCurrent] = useState('');
-  const [next, setNext] = useState('');
-  const change = useMutation({
-    mutationFn: () => call('changePassword', { body: { current_password: current, new_password: next } }),
-    onSuccess: () => {
-      setCurrent('');
-      setNext('');
-    },
+  const form = useForm<PasswordChangeRequest>({
+    defaultValues: { current_password: '', new_password: '' },
+    resolver: contractResolver(PasswordChangeRequest, (values: PasswordChangeRequest) => values),
   });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    change.mutate();
-  };
+  const change = useMutation({ mutationFn: (body: PasswordChangeRequest) => call('changePassword', { body }) });
+  const onSubmit = form.handleSubmit((body) =>
+    change.mutate(body, {
+      onSuccess: () => form.reset(),
+      onError: (error) => showProblemOnFields(error, PASSWORD_FIELDS, form.setError),
+    }),
+  );
+  const { errors } = form.formState;
+  const [current, next] = form.watch(PASSWORD_FIELDS);
   return (
-    <form className="form" onSubmit={onSubmit} aria-label="Change password">
+    <form className="form" onSubmit={(event) => void onSubmit(event)} aria-label="Change password" noValidate>
       <h2>Password</h2>
       <label>
         Current password
         <input
           type="password"
-          value={current}
-          onChange={(e) => setCurrent(e.target.value)}
+          {...form.register('current_password')}
           autoComplete="current-password"
+          aria-invalid={!!errors.current_password}
         />
       </label>
+      <FieldError error={errors.current_password} />
       <label>
         New password
-        <input type="password" value={next} onChange={(e) => setNext(e.target.value)} autoComplete="new-password" />
+        <input
+          type="password"
+          {...form.register('new_password')}
+          autoComplete="new-password"
+          aria-invalid={!!errors.new_password}
+        />
       </label>
-      <ErrorNote error={change.error} />
+      <FieldError error={errors.new_password} />
+      <ErrorNote error={change.error} fields={PASSWORD_FIELDS} />
       {change.isSuccess && <p role="status">Password changed.</p>}
       <div className="actions">
         <button disabled={!current || !next || change.isPending}>Change password</button>

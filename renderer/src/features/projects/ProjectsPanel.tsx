@@ -1,8 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { Privilege, Project } from '@gatehouse/shared';
+import { useForm } from 'react-hook-form';
+import { CreateProjectRequest, type Privilege, type Project } from '@gatehouse/shared';
 import { call } from '../../api.js';
-import { ErrorNote, Loading } from '../../ui/components.js';
+import { ErrorNote, FieldError, Loading } from '../../ui/components.js';
+import { contractResolver, showProblemOnFields } from '../../ui/forms.js';
 import { userQueries } from '../users/queries.js';
 import { projectKeys, projectQueries } from './queries.js';
 
@@ -10,29 +12,30 @@ import { projectKeys, projectQueries } from './queries.js';
 export function ProjectsPanel(): React.JSX.Element {
   const client = useQueryClient();
   const projects = useQuery(projectQueries.list());
-  const [name, setName] = useState('');
   const create = useMutation({
-    mutationFn: () => call('createProject', { body: { name } }),
-    onSuccess: async () => {
-      setName('');
-      await client.invalidateQueries({ queryKey: projectKeys.all });
-    },
+    mutationFn: (body: CreateProjectRequest) => call('createProject', { body }),
+    onSuccess: () => client.invalidateQueries({ queryKey: projectKeys.all }),
   });
+  const form = useForm<CreateProjectRequest>({
+    defaultValues: { name: '' },
+    resolver: contractResolver(CreateProjectRequest, (values: CreateProjectRequest) => values),
+  });
+  const onSubmit = form.handleSubmit((body) =>
+    create.mutate(body, {
+      onSuccess: () => form.reset(),
+      onError: (error) => showProblemOnFields(error, ['name'], form.setError),
+    }),
+  );
   return (
     <>
       <h1 className="section">Projects</h1>
-      <form
-        className="toolbar"
-        onSubmit={(e) => {
-          e.preventDefault();
-          create.mutate();
-        }}
-      >
+      <form className="toolbar" onSubmit={(event) => void onSubmit(event)} noValidate>
         <label>
-          New project <input value={name} onChange={(e) => setName(e.target.value)} />
+          New project <input {...form.register('name')} aria-invalid={!!form.formState.errors.name} />
         </label>
-        <button disabled={!name || create.isPending}>Create project</button>
-        <ErrorNote error={create.error} />
+        <button disabled={!form.watch('name') || create.isPending}>Create project</button>
+        <FieldError error={form.formState.errors.name} />
+        <ErrorNote error={create.error} fields={['name']} />
       </form>
       {projects.isPending ? (
         <Loading />
