@@ -84,4 +84,22 @@ describe('Agents filters', () => {
     expect(screen.getByLabelText('Scopes').getAttribute('aria-invalid')).toBe('true');
     expect(bridge.api.mock.calls.some(([route]) => route === 'createAgent')).toBe(false);
   });
+
+  it('puts what is typed in the URL once the typing pauses, from the first page; going back refills the box', async () => {
+    const bridge = fakeBridge({ listAgents: () => ({ ok: true, data: [agent('found')], total: 1 }) });
+    const { router } = renderConsole('/agents?offset=50', bridge);
+    const box = await screen.findByLabelText('Search');
+    fireEvent.change(box, { target: { value: 'mail' } });
+    await waitFor(() => expect(router.state.location.search).toEqual({ q: 'mail' }));
+    expect(bridge.api).toHaveBeenLastCalledWith('listAgents', {
+      projectId: 'p-default',
+      query: { limit: 50, q: 'mail' },
+    });
+    router.history.back();
+    await waitFor(() => expect(router.state.location.search).toEqual({ offset: 50 }));
+    await waitFor(() => expect((box as HTMLInputElement).value).toBe(''));
+    // The box emptied by going back does not push its emptiness forward again.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(router.state.location.search).toEqual({ offset: 50 });
+  });
 });

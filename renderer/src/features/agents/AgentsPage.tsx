@@ -1,17 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
-import { useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { AgentStatus, IssuedAgentKey } from '@gatehouse/shared';
 import { useProject } from '../../app/project.js';
-import {
-  ErrorNote,
-  formatTime,
-  Loading,
-  Pager,
-  PlaintextOnceDialog,
-  StatusBadge,
-  useTypedSearch,
-} from '../../ui/components.js';
+import { useUrlSearchText } from '../../app/search.js';
+import { ErrorNote, formatTime, Loading, Pager, PlaintextOnceDialog, StatusBadge } from '../../ui/components.js';
 import { CreateAgentDialog } from './CreateAgentDialog.js';
 import { agentQueries } from './queries.js';
 
@@ -23,12 +16,11 @@ export function AgentsPage(): React.JSX.Element {
   const projectId = useProject().id;
   const { status, q, offset = 0 } = useSearch({ from: '/_project/agents' });
   const navigate = useNavigate({ from: '/agents' });
-  const [search, setSearch, typed] = useTypedSearch(q ?? '');
-  // What was typed, once the typing pauses, goes into the URL (from the first page).
-  useEffect(() => {
-    if (typed !== (q ?? ''))
-      void navigate({ search: (prev) => ({ ...prev, q: typed || undefined, offset: undefined }) });
-  }, [typed, q, navigate]);
+  const [search, setSearch] = useUrlSearchText(
+    q,
+    // A new search shows its results from the first page.
+    useCallback((text) => void navigate({ search: (prev) => ({ ...prev, q: text, offset: undefined }) }), [navigate]),
+  );
   const [creating, setCreating] = useState(false);
   const [issued, setIssued] = useState<IssuedAgentKey | null>(null);
   const list = useQuery(agentQueries.list(projectId, { status, q, offset, limit: PAGE }));
