@@ -14,7 +14,7 @@ const researcher = {
   key_fingerprint: 'SHA256:abc',
 };
 
-function agentBridge(status = 'active') {
+function agentBridge(status = 'active', keys: unknown[] = []) {
   let current = { ...researcher, status };
   return fakeBridge({
     getAgent: () => ({ ok: true, data: current }),
@@ -26,7 +26,8 @@ function agentBridge(status = 'active') {
       current = { ...current, status: 'revoked' };
       return { ok: true, data: current };
     },
-    listKeys: () => ({ ok: true, data: [] }),
+    listKeys: () => ({ ok: true, data: keys }),
+    rotateKey: () => ({ ok: true, data: { id: 'k2', api_key: 'agent_rotated_secret', keychain: null } }),
     createKey: () => ({
       ok: true,
       data: { id: 'k1', api_key: 'agent_new_secret', keychain: null },
@@ -84,5 +85,30 @@ describe('AgentDetailPage', () => {
     expect(bridge.api.mock.calls.some(([route]) => route === 'revokeAgent')).toBe(false);
     fireEvent.click(within(confirm).getByRole('button', { name: 'Revoke for good' }));
     expect(await screen.findByText('Revoked for good')).toBeTruthy();
+  });
+
+  it('rotates a key with the chosen grace period, and shows the new one once', async () => {
+    const key = {
+      id: 'k1',
+      label: null,
+      prefix: 'AbCd1234',
+      last_four: 'wxyz',
+      scopes: [],
+      expires_at: null,
+      last_used_at: null,
+      active: true,
+    };
+    const bridge = agentBridge('active', [key]);
+    renderConsole('/agents/researcher?tab=Keys', bridge);
+    fireEvent.click(await screen.findByRole('button', { name: 'Rotate' }));
+    const dialog = screen.getByRole('dialog', { name: 'Rotate key' });
+    fireEvent.change(within(dialog).getByLabelText('Grace period'), { target: { value: '0' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Rotate' }));
+    expect((await screen.findByTestId('plaintext-secret')).textContent).toBe('agent_rotated_secret');
+    expect(bridge.api).toHaveBeenCalledWith('rotateKey', {
+      projectId: 'p-default',
+      params: { name: 'researcher', key_id: 'k1' },
+      body: { grace_seconds: 0 },
+    });
   });
 });

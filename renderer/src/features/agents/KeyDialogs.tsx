@@ -1,6 +1,5 @@
-import { useState, type FormEvent } from 'react';
 import { useForm } from 'react-hook-form';
-import { CreateKeyRequest, type Agent, type IssuedAgentKey } from '@gatehouse/shared';
+import { CreateKeyRequest, RotateKeyRequest, type Agent, type IssuedAgentKey } from '@gatehouse/shared';
 import { call } from '../../api.js';
 import { Dialog, ErrorNote, FieldError, FormActions } from '../../ui/components.js';
 import { contractResolver, showProblemOnFields } from '../../ui/forms.js';
@@ -84,32 +83,36 @@ export function RotateKeyDialog(props: {
   onClose: () => void;
   onIssued: (key: IssuedAgentKey) => void;
 }): React.JSX.Element {
-  const [grace, setGrace] = useState('3600');
-  const rotate = useAgentMutation(props.projectId, () =>
-    call('rotateKey', {
-      projectId: props.projectId,
-      params: { name: props.agent.name, key_id: props.keyId },
-      body: { grace_seconds: Number(grace) },
+  const form = useForm<{ grace_seconds: string }, unknown, RotateKeyRequest>({
+    defaultValues: { grace_seconds: '3600' },
+    resolver: contractResolver(RotateKeyRequest, ({ grace_seconds }: { grace_seconds: string }) => ({
+      grace_seconds: Number(grace_seconds),
+    })),
+  });
+  const rotate = useAgentMutation(props.projectId, (body: RotateKeyRequest) =>
+    call('rotateKey', { projectId: props.projectId, params: { name: props.agent.name, key_id: props.keyId }, body }),
+  );
+  const onSubmit = form.handleSubmit((body) =>
+    rotate.mutate(body, {
+      onSuccess: props.onIssued,
+      onError: (error) => showProblemOnFields(error, ['grace_seconds'], form.setError),
     }),
   );
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    rotate.mutate(undefined, { onSuccess: props.onIssued });
-  };
   return (
     <Dialog title="Rotate key" onClose={props.onClose}>
-      <form className="form" onSubmit={onSubmit}>
+      <form className="form" onSubmit={(event) => void onSubmit(event)} noValidate>
         <p>A new key replaces this one. The old key keeps working for the grace period, so agents can switch.</p>
         <label>
           Grace period
-          <select value={grace} onChange={(e) => setGrace(e.target.value)}>
+          <select {...form.register('grace_seconds')}>
             <option value="0">None: stop the old key now</option>
             <option value="3600">1 hour</option>
             <option value="86400">1 day</option>
             <option value="604800">7 days</option>
           </select>
         </label>
-        <ErrorNote error={rotate.error} />
+        <FieldError error={form.formState.errors.grace_seconds} />
+        <ErrorNote error={rotate.error} fields={['grace_seconds']} />
         <FormActions submit="Rotate" busy={rotate.isPending} onCancel={props.onClose} />
       </form>
     </Dialog>
