@@ -1,9 +1,18 @@
 import { useMutation } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
-import type { WorkflowEdge } from '@gatehouse/shared';
-import { ApiError, call } from '../../api.js';
-import { ConfirmButton, ErrorNote } from '../../ui/components.js';
+import { useForm } from 'react-hook-form';
+import { UpdateEdgeRequest, type WorkflowEdge } from '@gatehouse/shared';
+import { call } from '../../api.js';
+import { ConfirmButton, ErrorNote, FieldError } from '../../ui/components.js';
+import { contractResolver, showProblemOnFields } from '../../ui/forms.js';
 
+interface EdgeForm {
+  conditional: boolean;
+  condition: string;
+}
+const toBody = ({ conditional, condition }: EdgeForm): UpdateEdgeRequest =>
+  conditional ? { edge_type: 'conditional', condition } : { edge_type: 'default' };
+
+/** One edge: plain, or conditional with its condition; delete. */
 export function EdgePanel(props: {
   projectId: string;
   workflow: string;
@@ -11,29 +20,25 @@ export function EdgePanel(props: {
   onChanged: (stillThere: boolean) => void;
 }): React.JSX.Element {
   const { projectId, edge } = props;
-  const params = { name: props.workflow };
-  const [conditional, setConditional] = useState(edge.edge_type === 'conditional');
-  const [condition, setCondition] = useState(edge.condition ?? '');
+  const params = { name: props.workflow, edge_id: edge.id };
+  const form = useForm<EdgeForm, unknown, UpdateEdgeRequest>({
+    defaultValues: { conditional: edge.edge_type === 'conditional', condition: edge.condition ?? '' },
+    resolver: contractResolver(UpdateEdgeRequest, toBody),
+  });
   const save = useMutation({
-    mutationFn: () =>
-      call('updateWorkflowEdge', {
-        projectId,
-        params: { ...params, edge_id: edge.id },
-        body: conditional ? { edge_type: 'conditional', condition } : { edge_type: 'default' },
-      }),
+    mutationFn: (body: UpdateEdgeRequest) => call('updateWorkflowEdge', { projectId, params, body }),
     onSuccess: () => props.onChanged(true),
   });
   const remove = useMutation({
-    mutationFn: () => call('deleteWorkflowEdge', { projectId, params: { ...params, edge_id: edge.id } }),
+    mutationFn: () => call('deleteWorkflowEdge', { projectId, params }),
     onSuccess: () => props.onChanged(false),
   });
-  const error = save.error instanceof ApiError ? save.error : null;
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    save.mutate();
-  };
+  const onSubmit = form.handleSubmit((body) =>
+    save.mutate(body, { onError: (error) => showProblemOnFields(error, ['condition'], form.setError) }),
+  );
+  const conditional = form.watch('conditional');
   return (
-    <form className="form" onSubmit={onSubmit} aria-label={`Edge ${edge.id}`}>
+    <form className="form" onSubmit={(event) => void onSubmit(event)} aria-label={`Edge ${edge.id}`} noValidate>
       <h2>
         Edge {edge.id}{' '}
         <span className="muted small">
@@ -41,20 +46,20 @@ export function EdgePanel(props: {
         </span>
       </h2>
       <label className="check">
-        <input type="checkbox" checked={conditional} onChange={(e) => setConditional(e.target.checked)} /> Conditional
+        <input type="checkbox" {...form.register('conditional')} /> Conditional
       </label>
       {conditional && (
         <label>
           Condition
           <input
-            value={condition}
-            onChange={(e) => setCondition(e.target.value)}
+            {...form.register('condition')}
             placeholder="output contains 'approved'"
+            aria-invalid={!!form.formState.errors.condition}
           />
         </label>
       )}
-      {error?.fieldError('condition') && <span className="field-error">{error.fieldError('condition')}</span>}
-      <ErrorNote error={error} fields={['condition']} />
+      <FieldError error={form.formState.errors.condition} />
+      <ErrorNote error={save.error} fields={['condition']} />
       <ErrorNote error={remove.error} />
       <div className="actions">
         <ConfirmButton

@@ -4,7 +4,7 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-li
 import type { ReactNode } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WorkflowEdge, WorkflowNode } from '@gatehouse/shared';
-import { fakeBridge } from '../../testing/console.js';
+import { fakeBridge, problem } from '../../testing/console.js';
 import { EdgePanel } from './EdgePanel.js';
 import { NodePanel } from './NodePanel.js';
 
@@ -101,5 +101,22 @@ describe('EdgePanel', () => {
       params: { name: 'pipeline', edge_id: 'e1' },
       body: { edge_type: 'conditional', condition: "output contains 'ok'" },
     });
+  });
+
+  it('shows the daemon’s refusal of a condition beside it', async () => {
+    fakeBridge({
+      updateWorkflowEdge: () => ({
+        ok: false,
+        problem: problem('validation_failed', 'Invalid body', [
+          { location: 'body.condition', message: 'a conditional edge needs a condition' },
+        ]),
+      }),
+    });
+    renderWithClient(<EdgePanel projectId="p1" workflow="pipeline" edge={edge} onChanged={vi.fn()} />);
+    fireEvent.click(screen.getByLabelText('Conditional'));
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('a conditional edge needs a condition')).toBeTruthy();
+    expect(screen.getByLabelText('Condition').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 });
