@@ -59,4 +59,26 @@ describe('Root', () => {
         .map((query) => query.queryKey[0]),
     ).toEqual(['session']);
   });
+
+  it('stays in the chosen project when something opens a screen without naming one', async () => {
+    const bridge = fakeBridge({
+      listAgents: () => ({ ok: true, data: [], total: 0 }),
+      listApprovals: () => ({ ok: true, data: [], total: 0 }),
+    });
+    const { router } = renderConsole('/agents?project=research', bridge, {
+      projects: [project('default'), project('research')],
+    });
+    await screen.findByText(/No agents yet/);
+    // What the desktop app does from a notification: a new hash, without the project.
+    router.history.push('/approvals');
+    await waitFor(() => expect(router.state.location.search).toEqual({ project: 'research' }));
+    await waitFor(() =>
+      expect(bridge.api).toHaveBeenCalledWith('listApprovals', {
+        projectId: 'p-research',
+        query: { limit: 50, status: 'pending' },
+      }),
+    );
+    const asked = bridge.api.mock.calls.filter(([route]) => route === 'listApprovals').map(([, request]) => request);
+    expect(asked).not.toContainEqual(expect.objectContaining({ projectId: 'p-default' }));
+  });
 });

@@ -1,12 +1,12 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet, useNavigate } from '@tanstack/react-router';
-import { createContext, useContext } from 'react';
+import { createContext, useContext, useEffect, useRef } from 'react';
 import type { SessionState, User } from '@gatehouse/shared';
 import { sessionKeys, sessionQueries } from '../features/session/queries.js';
 import { Login, Setup } from '../features/session/SignIn.js';
 import { ErrorNote, Loading } from '../ui/components.js';
 import { useLiveUpdates } from './live-updates.js';
-import { useChosenProject } from './project.js';
+import { LastProjectContext, useChosenProject } from './project.js';
 import { useTheme } from './theme.js';
 
 const UserContext = createContext<User | null>(null);
@@ -21,6 +21,7 @@ export function useSignedInUser(): User {
 /** First run, sign-in, or the console: whichever the daemon's session says. */
 export function Root(): React.JSX.Element {
   const state = useQuery(sessionQueries.state());
+  const lastProject = useRef<string | undefined>(undefined);
   if (state.isPending) return <Loading />;
   if (state.isError)
     return (
@@ -33,7 +34,9 @@ export function Root(): React.JSX.Element {
   if (state.data.status === 'signed_out') return <Login />;
   return (
     <UserContext.Provider value={state.data.user}>
-      <Shell user={state.data.user} />
+      <LastProjectContext.Provider value={lastProject}>
+        <Shell user={state.data.user} />
+      </LastProjectContext.Provider>
     </UserContext.Provider>
   );
 }
@@ -45,8 +48,16 @@ function Shell({ user }: { user: User }): React.JSX.Element {
   const client = useQueryClient();
   const navigate = useNavigate();
   const [theme, setTheme] = useTheme();
-  const { project, projects } = useChosenProject();
+  const { project, projects, named } = useChosenProject();
   useLiveUpdates(project?.id ?? null);
+  // The project in use goes into the URL when the URL did not name it (a link or a reload then
+  // shows the same project), and is remembered for the next URL that names none.
+  const lastProject = useContext(LastProjectContext);
+  useEffect(() => {
+    if (!project) return;
+    lastProject.current = project.slug;
+    if (!named) void navigate({ to: '.', search: (prev) => ({ ...prev, project: project.slug }), replace: true });
+  }, [named, project, navigate, lastProject]);
   const admin = user.role === 'admin' || user.role === 'super_admin';
 
   const signOut = async () => {

@@ -7,15 +7,31 @@ import { ErrorNote, Loading } from '../ui/components.js';
 
 const ProjectContext = createContext<Project | null>(null);
 
-/** The project the URL names (`?project=<slug>`), else the default one, else the first the user is a member of. */
-export function useChosenProject(): { project: Project | undefined; projects: ReturnType<typeof useProjects> } {
+/**
+ * The project the console was last in, kept by the shell: a URL naming no project (the desktop app
+ * opens `#/approvals` from a notification) stays in it rather than falling back to the default.
+ */
+export const LastProjectContext = createContext<{ current: string | undefined }>({ current: undefined });
+
+/**
+ * The project the URL names (`?project=<slug>`), else the one the console was last in, else the
+ * default one, else the first the user is a member of.
+ */
+export function useChosenProject(): {
+  project: Project | undefined;
+  projects: ReturnType<typeof useProjects>;
+  /** Whether the URL names the project. */
+  named: boolean;
+} {
   const projects = useProjects();
-  const slug = useSearch({ strict: false, select: (search) => search.project });
+  const last = useContext(LastProjectContext);
+  const named = useSearch({ strict: false, select: (search) => search.project });
+  const slug = named ?? last.current;
   const project =
     projects.data?.find((p) => p.slug === slug) ??
     projects.data?.find((p) => p.slug === 'default') ??
     projects.data?.[0];
-  return { project, projects };
+  return { project, projects, named: named !== undefined };
 }
 
 const useProjects = () => useQuery(projectQueries.list());

@@ -1,9 +1,12 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createMemoryHistory, RouterProvider } from '@tanstack/react-router';
-import { render } from '@testing-library/react';
+import { configure, render } from '@testing-library/react';
 import { vi } from 'vitest';
 import type { BridgeResult, GatehouseBridge, Problem, ShellInfo, User } from '@gatehouse/shared';
 import { createConsoleRouter } from '../app/router.js';
+
+// Two cores shared by many test runs: a screen waiting on a debounce and a query may need more than 1 s.
+configure({ asyncUtilTimeout: 5_000 });
 
 /** The only fake: the `window.gatehouse` boundary, answering per route. */
 export function fakeBridge(

@@ -42,7 +42,7 @@ describe('AgentDetailPage', () => {
     expect(await screen.findByText('SHA256:abc')).toBeTruthy();
     expect(screen.getByRole('tab', { name: 'Identity' }).getAttribute('aria-selected')).toBe('true');
     fireEvent.mouseDown(screen.getByRole('tab', { name: 'Keys' }));
-    await waitFor(() => expect(router.state.location.search).toEqual({ tab: 'Keys' }));
+    await waitFor(() => expect(router.state.location.search).toEqual({ project: 'default', tab: 'Keys' }));
     expect(await screen.findByText(/No keys/)).toBeTruthy();
   });
 

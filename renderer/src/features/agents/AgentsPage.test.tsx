@@ -90,16 +90,16 @@ describe('Agents filters', () => {
     const { router } = renderConsole('/agents?offset=50', bridge);
     const box = await screen.findByLabelText('Search');
     fireEvent.change(box, { target: { value: 'mail' } });
-    await waitFor(() => expect(router.state.location.search).toEqual({ q: 'mail' }));
+    await waitFor(() => expect(router.state.location.search).toEqual({ project: 'default', q: 'mail' }));
     expect(bridge.api).toHaveBeenLastCalledWith('listAgents', {
       projectId: 'p-default',
       query: { limit: 50, q: 'mail' },
     });
     router.history.back();
-    await waitFor(() => expect(router.state.location.search).toEqual({ offset: 50 }));
+    await waitFor(() => expect(router.state.location.search).toEqual({ project: 'default', offset: 50 }));
     await waitFor(() => expect((box as HTMLInputElement).value).toBe(''));
     // The box emptied by going back does not push its emptiness forward again.
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(router.state.location.search).toEqual({ offset: 50 });
+    expect(router.state.location.search).toEqual({ project: 'default', offset: 50 });
   });
 });
