@@ -63,6 +63,7 @@ function Shell({ user }: { user: User }): React.JSX.Element {
   const signOut = async () => {
     await window.gatehouse.session.logout();
     // Nothing of the signed-in session stays in memory.
+    lastProject.current = undefined;
     client.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionKeys.all[0] });
     client.setQueryData<SessionState>(sessionKeys.all, { status: 'signed_out' });
   };
