@@ -9,7 +9,7 @@ import { userKeys } from '../features/users/queries.js';
 import { workflowKeys } from '../features/workflows/queries.js';
 
 /** Which queries an announced change concerns, by the event's category (its event type's first part). */
-export const invalidatedBy: Record<string, (projectId: string) => QueryKey[]> = {
+const invalidatedBy: Record<string, (projectId: string) => QueryKey[]> = {
   agent: (projectId) => [agentKeys.project(projectId)],
   key: (projectId) => [agentKeys.project(projectId)],
   // A role's or a tool's change reaches every agent holding it, and the registry lists themselves.
