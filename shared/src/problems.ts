@@ -9,6 +9,8 @@ export const problemStatus = {
   bad_request: 400,
   /** The request was read but fails the route's schema; `errors` says where. */
   validation_failed: 400,
+  /** A name (agent, project, workflow, user, tool, role) holds a control, zero-width or bidirectional-override character. */
+  invalid_name: 400,
   /** No credentials, or credentials that are not (or no longer) valid. */
   unauthorized: 401,
   /** The password was right but the account has MFA on and no `totp_code` was sent. */
@@ -70,6 +72,7 @@ export const problemType = (code: ProblemCode): string => `urn:gatehouse:problem
 export const problemTitle: Record<ProblemCode, string> = {
   bad_request: 'Bad request',
   validation_failed: 'Validation failed',
+  invalid_name: 'Invalid name',
   unauthorized: 'Unauthorized',
   mfa_required: 'Two-factor code required',
   forbidden: 'Forbidden',

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  NAME_FORMAT,
   problemStatus,
   problemTitle,
   problemType,
@@ -73,6 +74,18 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   if (error instanceof ProblemError) return sendProblem(reply, error.code, error.detail, error.extras);
   if (error.validation) {
     const errors = fieldErrors(error.validationContext, error.validation as AjvError[]);
+    const badNames = (error.validation as AjvError[]).filter(
+      (e) => e.keyword === 'format' && e.params.format === NAME_FORMAT,
+    );
+    if (badNames.length > 0) {
+      const names = fieldErrors(error.validationContext, badNames).map((e) => e.location);
+      return sendProblem(
+        reply,
+        'invalid_name',
+        `${names.join(', ')}: a name may not hold control characters (including NUL and newlines), zero-width characters or bidirectional overrides; remove them and try again.`,
+        { errors: names.map((location) => ({ location, message: 'holds a character names may not hold' })) },
+      );
+    }
     const summary = errors.map((e) => `${e.location} ${e.message}`).join('; ');
     return sendProblem(reply, 'validation_failed', `The request is not valid: ${summary}.`, { errors });
   }
