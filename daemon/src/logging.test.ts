@@ -25,7 +25,7 @@ afterEach(() => {
 describe('request lines', () => {
   it('are the lines pino would write, with any url escaped', async () => {
     const log = newLogger();
-    const line = { reqId: 'r-1', method: 'GET', url: '/v1/agents?name="a\\b"\u0001é', status: 200, ms: 3 };
+    const line = { reqId: 'r-1', method: 'GET', url: '/v1/agents?q="a\\b"\u0001é', status: 200, ms: 3 };
     log.request(line);
     log.logger.child({}, { redact: [] }).info(line, 'request');
     const [first, second] = await linesOf(log, 2);
@@ -73,5 +73,32 @@ describe('lazyChildLogger', () => {
     );
     expect(lines).toContainEqual(expect.objectContaining({ reqId: 'r-7', msg: 'again' }));
     expect(readFileSync(log.file, 'utf8')).not.toContain('plaintext-secret');
+  });
+});
+
+describe('request targets in the log', () => {
+  const key = `agent_AbCd1234_${'x'.repeat(38)}`;
+  const jwt = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl';
+
+  it.each([
+    ['a token named access_token', `/v1/events?access_token=${jwt}`, '/v1/events?access_token=[redacted]'],
+    ['a key under any name', `/v1/whoami?whatever=${key}`, '/v1/whoami?whatever=[redacted]'],
+    ['a percent-encoded key', `/v1/whoami?k=${encodeURIComponent(key).replace('_', '%5F')}`, '/v1/whoami?k=[redacted]'],
+    ['a credential as a name', `/v1/whoami?${key}`, '/v1/whoami?[redacted]'],
+    ['a credential in a known parameter', `/admin/users?q=${key}&limit=5`, '/admin/users?q=[redacted]&limit=5'],
+    ['a credential in the path', `/admin/agents/${key}/keys`, '/admin/agents/[redacted]/keys'],
+    ['an unknown parameter', '/healthz?token=hunter2', '/healthz?token=[redacted]'],
+  ])('never hold %s', async (_, url, logged) => {
+    const log = newLogger();
+    log.request({ reqId: 'r', method: 'GET', url, status: 200, ms: 0 });
+    const [line] = await linesOf(log, 1);
+    expect(line!.url).toBe(logged);
+  });
+
+  it('keep the paging and filters the API reads', async () => {
+    const log = newLogger();
+    const url = '/v1/audit?event_type=auth.*&limit=20&offset=40';
+    log.request({ reqId: 'r', method: 'GET', url, status: 200, ms: 0 });
+    expect((await linesOf(log, 1))[0]!.url).toBe(url);
   });
 });

@@ -2,6 +2,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino, type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
+import { routes, type RouteDescriptor } from '@gatehouse/shared';
 
 export const LOG_DIR = 'logs';
 export const LOG_FILE = 'gatehoused.log';
@@ -30,6 +31,48 @@ const REDACT = [
     'passphrase',
   ].flatMap((field) => [field, `*.${field}`]),
 ];
+
+/** The query parameters the API reads; any other's value is redacted, whatever it is called. */
+const KNOWN_QUERY_PARAMETERS = new Set(
+  Object.values<RouteDescriptor>(routes).flatMap((route) => Object.keys(route.querystring?.properties ?? {})),
+);
+
+/** Gatehouse's opaque credentials (`agent_…`, `ghp_…`, `ghr_…`, see shared/credentials.ts) and JWTs. */
+const CREDENTIAL = /[a-z]+_[0-9A-Za-z]{8}_[0-9A-Za-z]{38}|eyJ[\w-]*\.[\w-]+\.[\w-]*/;
+const CREDENTIALS = new RegExp(CREDENTIAL.source, 'g');
+const REDACTED = '[redacted]';
+
+/**
+ * A request target as the log may hold it: a credential is never written, wherever it sits. Query
+ * values are kept only for the parameters the API reads, and even then not when they hold
+ * something shaped like a credential; the path keeps everything but credential-shaped text.
+ */
+export function redactUrl(url: string): string {
+  const mark = url.indexOf('?');
+  const path = (mark === -1 ? url : url.slice(0, mark)).replace(CREDENTIALS, REDACTED);
+  if (mark === -1) return path;
+  const query = url
+    .slice(mark + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals === -1 ? pair : pair.slice(0, equals);
+      if (CREDENTIAL.test(decoded(name))) return REDACTED;
+      const keep = KNOWN_QUERY_PARAMETERS.has(decoded(name)) && !CREDENTIAL.test(decoded(pair));
+      return keep ? pair : `${name}=${REDACTED}`;
+    })
+    .join('&');
+  return `${path}?${query}`;
+}
+
+/** Query text as the daemon reads it (`+` is a space), so an encoded credential is seen too. */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
 
 /** What the one line per request says. */
 export interface RequestLine {
@@ -91,7 +134,7 @@ class RequestLines {
   add({ reqId, method, url, status, ms }: RequestLine): void {
     const line =
       `{"level":${this.info},"time":${Date.now()},"pid":${process.pid},"reqId":${JSON.stringify(reqId)},` +
-      `"method":${JSON.stringify(method)},"url":${JSON.stringify(url)},"status":${status},"ms":${ms},"msg":"request"}\n`;
+      `"method":${JSON.stringify(method)},"url":${JSON.stringify(redactUrl(url))},"status":${status},"ms":${ms},"msg":"request"}\n`;
     if (this.pending.push(line) === 1) setImmediate(() => this.writePending());
   }
 
