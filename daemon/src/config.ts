@@ -17,8 +17,6 @@ export interface DaemonConfig {
   allowRemote: boolean;
   tls?: { cert: string; key: string };
   logLevel: string;
-  /** Also log to stdout (the log file always gets everything). */
-  logToStdout: boolean;
 }
 
 export interface ConfigInput {
@@ -70,6 +68,5 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     allowRemote,
     ...(tls ? { tls } : {}),
     logLevel: input.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
-    logToStdout: true,
   };
 }

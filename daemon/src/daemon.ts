@@ -58,7 +58,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
   setFlagsFromString('--no-allocation-site-pretenuring');
   ensureWritable(config.home);
   const { replacedStale } = await claimDiscovery(config.home);
-  const log = createLogger(config.home, config.logLevel, config.logToStdout);
+  const log = createLogger(config.home, config.logLevel);
   if (replacedStale) log.logger.warn('replaced a stale daemon.json left by a process that is gone');
 
   let db: Database | undefined;

@@ -8,7 +8,7 @@ const homes: string[] = [];
 const newLogger = (level = 'info') => {
   const home = mkdtempSync(join(tmpdir(), 'gatehouse-logging-'));
   homes.push(home);
-  return createLogger(home, level, false);
+  return createLogger(home, level);
 };
 /** The log file's lines once `count` have landed (writes are asynchronous, and may land out of order). */
 const linesOf = async (log: ReturnType<typeof createLogger>, count: number) => {

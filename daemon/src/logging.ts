@@ -94,17 +94,18 @@ export interface DaemonLogger {
   flush(): void;
 }
 
-/** JSON lines to `<home>/logs/gatehoused.log`, and (but for request lines) to stdout when asked. */
-export function createLogger(home: string, level: string, toStdout: boolean): DaemonLogger {
+/**
+ * JSON lines to `<home>/logs/gatehoused.log`, and nowhere else: the daemon's stdout is for people
+ * (main.ts writes one line there), and a supervisor reads readiness from `daemon.json`.
+ */
+export function createLogger(home: string, level: string): DaemonLogger {
   const dir = join(home, LOG_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, LOG_FILE);
   // Opened here, synchronously, so the stream is ready at once and a start-up failure can still flush it.
   const destination = pino.destination({ fd: openSync(file, 'a', 0o600), sync: false });
-  const streams = [{ stream: destination, level: level as pino.Level }];
-  if (toStdout) streams.push({ stream: pino.destination(1), level: level as pino.Level });
   const base = { pid: process.pid };
-  const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base }, pino.multistream(streams));
+  const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base }, destination);
   const requestLines = pino.levels.values[level]! <= pino.levels.values.info! ? new RequestLines(destination) : null;
   return {
     logger,
