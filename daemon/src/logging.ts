@@ -1,11 +1,22 @@
-import { mkdirSync, openSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino, type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
+import roll, { type RollingFile } from 'pino-roll';
 import { routes, type RouteDescriptor } from '@gatehouse/shared';
 
 export const LOG_DIR = 'logs';
-export const LOG_FILE = 'gatehoused.log';
+/** Rotated files are `gatehoused.<n>.log`, the newest numbered highest; `current.log` links to it. */
+const LOG_BASE = 'gatehoused';
+
+export interface LogOptions {
+  level: string;
+  /** A file is rotated once it reaches this size: bytes, or with `k`, `m`, `g` (pino-roll's sizes). */
+  maxSize: string;
+  /** How many files are kept, the one being written included; older ones are deleted. */
+  maxFiles: number;
+}
 
 /**
  * Never log key material: credentials in headers are redacted, and so is any field with a
@@ -90,27 +101,40 @@ export interface DaemonLogger {
    * messages, not a line per agent call. Anything else goes through `logger`.
    */
   request(line: RequestLine): void;
-  file: string;
+  /** The file being written now (it changes as the log rotates). */
+  readonly file: string;
   flush(): void;
 }
 
 /**
- * JSON lines to `<home>/logs/gatehoused.log`, and nowhere else: the daemon's stdout is for people
- * (main.ts writes one line there), and a supervisor reads readiness from `daemon.json`.
+ * JSON lines to `<home>/logs/`, and nowhere else: the daemon's stdout is for people (main.ts
+ * writes one line there), and a supervisor reads readiness from `daemon.json`. The log rotates by
+ * size, keeping `maxFiles` files, so it never grows without bound.
  */
-export function createLogger(home: string, level: string): DaemonLogger {
+export async function createLogger(home: string, options: LogOptions): Promise<DaemonLogger> {
   const dir = join(home, LOG_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, LOG_FILE);
-  // Opened here, synchronously, so the stream is ready at once and a start-up failure can still flush it.
-  const destination = pino.destination({ fd: openSync(file, 'a', 0o600), sync: false });
+  const destination = await roll({
+    file: join(dir, LOG_BASE),
+    extension: '.log',
+    size: options.maxSize,
+    limit: { count: options.maxFiles - 1 }, // pino-roll counts the files kept besides the current one
+    symlink: true,
+    mode: 0o600,
+    sync: false,
+  });
+  // Ready before the first line, so that a start-up failure can still flush what was logged.
+  if (destination.fd < 0) await once(destination, 'ready');
+  const { level } = options;
   const base = { pid: process.pid };
   const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base }, destination);
   const requestLines = pino.levels.values[level]! <= pino.levels.values.info! ? new RequestLines(destination) : null;
   return {
     logger,
     request: requestLines ? (line) => requestLines.add(line) : () => {},
-    file,
+    get file() {
+      return destination.file;
+    },
     flush: () => {
       requestLines?.writePending();
       destination.flushSync();
@@ -130,7 +154,7 @@ class RequestLines {
   private readonly info = pino.levels.values.info!;
   private pending: string[] = [];
 
-  constructor(private readonly destination: pino.DestinationStream) {}
+  constructor(private readonly destination: RollingFile) {}
 
   add({ reqId, method, url, status, ms }: RequestLine): void {
     const line =

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { currentLogFile } from './home.js';
 import { spawnGatehouse, waitForDaemon, type SpawnedDaemon } from './testing/spawn-daemon.js';
 import { testKeychainService } from './testing/test-daemon.js';
 
@@ -71,7 +72,7 @@ describe('gatehouse daemon (process lifecycle)', () => {
     expect(lines[0]).toContain(home);
     expect(lines[0]).toMatch(/secrets in the .*keychain/);
     // The JSON lines, Fastify's own included, went to the log file instead.
-    expect(readFileSync(join(home, 'logs/gatehoused.log'), 'utf8')).toContain('Server listening at');
+    expect(readFileSync(currentLogFile(home), 'utf8')).toContain('Server listening at');
   });
 
   it('finishes an in-flight request before exiting on SIGTERM', async () => {

@@ -18,6 +18,8 @@ async function runDaemon(options: Record<string, string | boolean | undefined>):
       tlsCert: options.tlsCert as string | undefined,
       tlsKey: options.tlsKey as string | undefined,
       logLevel: options.logLevel as string | undefined,
+      logMaxSize: options.logMaxSize as string | undefined,
+      logMaxFiles: options.logMaxFiles as string | undefined,
     });
     // Loaded here, not at the top: the CLI's other commands start faster without the server's modules.
     const { startDaemon } = await import('./daemon.js');
@@ -78,6 +80,11 @@ program
   .option('--tls-cert <file>', 'TLS certificate (PEM)')
   .option('--tls-key <file>', 'TLS private key (PEM)')
   .option('--log-level <level>', 'trace, debug, info, warn or error [env GATEHOUSE_LOG_LEVEL]')
+  .option(
+    '--log-max-size <size>',
+    'rotate the log at this size: 10m, 512k, 1g [env GATEHOUSE_LOG_MAX_SIZE, default 10m]',
+  )
+  .option('--log-max-files <n>', 'log files kept, the current one included [env GATEHOUSE_LOG_MAX_FILES, default 5]')
   .option('--quiet', 'print nothing on stdout (the log file gets everything either way)')
   // `--home` is also a global option of the CLI's other commands: read it from either place.
   .action((_options, command: Command) => runDaemon(command.optsWithGlobals()));

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { currentTotpCode } from './domain/auth/totp.js';
+import { currentLogFile } from './home.js';
 import { ADMIN, startTestDaemon, type TestDaemon } from './testing/test-daemon.js';
 
 /** Every file under `dir`, recursively (the DB, its WAL and shm, the logs, daemon.json). */
@@ -145,13 +146,13 @@ describe('no plaintext secret at rest', () => {
 
     await t.stop();
     // The query-string requests were logged (so their absence cannot pass this test).
-    expect(readFileSync(join(t.home, 'logs/gatehoused.log'), 'utf8')).toContain('"url":"/healthz?key=[redacted]"');
+    expect(readFileSync(currentLogFile(t.home), 'utf8')).toContain('"url":"/healthz?key=[redacted]"');
     const files = filesUnder(t.home);
     expect(files.map((f) => f.slice(t.home.length))).toEqual(
-      expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.log']),
+      expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.1.log']),
     );
     // The log really recorded the traffic (so an empty log cannot pass this test).
-    expect(readFileSync(join(t.home, 'logs/gatehoused.log'), 'utf8')).toContain('/auth/login');
+    expect(readFileSync(currentLogFile(t.home), 'utf8')).toContain('/auth/login');
 
     for (const file of files) {
       const content = readFileSync(file).toString('latin1');
