@@ -24,18 +24,26 @@ export const problemStatus = {
   /** The `Origin` header is not this daemon's own. */
   origin_not_allowed: 403,
   not_found: 404,
+  /** The daemon did not receive the whole request in time. */
+  request_timeout: 408,
   conflict: 409,
   /** The change would leave no active super_admin. */
   last_super_admin: 409,
   /** A stored secret the request needs is gone from the keychain. */
   credentials_unrecoverable: 409,
   payload_too_large: 413,
+  /** The path (or one of its parameters) is longer than the daemon reads. */
+  uri_too_long: 414,
   unsupported_media_type: 415,
   /** Too many attempts; `Retry-After` says when to try again. */
   rate_limited: 429,
+  /** The request's headers are larger than the daemon reads. */
+  headers_too_large: 431,
   internal: 500,
   /** The OS keychain (or the configured secret store) cannot be reached; nothing was stored. */
   keychain_unavailable: 503,
+  /** The daemon is shutting down; try again once it has restarted. */
+  shutting_down: 503,
   /** The console's shell cannot reach the daemon (not started, restarting, or gone). Never sent by the daemon. */
   daemon_unavailable: 503,
 } as const;
@@ -80,13 +88,17 @@ export const problemTitle: Record<ProblemCode, string> = {
   host_not_allowed: 'Host not allowed',
   origin_not_allowed: 'Origin not allowed',
   not_found: 'Not found',
+  request_timeout: 'Request timeout',
   conflict: 'Conflict',
   last_super_admin: 'Last super admin',
   credentials_unrecoverable: 'Credentials unrecoverable',
   payload_too_large: 'Payload too large',
+  uri_too_long: 'URI too long',
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
+  headers_too_large: 'Request headers too large',
   internal: 'Internal error',
   keychain_unavailable: 'Keychain unavailable',
+  shutting_down: 'Shutting down',
   daemon_unavailable: 'Daemon unavailable',
 };
