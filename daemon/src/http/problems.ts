@@ -11,6 +11,7 @@ import {
   type ProblemCode,
 } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
+import { otasDescription, sendOtasFailure } from './otas.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -20,6 +21,9 @@ export function problemOf(
   detail: string,
   extras: { errors?: FieldError[]; requestId?: string } = {},
 ) {
+  // A refusal from a hook (Host and Origin guard, rate limit) on an OTAS route: its clients read only OTAS's envelope.
+  const otas = reply.request.routeOptions.config.otas;
+  if (otas) return sendOtasFailure(reply, problemStatus[code], otasDescription(code, otas), extras.headers);
   const problem: Problem = {
     type: problemType(code),
     title: problemTitle[code],
