@@ -102,3 +102,13 @@ export const problemTitle: Record<ProblemCode, string> = {
   shutting_down: 'Shutting down',
   daemon_unavailable: 'Daemon unavailable',
 };
+
+/** The one problem builder of the clients: a problem document for `code`, with its own status and title. */
+export const problem = (code: ProblemCode, detail: string, errors?: FieldError[]): Problem => ({
+  type: problemType(code),
+  title: problemTitle[code],
+  status: problemStatus[code],
+  detail,
+  code,
+  ...(errors ? { errors } : {}),
+});
