@@ -14,6 +14,7 @@ import { registerConsole } from './console.js';
 import { fastLane, EVERY_ANSWER_HEADERS } from './fast-lane.js';
 import { addressCheck, hostGuard, remoteNames } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
+import { registerAuthorizationServer } from './oauth-server.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler, sendProblem } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
 import { routeBindings } from './routes/index.js';
@@ -144,6 +145,10 @@ export async function buildApp(
 
   nameRoutes(routes);
   registerRoutes(app, services, routeBindings);
+  await registerAuthorizationServer(app, services, () => {
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    return `${config.tls ? 'https' : 'http'}://${host}:${(port ??= listeningPort(app)) ?? config.port}`;
+  });
   await registerConsole(app, services);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -18,6 +18,8 @@ export interface SecretStore {
 /** Keychain account names (SPEC §3). */
 export const accounts = {
   signingKey: 'daemon-signing-key',
+  /** The OAuth authorization server's signing key and cookie key (domain/oauth/oauth-keys.ts). */
+  oauthKeys: 'oauth-keys',
   totp: (userId: string) => `totp:${userId}`,
   agentKey: (keyId: string) => `agent-key:${keyId}`,
   /**
