@@ -21,6 +21,8 @@ import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
 import { AgentUsersService } from './domain/workflows/agent-users.service.js';
 import { WorkflowsService } from './domain/workflows/workflows.service.js';
+import { CallAudit } from './domain/connections/call-audit.js';
+import { ConnectionsService } from './domain/connections/connections.service.js';
 import { StartupError } from './errors.js';
 import { buildApp } from './http/app.js';
 import { listeningPort } from './http/listening-port.js';
@@ -107,6 +109,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       usage,
       whoamiAnswers: new WeakReadCache(db),
       startedAt: new Date(),
+      connections: new ConnectionsService(db, audit, secrets),
+      callAudit: new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'brokered calls not audited')),
     };
 
     const app = await buildApp(services, log);
@@ -142,6 +146,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         clearTimeout(grace);
         approvals.stop();
         await usage.close();
+        await services.callAudit.close();
         await db!.close();
         removeDiscovery(config.home);
         log.logger.info('gatehoused stopped');

@@ -31,7 +31,15 @@ export const problemStatus = {
   unsupported_media_type: 415,
   /** Too many attempts; `Retry-After` says when to try again. */
   rate_limited: 429,
+  /** The broker: the agent holds no grant of this connection. */
+  connection_not_granted: 403,
+  /** The broker: the connection does not allow this method or path. */
+  path_not_allowed: 403,
   internal: 500,
+  /** The broker could not reach the connection's upstream (refused, TLS, DNS, reset). */
+  upstream_unreachable: 502,
+  /** The upstream did not answer in time. */
+  upstream_timeout: 504,
   /** The OS keychain (or the configured secret store) cannot be reached; nothing was stored. */
   keychain_unavailable: 503,
   /** The console's shell cannot reach the daemon (not started, restarting, or gone). Never sent by the daemon. */
@@ -83,7 +91,11 @@ export const problemTitle: Record<ProblemCode, string> = {
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
+  connection_not_granted: 'Connection not granted',
+  path_not_allowed: 'Path not allowed',
   internal: 'Internal error',
+  upstream_unreachable: 'Upstream unreachable',
+  upstream_timeout: 'Upstream timeout',
   keychain_unavailable: 'Keychain unavailable',
   daemon_unavailable: 'Daemon unavailable',
 };

@@ -10,6 +10,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { routes } from '@gatehouse/shared';
 import { lazyChildLogger, type DaemonLogger } from '../logging.js';
 import { VERSION } from '../package-info.js';
+import { registerBroker } from './broker.js';
 import { registerConsole } from './console.js';
 import { fastLane, EVERY_ANSWER_HEADERS } from './fast-lane.js';
 import { addressCheck, hostGuard, remoteNames } from './host-guard.js';
@@ -127,6 +128,7 @@ export async function buildApp(
 
   nameRoutes(routes);
   registerRoutes(app, services, routeBindings);
+  await registerBroker(app, services);
   await registerConsole(app, services);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

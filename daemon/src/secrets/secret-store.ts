@@ -22,6 +22,7 @@ export const accounts = {
   agentKey: (keyId: string) => `agent-key:${keyId}`,
   agentAlias: (projectSlug: string, agentName: string) => `agent:${projectSlug}/${agentName}`,
   agentIdentity: (agentId: string) => `agent-identity:${agentId}`,
+  connectionSecret: (connectionId: string) => `connection:${connectionId}`,
 } as const;
 
 /** The secret store could not be reached or refused the operation: nothing was stored. */

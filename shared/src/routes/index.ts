@@ -10,6 +10,7 @@ import { projectsRoutes } from './projects.js';
 import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
+import { connectionsRoutes } from './connections.js';
 
 /**
  * Every route of the daemon's HTTP API, one file per resource (as `daemon/src/http/routes/`
@@ -29,6 +30,7 @@ export const routes = {
   ...workflowsRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...connectionsRoutes,
 };
 
 export type Routes = typeof routes;
