@@ -142,7 +142,13 @@ async function forward(
     dispatcher,
     method: request.method as (typeof METHODS)[number],
     headers,
-    body: hasBody && request.method !== 'GET' && request.method !== 'HEAD' ? request.raw.pipe(limited()) : null,
+    // A body of a known length was checked against the limit already (and undici holds it to its length).
+    body:
+      !hasBody || request.method === 'GET' || request.method === 'HEAD'
+        ? null
+        : request.headers['content-length'] !== undefined
+          ? request.raw
+          : request.raw.pipe(limited()),
   });
 }
 

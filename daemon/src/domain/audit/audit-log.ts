@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { MoreThan, type EntityManager } from 'typeorm';
 import type { AuditEvent, AuditOutcome, AuditQuery, AuditVerifyResult } from '@gatehouse/shared';
 import { escapeLike, type Database } from '../../storage/database.js';
+import { insertAuditRows } from '../../storage/audit-rows.js';
 import { AuditEventEntity, type AuditEventRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 
@@ -92,8 +93,7 @@ export class AuditLog {
       rows.push(row);
       last = row;
     }
-    // One statement per 50 rows: SQLite allows 999 bound values, an entry has 12.
-    for (let i = 0; i < rows.length; i += 50) await tx.insert(AuditEventEntity, rows.slice(i, i + 50));
+    await insertAuditRows(tx, rows);
     return rows;
   }
 
