@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BROKER_AUDIENCE } from '@gatehouse/shared';
 import { Agent, errors as undiciErrors, request as upstreamRequest } from 'undici';
 import { ProblemError } from '../errors.js';
 import type { BrokeredConnection } from '../domain/connections/connections.service.js';
@@ -74,7 +75,7 @@ interface CallRecord {
 
 async function broker(services: Services, dispatcher: Agent, request: FastifyRequest, reply: FastifyReply) {
   // 1. authenticate: an agent, with its key or an agent token
-  const auth = (await authenticate(services, request, 'agent')) as AgentAuthContext;
+  const auth = (await authenticate(services, request, 'agent', BROKER_AUDIENCE)) as AgentAuthContext;
   const { connection: name } = request.params as { connection: string };
   const started = performance.now();
   const queryAt = request.url.indexOf('?');

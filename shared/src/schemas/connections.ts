@@ -1,6 +1,12 @@
 import { Type, type Static } from 'typebox';
 import { Nullable, StrictObject, Timestamp } from './common.js';
 
+/**
+ * The audience of an agent token that is good only at the broker (`/proxy/…`): what
+ * `gatehouse run --connection` hands a program, useless anywhere else, upstream included.
+ */
+export const BROKER_AUDIENCE = 'gatehouse-broker';
+
 export const ConnectionName = Type.String({
   minLength: 1,
   maxLength: 64,
