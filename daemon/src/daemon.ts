@@ -23,6 +23,7 @@ import { AgentUsersService } from './domain/workflows/agent-users.service.js';
 import { WorkflowsService } from './domain/workflows/workflows.service.js';
 import { CallAudit } from './domain/connections/call-audit.js';
 import { ConnectionsService } from './domain/connections/connections.service.js';
+import { UsageLimitsService } from './domain/limits/usage-limits.service.js';
 import { StartupError } from './errors.js';
 import { buildApp } from './http/app.js';
 import { listeningPort } from './http/listening-port.js';
@@ -84,6 +85,10 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     await approvals.start();
     const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage, permissions);
     await agentAuth.loadRevokedSessions();
+    const limits = new UsageLimitsService(db, audit, agents, (error) =>
+      log.logger.error({ err: error }, 'usage counters not saved'),
+    );
+    await limits.start();
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
     const services: Services = {
       config,
@@ -110,6 +115,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       whoamiAnswers: new WeakReadCache(db),
       startedAt: new Date(),
       connections: new ConnectionsService(db, audit, secrets),
+      limits,
       callAudit: new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'brokered calls not audited')),
     };
 
@@ -147,6 +153,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         approvals.stop();
         await usage.close();
         await services.callAudit.close();
+        await limits.close();
         await db!.close();
         removeDiscovery(config.home);
         log.logger.info('gatehoused stopped');

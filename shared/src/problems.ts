@@ -31,6 +31,8 @@ export const problemStatus = {
   unsupported_media_type: 415,
   /** Too many attempts; `Retry-After` says when to try again. */
   rate_limited: 429,
+  /** A usage limit the admin set is reached (or has expired); `Retry-After` says when, if ever, it frees. */
+  limit_reached: 429,
   /** The broker: the agent holds no grant of this connection. */
   connection_not_granted: 403,
   /** The broker: the connection does not allow this method or path. */
@@ -91,6 +93,7 @@ export const problemTitle: Record<ProblemCode, string> = {
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
+  limit_reached: 'Usage limit reached',
   connection_not_granted: 'Connection not granted',
   path_not_allowed: 'Path not allowed',
   internal: 'Internal error',

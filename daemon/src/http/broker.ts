@@ -104,11 +104,15 @@ async function broker(services: Services, dispatcher: Agent, request: FastifyReq
       throw new ProblemError('path_not_allowed', `Connection "${name}" does not allow ${request.method} ${path}.`);
     const length = Number(request.headers['content-length'] ?? 0);
     if (length > BROKER_BODY_LIMIT) throw tooLarge();
+    // 3. the usage limits: counted only for a call that is otherwise allowed
+    const limit = await services.limits.check({ agentId: auth.agent.id, keyId: auth.keyId, connection: name });
+    if (!limit.allowed) throw new ProblemError('limit_reached', limit.detail, { headers: limit.headers });
+    if (limit.headers) reply.headers(limit.headers);
 
-    // 3. forward, with the upstream credential in place of the agent's
+    // 4. forward, with the upstream credential in place of the agent's
     const upstream = await forward(dispatcher, connection, request, path, queryAt);
 
-    // 4. stream the answer back as it comes; the call is audited once it is all sent
+    // 5. stream the answer back as it comes; the call is audited once it is all sent
     let bytes = 0;
     const body = upstream.body as Readable;
     body.on('data', (chunk: Buffer) => (bytes += chunk.length));

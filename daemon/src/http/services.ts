@@ -18,6 +18,7 @@ import type { AgentUsersService } from '../domain/workflows/agent-users.service.
 import type { WorkflowsService } from '../domain/workflows/workflows.service.js';
 import type { CallAudit } from '../domain/connections/call-audit.js';
 import type { ConnectionsService } from '../domain/connections/connections.service.js';
+import type { UsageLimitsService } from '../domain/limits/usage-limits.service.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { RouteResult, routes } from '@gatehouse/shared';
 import type { Database } from '../storage/database.js';
@@ -57,4 +58,5 @@ export interface Services {
   connections: ConnectionsService;
   /** Brokered calls' records, appended to the audit chain in batches. */
   callAudit: CallAudit;
+  limits: UsageLimitsService;
 }

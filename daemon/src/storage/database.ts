@@ -7,6 +7,7 @@ import { migrations } from './migrations/index.js';
 import { permissionEntities } from './permission-entities.js';
 import { workflowEntities } from './workflow-entities.js';
 import { connectionEntities } from './connection-entities.js';
+import { limitEntities } from './limit-entities.js';
 
 /** How often another program's commits to the file are looked for (see `generation`). */
 export const EXTERNAL_CHANGE_POLL_MS = 1000;
@@ -39,7 +40,14 @@ export class Database {
     const source = new DataSource({
       type: 'sqlite',
       database: path,
-      entities: [...entities, ...agentEntities, ...permissionEntities, ...workflowEntities, ...connectionEntities],
+      entities: [
+        ...entities,
+        ...agentEntities,
+        ...permissionEntities,
+        ...workflowEntities,
+        ...connectionEntities,
+        ...limitEntities,
+      ],
       migrations,
       migrationsRun: true,
       migrationsTransactionMode: 'each',
@@ -73,11 +81,11 @@ export class Database {
   }
 
   /**
-   * Runs `work` (which only appends audit rows) in a transaction of its own without moving the
-   * generation: no read cache reads the audit log, so appending to it must not empty them (the
-   * broker appends a batch of call records several times a second).
+   * Runs `work` in a transaction of its own without moving the generation: for writes only to
+   * tables no read cache reads (the audit chain, usage counters), which must not empty the
+   * caches — the broker appends a batch of call records several times a second.
    */
-  appendAudit<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  writeUncached<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.writes.run(() => this.source.transaction(work));
   }
 

@@ -11,6 +11,7 @@ import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
 import { connectionsRoutes } from './connections.js';
+import { limitsRoutes } from './limits.js';
 
 /**
  * Every route of the daemon's HTTP API, one file per resource (as `daemon/src/http/routes/`
@@ -31,6 +32,7 @@ export const routes = {
   ...otasRoutes,
   ...auditRoutes,
   ...connectionsRoutes,
+  ...limitsRoutes,
 };
 
 export type Routes = typeof routes;

@@ -9,7 +9,7 @@ const FLUSH_AT = 500;
 /**
  * Every brokered call is audited, but not with a transaction per call: records wait in memory
  * and are appended to the chain in one transaction every 200 ms (and on shutdown). The batch
- * goes through `Database.appendAudit`, so it leaves the read caches (credentials, grants,
+ * goes through `Database.writeUncached`, so it leaves the read caches (credentials, grants,
  * connections) intact — a broker under load would otherwise empty them several times a second.
  */
 export class CallAudit {
@@ -37,7 +37,7 @@ export class CallAudit {
     const batch = this.pending;
     this.pending = [];
     this.flushing = this.flushing
-      .then(() => this.db.appendAudit((tx) => this.audit.appendAll(tx, batch)))
+      .then(() => this.db.writeUncached((tx) => this.audit.appendAll(tx, batch)))
       .then(
         () => undefined,
         (error: unknown) => this.onError(error),
