@@ -7,8 +7,9 @@ const SECRET = 'ghp_upstream-cli-secret-5d1e0b7a9c';
 
 describe('gatehouse connections', () => {
   let t: TestDaemon;
+  let admin: string;
   beforeAll(async () => {
-    ({ t } = await startWithAdmin());
+    ({ t, admin } = await startWithAdmin());
     const login = await gatehouse(t, ['login', '--username', ADMIN.username], { stdin: `${ADMIN.password}\n` });
     expect(login.code, login.stderr).toBe(0);
   });
@@ -57,5 +58,38 @@ describe('gatehouse connections', () => {
     expect((await gatehouse(t, ['connections', 'remove', 'github'])).code).toBe(0);
     expect(await keytar.getPassword(t.keychainService, `connection:${connection!.id as string}`)).toBeNull();
     expect(JSON.parse((await gatehouse(t, ['connections', 'list', '--json'])).stdout)).toEqual([]);
+  });
+
+  it('sets, lists and removes usage limits', async () => {
+    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'limited' } });
+    const set = await gatehouse(t, [
+      'limits',
+      'set',
+      'limited',
+      '--window',
+      'minute=60/1m',
+      '--window',
+      'day=1000/1d',
+      '--remaining',
+      '500',
+      '--refill',
+      '500/30d',
+      '--json',
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    const limit = JSON.parse(set.stdout) as { id: string };
+    expect(limit).toMatchObject({
+      windows: [
+        expect.objectContaining({ name: 'minute', limit: 60, seconds: 60, used: 0 }),
+        expect.objectContaining({ name: 'day', seconds: 86_400 }),
+      ],
+      remaining: 500,
+      refill: { amount: 500, interval_seconds: 30 * 86_400 },
+    });
+    const table = await gatehouse(t, ['limits', 'list', 'limited']);
+    expect(table.stdout).toContain('minute 0/60 per 60s');
+    expect((await gatehouse(t, ['limits', 'set', 'limited', '--window', 'sixty'])).code).not.toBe(0);
+    expect((await gatehouse(t, ['limits', 'remove', 'limited', limit.id])).code).toBe(0);
+    expect(JSON.parse((await gatehouse(t, ['limits', 'list', 'limited', '--json'])).stdout)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { registerKeyCommands } from './commands/keys.commands.js';
 import { registerSessionCommands } from './commands/session.commands.js';
 import { registerWorkflowCommands } from './commands/workflows.commands.js';
 import { registerConnectionCommands } from './commands/connections.commands.js';
+import { registerLimitCommands } from './commands/limits.commands.js';
 import { completionScript } from './completion.js';
 
 /** Adds the CLI's commands (everything but `gatehouse daemon`) and its global options to `program`. */
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerAuditCommands(program);
   registerAgentCredentialCommands(program);
   registerConnectionCommands(program);
+  registerLimitCommands(program);
 
   program
     .command('completion')
