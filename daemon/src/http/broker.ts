@@ -110,7 +110,7 @@ async function broker(services: Services, dispatcher: Agent, request: FastifyReq
     if (limit.headers) reply.headers(limit.headers);
 
     // 4. forward, with the upstream credential in place of the agent's
-    const upstream = await forward(dispatcher, connection, request, path, queryAt);
+    const upstream = await forward(services, dispatcher, connection, request, path, queryAt);
 
     // 5. stream the answer back as it comes; the call is audited once it is all sent
     let bytes = 0;
@@ -129,6 +129,7 @@ async function broker(services: Services, dispatcher: Agent, request: FastifyReq
 }
 
 async function forward(
+  services: Services,
   dispatcher: Agent,
   connection: BrokeredConnection,
   request: FastifyRequest,
@@ -138,9 +139,10 @@ async function forward(
   const { injection } = connection.row;
   const query = new URLSearchParams(queryAt === -1 ? '' : request.url.slice(queryAt + 1));
   const headers = upstreamHeaders(request.headers);
+  const secret = connection.secret ?? (await services.connections.accessToken(connection.row));
   if (injection.kind === 'header')
-    headers[injection.name.toLowerCase()] = injection.template.replace('{secret}', connection.secret);
-  else query.set(injection.name, connection.secret);
+    headers[injection.name.toLowerCase()] = injection.template.replace('{secret}', secret);
+  else query.set(injection.name, secret);
   const search = query.size > 0 ? `?${query.toString()}` : '';
   const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
   return upstreamRequest(`${connection.base}${path === '/' ? '/' : path}${search}`, {

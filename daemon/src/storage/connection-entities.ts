@@ -1,5 +1,5 @@
 import { EntitySchema } from 'typeorm';
-import type { Injection } from '@gatehouse/shared';
+import type { Injection, OAuthSettings } from '@gatehouse/shared';
 import { nullableText, text } from './entities.js';
 
 export interface ConnectionRow {
@@ -13,6 +13,9 @@ export interface ConnectionRow {
   allowed_methods: string[];
   allowed_paths: string[];
   description: string | null;
+  /** An OAuth connection's settings; its refresh token is at `secret_account`. */
+  oauth: (OAuthSettings & { client_secret_account: string | null }) | null;
+  connected_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -29,6 +32,8 @@ export const ConnectionEntity = new EntitySchema<ConnectionRow>({
     allowed_methods: { type: 'simple-json' },
     allowed_paths: { type: 'simple-json' },
     description: nullableText,
+    oauth: { type: 'simple-json', nullable: true },
+    connected_at: nullableText,
     created_at: text,
     updated_at: text,
   },

@@ -1,5 +1,13 @@
 import { PageQuery } from '../schemas/common.js';
-import { Connection, ConnectionList, ConnectionParams, CreateConnectionRequest } from '../schemas/connections.js';
+import {
+  Connection,
+  ConnectionList,
+  ConnectionParams,
+  CreateConnectionRequest,
+  OAuthCallbackQuery,
+  OAuthConnected,
+  OAuthStart,
+} from '../schemas/connections.js';
 import { defineRoutes } from '../route.js';
 
 /**
@@ -42,6 +50,33 @@ export const connectionsRoutes = defineRoutes({
     auth: 'project_admin',
     tag: 'connections',
     summary: 'Remove a connection, its grants and its secret',
+    params: ConnectionParams,
+    response: { 200: Connection },
+  },
+  startConnectionOAuth: {
+    method: 'POST',
+    path: '/admin/connections/{connection}/oauth/start',
+    auth: 'project_admin',
+    tag: 'connections',
+    summary: "Connect an account of an OAuth connection: open the answer's authorization_url in a browser",
+    params: ConnectionParams,
+    response: { 200: OAuthStart },
+  },
+  connectionOAuthCallback: {
+    method: 'GET',
+    path: '/connections/oauth/callback',
+    auth: 'public',
+    tag: 'connections',
+    summary: "The provider's redirect after the admin consents (authorization code + PKCE)",
+    querystring: OAuthCallbackQuery,
+    response: { 200: OAuthConnected },
+  },
+  revokeConnectionOAuth: {
+    method: 'POST',
+    path: '/admin/connections/{connection}/oauth/revoke',
+    auth: 'project_admin',
+    tag: 'connections',
+    summary: "Disconnect an OAuth connection's account: its refresh token is revoked at the provider and deleted",
     params: ConnectionParams,
     response: { 200: Connection },
   },

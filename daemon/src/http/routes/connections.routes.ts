@@ -1,4 +1,5 @@
 import { routes } from '@gatehouse/shared';
+import { anonymousActor } from '../../domain/actor.js';
 import { implement, pageOf } from '../route-binding.js';
 
 export const connectionsRoutes = [
@@ -16,5 +17,22 @@ export const connectionsRoutes = [
 
   implement(routes.deleteConnection, async ({ services, auth, params }) =>
     services.connections.delete(auth.project, params.connection, auth.actor),
+  ),
+
+  // The redirect goes to the address the admin reached the daemon at (the host guard vouched for it).
+  implement(routes.startConnectionOAuth, async ({ services, auth, params, request }) =>
+    services.connections.startOAuth(
+      auth.project,
+      params.connection,
+      `${request.protocol}://${request.host}${routes.connectionOAuthCallback.path}`,
+    ),
+  ),
+
+  implement(routes.connectionOAuthCallback, async ({ services, query, request }) =>
+    services.connections.completeOAuth(query, anonymousActor(request.ip)),
+  ),
+
+  implement(routes.revokeConnectionOAuth, async ({ services, auth, params }) =>
+    services.connections.revokeOAuth(auth.project, params.connection, auth.actor),
   ),
 ];

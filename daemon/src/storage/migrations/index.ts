@@ -6,6 +6,7 @@ import { Workflows1795398400000 } from './0005-workflows.js';
 import { RevokeTokensOnPermissionChange1795398500000 } from './0006-revoke-tokens-on-permission-change.js';
 import { Connections1795399000000 } from './0010-connections.js';
 import { UsageLimits1795399000100 } from './0010-usage-limits.js';
+import { OAuthConnections1795399000200 } from './0010-oauth-connections.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   RevokeTokensOnPermissionChange1795398500000,
   Connections1795399000000,
   UsageLimits1795399000100,
+  OAuthConnections1795399000200,
 ];
