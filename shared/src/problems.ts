@@ -39,7 +39,17 @@ export const problemStatus = {
   rate_limited: 429,
   /** The request's headers are larger than the daemon reads. */
   headers_too_large: 431,
+  /** A usage limit the admin set is reached (or has expired); `Retry-After` says when, if ever, it frees. */
+  limit_reached: 429,
+  /** The broker: the agent holds no grant of this connection. */
+  connection_not_granted: 403,
+  /** The broker: the connection does not allow this method or path. */
+  path_not_allowed: 403,
   internal: 500,
+  /** The broker could not reach the connection's upstream (refused, TLS, DNS, reset). */
+  upstream_unreachable: 502,
+  /** The upstream did not answer in time. */
+  upstream_timeout: 504,
   /** The OS keychain (or the configured secret store) cannot be reached; nothing was stored. */
   keychain_unavailable: 503,
   /** The daemon is shutting down; try again once it has restarted. */
@@ -97,7 +107,12 @@ export const problemTitle: Record<ProblemCode, string> = {
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
   headers_too_large: 'Request headers too large',
+  limit_reached: 'Usage limit reached',
+  connection_not_granted: 'Connection not granted',
+  path_not_allowed: 'Path not allowed',
   internal: 'Internal error',
+  upstream_unreachable: 'Upstream unreachable',
+  upstream_timeout: 'Upstream timeout',
   keychain_unavailable: 'Keychain unavailable',
   shutting_down: 'Shutting down',
   daemon_unavailable: 'Daemon unavailable',

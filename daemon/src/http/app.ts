@@ -10,6 +10,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { routes } from '@gatehouse/shared';
 import { lazyChildLogger, type DaemonLogger } from '../logging.js';
 import { VERSION } from '../package-info.js';
+import { registerBroker } from './broker.js';
 import { registerConsole } from './console.js';
 import { fastLane, EVERY_ANSWER_HEADERS } from './fast-lane.js';
 import { addressCheck, hostGuard, remoteNames } from './host-guard.js';
@@ -145,6 +146,7 @@ export async function buildApp(
 
   nameRoutes(routes);
   registerRoutes(app, services, routeBindings);
+  await registerBroker(app, services);
   await registerAuthorizationServer(app, services, () => {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return `${config.tls ? 'https' : 'http'}://${host}:${(port ??= listeningPort(app)) ?? config.port}`;

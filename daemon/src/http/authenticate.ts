@@ -170,14 +170,20 @@ export async function plainAgent(
   const credential = presentedCredential(headers);
   if (!credential) return null;
   const found = await resolveCredential(services, credential);
-  return 'refused' in found || found.kind !== 'agent' ? null : agentContext(found, ip);
+  return 'refused' in found || found.kind !== 'agent' || found.claims?.aud !== undefined
+    ? null
+    : agentContext(found, ip);
 }
 
-/** Authenticates the request and checks the route's access level; throws 401/403/404/429 problems. */
+/**
+ * Authenticates the request and checks the route's access level; throws 401/403/404/429 problems.
+ * A token bound to an audience is accepted only where that `audience` is asked for.
+ */
 export async function authenticate(
   services: Services,
   request: FastifyRequest,
   level: Exclude<RouteAuth, 'public'>,
+  audience?: string,
 ): Promise<AuthContext | AgentAuthContext> {
   const credential = presentedCredential(request.headers);
   if (!credential) throw missing();
@@ -212,6 +218,9 @@ async function authorize(
   identity: Identity,
 ): Promise<AuthContext | AgentAuthContext> {
   if (identity.kind === 'agent') {
+    const bound = identity.claims?.aud;
+    if (bound !== undefined && bound !== audience)
+      throw new ProblemError('unauthorized', 'This token is good only at the broker (/proxy/…).');
     if (level !== 'agent' && level !== 'any')
       throw new ProblemError('forbidden', 'This route needs a signed-in human; agent credentials cannot call it.');
     return agentContext(identity, request.ip);

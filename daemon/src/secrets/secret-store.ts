@@ -33,6 +33,8 @@ export const accounts = {
     return `agent:${projectSlug}/${agentName}`;
   },
   agentIdentity: (agentId: string) => `agent-identity:${agentId}`,
+  connectionSecret: (connectionId: string) => `connection:${connectionId}`,
+  connectionClientSecret: (connectionId: string) => `connection-client:${connectionId}`,
 } as const;
 
 /** The secret store could not be reached or refused the operation: nothing was stored. */
