@@ -187,7 +187,7 @@ export async function authenticate(
 ): Promise<AuthContext | AgentAuthContext> {
   const credential = presentedCredential(request.headers);
   if (!credential) throw missing();
-  return authorize(services, request, level, await identify(services, request.ip, credential));
+  return authorize(services, request, level, await identify(services, request.ip, credential), audience);
 }
 
 /**
@@ -216,6 +216,7 @@ async function authorize(
   request: FastifyRequest,
   level: Exclude<RouteAuth, 'public'>,
   identity: Identity,
+  audience?: string,
 ): Promise<AuthContext | AgentAuthContext> {
   if (identity.kind === 'agent') {
     const bound = identity.claims?.aud;

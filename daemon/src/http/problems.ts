@@ -21,9 +21,6 @@ export function problemOf(
   detail: string,
   extras: { errors?: FieldError[]; requestId?: string } = {},
 ) {
-  // A refusal from a hook (Host and Origin guard, rate limit) on an OTAS route: its clients read only OTAS's envelope.
-  const otas = reply.request.routeOptions.config.otas;
-  if (otas) return sendOtasFailure(reply, problemStatus[code], otasDescription(code, otas), extras.headers);
   const problem: Problem = {
     type: problemType(code),
     title: problemTitle[code],
@@ -42,6 +39,9 @@ export function sendProblem(
   detail: string,
   extras: { errors?: FieldError[]; headers?: Record<string, string> } = {},
 ) {
+  // A refusal from a hook (Host and Origin guard, rate limit) on an OTAS route: its clients read only OTAS's envelope.
+  const otas = reply.request.routeOptions.config.otas;
+  if (otas) return sendOtasFailure(reply, problemStatus[code], otasDescription(code, otas), extras.headers);
   const problem = problemOf(code, detail, { ...extras, requestId: String(reply.request.id) });
   for (const [name, value] of Object.entries(extras.headers ?? {})) reply.header(name, value);
   if (problem.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
