@@ -224,3 +224,19 @@ class LazyChildLogger implements FastifyBaseLogger {
     return this.logger.child(bindings, options);
   }
 }
+
+/**
+ * Imports a library whose import writes warnings with `console.warn` (oidc-provider warns on any
+ * runtime it does not list as supported: Node 20, and Electron, whose Node names no LTS); the
+ * daemon's stderr is for people, so those lines go to the log. Imported once, at start-up or on
+ * first use, so the moment `console.warn` is borrowed is short.
+ */
+export async function importQuietly<Module>(load: () => Promise<Module>, log: FastifyBaseLogger): Promise<Module> {
+  const warn = console.warn;
+  console.warn = (...parts: unknown[]) => log.warn(parts.join(' '));
+  try {
+    return await load();
+  } finally {
+    console.warn = warn;
+  }
+}

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
-import Provider, { errors, type Configuration } from 'oidc-provider';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { default as Provider, Configuration } from 'oidc-provider';
+import { importQuietly } from '../logging.js';
 import { loadOAuthKeys } from '../domain/oauth/oauth-keys.js';
 import { oauthAdapter } from '../storage/oauth-store.js';
 import type { Services } from './services.js';
@@ -33,7 +34,12 @@ export type BaseUrl = () => string;
  * resource asked for (RFC 8707), refresh tokens that rotate, revocation and introspection.
  * Accounts are agents: consent picks the agent a client acts as.
  */
-export async function createAuthorizationServer(services: Services, baseUrl: string): Promise<Provider> {
+async function createAuthorizationServer(
+  services: Services,
+  baseUrl: string,
+  log: FastifyBaseLogger,
+): Promise<Provider> {
+  const { default: Provider, errors } = await importQuietly(() => import('oidc-provider'), log);
   const keys = await loadOAuthKeys(services.secrets);
   const resource = `${baseUrl}${MCP_PATH}`;
   const configuration: Configuration = {
@@ -133,7 +139,7 @@ export async function registerAuthorizationServer(
   baseUrl: BaseUrl,
 ): Promise<void> {
   let provider: Promise<Provider> | undefined;
-  const authorizationServer = () => (provider ??= createAuthorizationServer(services, baseUrl()));
+  const authorizationServer = () => (provider ??= createAuthorizationServer(services, baseUrl(), app.log));
   const forward = async (raw: IncomingMessage, response: ServerResponse, path: string) => {
     const server = await authorizationServer();
     const original = raw.url!;

@@ -102,7 +102,8 @@ export const approvalsRoutes = [
     clearInterval(recheck);
     unsubscribe();
     await delivering;
-    // Cut the socket: a stream that was merely ended could hold the server open through a shutdown.
-    stream.destroy();
+    // A clean end (the last chunk), so a client reads the end of the stream, not a broken
+    // connection; with `Connection: close` the socket goes with it and holds no shutdown up.
+    stream.end();
   }),
 ];
