@@ -76,8 +76,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const agentKeys = new AgentKeysService(db, audit, secrets, config.keychainService);
     const authFailures = new AuthFailures(audit);
     const usage = new UsageRecorder(db);
-    const agents = new AgentsService(db, audit, secrets, agentKeys);
-    const permissions = new PermissionsService(db, audit, agents);
+    const permissions = new PermissionsService(db, audit);
+    const agents = new AgentsService(db, audit, secrets, agentKeys, permissions);
     const approvals = new ApprovalsService(db, audit, permissions);
     await approvals.start();
     const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage, permissions);
