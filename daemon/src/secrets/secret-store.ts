@@ -18,6 +18,8 @@ export interface SecretStore {
 /** Keychain account names (SPEC §3). */
 export const accounts = {
   signingKey: 'daemon-signing-key',
+  /** The OAuth authorization server's signing key and cookie key (domain/oauth/oauth-keys.ts). */
+  oauthKeys: 'oauth-keys',
   totp: (userId: string) => `totp:${userId}`,
   agentKey: (keyId: string) => `agent-key:${keyId}`,
   /**
@@ -31,6 +33,8 @@ export const accounts = {
     return `agent:${projectSlug}/${agentName}`;
   },
   agentIdentity: (agentId: string) => `agent-identity:${agentId}`,
+  connectionSecret: (connectionId: string) => `connection:${connectionId}`,
+  connectionClientSecret: (connectionId: string) => `connection-client:${connectionId}`,
 } as const;
 
 /** The secret store could not be reached or refused the operation: nothing was stored. */

@@ -39,10 +39,14 @@ export const Uuid = Type.String({ format: 'uuid' });
 /** A value that may be explicitly `null` (PATCH: null clears, absent leaves unchanged). */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-/** Paging for every list route; the total comes back in `X-Total-Count`. */
+/**
+ * Paging for every list route; the total comes back in `X-Total-Count`. Both ends are bounded here,
+ * once: an unbounded offset (`1e309` reads as Infinity) would reach SQL as a value SQLite refuses.
+ */
+export const MAX_OFFSET = 1_000_000_000;
 export const Paging = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 20 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 })),
 };
 
 /** The query of a list route with no filters of its own. */
