@@ -264,11 +264,14 @@ export class AgentsService {
     return { deleted: agent.name };
   }
 
-  /** Suspends (`to: 'suspended'`), resumes (`'active'`) or permanently revokes (`'revoked'`). */
+  /**
+   * Suspends (`to: 'suspended'`), resumes (`'active'`) or permanently revokes (`'revoked'`). A
+   * revoked agent's keys can never work again, so their keychain items and its alias go with it.
+   */
   async setStatus(project: ProjectRow, nameOrId: string, to: AgentRow['status'], actor: Actor): Promise<AgentRow> {
-    return this.db.write(async (tx) => {
+    const { updated, deadKeys } = await this.db.write(async (tx) => {
       const agent = await this.find(project.id, nameOrId, tx);
-      if (agent.status === to) return agent;
+      if (agent.status === to) return { updated: agent, deadKeys: [] };
       if (agent.status === 'revoked')
         throw conflict(
           `Agent "${agent.name}" was revoked permanently and cannot be ${to === 'active' ? 'resumed' : 'changed'}.`,
@@ -292,8 +295,10 @@ export class AgentsService {
         project_id: project.id,
         target: `agent:${agent.name}`,
       });
-      return updated;
+      return { updated, deadKeys: to === 'revoked' ? await tx.findBy(AgentKeyEntity, { agent_id: agent.id }) : [] };
     });
+    if (deadKeys.length > 0) await this.keys.forgetAll({ agent: updated, projectSlug: project.slug }, deadKeys);
+    return updated;
   }
 
   private async moveAlias(projectSlug: string, from: string, to: string): Promise<void> {
