@@ -22,3 +22,5 @@ export * from './schemas/approvals.js';
 export * from './schemas/workflows.js';
 export * from './schemas/system.js';
 export * from './client/index.js';
+export * from './schemas/connections.js';
+export * from './schemas/limits.js';

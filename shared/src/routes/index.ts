@@ -10,6 +10,8 @@ import { projectsRoutes } from './projects.js';
 import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
+import { connectionsRoutes } from './connections.js';
+import { limitsRoutes } from './limits.js';
 
 /**
  * Every route of the daemon's HTTP API, one file per resource (as `daemon/src/http/routes/`
@@ -29,6 +31,8 @@ export const routes = {
   ...workflowsRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...connectionsRoutes,
+  ...limitsRoutes,
 };
 
 export type Routes = typeof routes;
