@@ -18,6 +18,7 @@ import { listeningPort } from './listening-port.js';
 import { registerAuthorizationServer } from './oauth-server.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler, sendProblem } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
+import { consoleRoutes } from './routes/console.routes.js';
 import { routeBindings } from './routes/index.js';
 import { serializerCompiler } from './serializers.js';
 import { validatorCompiler } from './validators.js';
@@ -145,7 +146,12 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } });
 
   nameRoutes(routes);
-  registerRoutes(app, services, routeBindings);
+  // The console's session routes are registered by registerConsole, in a scope with cookies.
+  registerRoutes(
+    app,
+    services,
+    routeBindings.filter((binding) => !consoleRoutes.includes(binding)),
+  );
   await registerBroker(app, services);
   await registerAuthorizationServer(app, services, () => {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -11,6 +11,7 @@ import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
 import { connectionsRoutes } from './connections.js';
+import { consoleRoutes } from './console.js';
 import { limitsRoutes } from './limits.js';
 
 /**
@@ -33,6 +34,7 @@ export const routes = {
   ...auditRoutes,
   ...connectionsRoutes,
   ...limitsRoutes,
+  ...consoleRoutes,
 };
 
 export type Routes = typeof routes;
