@@ -18,6 +18,7 @@ import { MfaService } from './domain/auth/mfa.service.js';
 import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
 import { SessionsService } from './domain/auth/sessions.service.js';
 import { TokenSigner } from './domain/auth/token-signer.js';
+import { SdkKeysService } from './domain/projects/sdk-keys.service.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
 import { AgentUsersService } from './domain/workflows/agent-users.service.js';
@@ -109,6 +110,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       mfa,
       users: new UsersService(db, audit, secrets),
       projects: new ProjectsService(db, audit),
+      sdkKeys: new SdkKeysService(db, audit),
       sessions: new SessionsService(db, audit, signer, mfa, authFailures),
       personalTokens: new PersonalTokensService(db, audit),
       agents,

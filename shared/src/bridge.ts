@@ -39,6 +39,15 @@ export const nonConsoleRoutes = [
   'otasAuthenticateUser',
   'otasListAgents',
   'otasCreateAgentSession',
+  'otasCreateAgentKey',
+  'otasRevokeAgentKey',
+  'otasListProjects',
+  'otasCreateProject',
+  'otasListAgentSessions',
+  'otasListSdkKeys',
+  'otasCreateSdkKey',
+  'otasRevokeSdkKey',
+  'otasAuthenticateSdkKey',
 ] as const satisfies readonly RouteName[];
 
 export type ConsoleRouteName = Exclude<RouteName, (typeof nonConsoleRoutes)[number]>;

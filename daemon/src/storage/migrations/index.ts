@@ -9,6 +9,7 @@ import { Connections1795399000000 } from './0010-connections.js';
 import { UsageLimits1795399000100 } from './0010-usage-limits.js';
 import { OAuthConnections1795399000200 } from './0010-oauth-connections.js';
 import { OAuth1795399100000 } from './0011-oauth.js';
+import { OtasApi1795399200000 } from './0008-otas-api.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   UsageLimits1795399000100,
   OAuthConnections1795399000200,
   OAuth1795399100000,
+  OtasApi1795399200000,
 ];
