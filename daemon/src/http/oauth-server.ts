@@ -1,8 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import Provider, { errors, type Configuration } from 'oidc-provider';
+import Provider, { errors, type Configuration, type InteractionResults } from 'oidc-provider';
+import { Type } from 'typebox';
+import { ProblemError, notFound } from '../errors.js';
+import { systemActor } from '../domain/actor.js';
 import { loadOAuthKeys } from '../domain/oauth/oauth-keys.js';
 import { oauthAdapter } from '../storage/oauth-store.js';
+import { authenticate, type AuthContext } from './authenticate.js';
 import type { Services } from './services.js';
 
 /** Where the authorization server lives in the daemon; its issuer is the daemon's URL plus this. */
@@ -49,7 +53,8 @@ export async function createAuthorizationServer(services: Services, baseUrl: str
       id_token_signed_response_alg: 'EdDSA',
     },
     enabledJWA: { idTokenSigningAlgValues: ['EdDSA'] },
-    scopes: [TOOLS_SCOPE, 'offline_access'],
+    // mcp:tools is the gateway's scope (getResourceServerInfo), not an OpenID scope of the server.
+    scopes: ['offline_access'],
     claims: { openid: ['sub'] },
     pkce: { required: () => true },
     responseTypes: ['code'],
@@ -118,6 +123,21 @@ export async function createAuthorizationServer(services: Services, baseUrl: str
     return withoutPort !== undefined && (this.redirectUris ?? []).some((r) => loopbackWithoutPort(r) === withoutPort);
   };
   provider.Client.prototype.redirectUriAllowed = exactOrLoopback;
+  // Every token the server hands out is in the audit chain, as an event of the agent it acts as,
+  // before the client has it.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'token' || ctx.status !== 200) return;
+    const token = ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.RefreshToken;
+    const clientId = ctx.oidc.client?.clientId ?? null;
+    await services.audit.record({
+      event_type: 'oauth.token_issued',
+      actor: { ...systemActor, label: `oauth-client:${clientId}`, source: ctx.ip },
+      agent_id: token?.accountId ?? null,
+      target: clientId,
+      metadata: { grant_type: ctx.oidc.params?.grant_type ?? null, scope: token?.scope ?? null },
+    });
+  });
   return provider;
 }
 
@@ -140,6 +160,93 @@ export async function registerAuthorizationServer(
     Object.assign(raw, { originalUrl: original, url: path });
     await server.callback()(raw, response);
   };
+
+  const consentFor = async (uid: string) => {
+    const server = await authorizationServer();
+    const interaction = await server.Interaction.find(uid);
+    if (!interaction) throw notFound('Authorization request');
+    const client = await server.Client.find(interaction.params.client_id as string);
+    if (!client) throw notFound('OAuth client');
+    return { server, interaction, client };
+  };
+  // The answer is kept on the pending request, found by its uid rather than by the browser's
+  // interaction cookie: the admin may answer from the desktop console, whose requests carry none.
+  // The browser that started the request resumes it at `redirect_to` with its own cookies.
+  const answer = async (interaction: InstanceType<Provider['Interaction']>, result: InteractionResults) => {
+    interaction.result = result;
+    await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+    return interaction.returnTo;
+  };
+  const ConsentParams = Type.Object({ uid: Type.String({ maxLength: 100 }) });
+
+  // The consent screen's API, for a signed-in admin of the project whose agent the client will act as.
+  app.get(`${OAUTH_PATH}/interaction/:uid`, { schema: { hide: true, params: ConsentParams } }, async (request) => {
+    await authenticate(services, request, 'project_admin');
+    const { interaction, client } = await consentFor((request.params as { uid: string }).uid);
+    return {
+      client_id: client.clientId,
+      client_name: client.clientName ?? null,
+      redirect_uri: interaction.params.redirect_uri,
+      scopes: String(interaction.params.scope ?? '')
+        .split(' ')
+        .filter(Boolean),
+      resource: interaction.params.resource ?? null,
+    };
+  });
+  app.post(
+    `${OAUTH_PATH}/interaction/:uid/approve`,
+    {
+      schema: {
+        hide: true,
+        params: ConsentParams,
+        body: Type.Object({ agent: Type.String({ minLength: 1, maxLength: 200 }) }),
+      },
+    },
+    async (request) => {
+      // 1. a project admin, in the project of the agent
+      const auth = (await authenticate(services, request, 'project_admin')) as AuthContext;
+      // 2. the pending request and the agent it will act as
+      const { server, interaction, client } = await consentFor((request.params as { uid: string }).uid);
+      const agent = await services.agents.find(auth.project.id, (request.body as { agent: string }).agent);
+      if (agent.status !== 'active') throw new ProblemError('conflict', `Agent "${agent.name}" is ${agent.status}.`);
+      // 3. the grant: the scopes asked for, on the gateway only
+      const grant = new server.Grant({ accountId: agent.id, clientId: client.clientId });
+      const scopes = String(interaction.params.scope ?? '').split(' ');
+      if (scopes.includes('offline_access')) grant.addOIDCScope('offline_access');
+      grant.addResourceScope(`${baseUrl()}${MCP_PATH}`, TOOLS_SCOPE);
+      const grantId = await grant.save();
+      await services.audit.record({
+        event_type: 'oauth.consent_granted',
+        actor: auth.actor,
+        agent_id: agent.id,
+        project_id: auth.project.id,
+        target: client.clientId,
+        metadata: { client_name: client.clientName ?? null, redirect_uri: interaction.params.redirect_uri },
+      });
+      // 4. where the browser goes next: back into the authorization endpoint, which answers the client
+      return { redirect_to: await answer(interaction, { login: { accountId: agent.id }, consent: { grantId } }) };
+    },
+  );
+  app.post(
+    `${OAUTH_PATH}/interaction/:uid/deny`,
+    { schema: { hide: true, params: ConsentParams } },
+    async (request) => {
+      const auth = (await authenticate(services, request, 'project_admin')) as AuthContext;
+      const { interaction, client } = await consentFor((request.params as { uid: string }).uid);
+      await services.audit.record({
+        event_type: 'oauth.consent_denied',
+        actor: auth.actor,
+        project_id: auth.project.id,
+        target: client.clientId,
+      });
+      return {
+        redirect_to: await answer(interaction, {
+          error: 'access_denied',
+          error_description: 'The administrator denied the request.',
+        }),
+      };
+    },
+  );
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
