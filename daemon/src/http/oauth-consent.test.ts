@@ -1,4 +1,3 @@
-import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   approvedCode,
@@ -26,7 +25,7 @@ describe('consent on the OAuth authorization server', () => {
   it('shows the admin the client, its redirect URI and the scopes it asks for', async () => {
     const clientId = await registerClient(t);
     const pending = await startAuthorization(t, clientId);
-    const shown = await t.request('GET', `/oauth/interaction/${pending.uid}`, { token: admin });
+    const shown = await t.request('GET', `/admin/oauth/requests/${pending.uid}`, { token: admin });
     expect(shown.status).toBe(200);
     expect(shown.body).toEqual({
       client_id: clientId,
@@ -35,8 +34,8 @@ describe('consent on the OAuth authorization server', () => {
       scopes: ['mcp:tools', 'offline_access'],
       resource: `${t.url}/mcp`,
     });
-    expect((await t.request('GET', `/oauth/interaction/${pending.uid}`)).status).toBe(401);
-    expect((await t.request('GET', '/oauth/interaction/no-such-request', { token: admin })).status).toBe(404);
+    expect((await t.request('GET', `/admin/oauth/requests/${pending.uid}`)).status).toBe(401);
+    expect((await t.request('GET', '/admin/oauth/requests/no-such-request', { token: admin })).status).toBe(404);
   });
 
   it("issues, after approval, the chosen agent's tokens for the gateway, and audits consent and issuance", async () => {
@@ -44,8 +43,8 @@ describe('consent on the OAuth authorization server', () => {
     const tokens = await exchangeCode(t, clientId, code, verifier);
     expect(tokens.status).toBe(200);
     expect(tokens.body).toMatchObject({ token_type: 'Bearer', scope: 'mcp:tools' });
-    const claims = decodeJwt(tokens.body.access_token as string);
-    expect(claims).toMatchObject({ sub: agentId, aud: `${t.url}/mcp`, iss: `${t.url}/oauth`, client_id: clientId });
+    const access = await t.daemon.services.oauth.verifyAccessToken(tokens.body.access_token as string);
+    expect(access).toMatchObject({ agent: { id: agentId }, clientId, scopes: ['mcp:tools'] });
     expect(tokens.body.refresh_token).toEqual(expect.any(String));
 
     const consent = (await auditOf('oauth.consent_granted')).find((e) => e.target === clientId);
@@ -87,7 +86,7 @@ describe('consent on the OAuth authorization server', () => {
     const second = await refresh(first.body.refresh_token);
     expect(second.status).toBe(200);
     expect(second.body.refresh_token).not.toBe(first.body.refresh_token);
-    expect(decodeJwt(second.body.access_token as string).aud).toBe(`${t.url}/mcp`);
+    expect(await t.daemon.services.oauth.verifyAccessToken(second.body.access_token as string)).toHaveProperty('agent');
     expect(await refresh(first.body.refresh_token)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     expect(await refresh(second.body.refresh_token)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
@@ -95,7 +94,7 @@ describe('consent on the OAuth authorization server', () => {
   it('sends access_denied (with state and iss) to the client when the admin denies, and audits it', async () => {
     const clientId = await registerClient(t);
     const pending = await startAuthorization(t, clientId);
-    const denied = await t.request('POST', `/oauth/interaction/${pending.uid}/deny`, { token: admin });
+    const denied = await t.request('POST', `/admin/oauth/requests/${pending.uid}/deny`, { token: admin });
     expect(denied.status).toBe(200);
     const back = await pending.resume(denied.body.redirect_to);
     expect(back.origin + back.pathname).toBe(REDIRECT_URI);
@@ -107,17 +106,33 @@ describe('consent on the OAuth authorization server', () => {
     expect((await auditOf('oauth.consent_denied')).some((e) => e.target === clientId)).toBe(true);
   });
 
-  it('refuses to approve as a suspended agent, or as an agent of another project', async () => {
+  it('approves as an agent it creates for the client', async () => {
+    const clientId = await registerClient(t);
+    const pending = await startAuthorization(t, clientId);
+    const approved = await t.request('POST', `/admin/oauth/requests/${pending.uid}/approve`, {
+      token: admin,
+      body: { agent: 'made-for-client', create_agent: true },
+    });
+    expect(approved.status).toBe(200);
+    const created = await t.request('GET', '/v1/agents/made-for-client', { token: admin });
+    expect(created.status).toBe(200);
+    const code = (await pending.resume(approved.body.redirect_to)).searchParams.get('code')!;
+    const tokens = await exchangeCode(t, clientId, code, pending.verifier);
+    const access = await t.daemon.services.oauth.verifyAccessToken(tokens.body.access_token as string);
+    expect(access).toMatchObject({ agent: { id: created.body.id } });
+  });
+
+  it('refuses to approve as a suspended agent or an unknown one', async () => {
     await t.request('POST', '/admin/agents', { token: admin, body: { name: 'benched' } });
     await t.request('POST', '/admin/agents/benched/revoke', { token: admin });
     const clientId = await registerClient(t);
     const pending = await startAuthorization(t, clientId);
-    const suspended = await t.request('POST', `/oauth/interaction/${pending.uid}/approve`, {
+    const suspended = await t.request('POST', `/admin/oauth/requests/${pending.uid}/approve`, {
       token: admin,
       body: { agent: 'benched' },
     });
     expect(suspended).toMatchObject({ status: 409, body: { code: 'conflict' } });
-    const unknown = await t.request('POST', `/oauth/interaction/${pending.uid}/approve`, {
+    const unknown = await t.request('POST', `/admin/oauth/requests/${pending.uid}/approve`, {
       token: admin,
       body: { agent: 'nobody' },
     });

@@ -123,7 +123,7 @@ export async function approvedCode(
 ): Promise<{ clientId: string; code: string; verifier: string }> {
   const clientId = await registerClient(t);
   const pending = await startAuthorization(t, clientId);
-  const approved = await t.request('POST', `/oauth/interaction/${pending.uid}/approve`, {
+  const approved = await t.request('POST', `/admin/oauth/requests/${pending.uid}/approve`, {
     token: admin,
     body: { agent },
   });

@@ -5,6 +5,7 @@ import { approvalsRoutes } from './approvals.routes.js';
 import { auditRoutes } from './audit.routes.js';
 import { authRoutes } from './auth.routes.js';
 import { keysRoutes } from './keys.routes.js';
+import { oauthRoutes } from './oauth.routes.js';
 import { otasRoutes } from './otas.routes.js';
 import { permissionsRoutes } from './permissions.routes.js';
 import { projectsRoutes } from './projects.routes.js';
@@ -26,4 +27,5 @@ export const routeBindings: RouteBinding[] = [
   ...agentAuthRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...oauthRoutes,
 ];
