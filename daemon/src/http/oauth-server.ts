@@ -16,7 +16,7 @@ export async function registerAuthorizationServer(
   services: Services,
   baseUrl: BaseUrl,
 ): Promise<void> {
-  services.oauth.listensAt(baseUrl);
+  services.oauth.listensAt(baseUrl, app.log);
   const forward = async (raw: IncomingMessage, response: ServerResponse, path: string) => {
     const server = await services.oauth.server();
     const original = raw.url!;

@@ -11,6 +11,8 @@ import { projectsRoutes } from './projects.js';
 import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
+import { connectionsRoutes } from './connections.js';
+import { limitsRoutes } from './limits.js';
 
 /**
  * Every route of the daemon's HTTP API, one file per resource (as `daemon/src/http/routes/`
@@ -31,6 +33,8 @@ export const routes = {
   ...otasRoutes,
   ...auditRoutes,
   ...oauthRoutes,
+  ...connectionsRoutes,
+  ...limitsRoutes,
 };
 
 export type Routes = typeof routes;

@@ -1,4 +1,6 @@
-import Provider, { errors, type ClientMetadata, type Configuration, type InteractionResults } from 'oidc-provider';
+import type { FastifyBaseLogger } from 'fastify';
+import type { default as Provider, ClientMetadata, Configuration, InteractionResults } from 'oidc-provider';
+import { importQuietly } from '../../logging.js';
 import { ProblemError, notFound } from '../../errors.js';
 import { systemActor, type Actor } from '../actor.js';
 import type { AgentsService } from '../agents/agents.service.js';
@@ -95,12 +97,14 @@ export class AuthorizationServer {
   private baseUrl: BaseUrl = () => {
     throw new Error('the authorization server is used before the daemon listens');
   };
+  private log: FastifyBaseLogger | undefined;
 
   constructor(private readonly deps: AuthorizationServerDeps) {}
 
   /** Where the daemon answers (set by the HTTP layer, read lazily once it listens). */
-  listensAt(baseUrl: BaseUrl): void {
+  listensAt(baseUrl: BaseUrl, log: FastifyBaseLogger): void {
     this.baseUrl = baseUrl;
+    this.log = log;
   }
 
   baseUrlOf(): string {
@@ -292,6 +296,8 @@ export class AuthorizationServer {
 
   private async build(): Promise<Provider> {
     const { secrets, db, audit, agentAuth } = this.deps;
+    // Imported on first use: its runtime warning goes to the log, not the daemon's stderr.
+    const { default: Provider, errors } = await importQuietly(() => import('oidc-provider'), this.log!);
     const keys = await loadOAuthKeys(secrets);
     const resource = this.resource;
     const registrationPolicy = () => readRegistrationPolicy(db);

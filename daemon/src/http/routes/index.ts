@@ -12,6 +12,8 @@ import { projectsRoutes } from './projects.routes.js';
 import { systemRoutes } from './system.routes.js';
 import { usersRoutes } from './users.routes.js';
 import { workflowsRoutes } from './workflows.routes.js';
+import { connectionsRoutes } from './connections.routes.js';
+import { limitsRoutes } from './limits.routes.js';
 
 /** The implementation of every contract route, one file per resource (as `shared/src/routes/`). */
 export const routeBindings: RouteBinding[] = [
@@ -28,4 +30,6 @@ export const routeBindings: RouteBinding[] = [
   ...otasRoutes,
   ...auditRoutes,
   ...oauthRoutes,
+  ...connectionsRoutes,
+  ...limitsRoutes,
 ];

@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * sessions, interactions, registered clients). A record is found by the SHA-256 of its id, never
  * by the id itself: for codes and tokens the id is the secret a client presents.
  */
-export class OAuth1795399000000 implements MigrationInterface {
-  name = 'OAuth1795399000000';
+export class OAuth1795399100000 implements MigrationInterface {
+  name = 'OAuth1795399100000';
 
   async up(db: QueryRunner): Promise<void> {
     await db.query(`CREATE TABLE oauth_records (
