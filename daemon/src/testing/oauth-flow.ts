@@ -53,7 +53,6 @@ export async function startAuthorization(
   clientId: string,
   extra: Record<string, string> = {},
 ): Promise<PendingAuthorization> {
-  const jar = new CookieJar();
   const verifier = newVerifier();
   const params = new URLSearchParams({
     client_id: clientId,
@@ -67,14 +66,25 @@ export async function startAuthorization(
     prompt: 'consent',
     ...extra,
   });
-  const response = await fetch(`${t.url}/oauth/authorize?${params}`, { redirect: 'manual' });
+  return { ...(await openInBrowser(t, new URL(`${t.url}/oauth/authorize?${params}`))), verifier };
+}
+
+/**
+ * Opens an authorization URL (made by any client) in a fresh browser, which lands on the
+ * console's consent page; `resume` later follows the consent API's answer in that same browser.
+ */
+export async function openInBrowser(
+  t: TestDaemon,
+  authorizationUrl: URL,
+): Promise<Omit<PendingAuthorization, 'verifier'>> {
+  const jar = new CookieJar();
+  const response = await fetch(authorizationUrl, { redirect: 'manual' });
   jar.keep(response);
   const location = response.headers.get('location') ?? '';
   const uid = /\/#\/oauth\/consent\/([\w-]+)$/.exec(location)?.[1];
   if (!uid) throw new Error(`no consent redirect: ${response.status} ${location} ${await response.text()}`);
   return {
     uid,
-    verifier,
     async resume(redirectTo) {
       let next = new URL(redirectTo, t.url);
       // The authorization endpoint may pass through itself once more before answering the client.
@@ -82,7 +92,6 @@ export async function startAuthorization(
         const answer = await fetch(next, { redirect: 'manual', headers: { cookie: jar.header() } });
         jar.keep(answer);
         const location = answer.headers.get('location');
-
         if (!location) throw new Error(`no redirect: ${answer.status} ${await answer.text()}`);
         next = new URL(location, next);
       }

@@ -203,12 +203,11 @@ export class AuthorizationServer {
     const { server, interaction, client } = await this.pending(uid);
     if (agent.status !== 'active') throw new ProblemError('conflict', `Agent "${agent.name}" is ${agent.status}.`);
     const grant = new server.Grant({ accountId: agent.id, clientId: client.clientId });
-    if (
-      String(interaction.params.scope ?? '')
-        .split(' ')
-        .includes('offline_access')
-    )
-      grant.addOIDCScope('offline_access');
+    // The scopes asked for that this server knows: oidc-provider checks the request's scopes
+    // against the grant's own before it checks the resource's.
+    const requested = String(interaction.params.scope ?? '').split(' ');
+    const known = requested.filter((scope) => scope === TOOLS_SCOPE || scope === 'offline_access');
+    if (known.length > 0) grant.addOIDCScope(known.join(' '));
     grant.addResourceScope(this.resource, TOOLS_SCOPE);
     const grantId = await grant.save();
     await this.deps.audit.record({
@@ -314,8 +313,9 @@ export class AuthorizationServer {
         id_token_signed_response_alg: 'EdDSA',
       },
       enabledJWA: { idTokenSigningAlgValues: ['EdDSA'] },
-      // mcp:tools is the gateway's scope (getResourceServerInfo), not an OpenID scope of the server.
-      scopes: ['offline_access'],
+      // Listed so that metadata names it and a client may register with it (RFC 7591 `scope`);
+      // consent grants it both here and on the gateway (see approve).
+      scopes: [TOOLS_SCOPE, 'offline_access'],
       claims: { openid: ['sub'] },
       pkce: { required: () => true },
       responseTypes: ['code'],
