@@ -45,6 +45,41 @@ describe('OAuth client registration, as the admin switches it', () => {
     expect(audit.body).toHaveLength(2);
   });
 
+  it('fetches Client ID Metadata Documents only while the admin allows them', async () => {
+    const asMetadataDocumentClient = () =>
+      fetch(
+        `${t.url}/oauth/authorize?${new URLSearchParams({
+          client_id: 'https://client.example/oauth/metadata.json',
+          response_type: 'code',
+          redirect_uri: 'https://client.example/callback',
+          code_challenge: 'x'.repeat(43),
+          code_challenge_method: 'S256',
+        })}`,
+        { redirect: 'manual' },
+      );
+    const policy = (client_id_metadata_documents: boolean) =>
+      t.request('PUT', '/admin/oauth/registration', {
+        token: admin,
+        body: { dynamic_registration: true, client_id_metadata_documents },
+      });
+    const metadata = await (await fetch(`${t.url}/.well-known/oauth-authorization-server/oauth`)).json();
+    expect(metadata).toMatchObject({ client_id_metadata_document_supported: true });
+
+    await policy(false);
+    const off = await asMetadataDocumentClient();
+    expect(await off.json()).toMatchObject({
+      error: 'invalid_client',
+      error_description: expect.stringContaining('not allowed'),
+    });
+    await policy(true);
+    // Allowed, the server goes to fetch the document (which this offline machine cannot reach).
+    const on = await asMetadataDocumentClient();
+    expect(await on.json()).toMatchObject({
+      error: 'invalid_client',
+      error_description: expect.stringContaining('fetch failed'),
+    });
+  });
+
   it('refuses a policy with a missing or unknown field', async () => {
     const refused = await t.request('PUT', '/admin/oauth/registration', {
       token: admin,
