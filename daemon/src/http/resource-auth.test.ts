@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvedCode, exchangeCode, registerClient, tokenRequest } from '../testing/oauth-flow.js';
 import { sql } from '../testing/sql.js';
 import { startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
-import { requireResourceToken } from './resource-auth.js';
+import { authenticateGateway, requireResourceToken } from './resource-auth.js';
 
 describe('the gateway as an OAuth protected resource', () => {
   let t: TestDaemon;
@@ -19,6 +19,11 @@ describe('the gateway as an OAuth protected resource', () => {
       const auth = await requireResourceToken(t.daemon.services, request, reply);
       if (!auth) return reply;
       return { agent: auth.agent.name, project: auth.project.slug, via: auth.via, scopes: auth.scopes };
+    });
+    // The same, with the agents' own credentials accepted too, as /mcp will.
+    route.post('/gateway', async (request, reply) => {
+      const auth = await authenticateGateway(t.daemon.services, request, reply);
+      return auth ? { agent: auth.agent.name, via: auth.via } : reply;
     });
     routeUrl = `${await route.listen({ host: '127.0.0.1', port: 0 })}/mcp`;
   });
@@ -117,6 +122,25 @@ describe('the gateway as an OAuth protected resource', () => {
     });
     expect(revocation.status).toBe(200);
     expect((await call(revoked.access_token)).status).toBe(401);
+  });
+
+  it("lets the gateway take an agent's own key as well as its OAuth tokens, and challenges without either", async () => {
+    const gateway = (headers: Record<string, string> = {}) =>
+      fetch(routeUrl.replace(/mcp$/, 'gateway'), { method: 'POST', headers });
+    const issued = await t.request('POST', '/admin/agents', { token: admin, body: { name: 'keyed', issue_key: true } });
+    const key = issued.body.agent_key.api_key as string;
+    expect(await (await gateway({ authorization: `Bearer ${key}` })).json()).toEqual({
+      agent: 'keyed',
+      via: 'agent_key',
+    });
+    const { access_token } = await tokensFor();
+    expect(await (await gateway({ authorization: `Bearer ${access_token}` })).json()).toEqual({
+      agent: 'assistant',
+      via: 'oauth_token',
+    });
+    const none = await gateway();
+    expect(none.status).toBe(401);
+    expect(challenge(none)).toContain(`resource_metadata="${metadataUrl()}"`);
   });
 
   it("stops the agent's tokens while it is suspended, and lets them work again once it is resumed", async () => {

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ResourceRefusal } from '../domain/oauth/authorization-server.js';
 import { MCP_PATH, TOOLS_SCOPE } from '../domain/oauth/authorization-server.js';
 import type { AgentAuthContext } from './authenticate.js';
-import { presentedCredential } from './authenticate.js';
+import { authenticate, presentedCredential } from './authenticate.js';
 import type { Services } from './services.js';
 
 /** Where the gateway's Protected Resource Metadata is (RFC 9728 §3.1, path inserted after the well-known segment). */
@@ -64,4 +64,23 @@ export async function requireResourceToken(
     scopes: agent.scopes,
     actor: { label: `agent:${agent.name}`, user: null, source: request.ip },
   };
+}
+
+/**
+ * The gateway's authentication, for `/mcp`: an agent's own API key or agent token is accepted as
+ * on every agent route (`authenticate`, with its refusals and limits); anything else is taken for
+ * an OAuth access token (`requireResourceToken`), and no credential at all is answered with the
+ * challenge that starts a client's OAuth discovery. Null when the reply has been sent.
+ */
+export async function authenticateGateway(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<AgentAuthContext | null> {
+  const credential = presentedCredential(request.headers);
+  // Agent keys carry their prefix and agent tokens are JWTs; the server's access tokens are neither.
+  if (credential && (credential.startsWith('agent_') || credential.split('.').length === 3)) {
+    return (await authenticate(services, request, 'agent')) as AgentAuthContext;
+  }
+  return requireResourceToken(services, request, reply);
 }
