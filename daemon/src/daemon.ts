@@ -18,6 +18,7 @@ import { MfaService } from './domain/auth/mfa.service.js';
 import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
 import { SessionsService } from './domain/auth/sessions.service.js';
 import { TokenSigner } from './domain/auth/token-signer.js';
+import { AuthorizationServer } from './domain/oauth/authorization-server.js';
 import { SdkKeysService } from './domain/projects/sdk-keys.service.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
@@ -123,6 +124,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       agentAuth,
       authFailures,
       usage,
+      oauth: new AuthorizationServer({ db, secrets, audit, agents, agentAuth }),
       whoamiAnswers: new WeakReadCache(db),
       startedAt: new Date(),
       connections: new ConnectionsService(db, audit, secrets),

@@ -4,6 +4,7 @@ import { approvalsRoutes } from './approvals.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
 import { keysRoutes } from './keys.js';
+import { oauthRoutes } from './oauth.js';
 import { otasRoutes } from './otas.js';
 import { permissionsRoutes } from './permissions.js';
 import { projectsRoutes } from './projects.js';
@@ -32,6 +33,7 @@ export const routes = {
   ...workflowsRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...oauthRoutes,
   ...connectionsRoutes,
   ...limitsRoutes,
   ...consoleRoutes,

@@ -5,6 +5,7 @@ import { approvalsRoutes } from './approvals.routes.js';
 import { auditRoutes } from './audit.routes.js';
 import { authRoutes } from './auth.routes.js';
 import { keysRoutes } from './keys.routes.js';
+import { oauthRoutes } from './oauth.routes.js';
 import { otasRoutes } from './otas.routes.js';
 import { permissionsRoutes } from './permissions.routes.js';
 import { projectsRoutes } from './projects.routes.js';
@@ -29,6 +30,7 @@ export const routeBindings: RouteBinding[] = [
   ...agentAuthRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...oauthRoutes,
   ...connectionsRoutes,
   ...limitsRoutes,
   ...consoleRoutes,
