@@ -12,16 +12,21 @@ import { AuditFeed } from './domain/audit/audit-feed.js';
 import { UsageRecorder } from './domain/agents/usage-recorder.js';
 import { AuthFailures } from './domain/auth/auth-failures.js';
 import { AgentsService } from './domain/agents/agents.service.js';
+import { reconcileAgentKeychain } from './domain/agents/keychain-reconciliation.js';
 import { AuditLog } from './domain/audit/audit-log.js';
 import { MfaService } from './domain/auth/mfa.service.js';
 import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
 import { SessionsService } from './domain/auth/sessions.service.js';
 import { TokenSigner } from './domain/auth/token-signer.js';
+import { AuthorizationServer } from './domain/oauth/authorization-server.js';
 import { SdkKeysService } from './domain/projects/sdk-keys.service.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
 import { AgentUsersService } from './domain/workflows/agent-users.service.js';
 import { WorkflowsService } from './domain/workflows/workflows.service.js';
+import { CallAudit } from './domain/connections/call-audit.js';
+import { ConnectionsService } from './domain/connections/connections.service.js';
+import { UsageLimitsService } from './domain/limits/usage-limits.service.js';
 import { StartupError } from './errors.js';
 import { buildApp } from './http/app.js';
 import { listeningPort } from './http/listening-port.js';
@@ -59,7 +64,11 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
   setFlagsFromString('--no-allocation-site-pretenuring');
   ensureWritable(config.home);
   const { replacedStale } = await claimDiscovery(config.home);
-  const log = createLogger(config.home, config.logLevel, config.logToStdout);
+  const log = await createLogger(config.home, {
+    level: config.logLevel,
+    maxSize: config.logMaxSize,
+    maxFiles: config.logMaxFiles,
+  });
   if (replacedStale) log.logger.warn('replaced a stale daemon.json left by a process that is gone');
 
   let db: Database | undefined;
@@ -77,12 +86,20 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const agentKeys = new AgentKeysService(db, audit, secrets, config.keychainService);
     const authFailures = new AuthFailures(audit);
     const usage = new UsageRecorder(db);
-    const agents = new AgentsService(db, audit, secrets, agentKeys);
-    const permissions = new PermissionsService(db, audit, agents);
+    const permissions = new PermissionsService(db, audit);
+    const agents = new AgentsService(db, audit, secrets, agentKeys, permissions);
     const approvals = new ApprovalsService(db, audit, permissions);
     await approvals.start();
     const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage, permissions);
     await agentAuth.loadRevokedSessions();
+    const limits = new UsageLimitsService(db, audit, agents, (error) =>
+      log.logger.error({ err: error }, 'usage counters not saved'),
+    );
+    await limits.start();
+    await reconcileAgentKeychain(db, secrets, audit).then(
+      (changed) => log.logger.info(changed, 'keychain reconciled with the database'),
+      (error: Error) => log.logger.warn(`keychain not reconciled at start: ${error.message}`),
+    );
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
     const services: Services = {
       config,
@@ -107,8 +124,12 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       agentAuth,
       authFailures,
       usage,
+      oauth: new AuthorizationServer({ db, secrets, audit, agents, agentAuth }),
       whoamiAnswers: new WeakReadCache(db),
       startedAt: new Date(),
+      connections: new ConnectionsService(db, audit, secrets),
+      limits,
+      callAudit: new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'brokered calls not audited')),
     };
 
     const app = await buildApp(services, log);
@@ -144,6 +165,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         clearTimeout(grace);
         approvals.stop();
         await usage.close();
+        await services.callAudit.close();
+        await limits.close();
         await db!.close();
         removeDiscovery(config.home);
         log.logger.info('gatehoused stopped');

@@ -16,13 +16,14 @@ import {
   type IpcMainInvokeEvent,
   type WebContents,
 } from 'electron';
-import { homeFrom } from '@gatehouse/daemon/home';
+import { currentLogFile, homeFrom } from '@gatehouse/daemon/home';
 import { bridgeChannels, eventPushChannel } from '@gatehouse/shared';
 import trayIcon from '../resources/tray.png?asset';
 import { appMenuTemplate } from './app-menu.js';
 import { APP_SCHEME, APP_URL, appFilePath, contentSecurityPolicy, contentTypeOf, isAppUrl } from './app-protocol.js';
 import { ApprovalsWatch } from './approvals-watch.js';
-import { BridgeHost, type Sender } from './bridge-host.js';
+import { BridgeHost } from './bridge-host.js';
+import type { Sender } from './bridge-dispatch.js';
 import { DaemonSupervisor } from './daemon-supervisor.js';
 import { failureAction, failurePage, startingPage, type FailureAction } from './status-page.js';
 import { trayStatus } from './tray-status.js';
@@ -37,7 +38,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 /** Set by `electron-vite dev`: the renderer comes from the Vite dev server. */
 const devServerUrl = process.env.ELECTRON_RENDERER_URL;
 const home = homeFrom();
-const logFile = join(home, 'logs', 'gatehoused.log');
+const logFile = currentLogFile(home);
 
 // Before `ready`: the console's origin is a standard, secure scheme of its own.
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }]);

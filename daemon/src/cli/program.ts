@@ -5,6 +5,8 @@ import { registerAuditCommands } from './commands/audit.commands.js';
 import { registerKeyCommands } from './commands/keys.commands.js';
 import { registerSessionCommands } from './commands/session.commands.js';
 import { registerWorkflowCommands } from './commands/workflows.commands.js';
+import { registerConnectionCommands } from './commands/connections.commands.js';
+import { registerLimitCommands } from './commands/limits.commands.js';
 import { completionScript } from './completion.js';
 
 /** Adds the CLI's commands (everything but `gatehouse daemon`) and its global options to `program`. */
@@ -20,6 +22,8 @@ export function registerCommands(program: Command): void {
   registerWorkflowCommands(program);
   registerAuditCommands(program);
   registerAgentCredentialCommands(program);
+  registerConnectionCommands(program);
+  registerLimitCommands(program);
 
   program
     .command('completion')

@@ -7,6 +7,7 @@ import type { PermissionsService } from '../domain/agents/permissions.service.js
 import type { AuditFeed } from '../domain/audit/audit-feed.js';
 import type { UsageRecorder } from '../domain/agents/usage-recorder.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
+import type { AuthorizationServer } from '../domain/oauth/authorization-server.js';
 import type { AuthFailures } from '../domain/auth/auth-failures.js';
 import type { MfaService } from '../domain/auth/mfa.service.js';
 import type { PersonalTokensService } from '../domain/auth/personal-tokens.service.js';
@@ -17,6 +18,9 @@ import type { ProjectsService } from '../domain/projects/projects.service.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
 import type { WorkflowsService } from '../domain/workflows/workflows.service.js';
+import type { CallAudit } from '../domain/connections/call-audit.js';
+import type { ConnectionsService } from '../domain/connections/connections.service.js';
+import type { UsageLimitsService } from '../domain/limits/usage-limits.service.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { RouteResult, routes } from '@gatehouse/shared';
 import type { Database } from '../storage/database.js';
@@ -48,10 +52,16 @@ export interface Services {
   agentAuth: AgentAuthService;
   authFailures: AuthFailures;
   usage: UsageRecorder;
+  /** The OAuth authorization server MCP clients get the gateway's tokens from. */
+  oauth: AuthorizationServer;
   /**
    * Agents' whoami answers, which they ask for on every call: serialised once per credential (the
    * key's cached row, the token's cached claims) and kept while the database is unchanged.
    */
   whoamiAnswers: WeakReadCache<object, SerializedAnswer<RouteResult<typeof routes.whoami>>>;
   startedAt: Date;
+  connections: ConnectionsService;
+  /** Brokered calls' records, appended to the audit chain in batches. */
+  callAudit: CallAudit;
+  limits: UsageLimitsService;
 }

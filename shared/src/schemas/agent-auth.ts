@@ -1,3 +1,4 @@
+import { BROKER_AUDIENCE } from './connections.js';
 import { Type, type Static } from 'typebox';
 import { StrictObject, Timestamp } from './common.js';
 import { Agent } from './agents.js';
@@ -9,6 +10,11 @@ import { AgentUserWhoami } from './workflows.js';
 export const AgentTokenRequest = StrictObject({
   agent_id: Type.String({ minLength: 1, maxLength: 64 }),
   secret: Type.String({ minLength: 1, maxLength: 256, description: 'The agent API key' }),
+  audience: Type.Optional(
+    Type.Literal(BROKER_AUDIENCE, {
+      description: 'A token good only at the broker (/proxy/…), with no refresh token',
+    }),
+  ),
 });
 export type AgentTokenRequest = Static<typeof AgentTokenRequest>;
 
@@ -51,7 +57,7 @@ export type VerifyRequest = Static<typeof VerifyRequest>;
 /** What an agent is and may do, as the daemon sees it on this request. */
 export const AgentWhoami = Type.Object({
   principal: Type.Literal('agent'),
-  via: Type.Union([Type.Literal('agent_key'), Type.Literal('agent_token')]),
+  via: Type.Union([Type.Literal('agent_key'), Type.Literal('agent_token'), Type.Literal('oauth_token')]),
   agent: Agent,
   project: Project,
   scopes: Type.Array(Type.String()),

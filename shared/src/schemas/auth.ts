@@ -1,8 +1,8 @@
 import { Type, type Static } from 'typebox';
-import { StrictObject } from './common.js';
+import { NameString, StrictObject } from './common.js';
 
 /** Usernames: 1–64 chars, letters, digits and `._@+-` (agent users add `_`). */
-export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._@+_-]*$' });
+export const Username = NameString({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._@+_-]*$' });
 /** Passwords: at least 10 characters; bounded so hashing cannot be abused. */
 export const Password = Type.String({ minLength: 10, maxLength: 1024 });
 /** A 6-digit TOTP code (RFC 6238). */
@@ -33,6 +33,16 @@ export const TokenPair = Type.Object({
   expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
 });
 export type TokenPair = Static<typeof TokenPair>;
+
+/**
+ * The browser console's session: the access token for page memory; the refresh token travels
+ * only in an HttpOnly cookie, never in a body page script can read.
+ */
+export const ConsoleSession = Type.Object({
+  access_token: Type.String(),
+  expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
+});
+export type ConsoleSession = Static<typeof ConsoleSession>;
 
 export const RefreshRequest = StrictObject({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) });
 export type RefreshRequest = Static<typeof RefreshRequest>;

@@ -48,6 +48,8 @@ export interface AgentClaims {
   approval_tools: string[];
   /** The agent's permissions_version when the token was issued. */
   pv: number;
+  /** Set on a token good only at one place (`BROKER_AUDIENCE`); absent on ordinary tokens. */
+  aud?: string;
   /** A human who exchanged their session for this token (RFC 8693 actor). */
   act?: { sub: string };
 }
@@ -104,7 +106,7 @@ export class AgentAuthService {
     agentId: string,
     secret: string,
     actor: Actor,
-    meta: Record<string, unknown> | null = null,
+    { audience, meta = null }: { audience?: string | undefined; meta?: Record<string, unknown> | null } = {},
   ): Promise<TokenPair> {
     const check = await this.keys.check(secret);
     if (!check.ok || check.agent.id !== agentId) {
@@ -119,6 +121,8 @@ export class AgentAuthService {
     this.usage.keyUsed(check.key.id, check.agent.id);
     return this.openSession(check.agent, 'agent_key', actor, {
       scopes: grantedScopes(check.key.scopes, check.agent),
+      // An audience-bound token gets no refresh token: its holder cannot renew it.
+      ...(audience ? { audience, withRefresh: false } : {}),
       keyId: check.key.id,
       meta,
     });
@@ -281,6 +285,11 @@ export class AgentAuthService {
     return { ...found, claims: claims as unknown as AgentClaims };
   }
 
+  /** The agent and its project, kept while the database is unchanged; null if there is no such agent. */
+  agentById(agentId: string): Promise<{ agent: AgentRow; project: ProjectRow } | null> {
+    return this.byAgentId.get(agentId, () => this.agentWithProject(agentId));
+  }
+
   /** The agent and its project in one query, the rows frozen as they are cached. */
   private async agentWithProject(agentId: string): Promise<{ agent: AgentRow; project: ProjectRow } | null> {
     const [raw] = (await this.db.manager.query(
@@ -303,6 +312,7 @@ export class AgentAuthService {
       user?: UserRow;
       note?: string | undefined;
       withRefresh?: boolean;
+      audience?: string;
       keyId?: string;
       meta?: Record<string, unknown> | null;
     },
@@ -354,7 +364,7 @@ export class AgentAuthService {
     tx: EntityManager,
     agent: AgentRow,
     sessionId: string,
-    grant: { scopes: string[]; tools?: string[]; user?: UserRow },
+    grant: { scopes: string[]; tools?: string[]; user?: UserRow; audience?: string },
   ): Promise<string> {
     const claims: AgentClaims = {
       sub: agent.id,
@@ -366,6 +376,7 @@ export class AgentAuthService {
       approval_tools: agent.approval_required_tools,
       pv: agent.permissions_version,
       ...(grant.user ? { act: { sub: grant.user.id } } : {}),
+      ...(grant.audience ? { aud: grant.audience } : {}),
     };
     return this.signer.sign({ ...claims }, AGENT_TOKEN_TTL_SECONDS);
   }

@@ -132,7 +132,7 @@ export const otasRoutes = [
       check.ok ? check.agent.id : (check.agentId ?? ''),
       key,
       anonymousActor(request.ip),
-      body?.meta ?? null,
+      { meta: body?.meta ?? null },
     );
     return {
       status: 1 as const,
