@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemorySecretStore, SecretStoreUnavailableError } from '../../secrets/secret-store.js';
 import { ADMIN, startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
 
 const failure = (status_description: string) => ({ status: 0, status_description });
@@ -615,5 +616,53 @@ describe('OTAS user routes', () => {
       });
       expect(login.status).toBe(200);
     });
+  });
+});
+
+describe('OTAS agent key renewal when the keychain fails', () => {
+  class SwitchableStore extends MemorySecretStore {
+    failWrites = false;
+    override async set(account: string, secret: string) {
+      if (this.failWrites) throw new SecretStoreUnavailableError('simulated outage');
+      return super.set(account, secret);
+    }
+  }
+  const store = new SwitchableStore();
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon({ secrets: store });
+  });
+  afterAll(() => t.dispose());
+
+  it('answers 503 in the envelope and leaves the earlier key working, with no new key', async () => {
+    const token = (await t.setupAdmin()).access_token;
+    const projectId = (await t.request('GET', '/v1/whoami', { token })).body.project.id;
+    const jwt = (await t.request('POST', '/api/user/v1/login/', { body: { email: 'admin', password: ADMIN.password } }))
+      .body.response.jwt_token;
+    const headers = { 'x-otas-user-token': jwt, 'x-otas-project-id': projectId };
+    const created = await t.request('POST', '/api/agent/v1/create/', {
+      headers,
+      body: { agent_name: 'Steady', agent_provider: 'Anthropic' },
+    });
+    const { id: agentId } = created.body.response.agent;
+    const { api_key } = created.body.response.agent_key;
+    store.failWrites = true;
+    try {
+      const refused = await t.request('POST', '/api/agent/v1/agents/key/create/', {
+        headers,
+        body: { agent_id: agentId },
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.body).toEqual(failure('keychain_unavailable'));
+    } finally {
+      store.failWrites = false;
+    }
+    const listed = await t.request('GET', '/api/agent/v1/list/', { headers });
+    expect(listed.body.response.agents[0].agent_keys).toEqual([expect.objectContaining({ active: true })]);
+    const signIn = await t.request('POST', '/api/agent/v1/session/create/', {
+      headers: { 'x-otas-agent-key': api_key },
+    });
+    expect(signIn.status).toBe(200);
+    expect(await store.get('agent:default/Steady')).toBe(api_key);
   });
 });
