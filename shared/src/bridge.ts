@@ -53,6 +53,7 @@ export const nonConsoleRoutes = [
   'otasUpdatePassword',
   'otasPasswordResetInit',
   'otasPasswordResetConfirm',
+  'otasVerifyAgentKey',
 ] as const satisfies readonly RouteName[];
 
 export type ConsoleRouteName = Exclude<RouteName, (typeof nonConsoleRoutes)[number]>;

@@ -29,6 +29,7 @@ import {
   OtasUpdatePasswordRequest,
   OtasUpdatePasswordResponse,
   OtasPasswordResetByMailRequest,
+  OtasVerifyAgentKeyResponse,
 } from '../schemas/otas.js';
 import { Empty } from '../schemas/common.js';
 import { defineRoutes } from '../route.js';
@@ -290,5 +291,14 @@ export const otasRoutes = defineRoutes({
     body: OtasPasswordResetByMailRequest,
     response: { 204: Empty },
     otas: { invalid: 'password_reset_by_mail_not_supported', unauthorized: 'invalid_token' },
+  },
+  otasVerifyAgentKey: {
+    method: 'POST',
+    path: '/api/agent/v1/auth/verify/',
+    auth: 'public',
+    tag: 'otas',
+    summary: "OTAS agent key check (X-OTAS-AGENT-KEY): the key's agent and project; 401 invalid_agent_key",
+    response: { 200: OtasVerifyAgentKeyResponse },
+    otas: { invalid: 'invalid_json', unauthorized: 'invalid_agent_key' },
   },
 });

@@ -323,3 +323,13 @@ export const OtasUpdatePasswordResponse = Type.Object({
 
 /** OTAS's password reset by mail (its web client's paths): Gatehouse sends no mail, and says so. */
 export const OtasPasswordResetByMailRequest = Type.Object({}, { additionalProperties: true });
+
+/** `POST /api/agent/v1/auth/verify/` (`X-OTAS-AGENT-KEY`): the key's agent and project, as OTAS's services check it. */
+export const OtasVerifyAgentKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('authenticated'),
+  response: Type.Object({
+    project_id: Type.String(),
+    agent: Type.Object({ id: Type.String(), name: Type.String(), provider: Nullable(Type.String()) }),
+  }),
+});

@@ -141,6 +141,30 @@ describe('OTAS user, agent and session routes', () => {
     });
   });
 
+  describe('POST /api/agent/v1/auth/verify/', () => {
+    it("answers the key's agent and project", async () => {
+      const answer = await t.request('POST', '/api/agent/v1/auth/verify/', { headers: { 'x-otas-agent-key': apiKey } });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({
+        status: 1,
+        status_description: 'authenticated',
+        response: { project_id: projectId, agent: { id: agentId, name: 'Summarizer', provider: 'Anthropic' } },
+      });
+    });
+
+    it('answers 401 invalid_agent_key for a missing, wrong or malformed key', async () => {
+      for (const headers of [
+        {},
+        { 'x-otas-agent-key': `${apiKey.slice(0, -2)}xx` },
+        { 'x-otas-agent-key': 'nope' },
+      ] as Array<Record<string, string>>) {
+        const answer = await t.request('POST', '/api/agent/v1/auth/verify/', { headers });
+        expect(answer.status).toBe(401);
+        expect(answer.body).toEqual(failure('invalid_agent_key'));
+      }
+    });
+  });
+
   describe('POST /api/agent/v1/agents/key/create/', () => {
     const createKey = (body: unknown, headers = asAdmin()) =>
       t.request('POST', '/api/agent/v1/agents/key/create/', { headers, body });

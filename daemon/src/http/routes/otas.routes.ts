@@ -283,6 +283,32 @@ export const otasRoutes = [
     };
   }),
 
+  implement(routes.otasVerifyAgentKey, async ({ services, request }) => {
+    const key = request.headers['x-otas-agent-key'];
+    if (typeof key !== 'string' || key === '')
+      throw new ProblemError('unauthorized', 'Send the key as X-OTAS-AGENT-KEY.');
+    const check = await services.agentKeys.check(key);
+    if (!check.ok) {
+      // Refused as every sign-in with a bad key is: audited, and rate limited per source and prefix.
+      throw await services.authFailures.fail({
+        actor: anonymousActor(request.ip),
+        reason: check.reason,
+        prefix: check.prefix,
+        agentId: check.agentId,
+        projectId: check.projectId,
+      });
+    }
+    services.usage.keyUsed(check.key.id, check.agent.id);
+    return {
+      status: 1 as const,
+      status_description: 'authenticated' as const,
+      response: {
+        project_id: check.agent.project_id,
+        agent: { id: check.agent.id, name: check.agent.name, provider: check.agent.provider },
+      },
+    };
+  }),
+
   implement(routes.otasCreateUser, async ({ services, body, request }) => {
     if (!services.config.allowSignup)
       throw new OtasRefusal('forbidden', 'signup_disabled', 'Sign-up is off; an admin creates users.');
