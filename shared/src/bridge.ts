@@ -54,6 +54,7 @@ export const nonConsoleRoutes = [
   'otasPasswordResetInit',
   'otasPasswordResetConfirm',
   'otasVerifyAgentKey',
+  'otasAuthenticateAgentUser',
 ] as const satisfies readonly RouteName[];
 
 export type ConsoleRouteName = Exclude<RouteName, (typeof nonConsoleRoutes)[number]>;

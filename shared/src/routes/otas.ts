@@ -30,6 +30,7 @@ import {
   OtasUpdatePasswordResponse,
   OtasPasswordResetByMailRequest,
   OtasVerifyAgentKeyResponse,
+  OtasAuthenticateAgentUserResponse,
 } from '../schemas/otas.js';
 import { Empty } from '../schemas/common.js';
 import { defineRoutes } from '../route.js';
@@ -300,5 +301,20 @@ export const otasRoutes = defineRoutes({
     summary: "OTAS agent key check (X-OTAS-AGENT-KEY): the key's agent and project; 401 invalid_agent_key",
     response: { 200: OtasVerifyAgentKeyResponse },
     otas: { invalid: 'invalid_json', unauthorized: 'invalid_agent_key' },
+  },
+  otasAuthenticateAgentUser: {
+    method: 'POST',
+    path: '/api/agent/v1/user/authenticate/',
+    auth: 'project_member',
+    tag: 'otas',
+    summary:
+      "OTAS agent check for a user (X-OTAS-USER-TOKEN, X-OTAS-PROJECT-ID, X-OTAS-AGENT-ID): an active agent of the caller's project",
+    response: { 200: OtasAuthenticateAgentUserResponse },
+    otas: {
+      invalid: 'invalid_json',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
+      notFound: 'agent_not_found',
+    },
   },
 });

@@ -333,3 +333,10 @@ export const OtasVerifyAgentKeyResponse = Type.Object({
     agent: Type.Object({ id: Type.String(), name: Type.String(), provider: Nullable(Type.String()) }),
   }),
 });
+
+/** `POST /api/agent/v1/user/authenticate/` (`X-OTAS-AGENT-ID`): the agent is in the caller's project (OTAS's event service asks). */
+export const OtasAuthenticateAgentUserResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('authenticated'),
+  agent: Type.Object({ id: Type.String(), name: Type.String(), project_id: Type.String() }),
+});

@@ -165,6 +165,30 @@ describe('OTAS user, agent and session routes', () => {
     });
   });
 
+  describe('POST /api/agent/v1/user/authenticate/', () => {
+    const check = (headers: Record<string, string>) =>
+      t.request('POST', '/api/agent/v1/user/authenticate/', { headers: { ...asMember(), ...headers } });
+
+    it("answers an active agent of the caller's project", async () => {
+      const answer = await check({ 'x-otas-agent-id': agentId });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({
+        status: 1,
+        status_description: 'authenticated',
+        agent: { id: agentId, name: 'Summarizer', project_id: projectId },
+      });
+    });
+
+    it('answers 400 missing_agent_id and 404 agent_not_found as OTAS does', async () => {
+      const missing = await check({});
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('missing_agent_id'));
+      const unknown = await check({ 'x-otas-agent-id': '00000000-0000-4000-8000-000000000000' });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body).toEqual(failure('agent_not_found'));
+    });
+  });
+
   describe('POST /api/agent/v1/agents/key/create/', () => {
     const createKey = (body: unknown, headers = asAdmin()) =>
       t.request('POST', '/api/agent/v1/agents/key/create/', { headers, body });

@@ -309,6 +309,19 @@ export const otasRoutes = [
     };
   }),
 
+  implement(routes.otasAuthenticateAgentUser, async ({ services, auth, request }) => {
+    const agentId = request.headers['x-otas-agent-id'];
+    if (typeof agentId !== 'string' || agentId === '')
+      throw new OtasRefusal('bad_request', 'missing_agent_id', 'Send the agent as X-OTAS-AGENT-ID.');
+    const agent = await services.agents.find(auth.project.id, agentId);
+    if (agent.status !== 'active') throw notFound('Agent');
+    return {
+      status: 1 as const,
+      status_description: 'authenticated' as const,
+      agent: { id: agent.id, name: agent.name, project_id: auth.project.id },
+    };
+  }),
+
   implement(routes.otasCreateUser, async ({ services, body, request }) => {
     if (!services.config.allowSignup)
       throw new OtasRefusal('forbidden', 'signup_disabled', 'Sign-up is off; an admin creates users.');
