@@ -467,6 +467,8 @@ try {
     // A 10 MB answer streamed through: the daemon's memory is sampled while it passes.
     const big = 'x'.repeat(10 * 1024 * 1024);
     await baseline.answerWith(big);
+    // After the load above, the heap settles first: its growing or shrinking is not the stream's.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const rssBefore = daemon.rssMb();
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, daemon.rssMb())), 10);
