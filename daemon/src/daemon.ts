@@ -61,7 +61,11 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
   setFlagsFromString('--no-allocation-site-pretenuring');
   ensureWritable(config.home);
   const { replacedStale } = await claimDiscovery(config.home);
-  const log = createLogger(config.home, config.logLevel, config.logToStdout);
+  const log = await createLogger(config.home, {
+    level: config.logLevel,
+    maxSize: config.logMaxSize,
+    maxFiles: config.logMaxFiles,
+  });
   if (replacedStale) log.logger.warn('replaced a stale daemon.json left by a process that is gone');
 
   let db: Database | undefined;

@@ -268,6 +268,11 @@ export class AgentAuthService {
     return { ...found, claims: claims as unknown as AgentClaims };
   }
 
+  /** The agent and its project, kept while the database is unchanged; null if there is no such agent. */
+  agentById(agentId: string): Promise<{ agent: AgentRow; project: ProjectRow } | null> {
+    return this.byAgentId.get(agentId, () => this.agentWithProject(agentId));
+  }
+
   /** The agent and its project in one query, the rows frozen as they are cached. */
   private async agentWithProject(agentId: string): Promise<{ agent: AgentRow; project: ProjectRow } | null> {
     const [raw] = (await this.db.manager.query(

@@ -7,6 +7,7 @@ import { RevokeTokensOnPermissionChange1795398500000 } from './0006-revoke-token
 import { Connections1795399000000 } from './0010-connections.js';
 import { UsageLimits1795399000100 } from './0010-usage-limits.js';
 import { OAuthConnections1795399000200 } from './0010-oauth-connections.js';
+import { OAuth1795399100000 } from './0011-oauth.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   Connections1795399000000,
   UsageLimits1795399000100,
   OAuthConnections1795399000200,
+  OAuth1795399100000,
 ];
