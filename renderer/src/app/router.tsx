@@ -13,6 +13,7 @@ import { AccountPage } from '../features/account/AccountPage.js';
 import { AgentDetailPage, AGENT_TABS, type AgentTab } from '../features/agents/AgentDetailPage.js';
 import { AGENT_STATUS_CHOICES, AgentsPage } from '../features/agents/AgentsPage.js';
 import { AuditPage } from '../features/audit/AuditPage.js';
+import { ConnectionsPage } from '../features/connections/ConnectionsPage.js';
 import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { ToolsPage } from '../features/tools/ToolsPage.js';
 import { UsersPage } from '../features/users/UsersPage.js';
@@ -74,6 +75,12 @@ const workflowRoute = createRoute({
   component: WorkflowEditorPage,
 });
 
+const connectionsRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'connections',
+  component: ConnectionsPage,
+});
+
 const approvalsRoute = createRoute({
   getParentRoute: () => projectRoute,
   path: 'approvals',
@@ -106,7 +113,15 @@ const accountRoute = createRoute({ getParentRoute: () => rootRoute, path: 'accou
 
 export const routeTree = rootRoute.addChildren([
   indexRoute,
-  projectRoute.addChildren([agentsRoute, agentRoute, workflowsRoute, workflowRoute, approvalsRoute, auditRoute]),
+  projectRoute.addChildren([
+    agentsRoute,
+    agentRoute,
+    workflowsRoute,
+    workflowRoute,
+    connectionsRoute,
+    approvalsRoute,
+    auditRoute,
+  ]),
   usersRoute,
   toolsRoute,
   settingsRoute,
