@@ -86,7 +86,7 @@ export function AgentLimits({ projectId, agent }: { projectId: string; agent: Ag
   };
 
   return (
-    <div className="form">
+    <div>
       <p className="muted">
         Over a limit, the broker answers 429 with <code>Retry-After</code> and the <code>RateLimit</code> headers. Use
         is counted in memory and saved every second.
