@@ -59,7 +59,67 @@ async function add(fields: Record<string, string>) {
   return dialog;
 }
 
+function oauthBridge(connectedAt: string | null) {
+  let connection: Connection = {
+    ...connectionOf({
+      name: 'github',
+      base_url: 'https://api.github.com',
+      injection: { kind: 'header', name: 'Authorization', template: 'Bearer {secret}' },
+    }),
+    oauth: {
+      authorization_url: 'https://github.com/login/oauth/authorize',
+      token_url: 'https://github.com/login/oauth/access_token',
+      revocation_url: null,
+      client_id: 'client-1',
+      scopes: ['repo'],
+      connected_at: connectedAt,
+    },
+  };
+  return fakeBridge({
+    listConnections: () => ({ ok: true, data: [connection] }),
+    startConnectionOAuth: () => ({
+      ok: true,
+      data: {
+        authorization_url: 'https://github.com/login/oauth/authorize?client_id=client-1&state=s1&code_challenge=c1',
+        expires_at: '2026-12-05T06:10:00.000Z',
+      },
+    }),
+    revokeConnectionOAuth: () => {
+      connection = { ...connection, oauth: { ...connection.oauth!, connected_at: null } };
+      return { ok: true, data: connection };
+    },
+  });
+}
+
 describe('ConnectionsPage', () => {
+  it("connects an OAuth connection's account through the provider's address", async () => {
+    const bridge = oauthBridge(null);
+    renderConsole('/connections', bridge);
+    expect(await screen.findByText('OAuth: no account connected yet')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Connect account' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Connect an account to github' });
+    const link = within(dialog).getByRole('link');
+    expect(link.getAttribute('href')).toBe(
+      'https://github.com/login/oauth/authorize?client_id=client-1&state=s1&code_challenge=c1',
+    );
+    expect(bridge.api).toHaveBeenCalledWith('startConnectionOAuth', {
+      projectId: 'p-default',
+      params: { connection: 'github' },
+    });
+  });
+
+  it("disconnects an OAuth connection's account only after a confirm", async () => {
+    const bridge = oauthBridge('2026-12-05T06:00:00.000Z');
+    renderConsole('/connections', bridge);
+    fireEvent.click(await screen.findByRole('button', { name: 'Disconnect' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Disconnect account' }));
+    expect(await screen.findByText('OAuth: no account connected yet')).toBeTruthy();
+    expect(bridge.api).toHaveBeenCalledWith('revokeConnectionOAuth', {
+      projectId: 'p-default',
+      params: { connection: 'github' },
+    });
+  });
+
   it('adds a connection, sends its secret once, and never shows it', async () => {
     const bridge = connectionsBridge();
     renderConsole('/connections', bridge);

@@ -25,8 +25,15 @@ export function ConnectionsPage(): React.JSX.Element {
   const [adding, setAdding] = useState(false);
   const [granting, setGranting] = useState<Connection | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [consent, setConsent] = useState<{ connection: string; url: string } | null>(null);
   const remove = useConnectionChange(projectId, (name: string) =>
     call('deleteConnection', { projectId, params: { connection: name } }),
+  );
+  const startOAuth = useConnectionChange(projectId, (name: string) =>
+    call('startConnectionOAuth', { projectId, params: { connection: name } }),
+  );
+  const disconnect = useConnectionChange(projectId, (name: string) =>
+    call('revokeConnectionOAuth', { projectId, params: { connection: name } }),
   );
   return (
     <section>
@@ -46,7 +53,7 @@ export function ConnectionsPage(): React.JSX.Element {
           {notice}
         </p>
       )}
-      <ErrorNote error={remove.error} />
+      <ErrorNote error={remove.error ?? startOAuth.error ?? disconnect.error} />
       {connections.isPending ? (
         <Loading />
       ) : connections.isError ? (
@@ -95,6 +102,29 @@ export function ConnectionsPage(): React.JSX.Element {
                 <td>{formatTime(connection.created_at)}</td>
                 <td>
                   <div className="row-actions">
+                    {connection.oauth && (
+                      <button
+                        disabled={startOAuth.isPending}
+                        onClick={() =>
+                          startOAuth.mutate(connection.name, {
+                            onSuccess: (started) =>
+                              setConsent({ connection: connection.name, url: started.authorization_url }),
+                          })
+                        }
+                      >
+                        {connection.oauth.connected_at ? 'Reconnect account' : 'Connect account'}
+                      </button>
+                    )}
+                    {connection.oauth?.connected_at && (
+                      <ConfirmButton
+                        title={`Disconnect the account of ${connection.name}?`}
+                        description="Its refresh token is revoked at the provider and deleted from the keychain; calls through the broker fail until an account is connected again."
+                        confirm="Disconnect account"
+                        onConfirm={() => disconnect.mutate(connection.name)}
+                      >
+                        Disconnect
+                      </ConfirmButton>
+                    )}
                     <button onClick={() => setGranting(connection)}>Grant to agent</button>
                     <ConfirmButton
                       title={`Remove ${connection.name}?`}
@@ -124,6 +154,28 @@ export function ConnectionsPage(): React.JSX.Element {
             setNotice(`Added ${connection.name}. Its secret is in the OS keychain and will not be shown again.`);
           }}
         />
+      )}
+      {consent && (
+        <Dialog title={`Connect an account to ${consent.connection}`} onClose={() => setConsent(null)}>
+          <p>
+            Open this address in a browser and consent there. The provider sends the browser back to this daemon, which
+            keeps the refresh token in the OS keychain; this list shows the account once it is connected.
+          </p>
+          <p>
+            <a href={consent.url} target="_blank" rel="noreferrer" className="break">
+              {consent.url}
+            </a>
+          </p>
+          <p className="muted small">The address works once, for 10 minutes.</p>
+          <div className="actions">
+            <button type="button" onClick={() => void navigator.clipboard.writeText(consent.url)}>
+              Copy address
+            </button>
+            <button type="button" className="primary" onClick={() => setConsent(null)}>
+              Done
+            </button>
+          </div>
+        </Dialog>
       )}
       {granting && (
         <GrantDialog
