@@ -17,6 +17,8 @@ import { MfaService } from './domain/auth/mfa.service.js';
 import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
 import { SessionsService } from './domain/auth/sessions.service.js';
 import { TokenSigner } from './domain/auth/token-signer.js';
+import { McpServersService } from './domain/mcp/mcp-servers.service.js';
+import { McpSupervisor } from './domain/mcp/mcp-supervisor.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
 import { AgentUsersService } from './domain/workflows/agent-users.service.js';
@@ -83,6 +85,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage, permissions);
     await agentAuth.loadRevokedSessions();
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
+    const mcpSupervisor = new McpSupervisor(db, secrets, log.logger);
     const services: Services = {
       config,
       db,
@@ -107,6 +110,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       usage,
       whoamiAnswers: new WeakReadCache(db),
       startedAt: new Date(),
+      mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor),
+      mcpSupervisor,
     };
 
     const app = await buildApp(services, log);
@@ -132,6 +137,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       startedAt: services.startedAt.toISOString(),
     });
     log.logger.info({ url, home: config.home, secrets: secrets.description }, 'gatehoused started');
+    await mcpSupervisor.startAll();
 
     let closing: Promise<void> | undefined;
     const close = () =>
@@ -140,6 +146,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
         await app.close();
         clearTimeout(grace);
+        // Stdio tool servers are the daemon's children: they stop with it.
+        await mcpSupervisor.stopAll();
         approvals.stop();
         await usage.close();
         await db!.close();

@@ -21,3 +21,4 @@ export * from './schemas/permissions.js';
 export * from './schemas/approvals.js';
 export * from './schemas/workflows.js';
 export * from './schemas/system.js';
+export * from './schemas/servers.js';

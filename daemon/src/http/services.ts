@@ -12,6 +12,8 @@ import type { MfaService } from '../domain/auth/mfa.service.js';
 import type { PersonalTokensService } from '../domain/auth/personal-tokens.service.js';
 import type { SessionsService } from '../domain/auth/sessions.service.js';
 import type { TokenSigner } from '../domain/auth/token-signer.js';
+import type { McpServersService } from '../domain/mcp/mcp-servers.service.js';
+import type { McpSupervisor } from '../domain/mcp/mcp-supervisor.js';
 import type { ProjectsService } from '../domain/projects/projects.service.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
@@ -52,4 +54,7 @@ export interface Services {
    */
   whoamiAnswers: WeakReadCache<object, SerializedAnswer<RouteResult<typeof routes.whoami>>>;
   startedAt: Date;
+  mcpServers: McpServersService;
+  /** Live connections to the registered MCP servers. */
+  mcpSupervisor: McpSupervisor;
 }

@@ -22,6 +22,8 @@ export const accounts = {
   agentKey: (keyId: string) => `agent-key:${keyId}`,
   agentAlias: (projectSlug: string, agentName: string) => `agent:${projectSlug}/${agentName}`,
   agentIdentity: (agentId: string) => `agent-identity:${agentId}`,
+  mcpServerEnv: (serverId: string, name: string) => `mcp-server-env:${serverId}:${name}`,
+  mcpServerCredential: (serverId: string) => `mcp-server-credential:${serverId}`,
 } as const;
 
 /** The secret store could not be reached or refused the operation: nothing was stored. */

@@ -4,6 +4,7 @@ import { SerialQueue } from '../serial-queue.js';
 import { agentEntities } from './agent-entities.js';
 import { entities } from './entities.js';
 import { migrations } from './migrations/index.js';
+import { mcpEntities } from './mcp-entities.js';
 import { permissionEntities } from './permission-entities.js';
 import { workflowEntities } from './workflow-entities.js';
 
@@ -38,7 +39,7 @@ export class Database {
     const source = new DataSource({
       type: 'sqlite',
       database: path,
-      entities: [...entities, ...agentEntities, ...permissionEntities, ...workflowEntities],
+      entities: [...entities, ...agentEntities, ...permissionEntities, ...workflowEntities, ...mcpEntities],
       migrations,
       migrationsRun: true,
       migrationsTransactionMode: 'each',

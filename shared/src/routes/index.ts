@@ -7,6 +7,7 @@ import { keysRoutes } from './keys.js';
 import { otasRoutes } from './otas.js';
 import { permissionsRoutes } from './permissions.js';
 import { projectsRoutes } from './projects.js';
+import { serversRoutes } from './servers.js';
 import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
@@ -29,6 +30,7 @@ export const routes = {
   ...workflowsRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...serversRoutes,
 };
 
 export type Routes = typeof routes;

@@ -347,7 +347,7 @@ async function bumpHolders(tx: EntityManager, role: string): Promise<number> {
 }
 
 /** Bumps every agent granted any of `tools`, directly or through a role; returns how many. */
-async function bumpAgentsUsing(tx: EntityManager, tools: string[]): Promise<number> {
+export async function bumpAgentsUsing(tx: EntityManager, tools: string[]): Promise<number> {
   const marks = tools.map(() => '?').join(', ');
   return bumpWhere(
     tx,

@@ -8,6 +8,7 @@ import { keysRoutes } from './keys.routes.js';
 import { otasRoutes } from './otas.routes.js';
 import { permissionsRoutes } from './permissions.routes.js';
 import { projectsRoutes } from './projects.routes.js';
+import { serversRoutes } from './servers.routes.js';
 import { systemRoutes } from './system.routes.js';
 import { usersRoutes } from './users.routes.js';
 import { workflowsRoutes } from './workflows.routes.js';
@@ -26,4 +27,5 @@ export const routeBindings: RouteBinding[] = [
   ...agentAuthRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...serversRoutes,
 ];

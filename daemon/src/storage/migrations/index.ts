@@ -4,6 +4,7 @@ import { Permissions1795398200000 } from './0003-permissions.js';
 import { Approvals1795398300000 } from './0004-approvals.js';
 import { Workflows1795398400000 } from './0005-workflows.js';
 import { RevokeTokensOnPermissionChange1795398500000 } from './0006-revoke-tokens-on-permission-change.js';
+import { McpServers1795398900000 } from './0009-mcp-servers.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   Approvals1795398300000,
   Workflows1795398400000,
   RevokeTokensOnPermissionChange1795398500000,
+  McpServers1795398900000,
 ];
