@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
-import type { DaemonConfig } from './config.js';
+import { DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS, type DaemonConfig } from './config.js';
 import { claimDiscovery, DB_FILE, removeDiscovery, writeDiscovery } from './home.js';
 import { AgentAuthService } from './domain/agents/agent-auth.service.js';
 import { AgentKeysService } from './domain/agents/agent-keys.service.js';
@@ -17,6 +17,7 @@ import { MfaService } from './domain/auth/mfa.service.js';
 import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
 import { SessionsService } from './domain/auth/sessions.service.js';
 import { TokenSigner } from './domain/auth/token-signer.js';
+import { McpGateway } from './domain/mcp/mcp-gateway.js';
 import { McpServersService } from './domain/mcp/mcp-servers.service.js';
 import { McpSupervisor } from './domain/mcp/mcp-supervisor.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
@@ -112,6 +113,13 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       startedAt: new Date(),
       mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor),
       mcpSupervisor,
+      mcpGateway: new McpGateway(
+        mcpSupervisor,
+        permissions,
+        approvals,
+        audit,
+        config.mcpApprovalTimeoutSeconds ?? DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS,
+      ),
     };
 
     const app = await buildApp(services, log);
@@ -144,6 +152,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       (closing ??= (async () => {
         // In-flight requests get a grace period; connections still open after it are cut.
         const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+        await services.mcpGateway.close();
         await app.close();
         clearTimeout(grace);
         // Stdio tool servers are the daemon's children: they stop with it.

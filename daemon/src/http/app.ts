@@ -14,6 +14,7 @@ import { registerConsole } from './console.js';
 import { fastLane, EVERY_ANSWER_HEADERS } from './fast-lane.js';
 import { addressCheck, hostGuard, remoteNames } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
+import { registerMcpEndpoint } from './mcp-endpoint.js';
 import { errorHandler, notFoundHandler } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
 import { routeBindings } from './routes/index.js';
@@ -127,6 +128,7 @@ export async function buildApp(
 
   nameRoutes(routes);
   registerRoutes(app, services, routeBindings);
+  registerMcpEndpoint(app, services);
   await registerConsole(app, services);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -12,6 +12,7 @@ import type { MfaService } from '../domain/auth/mfa.service.js';
 import type { PersonalTokensService } from '../domain/auth/personal-tokens.service.js';
 import type { SessionsService } from '../domain/auth/sessions.service.js';
 import type { TokenSigner } from '../domain/auth/token-signer.js';
+import type { McpGateway } from '../domain/mcp/mcp-gateway.js';
 import type { McpServersService } from '../domain/mcp/mcp-servers.service.js';
 import type { McpSupervisor } from '../domain/mcp/mcp-supervisor.js';
 import type { ProjectsService } from '../domain/projects/projects.service.js';
@@ -57,4 +58,6 @@ export interface Services {
   mcpServers: McpServersService;
   /** Live connections to the registered MCP servers. */
   mcpSupervisor: McpSupervisor;
+  /** The MCP gateway behind `/mcp`. */
+  mcpGateway: McpGateway;
 }

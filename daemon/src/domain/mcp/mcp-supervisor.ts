@@ -30,6 +30,7 @@ const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
  */
 export class McpSupervisor {
   private readonly links = new Map<string, ServerLink>();
+  private readonly toolListeners = new Set<(serverId: string) => void>();
 
   constructor(
     private readonly db: Database,
@@ -68,9 +69,30 @@ export class McpSupervisor {
     await Promise.all(links.map((link) => link.stop()));
   }
 
-  /** The connected client of a running server, for the gateway; null while it is down. */
-  client(serverId: string): Client | null {
-    return this.links.get(serverId)?.connectedClient ?? null;
+  /** The running servers of a project, for the gateway: their clients and upstream tool definitions. */
+  running(projectId: string): RunningServer[] {
+    const found: RunningServer[] = [];
+    for (const link of this.links.values()) {
+      const client = link.connectedClient;
+      if (client && link.row.project_id === projectId) found.push({ row: link.row, client, tools: link.upstreamTools });
+    }
+    return found;
+  }
+
+  /** The running server `name` of a project, or null (unknown, of another project, or down). */
+  runningServer(projectId: string, name: string): RunningServer | null {
+    return this.running(projectId).find((server) => server.row.name === name) ?? null;
+  }
+
+  /** Calls `listener` whenever a server's tool list changes; returns the unsubscribe function. */
+  onToolsChanged(listener: (serverId: string) => void): () => void {
+    this.toolListeners.add(listener);
+    return () => this.toolListeners.delete(listener);
+  }
+
+  /** @internal for ServerLink */
+  toolsChanged(serverId: string): void {
+    for (const listener of this.toolListeners) listener(serverId);
   }
 
   /** @internal for ServerLink */
@@ -146,6 +168,13 @@ export class McpSupervisor {
   }
 }
 
+export interface RunningServer {
+  row: McpServerRow;
+  client: Client;
+  /** The upstream's own definitions of the tools it offers (names without the server prefix). */
+  tools: UpstreamTool[];
+}
+
 /** One server's connection: connect, discover, and on any failure wait and connect again. */
 class ServerLink {
   private client: Client | null = null;
@@ -154,6 +183,7 @@ class ServerLink {
   private failures = 0;
   private retry: NodeJS.Timeout | null = null;
   tools: DiscoveredTool[] = [];
+  upstreamTools: UpstreamTool[] = [];
 
   constructor(
     readonly row: McpServerRow,
@@ -233,6 +263,9 @@ class ServerLink {
     } while (cursor);
     if (this.client !== client || this.stopped) return;
     this.tools = await this.supervisor.recordTools(this.row, upstream);
+    const kept = new Set(this.tools.map((tool) => tool.upstream_name));
+    this.upstreamTools = upstream.filter((tool) => kept.has(tool.name));
+    this.supervisor.toolsChanged(this.row.id);
   }
 
   private fail(error: Error): void {
