@@ -33,8 +33,27 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
+    // Query keys come from each feature's factory (features/<resource>/queries.ts), so that an
+    // invalidation by a factory key reaches every query it concerns; a literal key elsewhere drifts.
+    files: ['renderer/src/**'],
+    ignores: ['renderer/src/features/*/queries.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "Property[key.name='queryKey'] > ArrayExpression",
+          message: 'Use the feature’s query-key factory (features/<resource>/queries.ts), not a literal key.',
+        },
+        {
+          selector: "CallExpression[callee.property.name=/^(get|set)QueryData$/][arguments.0.type='ArrayExpression']",
+          message: 'Use the feature’s query-key factory (features/<resource>/queries.ts), not a literal key.',
+        },
+      ],
+    },
+  },
+  {
     // Tests (unit, integration, e2e) and their harness read untyped JSON responses.
-    files: ['**/*.test.ts', '**/*.test.tsx', 'e2e/**', 'daemon/src/testing/**'],
+    files: ['**/*.test.ts', '**/*.test.tsx', 'e2e/**', 'daemon/src/testing/**', 'renderer/src/testing/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

@@ -394,6 +394,110 @@ try {
     await daemon.stop();
   }
 
+  // ── B10: the broker against the same upstream called directly ───────────────────────────────
+  if (wanted('B10')) {
+    log('B10 brokered calls vs direct…');
+    const daemon = await startDaemon(newHome(), {
+      keychainService: benchKeychainService(),
+      nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
+    });
+    await setupAdmin(daemon);
+    const admin = await login(daemon);
+    // The upstream is the baseline server: it answers every path with its body.
+    const upstreamBody = JSON.stringify({ id: 'chatcmpl-bench', choices: [{ message: { content: 'ok' } }] });
+    await baseline.answerWith(upstreamBody);
+    expectStatus(
+      await daemon.request('POST', '/admin/connections', {
+        token: admin,
+        body: {
+          name: 'bench-upstream',
+          base_url: baseline.url,
+          secret: 'sk-bench-upstream-secret',
+          injection: { kind: 'header', name: 'Authorization', template: 'Bearer {secret}' },
+        },
+      }),
+      201,
+      'add a connection',
+    );
+    const agent = expectStatus(
+      await daemon.request<{ agent_key: { api_key: string } }>('POST', '/admin/agents', {
+        token: admin,
+        body: { name: 'bench-broker', allowed_tools: ['connection:bench-upstream'], issue_key: true },
+      }),
+      201,
+      'create an agent',
+    );
+    const brokered = {
+      method: 'POST',
+      path: '/proxy/bench-upstream/v1/chat/completions',
+      headers: { authorization: `Bearer ${agent.agent_key.api_key}`, 'content-type': 'application/json' },
+      body: '{"model":"bench","messages":[{"role":"user","content":"hi"}]}',
+    } as const;
+    const direct = { ...brokered, path: '/v1/chat/completions', headers: { 'content-type': 'application/json' } };
+    const load = (url: string, request: Request, pid: number) =>
+      runLoad(
+        {
+          url,
+          connections: CONNECTIONS,
+          seconds: settings.seconds,
+          warmupSeconds: settings.warmup,
+          requests: [request],
+        },
+        pid,
+      );
+    const rounds: Array<{ direct: LoadResult; broker: LoadResult }> = [];
+    for (let turn = 0; turn < settings.rounds; turn++) {
+      // The order turns each round, as in `compare`.
+      const first = turn % 2 === 0 ? 'direct' : 'broker';
+      const results: Partial<(typeof rounds)[number]> = {};
+      for (const which of first === 'direct' ? (['direct', 'broker'] as const) : (['broker', 'direct'] as const))
+        results[which] =
+          which === 'direct'
+            ? await load(baseline.url, direct, baseline.pid)
+            : await load(daemon.url, brokered, daemon.pid);
+      for (const [which, result] of Object.entries(results))
+        if (result.ok !== result.requests || result.errors > 0)
+          throw new Error(`B10 ${which}: not every answer was a 2xx: ${JSON.stringify(result)}`);
+      rounds.push(results as (typeof rounds)[number]);
+    }
+    const ratioOf = (r: (typeof rounds)[number]) => r.broker.rps / r.direct.rps;
+    const middle = rounds.find((r) => ratioOf(r) === median(rounds.map(ratioOf)))!;
+    const addedP99 = middle.broker.p99 - middle.direct.p99;
+
+    // A 10 MB answer streamed through: the daemon's memory is sampled while it passes.
+    const big = 'x'.repeat(10 * 1024 * 1024);
+    await baseline.answerWith(big);
+    const rssBefore = daemon.rssMb();
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, daemon.rssMb())), 10);
+    const started = performance.now();
+    const streamed = await fetch(`${daemon.url}/proxy/bench-upstream/big`, {
+      headers: { authorization: `Bearer ${agent.agent_key.api_key}` },
+    });
+    let received = 0;
+    // Read slowly, as a client on a slow link would: a proxy that buffered would hold it all.
+    for await (const chunk of streamed.body!) {
+      received += (chunk as Uint8Array).length;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const streamMs = performance.now() - started;
+    clearInterval(sampler);
+    await daemon.stop();
+    const rssGrowth = rssPeak - rssBefore;
+    details.B10 = { rounds, middle, addedP99, stream: { received, streamMs, rssBefore, rssPeak } };
+    rows.push({
+      id: 'B10',
+      scenario: `POST through /proxy/<connection> vs the same upstream directly, ${CONNECTIONS} connections, ${settings.seconds} s; a 10 MB answer streamed`,
+      target: 'added p99 ≤ 3 ms, ≥ 0.75× direct; memory flat on 10 MB',
+      measured:
+        `${ratioOf(middle).toFixed(2)}×${rounds.length > 1 ? ` (rounds ${rounds.map((r) => ratioOf(r).toFixed(2)).join(', ')})` : ''}; ` +
+        `${rps(middle.broker)} vs ${rps(middle.direct)}; broker ${latency(middle.broker)}, direct ${latency(middle.direct)} ` +
+        `(added p99 ${addedP99} ms); server CPU per request ${round(middle.broker.serverCpuUs!, 1)} µs (upstream ${round(middle.direct.serverCpuUs!, 1)}); ` +
+        `10 MB in ${ms(streamMs)} (${thousands(received)} bytes), RSS ${round(rssBefore)} → peak ${round(rssPeak)} MB`,
+      pass: ratioOf(middle) >= 0.75 && addedP99 <= 3 && received === big.length && rssGrowth < 10,
+    });
+  }
+
   // ── B4: listing agents on the seeded database ─────────────────────────────────────────────
   if (wanted('B4')) {
     log('B4 agent lists on the seeded database…');

@@ -113,8 +113,11 @@ test('an agent from creation to resume: the key is shown once, works, rotates an
     200,
   );
 
-  page.once('dialog', (confirm) => void confirm.accept());
   await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+  const confirmRevoke = page.getByRole('alertdialog', { name: /^Revoke key / });
+  await expect(confirmRevoke).toContainText('Agents using this key are refused at once');
+  await shot(page, '10a-confirm-revoke-key');
+  await confirmRevoke.getByRole('button', { name: 'Revoke key' }).click();
   await expect(page.getByRole('button', { name: 'Revoke', exact: true })).toHaveCount(0);
   expect((await fetch(`${daemon.url}/v1/whoami`, { headers: { authorization: `Bearer ${newSecret}` } })).status).toBe(
     401,
@@ -143,14 +146,30 @@ test('an agent revoked for good cannot be resumed, and a deleted one is gone', a
   await dialog.getByRole('button', { name: 'Create' }).click();
   await page.getByRole('link', { name: 'short-lived' }).click();
 
-  page.once('dialog', (confirm) => void confirm.accept());
   await page.getByRole('button', { name: 'Revoke for good' }).click();
+  await page
+    .getByRole('alertdialog', { name: 'Revoke short-lived for good?' })
+    .getByRole('button', { name: 'Revoke for good' })
+    .click();
   await expect(page.locator('.toolbar .badge')).toHaveText('revoked');
   await expect(page.getByRole('button', { name: 'Resume' })).toHaveCount(0);
   await shot(page, '12b-agent-revoked');
 
-  page.once('dialog', (confirm) => void confirm.accept());
+  // The filter is in the URL: a link or a reload shows the same list.
+  await page.getByRole('link', { name: '← Agents' }).click();
+  await page.getByLabel('Status').selectOption('revoked');
+  await expect(page).toHaveURL(/#\/agents\?.*status=revoked/);
+  await page.reload();
+  await expect(page.getByLabel('Status')).toHaveValue('revoked');
+  await expect(page.getByRole('link', { name: 'short-lived' })).toBeVisible();
+  await shot(page, '12c-agents-filtered-after-reload');
+  await page.getByRole('link', { name: 'short-lived' }).click();
+
   await page.getByRole('button', { name: 'Delete' }).click();
+  await page
+    .getByRole('alertdialog', { name: 'Delete short-lived?' })
+    .getByRole('button', { name: 'Delete agent' })
+    .click();
   await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'short-lived' })).toHaveCount(0);
 });
@@ -260,7 +279,7 @@ test('a member of one other project works in it; a member of none is told so', a
     await page.getByRole('button', { name: 'Sign in' }).click();
   };
   await signInAs('researcher-only');
-  await expect(page.getByLabel('Project')).toHaveValue(research.id);
+  await expect(page.getByLabel('Project')).toHaveValue(research.slug);
   await expect(page.getByText('No agents yet')).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
 

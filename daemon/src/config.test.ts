@@ -23,6 +23,19 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ home: '/flag-home', port: '0' }, env)).toMatchObject({ home: '/flag-home', port: 0 });
   });
 
+  it('rotates the log at 10 MiB keeping 5 files unless told otherwise, and refuses nonsense', () => {
+    expect(resolveConfig({}, {})).toMatchObject({ logMaxSize: '10m', logMaxFiles: 5 });
+    const env = { GATEHOUSE_LOG_MAX_SIZE: '512k', GATEHOUSE_LOG_MAX_FILES: '3' };
+    expect(resolveConfig({}, env)).toMatchObject({ logMaxSize: '512k', logMaxFiles: 3 });
+    expect(resolveConfig({ logMaxSize: '1g', logMaxFiles: '2' }, env)).toMatchObject({
+      logMaxSize: '1g',
+      logMaxFiles: 2,
+    });
+    for (const input of [{ logMaxSize: 'huge' }, { logMaxSize: '0' }, { logMaxFiles: '0' }, { logMaxFiles: 'all' }]) {
+      expect(() => resolveConfig(input, {})).toThrow(StartupError);
+    }
+  });
+
   it('knows each platform default data dir', () => {
     expect(defaultHome({ XDG_DATA_HOME: '/x' }, 'linux')).toBe('/x/gatehouse');
     expect(defaultHome({}, 'darwin')).toMatch(/Library\/Application Support\/Gatehouse$/);

@@ -17,8 +17,10 @@ export interface DaemonConfig {
   allowRemote: boolean;
   tls?: { cert: string; key: string };
   logLevel: string;
-  /** Also log to stdout (the log file always gets everything). */
-  logToStdout: boolean;
+  /** The log rotates at this size (`10m`, `512k`, or a number of MiB) … */
+  logMaxSize: string;
+  /** … keeping this many files, the current one included. */
+  logMaxFiles: number;
   /** How long an MCP call of an approval-required tool waits for a human before it fails. */
   mcpApprovalTimeoutSeconds?: number;
 }
@@ -34,6 +36,8 @@ export interface ConfigInput {
   tlsCert?: string;
   tlsKey?: string;
   logLevel?: string;
+  logMaxSize?: string;
+  logMaxFiles?: string | number;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -72,6 +76,16 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     if (!tls) throw new StartupError(`Refusing to listen on ${host} without TLS: pass --tls-cert and --tls-key.`);
   }
 
+  const logMaxSize = String(input.logMaxSize ?? env.GATEHOUSE_LOG_MAX_SIZE ?? '10m');
+  if (!/^\d+(?:\.\d+)?[kmg]?$/i.test(logMaxSize) || parseFloat(logMaxSize) <= 0) {
+    throw new StartupError(`Invalid log size "${logMaxSize}": use a size such as 10m, 512k or 1g.`);
+  }
+  const logMaxFilesText = String(input.logMaxFiles ?? env.GATEHOUSE_LOG_MAX_FILES ?? '5');
+  const logMaxFiles = Number(logMaxFilesText);
+  if (!/^\d+$/.test(logMaxFilesText) || logMaxFiles < 1 || logMaxFiles > 1000) {
+    throw new StartupError(`Invalid number of log files "${logMaxFilesText}": use a number from 1 to 1000.`);
+  }
+
   return {
     home: input.home ?? homeFrom(env),
     host,
@@ -82,7 +96,8 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     allowRemote,
     ...(tls ? { tls } : {}),
     logLevel: input.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
-    logToStdout: true,
+    logMaxSize,
+    logMaxFiles,
     mcpApprovalTimeoutSeconds,
   };
 }

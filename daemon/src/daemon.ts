@@ -24,6 +24,9 @@ import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
 import { AgentUsersService } from './domain/workflows/agent-users.service.js';
 import { WorkflowsService } from './domain/workflows/workflows.service.js';
+import { CallAudit } from './domain/connections/call-audit.js';
+import { ConnectionsService } from './domain/connections/connections.service.js';
+import { UsageLimitsService } from './domain/limits/usage-limits.service.js';
 import { StartupError } from './errors.js';
 import { buildApp } from './http/app.js';
 import { listeningPort } from './http/listening-port.js';
@@ -61,7 +64,11 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
   setFlagsFromString('--no-allocation-site-pretenuring');
   ensureWritable(config.home);
   const { replacedStale } = await claimDiscovery(config.home);
-  const log = createLogger(config.home, config.logLevel, config.logToStdout);
+  const log = await createLogger(config.home, {
+    level: config.logLevel,
+    maxSize: config.logMaxSize,
+    maxFiles: config.logMaxFiles,
+  });
   if (replacedStale) log.logger.warn('replaced a stale daemon.json left by a process that is gone');
 
   let db: Database | undefined;
@@ -85,6 +92,10 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     await approvals.start();
     const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage, permissions);
     await agentAuth.loadRevokedSessions();
+    const limits = new UsageLimitsService(db, audit, agents, (error) =>
+      log.logger.error({ err: error }, 'usage counters not saved'),
+    );
+    await limits.start();
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
     const mcpSupervisor = new McpSupervisor(db, secrets, log.logger);
     const services: Services = {
@@ -111,6 +122,9 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       usage,
       whoamiAnswers: new WeakReadCache(db),
       startedAt: new Date(),
+      connections: new ConnectionsService(db, audit, secrets),
+      limits,
+      callAudit: new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'brokered calls not audited')),
       mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor),
       mcpSupervisor,
       mcpGateway: new McpGateway(
@@ -159,6 +173,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         await mcpSupervisor.stopAll();
         approvals.stop();
         await usage.close();
+        await services.callAudit.close();
+        await limits.close();
         await db!.close();
         removeDiscovery(config.home);
         log.logger.info('gatehoused stopped');

@@ -15,6 +15,12 @@ import { StartupError } from './errors.js';
 export const DB_FILE = 'gatehouse.db';
 export const DISCOVERY_FILE = 'daemon.json';
 
+/**
+ * The log being written: a link to the newest of the rotated files `logs/gatehoused.<n>.log`
+ * (see logging.ts), so a person or the desktop app can open one path.
+ */
+export const currentLogFile = (home: string): string => join(home, 'logs', 'current.log');
+
 /** The platform's app-data directory for Gatehouse (SPEC §1). */
 export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Gatehouse');

@@ -1,10 +1,22 @@
-import { mkdirSync, openSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino, type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
+import roll, { type RollingFile } from 'pino-roll';
+import { routes, type RouteDescriptor } from '@gatehouse/shared';
 
 export const LOG_DIR = 'logs';
-export const LOG_FILE = 'gatehoused.log';
+/** Rotated files are `gatehoused.<n>.log`, the newest numbered highest; `current.log` links to it. */
+const LOG_BASE = 'gatehoused';
+
+export interface LogOptions {
+  level: string;
+  /** A file is rotated once it reaches this size: bytes, or with `k`, `m`, `g` (pino-roll's sizes). */
+  maxSize: string;
+  /** How many files are kept, the one being written included; older ones are deleted. */
+  maxFiles: number;
+}
 
 /**
  * Never log key material: credentials in headers are redacted, and so is any field with a
@@ -31,6 +43,48 @@ const REDACT = [
   ].flatMap((field) => [field, `*.${field}`]),
 ];
 
+/** The query parameters the API reads; any other's value is redacted, whatever it is called. */
+const KNOWN_QUERY_PARAMETERS = new Set(
+  Object.values<RouteDescriptor>(routes).flatMap((route) => Object.keys(route.querystring?.properties ?? {})),
+);
+
+/** Gatehouse's opaque credentials (`agent_…`, `ghp_…`, `ghr_…`, see shared/credentials.ts) and JWTs. */
+const CREDENTIAL = /[a-z]+_[0-9A-Za-z]{8}_[0-9A-Za-z]{38}|eyJ[\w-]*\.[\w-]+\.[\w-]*/;
+const CREDENTIALS = new RegExp(CREDENTIAL.source, 'g');
+const REDACTED = '[redacted]';
+
+/**
+ * A request target as the log may hold it: a credential is never written, wherever it sits. Query
+ * values are kept only for the parameters the API reads, and even then not when they hold
+ * something shaped like a credential; the path keeps everything but credential-shaped text.
+ */
+export function redactUrl(url: string): string {
+  const mark = url.indexOf('?');
+  const path = (mark === -1 ? url : url.slice(0, mark)).replace(CREDENTIALS, REDACTED);
+  if (mark === -1) return path;
+  const query = url
+    .slice(mark + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals === -1 ? pair : pair.slice(0, equals);
+      if (CREDENTIAL.test(decoded(name))) return REDACTED;
+      const keep = KNOWN_QUERY_PARAMETERS.has(decoded(name)) && !CREDENTIAL.test(decoded(pair));
+      return keep ? pair : `${name}=${REDACTED}`;
+    })
+    .join('&');
+  return `${path}?${query}`;
+}
+
+/** Query text as the daemon reads it (`+` is a space), so an encoded credential is seen too. */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
 /** What the one line per request says. */
 export interface RequestLine {
   reqId: string;
@@ -47,26 +101,40 @@ export interface DaemonLogger {
    * messages, not a line per agent call. Anything else goes through `logger`.
    */
   request(line: RequestLine): void;
-  file: string;
+  /** The file being written now (it changes as the log rotates). */
+  readonly file: string;
   flush(): void;
 }
 
-/** JSON lines to `<home>/logs/gatehoused.log`, and (but for request lines) to stdout when asked. */
-export function createLogger(home: string, level: string, toStdout: boolean): DaemonLogger {
+/**
+ * JSON lines to `<home>/logs/`, and nowhere else: the daemon's stdout is for people (main.ts
+ * writes one line there), and a supervisor reads readiness from `daemon.json`. The log rotates by
+ * size, keeping `maxFiles` files, so it never grows without bound.
+ */
+export async function createLogger(home: string, options: LogOptions): Promise<DaemonLogger> {
   const dir = join(home, LOG_DIR);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, LOG_FILE);
-  // Opened here, synchronously, so the stream is ready at once and a start-up failure can still flush it.
-  const destination = pino.destination({ fd: openSync(file, 'a', 0o600), sync: false });
-  const streams = [{ stream: destination, level: level as pino.Level }];
-  if (toStdout) streams.push({ stream: pino.destination(1), level: level as pino.Level });
+  const destination = await roll({
+    file: join(dir, LOG_BASE),
+    extension: '.log',
+    size: options.maxSize,
+    limit: { count: options.maxFiles - 1 }, // pino-roll counts the files kept besides the current one
+    symlink: true,
+    mode: 0o600,
+    sync: false,
+  });
+  // Ready before the first line, so that a start-up failure can still flush what was logged.
+  if (destination.fd < 0) await once(destination, 'ready');
+  const { level } = options;
   const base = { pid: process.pid };
-  const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base }, pino.multistream(streams));
+  const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base }, destination);
   const requestLines = pino.levels.values[level]! <= pino.levels.values.info! ? new RequestLines(destination) : null;
   return {
     logger,
     request: requestLines ? (line) => requestLines.add(line) : () => {},
-    file,
+    get file() {
+      return destination.file;
+    },
     flush: () => {
       requestLines?.writePending();
       destination.flushSync();
@@ -86,12 +154,12 @@ class RequestLines {
   private readonly info = pino.levels.values.info!;
   private pending: string[] = [];
 
-  constructor(private readonly destination: pino.DestinationStream) {}
+  constructor(private readonly destination: RollingFile) {}
 
   add({ reqId, method, url, status, ms }: RequestLine): void {
     const line =
       `{"level":${this.info},"time":${Date.now()},"pid":${process.pid},"reqId":${JSON.stringify(reqId)},` +
-      `"method":${JSON.stringify(method)},"url":${JSON.stringify(url)},"status":${status},"ms":${ms},"msg":"request"}\n`;
+      `"method":${JSON.stringify(method)},"url":${JSON.stringify(redactUrl(url))},"status":${status},"ms":${ms},"msg":"request"}\n`;
     if (this.pending.push(line) === 1) setImmediate(() => this.writePending());
   }
 
@@ -154,5 +222,21 @@ class LazyChildLogger implements FastifyBaseLogger {
   }
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return this.logger.child(bindings, options);
+  }
+}
+
+/**
+ * Imports a library whose import writes warnings with `console.warn` (oidc-provider warns on any
+ * runtime it does not list as supported: Node 20, and Electron, whose Node names no LTS); the
+ * daemon's stderr is for people, so those lines go to the log. Imported once, at start-up or on
+ * first use, so the moment `console.warn` is borrowed is short.
+ */
+export async function importQuietly<Module>(load: () => Promise<Module>, log: FastifyBaseLogger): Promise<Module> {
+  const warn = console.warn;
+  console.warn = (...parts: unknown[]) => log.warn(parts.join(' '));
+  try {
+    return await load();
+  } finally {
+    console.warn = warn;
   }
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { currentLogFile } from './home.js';
 import { spawnGatehouse, waitForDaemon, type SpawnedDaemon } from './testing/spawn-daemon.js';
 import { testKeychainService } from './testing/test-daemon.js';
 
@@ -48,6 +49,30 @@ describe('gatehouse daemon (process lifecycle)', () => {
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
     expect(existsSync(join(home, 'daemon.json'))).toBe(false);
+  });
+
+  it('tells a person on stdout, in one line, where it listens, where data and secrets are, and the console', async () => {
+    const home = newHome();
+    const daemon = spawnGatehouse(['daemon', '--home', home, '--port', '0'], {
+      GATEHOUSE_KEYCHAIN_SERVICE: testKeychainService(),
+    });
+    children.push(daemon);
+    let stdout = '';
+    daemon.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const info = await waitForDaemon(home, daemon);
+    await expect.poll(() => stdout.length).toBeGreaterThan(0);
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/^\{/);
+    expect(lines[0]).toContain(`listening on ${info.url}`);
+    expect(lines[0]).toContain(`console at ${info.url}/`);
+    expect(lines[0]).toContain(home);
+    expect(lines[0]).toMatch(/secrets in the .*keychain/);
+    // The JSON lines, Fastify's own included, went to the log file instead.
+    expect(readFileSync(currentLogFile(home), 'utf8')).toContain('Server listening at');
   });
 
   it('finishes an in-flight request before exiting on SIGTERM', async () => {

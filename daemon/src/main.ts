@@ -18,14 +18,19 @@ async function runDaemon(options: Record<string, string | boolean | undefined>):
       tlsCert: options.tlsCert as string | undefined,
       tlsKey: options.tlsKey as string | undefined,
       logLevel: options.logLevel as string | undefined,
+      logMaxSize: options.logMaxSize as string | undefined,
+      logMaxFiles: options.logMaxFiles as string | undefined,
     });
-    config.logToStdout = options.quiet !== true;
     // Loaded here, not at the top: the CLI's other commands start faster without the server's modules.
     const { startDaemon } = await import('./daemon.js');
     daemon = await startDaemon(config);
-    console.error(
-      `gatehoused ${VERSION} listening on ${daemon.url} — data in ${config.home}; secrets in the ${daemon.services.secrets.description}`,
-    );
+    // For a person at a terminal; supervisors pass --quiet and read daemon.json.
+    if (options.quiet !== true) {
+      console.log(
+        `gatehoused ${VERSION} listening on ${daemon.url}, console at ${daemon.url}/ — data and log in ${config.home}; ` +
+          `secrets in the ${daemon.services.secrets.description}`,
+      );
+    }
   } catch (error) {
     console.error(
       `gatehoused: ${error instanceof StartupError ? error.message : `failed to start: ${(error as Error).message}`}`,
@@ -75,7 +80,12 @@ program
   .option('--tls-cert <file>', 'TLS certificate (PEM)')
   .option('--tls-key <file>', 'TLS private key (PEM)')
   .option('--log-level <level>', 'trace, debug, info, warn or error [env GATEHOUSE_LOG_LEVEL]')
-  .option('--quiet', 'log to the log file only, not to stdout')
+  .option(
+    '--log-max-size <size>',
+    'rotate the log at this size: 10m, 512k, 1g [env GATEHOUSE_LOG_MAX_SIZE, default 10m]',
+  )
+  .option('--log-max-files <n>', 'log files kept, the current one included [env GATEHOUSE_LOG_MAX_FILES, default 5]')
+  .option('--quiet', 'print nothing on stdout (the log file gets everything either way)')
   // `--home` is also a global option of the CLI's other commands: read it from either place.
   .action((_options, command: Command) => runDaemon(command.optsWithGlobals()));
 

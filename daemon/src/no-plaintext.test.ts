@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { currentTotpCode } from './domain/auth/totp.js';
+import { currentLogFile } from './home.js';
 import { ADMIN, startTestDaemon, type TestDaemon } from './testing/test-daemon.js';
 
 /** Every file under `dir`, recursively (the DB, its WAL and shm, the logs, daemon.json). */
@@ -130,13 +131,28 @@ describe('no plaintext secret at rest', () => {
     expect(signingKey).toContain('PRIVATE KEY');
     plaintexts.set('signing key', signingKey!.split('\n')[1]!);
 
+    // Credentials put in query strings, where clients sometimes put them, under any name.
+    const inQuery = [
+      `/v1/events?access_token=${token}`,
+      `/v1/whoami?token=${rotated.body.api_key}`,
+      `/healthz?key=${pat.body.token}`,
+      `/v1/audit?limit=1&q=${encodeURIComponent(agentTokens.body.access_token)}`,
+      `/v1/whoami?anything=${agentUser.body.api_key}&refresh=${refreshed.body.refresh_token}`,
+    ];
+    for (const target of inQuery) {
+      const answer = await fetch(t.url + target, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+      await answer?.body?.cancel();
+    }
+
     await t.stop();
+    // The query-string requests were logged (so their absence cannot pass this test).
+    expect(readFileSync(currentLogFile(t.home), 'utf8')).toContain('"url":"/healthz?key=[redacted]"');
     const files = filesUnder(t.home);
     expect(files.map((f) => f.slice(t.home.length))).toEqual(
-      expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.log']),
+      expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.1.log']),
     );
     // The log really recorded the traffic (so an empty log cannot pass this test).
-    expect(readFileSync(join(t.home, 'logs/gatehoused.log'), 'utf8')).toContain('/auth/login');
+    expect(readFileSync(currentLogFile(t.home), 'utf8')).toContain('/auth/login');
 
     for (const file of files) {
       const content = readFileSync(file).toString('latin1');

@@ -141,9 +141,12 @@ test('setup, login, an agent and its key: shown once, works, rotated, revoked; t
     await once.getByRole('button', { name: 'Done' }).click();
     await once.getByRole('button', { name: 'Yes, close' }).click();
 
-    // Revoking asks with the window's own confirm().
-    ui.once('dialog', (confirm) => void confirm.accept());
+    // Revoking asks first, in a confirm dialog that says what will happen.
     await ui.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await ui
+      .getByRole('alertdialog', { name: /^Revoke key / })
+      .getByRole('button', { name: 'Revoke key' })
+      .click();
     await expect(ui.getByRole('button', { name: 'Revoke', exact: true })).toHaveCount(0);
     const refused = await fetch(`${daemonUrl()}/v1/whoami`, { headers: { 'x-api-key': rotated } });
     expect(refused.status).toBe(401);

@@ -16,7 +16,7 @@ import {
   type IpcMainInvokeEvent,
   type WebContents,
 } from 'electron';
-import { homeFrom } from '@gatehouse/daemon/home';
+import { currentLogFile, homeFrom } from '@gatehouse/daemon/home';
 import { bridgeChannels, eventPushChannel } from '@gatehouse/shared';
 import trayIcon from '../resources/tray.png?asset';
 import { appMenuTemplate } from './app-menu.js';
@@ -37,7 +37,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 /** Set by `electron-vite dev`: the renderer comes from the Vite dev server. */
 const devServerUrl = process.env.ELECTRON_RENDERER_URL;
 const home = homeFrom();
-const logFile = join(home, 'logs', 'gatehoused.log');
+const logFile = currentLogFile(home);
 
 // Before `ready`: the console's origin is a standard, secure scheme of its own.
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }]);

@@ -1,5 +1,3 @@
-import { useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
 import type {
   ApiRequest,
   ConsoleRouteName,
@@ -55,51 +53,4 @@ export async function page<N extends ConsoleRouteName>(
   const result = await window.gatehouse.api(route, request);
   if (!result.ok) throw new ApiError(result.problem);
   return { items: result.data, total: result.total ?? 0 };
-}
-
-/** Query keys, one factory per resource, so a change invalidates exactly what it concerns. */
-export const keys = {
-  status: ['status'] as const,
-  shell: ['shell'] as const,
-  projects: ['projects'] as const,
-  agents: (projectId: string) => ['agents', projectId] as const,
-  agentList: (projectId: string, filter: object) => ['agents', projectId, 'list', filter] as const,
-  agent: (projectId: string, name: string) => ['agents', projectId, 'one', name] as const,
-  agentKeys: (projectId: string, name: string) => ['agents', projectId, 'keys', name] as const,
-  audit: (projectId: string, filter: object) => ['audit', projectId, filter] as const,
-  approvals: (projectId: string, filter: object) => ['approvals', projectId, filter] as const,
-  permissions: (projectId: string, name: string) => ['agents', projectId, 'permissions', name] as const,
-  workflows: (projectId: string) => ['workflows', projectId] as const,
-  workflow: (projectId: string, name: string) => ['workflows', projectId, 'one', name] as const,
-  workflowGraph: (projectId: string, name: string) => ['workflows', projectId, 'one', name, 'graph'] as const,
-  workflowValidation: (projectId: string, name: string) => ['workflows', projectId, 'one', name, 'validation'] as const,
-  users: ['users'] as const,
-  members: (projectId: string) => ['projects', projectId, 'members'] as const,
-  tools: ['tools'] as const,
-  roles: ['roles'] as const,
-};
-
-/** Which queries an announced change concerns, by the event's category. */
-const invalidatedBy: Record<string, (projectId: string) => readonly unknown[]> = {
-  agent: (projectId) => keys.agents(projectId),
-  key: (projectId) => keys.agents(projectId),
-  // A role's or a tool's change reaches every agent using it.
-  role: (projectId) => keys.agents(projectId),
-  tool: (projectId) => keys.agents(projectId),
-  approval: (projectId) => ['approvals', projectId],
-  workflow: (projectId) => keys.workflows(projectId),
-  agent_user: (projectId) => keys.workflows(projectId),
-};
-
-/** Follows the daemon's event stream and refreshes the queries each change concerns. */
-export function useLiveUpdates(projectId: string | null): void {
-  const client = useQueryClient();
-  useEffect(() => {
-    if (!projectId) return;
-    return window.gatehouse.events(projectId, ({ category }) => {
-      const key = invalidatedBy[category];
-      if (key) void client.invalidateQueries({ queryKey: key(projectId) });
-      void client.invalidateQueries({ queryKey: ['audit', projectId] });
-    });
-  }, [client, projectId]);
 }

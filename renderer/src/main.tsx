@@ -1,7 +1,8 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App.js';
+import { createConsoleRouter } from './app/router.js';
 import { createBrowserBridge } from './bridge/browser-bridge.js';
 import './styles.css';
 
@@ -9,10 +10,11 @@ import './styles.css';
 if (!(window as Partial<Window>).gatehouse) window.gatehouse = createBrowserBridge();
 
 const client = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } });
+const router = createConsoleRouter();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <QueryClientProvider client={client}>
-      <App />
+      <RouterProvider router={router} />
     </QueryClientProvider>
   </StrictMode>,
 );

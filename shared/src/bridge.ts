@@ -33,6 +33,9 @@ export const nonConsoleRoutes = [
   'events',
   'otasLogin',
   'otasCreateAgent',
+  'otasAuthenticateUser',
+  'otasListAgents',
+  'otasCreateAgentSession',
 ] as const satisfies readonly RouteName[];
 
 export type ConsoleRouteName = Exclude<RouteName, (typeof nonConsoleRoutes)[number]>;

@@ -9,6 +9,8 @@ export const problemStatus = {
   bad_request: 400,
   /** The request was read but fails the route's schema; `errors` says where. */
   validation_failed: 400,
+  /** A name (agent, project, workflow, user, tool, role) holds a control, zero-width or bidirectional-override character. */
+  invalid_name: 400,
   /** No credentials, or credentials that are not (or no longer) valid. */
   unauthorized: 401,
   /** The password was right but the account has MFA on and no `totp_code` was sent. */
@@ -22,18 +24,36 @@ export const problemStatus = {
   /** The `Origin` header is not this daemon's own. */
   origin_not_allowed: 403,
   not_found: 404,
+  /** The daemon did not receive the whole request in time. */
+  request_timeout: 408,
   conflict: 409,
   /** The change would leave no active super_admin. */
   last_super_admin: 409,
   /** A stored secret the request needs is gone from the keychain. */
   credentials_unrecoverable: 409,
   payload_too_large: 413,
+  /** The path (or one of its parameters) is longer than the daemon reads. */
+  uri_too_long: 414,
   unsupported_media_type: 415,
   /** Too many attempts; `Retry-After` says when to try again. */
   rate_limited: 429,
+  /** The request's headers are larger than the daemon reads. */
+  headers_too_large: 431,
+  /** A usage limit the admin set is reached (or has expired); `Retry-After` says when, if ever, it frees. */
+  limit_reached: 429,
+  /** The broker: the agent holds no grant of this connection. */
+  connection_not_granted: 403,
+  /** The broker: the connection does not allow this method or path. */
+  path_not_allowed: 403,
   internal: 500,
+  /** The broker could not reach the connection's upstream (refused, TLS, DNS, reset). */
+  upstream_unreachable: 502,
+  /** The upstream did not answer in time. */
+  upstream_timeout: 504,
   /** The OS keychain (or the configured secret store) cannot be reached; nothing was stored. */
   keychain_unavailable: 503,
+  /** The daemon is shutting down; try again once it has restarted. */
+  shutting_down: 503,
   /** The console's shell cannot reach the daemon (not started, restarting, or gone). Never sent by the daemon. */
   daemon_unavailable: 503,
 } as const;
@@ -70,6 +90,7 @@ export const problemType = (code: ProblemCode): string => `urn:gatehouse:problem
 export const problemTitle: Record<ProblemCode, string> = {
   bad_request: 'Bad request',
   validation_failed: 'Validation failed',
+  invalid_name: 'Invalid name',
   unauthorized: 'Unauthorized',
   mfa_required: 'Two-factor code required',
   forbidden: 'Forbidden',
@@ -77,13 +98,32 @@ export const problemTitle: Record<ProblemCode, string> = {
   host_not_allowed: 'Host not allowed',
   origin_not_allowed: 'Origin not allowed',
   not_found: 'Not found',
+  request_timeout: 'Request timeout',
   conflict: 'Conflict',
   last_super_admin: 'Last super admin',
   credentials_unrecoverable: 'Credentials unrecoverable',
   payload_too_large: 'Payload too large',
+  uri_too_long: 'URI too long',
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
+  headers_too_large: 'Request headers too large',
+  limit_reached: 'Usage limit reached',
+  connection_not_granted: 'Connection not granted',
+  path_not_allowed: 'Path not allowed',
   internal: 'Internal error',
+  upstream_unreachable: 'Upstream unreachable',
+  upstream_timeout: 'Upstream timeout',
   keychain_unavailable: 'Keychain unavailable',
+  shutting_down: 'Shutting down',
   daemon_unavailable: 'Daemon unavailable',
 };
+
+/** The one problem builder of the clients: a problem document for `code`, with its own status and title. */
+export const problem = (code: ProblemCode, detail: string, errors?: FieldError[]): Problem => ({
+  type: problemType(code),
+  title: problemTitle[code],
+  status: problemStatus[code],
+  detail,
+  code,
+  ...(errors ? { errors } : {}),
+});

@@ -7,6 +7,8 @@ import { registerMcpCommands } from './commands/mcp.commands.js';
 import { registerServerCommands } from './commands/servers.commands.js';
 import { registerSessionCommands } from './commands/session.commands.js';
 import { registerWorkflowCommands } from './commands/workflows.commands.js';
+import { registerConnectionCommands } from './commands/connections.commands.js';
+import { registerLimitCommands } from './commands/limits.commands.js';
 import { completionScript } from './completion.js';
 
 /** Adds the CLI's commands (everything but `gatehouse daemon`) and its global options to `program`. */
@@ -22,6 +24,8 @@ export function registerCommands(program: Command): void {
   registerWorkflowCommands(program);
   registerAuditCommands(program);
   registerAgentCredentialCommands(program);
+  registerConnectionCommands(program);
+  registerLimitCommands(program);
   registerServerCommands(program);
   registerMcpCommands(program);
 

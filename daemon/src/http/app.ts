@@ -10,12 +10,14 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { routes } from '@gatehouse/shared';
 import { lazyChildLogger, type DaemonLogger } from '../logging.js';
 import { VERSION } from '../package-info.js';
+import { registerBroker } from './broker.js';
 import { registerConsole } from './console.js';
 import { fastLane, EVERY_ANSWER_HEADERS } from './fast-lane.js';
 import { addressCheck, hostGuard, remoteNames } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
 import { registerMcpEndpoint } from './mcp-endpoint.js';
-import { errorHandler, notFoundHandler } from './problems.js';
+import { registerAuthorizationServer } from './oauth-server.js';
+import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler, sendProblem } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
 import { routeBindings } from './routes/index.js';
 import { serializerCompiler } from './serializers.js';
@@ -23,6 +25,13 @@ import { validatorCompiler } from './validators.js';
 import type { Services } from './services.js';
 
 export const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Two Host headers are joined into one value (which names no host, so the guard refuses it) rather
+ * than Node's default of keeping the first; a request with none reaches the guard too, so that its
+ * refusal is a problem like every other.
+ */
+const SERVER_OPTIONS = { joinDuplicateHeaders: true, requireHostHeader: false };
 
 /** Builds the daemon's Fastify app: guard, error handling, every contract route, OpenAPI and docs. */
 export async function buildApp(
@@ -48,7 +57,10 @@ export async function buildApp(
     bodyLimit: BODY_LIMIT,
     genReqId: () => randomUUID(),
     childLoggerFactory: lazyChildLogger,
-    return503OnClosing: true,
+    // A request during shutdown is answered by the first hook, as a problem (Fastify's own 503 is not one).
+    return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Fastify's own server, with the fast lane in front of its handler (fast-lane.ts).
     serverFactory: (handler, options) => {
       const listener = (request: IncomingMessage, response: ServerResponse) => {
@@ -57,8 +69,11 @@ export async function buildApp(
         else void answering.then((answered) => answered || handler(request, response));
       };
       const server = config.tls
-        ? createHttpsServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, listener)
-        : createServer(listener);
+        ? createHttpsServer(
+            { ...SERVER_OPTIONS, cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) },
+            listener,
+          )
+        : createServer(SERVER_OPTIONS, listener);
       // What Fastify sets on a server it makes itself (lib/server.js), from its defaulted options.
       server.keepAliveTimeout = options.keepAliveTimeout as number;
       server.requestTimeout = options.requestTimeout as number;
@@ -67,6 +82,10 @@ export async function buildApp(
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.addHook('onRequest', (request, reply, done) => {
+    if (closing) sendProblem(reply, 'shutting_down', 'The daemon is shutting down; try again once it has restarted.');
+    else done();
+  });
   app.addHook('onRequest', hostGuard(addressed));
   // Connections that have not sent a request yet (clients open them ahead of time) are neither
   // idle nor busy to Node, so a shutdown would wait out its grace period for them: cut them.
@@ -128,6 +147,11 @@ export async function buildApp(
 
   nameRoutes(routes);
   registerRoutes(app, services, routeBindings);
+  await registerBroker(app, services);
+  await registerAuthorizationServer(app, services, () => {
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    return `${config.tls ? 'https' : 'http'}://${host}:${(port ??= listeningPort(app)) ?? config.port}`;
+  });
   registerMcpEndpoint(app, services);
   await registerConsole(app, services);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -170,20 +170,58 @@ export async function plainAgent(
   const credential = presentedCredential(headers);
   if (!credential) return null;
   const found = await resolveCredential(services, credential);
-  return 'refused' in found || found.kind !== 'agent' ? null : agentContext(found, ip);
+  return 'refused' in found || found.kind !== 'agent' || found.claims?.aud !== undefined
+    ? null
+    : agentContext(found, ip);
 }
 
-/** Authenticates the request and checks the route's access level; throws 401/403/404/429 problems. */
+/**
+ * Authenticates the request and checks the route's access level; throws 401/403/404/429 problems.
+ * A token bound to an audience is accepted only where that `audience` is asked for.
+ */
 export async function authenticate(
   services: Services,
   request: FastifyRequest,
   level: Exclude<RouteAuth, 'public'>,
+  audience?: string,
 ): Promise<AuthContext | AgentAuthContext> {
   const credential = presentedCredential(request.headers);
   if (!credential) throw missing();
-  const identity = await identify(services, request.ip, credential);
+  return authorize(services, request, level, await identify(services, request.ip, credential), audience);
+}
 
+/**
+ * Whether the request's credential would be accepted for `level` if it were sent now: what an
+ * open stream asks to know when to end (logout, a disabled user, a changed password, an expired
+ * token, a lost membership). Records nothing, as no new request was made.
+ */
+export async function stillAccepted(
+  services: Services,
+  request: FastifyRequest,
+  level: Exclude<RouteAuth, 'public'>,
+): Promise<boolean> {
+  const credential = presentedCredential(request.headers);
+  if (!credential) return false;
+  const found = await resolveCredential(services, credential);
+  if ('refused' in found) return false;
+  return authorize(services, request, level, found).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The context of an accepted credential, if it may use a route of `level`; throws 403/404 problems. */
+async function authorize(
+  services: Services,
+  request: FastifyRequest,
+  level: Exclude<RouteAuth, 'public'>,
+  identity: Identity,
+  audience?: string,
+): Promise<AuthContext | AgentAuthContext> {
   if (identity.kind === 'agent') {
+    const bound = identity.claims?.aud;
+    if (bound !== undefined && bound !== audience)
+      throw new ProblemError('unauthorized', 'This token is good only at the broker (/proxy/…).');
     if (level !== 'agent' && level !== 'any')
       throw new ProblemError('forbidden', 'This route needs a signed-in human; agent credentials cannot call it.');
     return agentContext(identity, request.ip);

@@ -5,7 +5,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LoginRequest } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
 import { PACKAGE_DIR } from '../package-info.js';
-import { notFoundHandler } from './problems.js';
 import type { Services } from './services.js';
 
 /** The console built by `npm run build` (electron-vite's renderer output). */
@@ -101,16 +100,13 @@ export async function registerConsole(app: FastifyInstance, services: Services):
     );
     return;
   }
+  // The console routes in the URL's hash (`/#/agents/…`), so the daemon serves no path of its own
+  // for it: no catch-all route, which would also take an API path's 404 and 414 problems.
   await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
   // A callback hook: it runs on every request, where an async one costs a promise.
   app.addHook('onSend', (request, reply, payload, done) => {
     if (!API_PREFIXES.some((prefix) => request.url.startsWith(prefix)))
       reply.header('Content-Security-Policy', CONSOLE_CSP);
     done(null, payload);
-  });
-  // Client-side routes (`/agents/…`) load the app; unknown API paths stay 404 problems.
-  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
-    if (API_PREFIXES.some((prefix) => request.url.startsWith(prefix))) return notFoundHandler(request, reply);
-    return reply.sendFile('index.html');
   });
 }

@@ -45,8 +45,14 @@ export function addressCheck(options: { port: () => number; remoteNames?: string
     return ours;
   };
 
-  return (headers: IncomingHttpHeaders): AddressRefusal | null => {
+  /**
+   * `target` is the request line's: an absolute-form target (`GET http://host/path`) names the
+   * host it is for, which a server must take over the Host header (RFC 9112 §3.2.2), so it is
+   * held to the same rule. Two Host headers arrive joined (`joinDuplicateHeaders`), which is no name.
+   */
+  return (headers: IncomingHttpHeaders, target = '/'): AddressRefusal | null => {
     if (!isOurs(headers.host)) return 'host_not_allowed';
+    if (!target.startsWith('/') && !isOurAbsoluteTarget(target)) return 'host_not_allowed';
     const origin = headers.origin;
     if (origin === undefined) return null;
     try {
@@ -57,6 +63,15 @@ export function addressCheck(options: { port: () => number; remoteNames?: string
     }
     return 'origin_not_allowed';
   };
+
+  function isOurAbsoluteTarget(target: string): boolean {
+    try {
+      const url = new URL(target);
+      return url.protocol === `${options.scheme}:` && isOurs(url.host || undefined);
+    } catch {
+      return false;
+    }
+  }
 }
 
 type AddressRefusal = 'host_not_allowed' | 'origin_not_allowed';
@@ -68,7 +83,7 @@ const REFUSALS: Record<AddressRefusal, string> = {
 /** The address check as the first hook of every request: a refusal is answered as a problem. */
 export function hostGuard(check: ReturnType<typeof addressCheck>): onRequestHookHandler {
   return (request, reply, done) => {
-    const refusal = check(request.headers);
+    const refusal = check(request.headers, request.url);
     if (refusal) sendProblem(reply, refusal, REFUSALS[refusal]);
     else done();
   };

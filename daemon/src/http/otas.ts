@@ -4,14 +4,26 @@ import { ProblemError } from '../errors.js';
 
 type OtasOptions = NonNullable<RouteDescriptor['otas']>;
 
-function send(reply: FastifyReply, status: number, description: string, headers: Record<string, string> = {}) {
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set on OTAS-compatible routes: every refusal of theirs, hooks' too, is in OTAS's envelope. */
+    otas?: OtasOptions;
+  }
+}
+
+export function sendOtasFailure(
+  reply: FastifyReply,
+  status: number,
+  description: string,
+  headers: Record<string, string> = {},
+) {
   const body: OtasFailure = { status: 0, status_description: description };
   for (const [name, value] of Object.entries(headers)) reply.header(name, value);
   return reply.status(status).send(body);
 }
 
 /** OTAS's own description for each problem code; codes it has no word for keep their own. */
-function describe(code: ProblemCode, options: OtasOptions): string {
+export function otasDescription(code: ProblemCode, options: OtasOptions): string {
   switch (code) {
     case 'unauthorized':
     case 'mfa_required':
@@ -31,21 +43,21 @@ function describe(code: ProblemCode, options: OtasOptions): string {
 export function otasErrorHandler(options: OtasOptions) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof ProblemError)
-      return send(reply, error.status, describe(error.code, options), error.extras.headers);
+      return sendOtasFailure(reply, error.status, otasDescription(error.code, options), error.extras.headers);
     if (error.validation || error instanceof SyntaxError || error.code?.startsWith('FST_ERR_CTP_')) {
       const status = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? problemStatus.payload_too_large : 400;
-      return send(reply, status, options.invalid);
+      return sendOtasFailure(reply, status, options.invalid);
     }
     request.log.error({ err: error }, 'unhandled error');
-    return send(reply, 500, 'internal_error');
+    return sendOtasFailure(reply, 500, 'internal_error');
   };
 }
 
 /** OTAS answers 400 `missing_headers` before looking at credentials. */
-export function requireHeaders(names: string[]) {
+export function requireHeaders(names: string[], missing = 'missing_headers') {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (names.some((name) => typeof request.headers[name] !== 'string' || request.headers[name] === '')) {
-      return send(reply, 400, 'missing_headers');
+      return sendOtasFailure(reply, 400, missing);
     }
   };
 }

@@ -1,5 +1,8 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  NAME_FORMAT,
   problemStatus,
   problemTitle,
   problemType,
@@ -8,12 +11,15 @@ import {
   type ProblemCode,
 } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
+import { otasDescription, sendOtasFailure } from './otas.js';
 
-export function sendProblem(
-  reply: FastifyReply,
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** The RFC 7807 document of a problem code. */
+export function problemOf(
   code: ProblemCode,
   detail: string,
-  extras: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  extras: { errors?: FieldError[]; requestId?: string } = {},
 ) {
   const problem: Problem = {
     type: problemType(code),
@@ -22,11 +28,24 @@ export function sendProblem(
     detail,
     code,
     ...(extras.errors ? { errors: extras.errors } : {}),
-    request_id: String(reply.request.id),
+    ...(extras.requestId ? { request_id: extras.requestId } : {}),
   };
+  return problem;
+}
+
+export function sendProblem(
+  reply: FastifyReply,
+  code: ProblemCode,
+  detail: string,
+  extras: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+) {
+  // A refusal from a hook (Host and Origin guard, rate limit) on an OTAS route: its clients read only OTAS's envelope.
+  const otas = reply.request.routeOptions.config.otas;
+  if (otas) return sendOtasFailure(reply, problemStatus[code], otasDescription(code, otas), extras.headers);
+  const problem = problemOf(code, detail, { ...extras, requestId: String(reply.request.id) });
   for (const [name, value] of Object.entries(extras.headers ?? {})) reply.header(name, value);
   if (problem.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
-  return reply.status(problem.status).type('application/problem+json').send(problem);
+  return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
 interface AjvError {
@@ -73,6 +92,18 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   if (error instanceof ProblemError) return sendProblem(reply, error.code, error.detail, error.extras);
   if (error.validation) {
     const errors = fieldErrors(error.validationContext, error.validation as AjvError[]);
+    const badNames = (error.validation as AjvError[]).filter(
+      (e) => e.keyword === 'format' && e.params.format === NAME_FORMAT,
+    );
+    if (badNames.length > 0) {
+      const names = fieldErrors(error.validationContext, badNames).map((e) => e.location);
+      return sendProblem(
+        reply,
+        'invalid_name',
+        `${names.join(', ')}: a name may not hold control characters (including NUL and newlines), zero-width characters or bidirectional overrides; remove them and try again.`,
+        { errors: names.map((location) => ({ location, message: 'holds a character names may not hold' })) },
+      );
+    }
     const summary = errors.map((e) => `${e.location} ${e.message}`).join('; ');
     return sendProblem(reply, 'validation_failed', `The request is not valid: ${summary}.`, { errors });
   }
@@ -96,4 +127,42 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
   return sendProblem(reply, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}.`);
+}
+
+/**
+ * Requests Fastify refuses before routing (`frameworkErrors`). The path is never echoed: it is
+ * whatever the caller sent, markup included.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    return sendProblem(reply, 'uri_too_long', 'A path parameter is longer than the daemon reads.');
+  if (error.code === 'FST_ERR_BAD_URL')
+    return sendProblem(reply, 'bad_request', 'The path is not valid percent-encoding.');
+  return sendProblem(reply, 'bad_request', problemTitle.bad_request);
+}
+
+const CLIENT_ERRORS: Record<string, { code: ProblemCode; detail: string }> = {
+  HPE_HEADER_OVERFLOW: { code: 'headers_too_large', detail: 'The request headers are larger than 16 KiB.' },
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'request_timeout', detail: 'The request did not arrive in time.' },
+};
+
+/**
+ * Requests Node's HTTP parser cannot read (oversized headers, malformed request lines, timeouts),
+ * answered on the socket since no request object exists, and the connection ended.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const { code, detail } = CLIENT_ERRORS[error.code ?? ''] ?? {
+    code: 'bad_request' as const,
+    detail: 'The request is not valid HTTP.',
+  };
+  const body = JSON.stringify(problemOf(code, detail));
+  const status = problemStatus[code];
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -103,6 +103,7 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
     app.route({
       method: route.method,
       url: toFastifyPath(route.path),
+      ...(route.otas ? { config: { otas: route.otas } } : {}),
       schema: {
         ...(operationId ? { operationId } : {}),
         summary: route.summary,
@@ -119,7 +120,7 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
       },
       // Authentication runs before the body is parsed: an anonymous caller learns nothing from validation errors.
       onRequest: [
-        ...(route.otas?.requireHeaders ? [requireHeaders(route.otas.requireHeaders)] : []),
+        ...(route.otas?.requireHeaders ? [requireHeaders(route.otas.requireHeaders, route.otas.missing)] : []),
         async (request: FastifyRequest) => {
           if (route.auth !== 'public') request.auth = await authenticate(services, request, route.auth);
         },

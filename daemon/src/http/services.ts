@@ -19,6 +19,9 @@ import type { ProjectsService } from '../domain/projects/projects.service.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
 import type { WorkflowsService } from '../domain/workflows/workflows.service.js';
+import type { CallAudit } from '../domain/connections/call-audit.js';
+import type { ConnectionsService } from '../domain/connections/connections.service.js';
+import type { UsageLimitsService } from '../domain/limits/usage-limits.service.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { RouteResult, routes } from '@gatehouse/shared';
 import type { Database } from '../storage/database.js';
@@ -55,6 +58,10 @@ export interface Services {
    */
   whoamiAnswers: WeakReadCache<object, SerializedAnswer<RouteResult<typeof routes.whoami>>>;
   startedAt: Date;
+  connections: ConnectionsService;
+  /** Brokered calls' records, appended to the audit chain in batches. */
+  callAudit: CallAudit;
+  limits: UsageLimitsService;
   mcpServers: McpServersService;
   /** Live connections to the registered MCP servers. */
   mcpSupervisor: McpSupervisor;

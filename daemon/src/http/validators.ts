@@ -1,6 +1,7 @@
 import { Ajv, type Options, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { isSafeName, NAME_FORMAT } from '@gatehouse/shared';
 
 // ajv-formats is CommonJS; under ESM its plugin may arrive as the module's default export.
 const addFormats = ((formatsPlugin as unknown as { default?: typeof formatsPlugin }).default ??
@@ -19,8 +20,9 @@ const common: Options = {
  * (`?limit=20` → 20). Bodies are JSON and are never coerced: coercion inside `anyOf` would turn
  * an explicit `null` (PATCH: "clear this field") into `""`.
  */
-const coercing = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
-const exact = addFormats(new Ajv({ ...common, coerceTypes: false }));
+const withFormats = (ajv: Ajv) => addFormats(ajv).addFormat(NAME_FORMAT, { type: 'string', validate: isSafeName });
+const coercing = withFormats(new Ajv({ ...common, coerceTypes: 'array' }));
+const exact = withFormats(new Ajv({ ...common, coerceTypes: false }));
 
 export const compileValidator = (schema: object, httpPart: string | undefined): ValidateFunction =>
   (httpPart === 'body' ? exact : coercing).compile(schema);

@@ -1,4 +1,4 @@
-import type { SecretBackend } from '@gatehouse/shared';
+import { isSafeName, type SecretBackend } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
 
 /**
@@ -18,10 +18,23 @@ export interface SecretStore {
 /** Keychain account names (SPEC §3). */
 export const accounts = {
   signingKey: 'daemon-signing-key',
+  /** The OAuth authorization server's signing key and cookie key (domain/oauth/oauth-keys.ts). */
+  oauthKeys: 'oauth-keys',
   totp: (userId: string) => `totp:${userId}`,
   agentKey: (keyId: string) => `agent-key:${keyId}`,
-  agentAlias: (projectSlug: string, agentName: string) => `agent:${projectSlug}/${agentName}`,
+  /**
+   * One account per (project, agent), never shared: slugs hold no `/` and agent names no `/` and
+   * none of the characters names may not hold (a NUL would end the account name in the
+   * keychain's C API), so the account splits back into exactly the two names it was made from.
+   */
+  agentAlias: (projectSlug: string, agentName: string) => {
+    if (projectSlug.includes('/') || agentName.includes('/') || !isSafeName(projectSlug + agentName))
+      throw new Error('A keychain alias was asked for a name the contract refuses.');
+    return `agent:${projectSlug}/${agentName}`;
+  },
   agentIdentity: (agentId: string) => `agent-identity:${agentId}`,
+  connectionSecret: (connectionId: string) => `connection:${connectionId}`,
+  connectionClientSecret: (connectionId: string) => `connection-client:${connectionId}`,
   mcpServerEnv: (serverId: string, name: string) => `mcp-server-env:${serverId}:${name}`,
   mcpServerCredential: (serverId: string) => `mcp-server-credential:${serverId}`,
 } as const;

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DB_FILE } from '../home.js';
 import { Database, EXTERNAL_CHANGE_POLL_MS } from './database.js';
 import { migrations } from './migrations/index.js';
+import { AuditLog } from '../domain/audit/audit-log.js';
 
 const tableNames = async (db: Database): Promise<string[]> =>
   (
@@ -96,5 +97,23 @@ describe('the database', () => {
       ),
     );
     await expect.poll(() => db.generation, { timeout: EXTERNAL_CHANGE_POLL_MS * 3 }).toBeGreaterThan(seen);
+  });
+
+  it('appends a batch of audit rows, chained, without moving the generation (no read cache reads them)', async () => {
+    const audit = new AuditLog(db);
+    await audit.record({ event_type: 'before', actor: { label: 'test', user: null, source: null } });
+    const before = db.generation;
+    const entries = Array.from({ length: 120 }, (_, i) => ({
+      event_type: 'connection.called',
+      actor: { label: 'agent:a', user: null, source: '127.0.0.1' },
+      metadata: { i },
+    }));
+    const [rows] = await Promise.all([
+      db.writeUncached((tx) => audit.appendAll(tx, entries)),
+      db.write((tx) => tx.query("INSERT INTO tools (name, description, created_at) VALUES ('t3', '', '')")),
+    ]);
+    expect(rows.map((row) => row.sequence_number)).toEqual(entries.map((_, i) => i + 2));
+    expect(db.generation).toBe(before + 1); // the tool's write, not the audit batch
+    expect(await audit.verify()).toMatchObject({ is_valid: true, entries_checked: 121 });
   });
 });

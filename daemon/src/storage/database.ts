@@ -7,6 +7,8 @@ import { migrations } from './migrations/index.js';
 import { mcpEntities } from './mcp-entities.js';
 import { permissionEntities } from './permission-entities.js';
 import { workflowEntities } from './workflow-entities.js';
+import { connectionEntities } from './connection-entities.js';
+import { limitEntities } from './limit-entities.js';
 
 /** How often another program's commits to the file are looked for (see `generation`). */
 export const EXTERNAL_CHANGE_POLL_MS = 1000;
@@ -39,7 +41,15 @@ export class Database {
     const source = new DataSource({
       type: 'sqlite',
       database: path,
-      entities: [...entities, ...agentEntities, ...permissionEntities, ...workflowEntities, ...mcpEntities],
+      entities: [
+        ...entities,
+        ...agentEntities,
+        ...permissionEntities,
+        ...workflowEntities,
+        ...connectionEntities,
+        ...limitEntities,
+        ...mcpEntities,
+      ],
       migrations,
       migrationsRun: true,
       migrationsTransactionMode: 'each',
@@ -70,6 +80,15 @@ export class Database {
   /** Runs `work` in a transaction of its own: it all lands, or none of it does. */
   write<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.writes.run(() => this.source.transaction(work).finally(() => this.changes++));
+  }
+
+  /**
+   * Runs `work` in a transaction of its own without moving the generation: for writes only to
+   * tables no read cache reads (the audit chain, usage counters), which must not empty the
+   * caches — the broker appends a batch of call records several times a second.
+   */
+  writeUncached<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.writes.run(() => this.source.transaction(work));
   }
 
   /** SQLite's `data_version` moves when another connection commits (never for this one's own commits). */

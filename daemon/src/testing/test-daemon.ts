@@ -60,7 +60,6 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
   const keychainService = options.keychainService ?? testKeychainService();
   const config: DaemonConfig = {
     ...resolveConfig({ home, port: 0 }, { GATEHOUSE_KEYCHAIN_SERVICE: keychainService }),
-    logToStdout: false,
     logLevel: 'debug',
     ...options.config,
   };

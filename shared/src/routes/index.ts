@@ -11,6 +11,8 @@ import { serversRoutes } from './servers.js';
 import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
+import { connectionsRoutes } from './connections.js';
+import { limitsRoutes } from './limits.js';
 
 /**
  * Every route of the daemon's HTTP API, one file per resource (as `daemon/src/http/routes/`
@@ -30,6 +32,8 @@ export const routes = {
   ...workflowsRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...connectionsRoutes,
+  ...limitsRoutes,
   ...serversRoutes,
 };
 

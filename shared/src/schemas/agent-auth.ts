@@ -1,3 +1,4 @@
+import { BROKER_AUDIENCE } from './connections.js';
 import { Type, type Static } from 'typebox';
 import { StrictObject, Timestamp } from './common.js';
 import { Agent } from './agents.js';
@@ -9,6 +10,11 @@ import { AgentUserWhoami } from './workflows.js';
 export const AgentTokenRequest = StrictObject({
   agent_id: Type.String({ minLength: 1, maxLength: 64 }),
   secret: Type.String({ minLength: 1, maxLength: 256, description: 'The agent API key' }),
+  audience: Type.Optional(
+    Type.Literal(BROKER_AUDIENCE, {
+      description: 'A token good only at the broker (/proxy/…), with no refresh token',
+    }),
+  ),
 });
 export type AgentTokenRequest = Static<typeof AgentTokenRequest>;
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Nullable, NullableTimestamp, Paging, StrictObject, Timestamp } from './common.js';
+import { NameString, Nullable, NullableTimestamp, Paging, StrictObject, Timestamp } from './common.js';
 import { ToolName } from './users.js';
 
 export const AgentStatus = Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked')]);
@@ -12,7 +12,7 @@ export const PermissionChangePolicy = Type.Union([Type.Literal('notify'), Type.L
 });
 
 /** Agent names: trimmed, 1–64 characters, no `/` (it separates project and agent in keychain aliases). */
-export const AgentName = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\s*[^/\\s][^/]*$' });
+export const AgentName = NameString({ minLength: 1, maxLength: 64, pattern: '^\\s*[^/\\s][^/]*$' });
 /** A scope is `resource:action`, e.g. `payments:read` or `self:write`. */
 export const Scope = Type.String({ minLength: 3, maxLength: 128, pattern: '^[a-z0-9_.-]+:[a-z0-9_.*-]+$' });
 const Text = (maxLength: number) => Type.String({ maxLength });

@@ -1,8 +1,8 @@
 import { Type, type Static } from 'typebox';
-import { StrictObject } from './common.js';
+import { NameString, StrictObject } from './common.js';
 
 /** Usernames: 1–64 chars, letters, digits and `._@+-` (agent users add `_`). */
-export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._@+_-]*$' });
+export const Username = NameString({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._@+_-]*$' });
 /** Passwords: at least 10 characters; bounded so hashing cannot be abused. */
 export const Password = Type.String({ minLength: 10, maxLength: 1024 });
 /** A 6-digit TOTP code (RFC 6238). */

@@ -1,4 +1,34 @@
 import { Type, type Static, type TObjectOptions, type TProperties, type TSchema } from 'typebox';
+import { Format } from 'typebox/format';
+
+/**
+ * Characters no name may hold: C0 and C1 controls (NUL and newlines among them), zero-width
+ * characters and bidirectional overrides. A NUL ends the string in the keychain's C API (so
+ * `victim\u0000x` would be stored as `victim`), and the others make two names look alike.
+ */
+const unsafeNameCharacter = new RegExp(
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  '[\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff]',
+  'u',
+);
+export const isSafeName = (text: string): boolean => !unsafeNameCharacter.test(text);
+
+/**
+ * The JSON Schema `format` of every name (agents, projects, workflows, users, tools, roles): the
+ * daemon's validator answers a failure with the problem `invalid_name`; TypeBox clients check it too.
+ */
+export const NAME_FORMAT = 'name';
+Format.Set(NAME_FORMAT, isSafeName);
+
+/** A name's schema: `options` plus the rule above. */
+export const NameString = (options: { minLength: number; maxLength: number; pattern?: string; description?: string }) =>
+  Type.String({
+    ...options,
+    format: NAME_FORMAT,
+    description: [options.description, 'No control, zero-width or bidirectional-override characters.']
+      .filter(Boolean)
+      .join(' '),
+  });
 
 /** ISO-8601 UTC timestamp, e.g. `2026-01-10T09:00:00.000Z`. */
 export const Timestamp = Type.String({ format: 'date-time' });
@@ -9,10 +39,14 @@ export const Uuid = Type.String({ format: 'uuid' });
 /** A value that may be explicitly `null` (PATCH: null clears, absent leaves unchanged). */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-/** Paging for every list route; the total comes back in `X-Total-Count`. */
+/**
+ * Paging for every list route; the total comes back in `X-Total-Count`. Both ends are bounded here,
+ * once: an unbounded offset (`1e309` reads as Infinity) would reach SQL as a value SQLite refuses.
+ */
+export const MAX_OFFSET = 1_000_000_000;
 export const Paging = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 20 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 })),
 };
 
 /** The query of a list route with no filters of its own. */

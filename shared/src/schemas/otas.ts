@@ -61,3 +61,65 @@ export const OtasCreateAgentResponse = Type.Object({
   }),
 });
 export type OtasCreateAgentResponse = Static<typeof OtasCreateAgentResponse>;
+
+/** `POST /api/user/v1/authenticate/`: the token check an OTAS client makes on every page load. */
+export const OtasAuthenticateUserResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('user_authenticated'),
+  response_body: Type.Object({
+    user: Type.Object({
+      id: Type.String(),
+      username: Type.String(),
+      first_name: Nullable(Type.String()),
+      email: Nullable(Type.String()),
+      created_at: Timestamp,
+    }),
+  }),
+});
+
+const OtasListedKey = Type.Object({
+  id: Type.String(),
+  prefix: Type.String(),
+  name: Nullable(Type.String({ description: "The key's label" })),
+  created_at: Timestamp,
+  expires_at: Nullable(Timestamp),
+  active: Type.Boolean(),
+});
+
+/** `GET /api/agent/v1/list/`: the project's agents, each with its keys (never the keys themselves). */
+export const OtasListAgentsResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('agents_listed'),
+  response: Type.Object({
+    project_id: Type.String(),
+    agents: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        name: Type.String(),
+        description: Nullable(Type.String()),
+        provider: Nullable(Type.String()),
+        created_at: Timestamp,
+        created_by: Nullable(Type.String()),
+        is_active: Type.Boolean(),
+        agent_keys: Type.Array(OtasListedKey),
+      }),
+    ),
+  }),
+});
+
+/** `POST /api/agent/v1/session/create/` (`X-OTAS-AGENT-KEY`): the agent's own sign-in. */
+export const OtasCreateAgentSessionRequest = StrictObject({
+  meta: Type.Optional(
+    Nullable(Type.Record(Type.String(), Type.Unknown(), { description: "OTAS's session notes; not kept" })),
+  ),
+});
+export type OtasCreateAgentSessionRequest = Static<typeof OtasCreateAgentSessionRequest>;
+
+export const OtasCreateAgentSessionResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('agent_session_created'),
+  response: Type.Object({
+    Header_value: Type.Literal('X-OTAS-AGENT-SESSION-TOKEN'),
+    jwt_token: Type.String({ description: 'An agent access token: also accepted as Authorization: Bearer' }),
+  }),
+});

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Nullable, StrictObject, Timestamp } from './common.js';
+import { NameString, Nullable, StrictObject, Timestamp } from './common.js';
 import { ToolName } from './users.js';
 
 /** A tool the server knows: the server's ceiling on what any agent may be granted. */
@@ -12,7 +12,7 @@ export type Tool = Static<typeof Tool>;
 export const ToolList = Type.Array(Tool);
 
 /** Tool names are identifiers such as `web_search` or `github.create_issue`. */
-export const RegisteredToolName = Type.String({
+export const RegisteredToolName = NameString({
   minLength: 1,
   maxLength: 128,
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$',
@@ -41,7 +41,7 @@ export const CapabilityRole = Type.Object({
 export type CapabilityRole = Static<typeof CapabilityRole>;
 export const RoleList = Type.Array(CapabilityRole);
 
-export const RoleName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9]+(?:[-_][a-z0-9]+)*$' });
+export const RoleName = NameString({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9]+(?:[-_][a-z0-9]+)*$' });
 
 export const CreateRoleRequest = StrictObject({
   name: RoleName,

@@ -1,11 +1,11 @@
 import { Type, type Static } from 'typebox';
-import { StrictObject, Timestamp, Uuid } from './common.js';
+import { NameString, StrictObject, Timestamp, Uuid } from './common.js';
 
 /** `1` = project admin, `2` = member (read-only). */
 export const Privilege = Type.Union([Type.Literal(1), Type.Literal(2)]);
 export type Privilege = Static<typeof Privilege>;
 
-export const Slug = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$' });
+export const Slug = NameString({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$' });
 
 export const Project = Type.Object({
   id: Uuid,
@@ -18,7 +18,7 @@ export type Project = Static<typeof Project>;
 export const ProjectList = Type.Array(Project);
 
 export const CreateProjectRequest = StrictObject({
-  name: Type.String({ minLength: 1, maxLength: 128 }),
+  name: NameString({ minLength: 1, maxLength: 128 }),
   slug: Type.Optional(Slug),
 });
 export type CreateProjectRequest = Static<typeof CreateProjectRequest>;

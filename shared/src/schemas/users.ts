@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Nullable, NullableTimestamp, Paging, StrictObject, Timestamp, Uuid } from './common.js';
+import { NameString, Nullable, NullableTimestamp, Paging, StrictObject, Timestamp, Uuid } from './common.js';
 import { Password, Username } from './auth.js';
 
 export const UserRole = Type.Union([Type.Literal('viewer'), Type.Literal('admin'), Type.Literal('super_admin')]);
@@ -9,7 +9,7 @@ export const UserKind = Type.Union([Type.Literal('human'), Type.Literal('agent')
 export type UserKind = Static<typeof UserKind>;
 
 /** A tool name, or `*` for every tool the server knows. */
-export const ToolName = Type.String({ minLength: 1, maxLength: 128 });
+export const ToolName = NameString({ minLength: 1, maxLength: 128 });
 /** The most a user may grant to agents: a list of tools, or `"*"` for all of them. */
 export const ToolCeiling = Type.Union([Type.Literal('*'), Type.Array(ToolName, { maxItems: 1000 })]);
 export type ToolCeiling = Static<typeof ToolCeiling>;

@@ -1,10 +1,10 @@
 import { Type, type Static } from 'typebox';
 import { AgentStatus } from './agents.js';
-import { Nullable, Paging, StrictObject, Timestamp, Uuid } from './common.js';
+import { NameString, Nullable, Paging, StrictObject, Timestamp, Uuid } from './common.js';
 import { KeychainLocation } from './keys.js';
 
 /** A workflow's name: trimmed, 1–64 characters, with letters or digits for its slug. */
-export const WorkflowName = Type.String({ minLength: 1, maxLength: 64, pattern: '[A-Za-z0-9]' });
+export const WorkflowName = NameString({ minLength: 1, maxLength: 64, pattern: '[A-Za-z0-9]' });
 
 export const Workflow = Type.Object({
   id: Uuid,

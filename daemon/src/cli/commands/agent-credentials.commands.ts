@@ -3,6 +3,9 @@ import { findAgentId, openAgentSecrets, parseAgentRef, readAgentIdentity, readAg
 import { contextOf, type CliContext } from '../context.js';
 import { CliError, UnreachableError } from '../errors.js';
 import { printJson } from '../output.js';
+import { BROKER_AUDIENCE } from '@gatehouse/shared';
+import { ApiClient } from '../api-client.js';
+import { connectionEnv } from '../connection-env.js';
 import { runChild } from '../run-child.js';
 
 /**
@@ -42,15 +45,23 @@ export function registerAgentCredentialCommands(program: Command): void {
     .command('run')
     .description("run a program with an agent's credentials in its environment, never on its command line")
     .requiredOption('--agent <project/agent>', 'whose credentials')
+    .option(
+      '--connection <name[:sdk]>',
+      "reach this connection through the broker: sets its SDK's base URL and API key (openai, anthropic) to the broker and a token good only there; repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .argument('<command...>', 'the program and its arguments, after --')
     .addHelpText(
       'after',
       '\nThe program gets GATEHOUSE_API_KEY, GATEHOUSE_URL and GATEHOUSE_AGENT_ID. SIGINT, SIGTERM and SIGHUP\n' +
         "are passed on to it, and gatehouse exits with its exit code (128 + the signal's number if a signal\n" +
         'ended it; 127 if it cannot be found). Example:\n' +
-        '  gatehouse run --agent default/researcher -- python3 agent.py --verbose',
+        '  gatehouse run --agent default/researcher -- python3 agent.py --verbose\n' +
+        '\nWith --connection openai the program gets OPENAI_BASE_URL (the broker) and OPENAI_API_KEY (an agent token\n' +
+        'good only at the broker, for an hour): the SDK works unmodified and never sees the upstream secret.\n' +
+        '  gatehouse run --agent default/researcher --connection openai -- python3 agent.py',
     )
-    .action(async (argv: string[], options: { agent: string }, command: Command) => {
+    .action(async (argv: string[], options: { agent: string; connection?: string[] }, command: Command) => {
       const context = contextOf(command);
       const ref = parseAgentRef(options.agent);
       const secrets = await openAgentSecrets(context.home, context.keychainService);
@@ -63,6 +74,16 @@ export function registerAgentCredentialCommands(program: Command): void {
         GATEHOUSE_URL: urlForProgram(context),
         GATEHOUSE_AGENT_ID: agentId,
       };
+      if (options.connection?.length) {
+        // A token of its own for the broker, in place of the key: the key would work anywhere.
+        const daemonUrl = context.daemonUrl();
+        const { data } = await new ApiClient(daemonUrl).call('agentToken', {
+          body: { agent_id: agentId, secret: key, audience: BROKER_AUDIENCE },
+        });
+        for (const option of options.connection)
+          Object.assign(env, connectionEnv(daemonUrl, option, data.access_token));
+        delete env.GATEHOUSE_API_KEY;
+      }
       for (const name of WITHHELD) delete env[name];
       process.exitCode = await runChild(argv, env);
     });

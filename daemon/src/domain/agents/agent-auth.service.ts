@@ -47,6 +47,8 @@ export interface AgentClaims {
   approval_tools: string[];
   /** The agent's permissions_version when the token was issued. */
   pv: number;
+  /** Set on a token good only at one place (`BROKER_AUDIENCE`); absent on ordinary tokens. */
+  aud?: string;
   /** A human who exchanged their session for this token (RFC 8693 actor). */
   act?: { sub: string };
 }
@@ -99,7 +101,7 @@ export class AgentAuthService {
   }
 
   /** `POST /v1/auth/token`: the agent's key, checked like any presented key, for tokens. */
-  async tokenForKey(agentId: string, secret: string, actor: Actor): Promise<TokenPair> {
+  async tokenForKey(agentId: string, secret: string, actor: Actor, audience?: string): Promise<TokenPair> {
     const check = await this.keys.check(secret);
     if (!check.ok || check.agent.id !== agentId) {
       throw await this.failures.fail({
@@ -113,6 +115,8 @@ export class AgentAuthService {
     this.usage.keyUsed(check.key.id, check.agent.id);
     return this.openSession(check.agent, 'agent_key', actor, {
       scopes: grantedScopes(check.key.scopes, check.agent),
+      // An audience-bound token gets no refresh token: its holder cannot renew it.
+      ...(audience ? { audience, withRefresh: false } : {}),
     });
   }
 
@@ -264,6 +268,11 @@ export class AgentAuthService {
     return { ...found, claims: claims as unknown as AgentClaims };
   }
 
+  /** The agent and its project, kept while the database is unchanged; null if there is no such agent. */
+  agentById(agentId: string): Promise<{ agent: AgentRow; project: ProjectRow } | null> {
+    return this.byAgentId.get(agentId, () => this.agentWithProject(agentId));
+  }
+
   /** The agent and its project in one query, the rows frozen as they are cached. */
   private async agentWithProject(agentId: string): Promise<{ agent: AgentRow; project: ProjectRow } | null> {
     const [raw] = (await this.db.manager.query(
@@ -280,7 +289,14 @@ export class AgentAuthService {
     agent: AgentRow,
     via: AgentSessionVia,
     actor: Actor,
-    grant: { scopes: string[]; tools?: string[]; user?: UserRow; note?: string | undefined; withRefresh?: boolean },
+    grant: {
+      scopes: string[];
+      tools?: string[];
+      user?: UserRow;
+      note?: string | undefined;
+      withRefresh?: boolean;
+      audience?: string;
+    },
   ): Promise<TokenPair> {
     const withRefresh = grant.withRefresh ?? true;
     const pair = await this.db.write(async (tx) => {
@@ -327,7 +343,7 @@ export class AgentAuthService {
     tx: EntityManager,
     agent: AgentRow,
     sessionId: string,
-    grant: { scopes: string[]; tools?: string[]; user?: UserRow },
+    grant: { scopes: string[]; tools?: string[]; user?: UserRow; audience?: string },
   ): Promise<string> {
     const claims: AgentClaims = {
       sub: agent.id,
@@ -339,6 +355,7 @@ export class AgentAuthService {
       approval_tools: agent.approval_required_tools,
       pv: agent.permissions_version,
       ...(grant.user ? { act: { sub: grant.user.id } } : {}),
+      ...(grant.audience ? { aud: grant.audience } : {}),
     };
     return this.signer.sign({ ...claims }, AGENT_TOKEN_TTL_SECONDS);
   }

@@ -145,7 +145,9 @@ export class AgentKeysService {
 
   /**
    * Issues a key inside an open write: the row, then the keychain entries (a keychain failure
-   * throws 503 and the caller's transaction rolls the row back).
+   * throws 503 and the caller's transaction rolls the row back). `holder` says whose key it is:
+   * the agent's own key becomes its alias `agent:<project>/<agent>`, an agent user's key lives
+   * only under its own account, so the alias never hands out a key that is someone else's.
    */
   async issue(
     tx: EntityManager,
@@ -153,6 +155,7 @@ export class AgentKeysService {
     owner: KeyOwner,
     options: CreateKeyRequest,
     actor: Actor,
+    holder: 'agent' | 'agent_user' = 'agent',
   ): Promise<IssuedAgentKey> {
     const { agent } = owner;
     if (agent.status === 'revoked') throw conflict(`Agent "${agent.name}" is revoked for good; it gets no new keys.`);
@@ -197,10 +200,14 @@ export class AgentKeysService {
     });
     let keychain: IssuedAgentKey['keychain'] = null;
     if (inKeychain) {
-      const alias = accounts.agentAlias(owner.projectSlug, agent.name);
       await secrets.set(accounts.agentKey(row.id), credential.plaintext);
-      await secrets.set(alias, credential.plaintext);
-      keychain = { service: this.keychainService, account: alias };
+      if (holder === 'agent') {
+        const alias = accounts.agentAlias(owner.projectSlug, agent.name);
+        await secrets.set(alias, credential.plaintext);
+        keychain = { service: this.keychainService, account: alias };
+      } else {
+        keychain = this.keychainLocation(row.id);
+      }
     }
     return { ...toAgentKey(row), api_key: credential.plaintext, keychain };
   }
@@ -216,6 +223,7 @@ export class AgentKeysService {
       const scopes = old.scopes.filter((scope) => owner.agent.scopes.includes(scope));
       if (old.scopes.length > 0 && scopes.length === 0)
         throw conflict("This key grants none of the agent's current scopes any more; create a new key instead.");
+      const holder = (await tx.existsBy(AgentUserEntity, { key_id: old.id })) ? 'agent_user' : 'agent';
       const next = await this.issue(
         tx,
         secrets,
@@ -229,6 +237,7 @@ export class AgentKeysService {
           store_in_keychain: old.in_keychain,
         },
         actor,
+        holder,
       );
       const stopsAt = new Date(now.getTime() + (options.grace_seconds ?? 0) * 1000).toISOString();
       await tx.update(AgentKeyEntity, { id: old.id }, { revoked_at: stopsAt, replaced_by: next.id });
@@ -329,6 +338,19 @@ export class AgentKeysService {
     return key;
   }
 
+  /** The agent's own active keys kept in the keychain, newest first: agent users' keys are theirs, not the agent's. */
+  async agentOwnKeys(agentId: string): Promise<AgentKeyRow[]> {
+    const [keys, agentUsers] = await Promise.all([
+      this.db.manager.find(AgentKeyEntity, {
+        where: { agent_id: agentId, in_keychain: true },
+        order: { created_at: 'DESC' },
+      }),
+      this.db.manager.find(AgentUserEntity, { where: { agent_id: agentId }, select: { key_id: true } }),
+    ]);
+    const agentUserKeys = new Set(agentUsers.map((link) => link.key_id));
+    return keys.filter((key) => isKeyActive(key) && !agentUserKeys.has(key.id));
+  }
+
   /** Drops a dead key's entry; if the alias held it, the alias moves to the newest live key or goes. */
   async forgetKeySecret(owner: KeyOwner, key: AgentKeyRow): Promise<void> {
     if (!key.in_keychain) return;
@@ -337,11 +359,8 @@ export class AgentKeysService {
       await this.secrets.delete(accounts.agentKey(key.id));
       const current = await this.secrets.get(alias);
       if (current === null || !hashesMatch(key.secret_hash, sha256Hex(current))) return;
-      const candidates = await this.db.manager.find(AgentKeyEntity, {
-        where: { agent_id: owner.agent.id, in_keychain: true },
-        order: { created_at: 'DESC' },
-      });
-      for (const candidate of candidates.filter((c) => isKeyActive(c))) {
+      const candidates = await this.agentOwnKeys(owner.agent.id);
+      for (const candidate of candidates) {
         const secret = await this.secrets.get(accounts.agentKey(candidate.id));
         if (secret) return await this.secrets.set(alias, secret);
       }

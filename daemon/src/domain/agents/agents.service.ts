@@ -11,6 +11,7 @@ import type { ProjectRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import { assertWithinCeiling } from '../users/tool-ceiling.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { storedName } from '../names.js';
 import { writeWithSecrets } from '../secret-transaction.js';
 import type { AgentKeysService } from './agent-keys.service.js';
 
@@ -44,9 +45,9 @@ export const toAgent = (row: AgentRow): Agent => ({
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A name as stored: trimmed, 1–64 characters, no `/`. */
+/** A name as stored: NFC, trimmed, 1–64 characters, no `/`. */
 function agentName(raw: string): string {
-  const name = raw.trim();
+  const name = storedName(raw);
   if (name.length === 0 || name.length > 64 || name.includes('/')) {
     throw new ProblemError('validation_failed', 'The agent name must be 1–64 characters after trimming, without "/".', {
       errors: [{ location: 'body.name', message: 'must be 1–64 characters after trimming, without "/"' }],
@@ -123,7 +124,7 @@ export class AgentsService {
   async find(projectId: string, nameOrId: string, tx: EntityManager = this.db.manager): Promise<AgentRow> {
     const agent =
       (UUID.test(nameOrId) ? await tx.findOneBy(AgentEntity, { project_id: projectId, id: nameOrId }) : null) ??
-      (await tx.findOneBy(AgentEntity, { project_id: projectId, name: nameOrId.trim() }));
+      (await tx.findOneBy(AgentEntity, { project_id: projectId, name: nameOrId.normalize('NFC').trim() }));
     if (!agent) throw notFound(`Agent "${nameOrId}"`);
     return agent;
   }

@@ -8,7 +8,7 @@ import type {
   Tool,
   UpdateRoleRequest,
 } from '@gatehouse/shared';
-import { conflict, forbidden, notFound } from '../../errors.js';
+import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
 import { AgentEntity, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
 import { ReadCache } from '../../storage/read-cache.js';
@@ -93,6 +93,7 @@ export class PermissionsService {
   async grant(project: ProjectRow, nameOrId: string, tools: string[], actor: AdminActor): Promise<Agent> {
     return this.db.write(async (tx) => {
       const wanted = tools.includes('*') ? await grantableTools(tx, actor.user) : tools;
+      await assertRegistered(tx, wanted);
       assertWithinCeiling(actor.user, wanted, 'You may not grant');
       return this.changeAllowed(tx, project, nameOrId, actor, 'agent.tools_granted', wanted, (allowed) =>
         sorted([...allowed, ...wanted]),
@@ -307,7 +308,10 @@ export class PermissionsService {
     change: (allowed: string[]) => string[],
   ): Promise<Agent> {
     const agent = await this.agents.find(project.id, nameOrId, tx);
-    const next = bump(agent, { allowed_tools: change(agent.allowed_tools) });
+    const allowed = sorted(change(agent.allowed_tools));
+    // Granting what it holds or revoking what it lacks changes nothing, so its tokens stay good.
+    if (allowed.join() === sorted(agent.allowed_tools).join()) return toAgent(agent);
+    const next = bump(agent, { allowed_tools: allowed });
     await tx.save(AgentEntity, next);
     await this.audit.append(tx, {
       event_type: eventType,
@@ -324,6 +328,18 @@ export class PermissionsService {
 /** The tools an agent (the `?` parameter) holds through its roles. */
 const ROLE_TOOLS = `SELECT j.value FROM agent_roles ar JOIN capability_roles r ON r.name = ar.role, json_each(r.tools) j
   WHERE ar.agent_id = ?`;
+
+/** A grant names registered tools only: an unknown name is a typo or a tool not yet registered. */
+async function assertRegistered(tx: EntityManager, tools: string[]): Promise<void> {
+  const registered = new Set((await tx.find(ToolEntity, { select: { name: true } })).map((tool) => tool.name));
+  const unknown = sorted(tools.filter((tool) => !registered.has(tool)));
+  if (unknown.length === 0) return;
+  throw new ProblemError(
+    'validation_failed',
+    `Not registered tools: ${unknown.join(', ')}. Register a tool (POST /admin/tools) before granting it.`,
+    { errors: [{ location: 'body.tools', message: `not registered: ${unknown.join(', ')}` }] },
+  );
+}
 
 /** What `["*"]` means for `user`: every registered tool within their ceiling. */
 async function grantableTools(tx: EntityManager, user: UserRow): Promise<string[]> {

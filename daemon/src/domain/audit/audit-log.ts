@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { MoreThan, type EntityManager } from 'typeorm';
 import type { AuditEvent, AuditOutcome, AuditQuery, AuditVerifyResult } from '@gatehouse/shared';
 import { escapeLike, type Database } from '../../storage/database.js';
+import { insertAuditRows } from '../../storage/audit-rows.js';
 import { AuditEventEntity, type AuditEventRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 
@@ -14,6 +15,8 @@ export interface AuditEntry {
   project_id?: string | null;
   /** Context for readers. Never a secret: callers pass ids, names and reasons only. */
   metadata?: Record<string, unknown>;
+  /** When it happened, for entries written later in a batch; now otherwise. */
+  at?: string;
 }
 
 /** What a reader may see: one project's events, plus the global ones (logins, users) for user admins. */
@@ -43,6 +46,24 @@ export function hashEntry(entry: Unhashed): string {
     .digest('hex')}`;
 }
 
+/** The row that follows `last` in the chain. */
+function chained(entry: AuditEntry, last: Pick<AuditEventRow, 'sequence_number' | 'entry_hash'> | null): AuditEventRow {
+  const row: Unhashed = {
+    sequence_number: (last?.sequence_number ?? 0) + 1,
+    at: entry.at ?? new Date().toISOString(),
+    event_type: entry.event_type,
+    actor: entry.actor.label,
+    agent_id: entry.agent_id ?? null,
+    target: entry.target ?? null,
+    project_id: entry.project_id ?? null,
+    source: entry.actor.source,
+    outcome: entry.outcome ?? 'success',
+    metadata: JSON.stringify(entry.metadata ?? {}),
+    previous_hash: last?.entry_hash ?? null,
+  };
+  return { ...row, entry_hash: hashEntry(row) };
+}
+
 const VERIFY_BATCH = 1000;
 
 /**
@@ -55,23 +76,25 @@ export class AuditLog {
 
   /** Appends within an open write transaction. */
   async append(tx: EntityManager, entry: AuditEntry): Promise<AuditEventRow> {
-    const last = await tx.findOne(AuditEventEntity, { where: {}, order: { sequence_number: 'DESC' } });
-    const row: Unhashed = {
-      sequence_number: (last?.sequence_number ?? 0) + 1,
-      at: new Date().toISOString(),
-      event_type: entry.event_type,
-      actor: entry.actor.label,
-      agent_id: entry.agent_id ?? null,
-      target: entry.target ?? null,
-      project_id: entry.project_id ?? null,
-      source: entry.actor.source,
-      outcome: entry.outcome ?? 'success',
-      metadata: JSON.stringify(entry.metadata ?? {}),
-      previous_hash: last?.entry_hash ?? null,
-    };
-    const complete = { ...row, entry_hash: hashEntry(row) };
-    await tx.insert(AuditEventEntity, complete);
-    return complete;
+    const [row] = await this.appendAll(tx, [entry]);
+    return row!;
+  }
+
+  /** Appends `entries` in order within an open write transaction, reading the chain's end once. */
+  async appendAll(tx: EntityManager, entries: AuditEntry[]): Promise<AuditEventRow[]> {
+    let last: Pick<AuditEventRow, 'sequence_number' | 'entry_hash'> | null = await tx.findOne(AuditEventEntity, {
+      select: { sequence_number: true, entry_hash: true },
+      where: {},
+      order: { sequence_number: 'DESC' },
+    });
+    const rows: AuditEventRow[] = [];
+    for (const entry of entries) {
+      const row = chained(entry, last);
+      rows.push(row);
+      last = row;
+    }
+    await insertAuditRows(tx, rows);
+    return rows;
   }
 
   /** Appends in a transaction of its own (for events with no other change, like a failed login). */

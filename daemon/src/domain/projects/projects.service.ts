@@ -6,6 +6,7 @@ import { frozenRow, ReadCache } from '../../storage/read-cache.js';
 import { MembershipEntity, ProjectEntity, UserEntity, type ProjectRow, type UserRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { storedName } from '../names.js';
 
 export const DEFAULT_PROJECT_SLUG = 'default';
 
@@ -87,13 +88,14 @@ export class ProjectsService {
   }
 
   async create(input: CreateProjectRequest, actor: Actor & { user: UserRow }): Promise<Project> {
-    const slug = input.slug ?? slugify(input.name);
+    const name = storedName(input.name);
+    const slug = input.slug ?? slugify(name);
     return this.db.write(async (tx) => {
       if (await tx.exists(ProjectEntity, { where: { slug } }))
         throw conflict(`A project with slug "${slug}" already exists.`);
       const project: ProjectRow = {
         id: randomUUID(),
-        name: input.name.trim(),
+        name,
         slug,
         created_at: new Date().toISOString(),
       };

@@ -158,6 +158,7 @@ export class AgentUsersService {
         { agent, projectSlug: project.slug },
         { label: username, expires_in_days: 0 },
         actor,
+        'agent_user',
       );
       await tx.upsert(
         AgentUserEntity,

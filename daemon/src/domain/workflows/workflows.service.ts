@@ -28,6 +28,7 @@ import {
 import type { Actor } from '../actor.js';
 import type { AgentsService } from '../agents/agents.service.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { storedName } from '../names.js';
 import type { AgentUserIdentity, AgentUsersService } from './agent-users.service.js';
 import { validateGraph } from './workflow-validation.js';
 import { nodeConfig } from './agent-users.service.js';
@@ -92,14 +93,14 @@ export class WorkflowsService {
   async find(projectId: string, ref: string, tx: EntityManager = this.db.manager): Promise<WorkflowRow> {
     const workflow =
       (UUID.test(ref) ? await tx.findOneBy(WorkflowEntity, { project_id: projectId, id: ref }) : null) ??
-      (await tx.findOneBy(WorkflowEntity, { project_id: projectId, name: ref.trim() })) ??
+      (await tx.findOneBy(WorkflowEntity, { project_id: projectId, name: ref.normalize('NFC').trim() })) ??
       (await tx.findOneBy(WorkflowEntity, { project_id: projectId, slug: ref }));
     if (!workflow) throw notFound(`Workflow "${ref}"`);
     return workflow;
   }
 
   async create(project: ProjectRow, input: CreateWorkflowRequest, actor: Actor): Promise<Workflow> {
-    const name = input.name.trim();
+    const name = storedName(input.name);
     const slug = slugify(name);
     return this.db.write(async (tx) => {
       const clash = await tx.findOne(WorkflowEntity, {

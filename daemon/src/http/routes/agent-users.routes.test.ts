@@ -158,6 +158,15 @@ describe('agent users (Pipelit)', () => {
     expect(fromOutside.status).toBe(404);
   });
 
+  it('never writes an agent user’s key under its agent’s alias, which keeps the agent’s own key', async () => {
+    await provision('n2', admin);
+    const alias = await keytar.getPassword(t.keychainService, 'agent:default/writer');
+    expect(alias).toBe(writerKey);
+    const whoami = await t.request('GET', '/v1/whoami', as(alias!));
+    expect(whoami.body.identity).toBeUndefined();
+    expect(whoami.body).toMatchObject({ agent: { name: 'writer' } });
+  });
+
   it('lets only a project admin or the node’s own agent provision it', async () => {
     const bystanderKey = (
       await t.request('POST', '/admin/agents/bystander/keys', { token: admin, body: { label: 'b' } })

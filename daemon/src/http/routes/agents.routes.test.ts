@@ -45,6 +45,46 @@ describe('agents', () => {
     }
   });
 
+  it('refuses names with control, zero-width or bidi characters (invalid_name), so none can take over another agent’s keychain entry', async () => {
+    const victim = (await create({ name: 'victim', issue_key: true })).body.agent_key.api_key;
+    for (const name of [
+      'victim\u0000x',
+      'victim\nx',
+      'victim\u0085',
+      'vic\u200btim',
+      'victim\u202e',
+      'victim\u2066',
+      '\ufeffvictim',
+    ]) {
+      const refused = await create({ name, issue_key: true });
+      expect(refused.status, JSON.stringify(name)).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'invalid_name', errors: [{ location: 'body.name' }] });
+      expect(refused.body.detail).not.toContain('\u0000');
+    }
+    expect(await keychain('agent:default/victim')).toBe(victim);
+    // Every other kind of name follows the same rule.
+    const refusals = [
+      ['/admin/projects', { name: 'p\u0000q' }],
+      ['/admin/workflows', { name: 'w\u202ex' }],
+      ['/admin/tools', { name: 'tool\u0000' }],
+      ['/admin/roles', { name: 'role\u200b', tools: [] }],
+      ['/admin/users', { username: 'u\u0000v', password: 'a long enough password' }],
+      ['/admin/agents', { name: 'granted', allowed_tools: ['web\u0000search'] }],
+    ] as const;
+    for (const [path, body] of refusals) {
+      const refused = await t.request('POST', path, { token: admin, body });
+      expect(refused.body.code, path).toBe('invalid_name');
+    }
+  });
+
+  it('stores names NFC-normalised, so two spellings of one name are one agent', async () => {
+    const decomposed = await create({ name: 'Cafe\u0301' });
+    expect(decomposed.body.name).toBe('Caf\u00e9');
+    expect((await create({ name: 'Caf\u00e9' })).status).toBe(409);
+    const found = await t.request('GET', `/v1/agents/${encodeURIComponent('Cafe\u0301')}`, { token: admin });
+    expect(found.body.id).toBe(decomposed.body.id);
+  });
+
   it('allows exactly one of 50 racing creates of the same name; the rest get 409', async () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => create({ name: 'racer' })));
     const statuses = results.map((r) => r.status);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
+import { ADMIN, startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 describe('approvals', () => {
   let t: TestDaemon;
@@ -181,6 +181,76 @@ describe('GET /v1/events (Server-Sent Events)', () => {
     const ids = messages.map((m) => m.data.sequence_number);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(ids.every((id) => id > seen.sequence_number)).toBe(true);
+  });
+
+  /** Opens a stream with `token`; `ended` resolves with the events it delivered once the daemon ends it. */
+  async function open(token: string) {
+    const response = await fetch(`${t.url}/v1/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(response.status).toBe(200);
+    const ended = (async () => {
+      let text = '';
+      for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) text += chunk;
+      return [...text.matchAll(/^data: (.*)$/gm)].map((match) => JSON.parse(match[1]!).event_type as string);
+    })();
+    // Subscribed once the stream has been read from the feed at least once.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { ended };
+  }
+
+  it('ends a stream whose session logs out, without sending it the logout', async () => {
+    const { access_token } = (await t.login(ADMIN.username, ADMIN.password)).body;
+    const stream = await open(access_token);
+    expect((await t.request('POST', '/auth/logout', { token: access_token, body: {} })).status).toBe(204);
+    expect(await stream.ended).not.toContain('auth.logout');
+  });
+
+  it("ends a user's streams when the password changes elsewhere, the membership goes, or the user is disabled", async () => {
+    const password = 'streaming user password 1';
+    const user = await t.request('POST', '/admin/users', {
+      token: admin,
+      body: { username: 'streamer', password },
+    });
+    expect(user.status).toBe(201);
+    const projects = (await t.request('GET', '/admin/projects', { token: admin })).body;
+    const member = `/admin/projects/${projects.find((p: { slug: string }) => p.slug === 'default').id}/members/${user.body.id}`;
+    expect((await t.request('PUT', member, { token: admin, body: { privilege: 2 } })).status).toBe(200);
+    const signIn = async () => (await t.login('streamer', password)).body.access_token as string;
+
+    const first = await open(await signIn());
+    const other = await signIn();
+    expect(
+      (
+        await t.request('POST', '/auth/password', {
+          token: other,
+          body: { current_password: password, new_password: 'streaming user password 2' },
+        })
+      ).status,
+    ).toBe(204);
+    await first.ended;
+
+    const second = await open(other);
+    expect((await t.request('DELETE', member, { token: admin })).status).toBe(204);
+    await second.ended;
+
+    expect((await t.request('PUT', member, { token: admin, body: { privilege: 2 } })).status).toBe(200);
+    const third = await open(other);
+    expect(
+      (await t.request('PATCH', `/admin/users/${user.body.id}`, { token: admin, body: { disabled: true } })).status,
+    ).toBe(200);
+    await third.ended;
+  });
+
+  it('ends a stream when its access token expires', async () => {
+    const { access_token } = (await t.login(ADMIN.username, ADMIN.password)).body;
+    const claims = JSON.parse(Buffer.from(access_token.split('.')[1], 'base64url').toString());
+    const shortLived = await t.daemon.services.signer.sign({ sub: claims.sub, sid: claims.sid, typ: 'user' }, 2);
+    const stream = await open(shortLived);
+    const started = Date.now();
+    await stream.ended;
+    expect(Date.now() - started).toBeLessThan(4000);
   });
 
   it('needs a member of the project', async () => {

@@ -12,6 +12,8 @@ import { serversRoutes } from './servers.routes.js';
 import { systemRoutes } from './system.routes.js';
 import { usersRoutes } from './users.routes.js';
 import { workflowsRoutes } from './workflows.routes.js';
+import { connectionsRoutes } from './connections.routes.js';
+import { limitsRoutes } from './limits.routes.js';
 
 /** The implementation of every contract route, one file per resource (as `shared/src/routes/`). */
 export const routeBindings: RouteBinding[] = [
@@ -27,5 +29,7 @@ export const routeBindings: RouteBinding[] = [
   ...agentAuthRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...connectionsRoutes,
+  ...limitsRoutes,
   ...serversRoutes,
 ];

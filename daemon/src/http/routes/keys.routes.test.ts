@@ -6,6 +6,7 @@ import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySecretStore, SecretStoreUnavailableError } from '../../secrets/secret-store.js';
 import { sql } from '../../testing/sql.js';
+import { currentLogFile } from '../../home.js';
 import { startTestDaemon, startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 const DAY_MS = 86_400_000;
@@ -656,7 +657,7 @@ describe('agent key material at rest', () => {
       expect(
         files.map((f) => f.slice(t.home.length)),
         when,
-      ).toEqual(expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.log']));
+      ).toEqual(expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.1.log']));
       for (const file of files) {
         const bytes = readFileSync(file);
         const text = bytes.toString('latin1');
@@ -669,7 +670,7 @@ describe('agent key material at rest', () => {
     expect(filesUnder(t.home).some((f) => f.endsWith('gatehouse.db-wal'))).toBe(true);
     check('while running');
     await t.stop();
-    expect(readFileSync(join(t.home, 'logs/gatehoused.log'), 'utf8')).toContain('/admin/agents/vault/keys');
+    expect(readFileSync(currentLogFile(t.home), 'utf8')).toContain('/admin/agents/vault/keys');
     check('after stop');
   });
 });

@@ -1,6 +1,20 @@
+import { request as httpRequest } from 'node:http';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
+
+/** A raw POST, so the test controls the Host header exactly (fetch always sets one). */
+function rawPost(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', headers, setHost: false }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
 
 /** The OTAS seed (seeds/otas-create-agent.txt) run as its documentation shows it. */
 describe('OTAS seed: login and POST /api/agent/v1/create/', () => {
@@ -329,5 +343,17 @@ describe('OTAS seed: the edges of login and agent creation', () => {
     expect(limited).not.toBeNull();
     expect(limited!.body).toEqual(failure('rate_limited'));
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+  it('refuses a foreign Host or Origin with 403 in the OTAS envelope, not a 500', async () => {
+    for (const path of ['/api/user/v1/login/', '/api/agent/v1/create/']) {
+      const foreignHost = await rawPost(t.daemon.port, path, {
+        host: `evil.example:${t.daemon.port}`,
+        'content-type': 'application/json',
+      });
+      expect(foreignHost).toEqual({ status: 403, body: { status: 0, status_description: 'host_not_allowed' } });
+      const foreignOrigin = await t.request('POST', path, { headers: { origin: 'https://evil.example' }, body: {} });
+      expect(foreignOrigin.status).toBe(403);
+      expect(foreignOrigin.body).toEqual({ status: 0, status_description: 'origin_not_allowed' });
+    }
   });
 });

@@ -90,6 +90,26 @@ describe('tools, grants, roles and /v1/authorize', () => {
     expect(revoked.body).toMatchObject({ allowed_tools: ['file_reader', 'web_search'], permissions_version: 3 });
   });
 
+  it('bumps permissions_version only on a real change, and refuses to grant a tool that is not registered', async () => {
+    const agent = await agentWithToken('steady', { allowed_tools: ['web_search'] });
+    const change = (method: string, tools: string[]) =>
+      t.request(method, '/admin/agents/steady/tools', { token: admin, body: { tools } });
+    const before = (await t.request('GET', '/v1/agents/steady', { token: admin })).body.permissions_version;
+    expect((await change('POST', ['web_search'])).body.permissions_version).toBe(before);
+    expect((await change('DELETE', ['calculator'])).body.permissions_version).toBe(before);
+    // Its token still works: nothing it may do has changed.
+    expect((await t.request('GET', '/v1/whoami', { token: agent.token })).status).toBe(200);
+
+    const unknown = await change('POST', ['web_search', 'no_such_tool']);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ code: 'validation_failed' });
+    expect(unknown.body.detail).toContain('no_such_tool');
+    const after = (await t.request('GET', '/v1/agents/steady', { token: admin })).body;
+    expect(after).toMatchObject({ allowed_tools: ['web_search'], permissions_version: before });
+
+    expect((await change('POST', ['calculator'])).body.permissions_version).toBe(before + 1);
+  });
+
   it('answers /v1/authorize for allowed, not granted, unknown and approval-required tools', async () => {
     const agent = await agentWithToken('authorizer', { allowed_tools: ['web_search', 'send_email', 'not_registered'] });
     await t.request('PUT', '/admin/agents/authorizer/approval-required-tools', {

@@ -103,7 +103,7 @@ describe('MCP servers: registry, supervision and discovery', () => {
     }
     expect((await t.request('GET', '/v1/status')).status).toBe(200);
     // The failed ones are retried with backoff, and their stderr goes to the log.
-    const log = readFileSync(join(t.home, 'logs/gatehoused.log'), 'utf8');
+    const log = readFileSync(join(t.home, 'logs/current.log'), 'utf8');
     expect(log).toMatch(/MCP server failed/);
   });
 

@@ -1,0 +1,127 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDaemon, type TestDaemon } from '../testing/test-daemon.js';
+
+const verifier = () => randomBytes(32).toString('base64url');
+const challengeOf = (v: string) => createHash('sha256').update(v).digest('base64url');
+
+describe('the OAuth authorization server', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon();
+  });
+  afterAll(() => t.dispose());
+
+  const register = async (redirectUris: string[]) => {
+    const response = await fetch(`${t.url}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'Test client',
+        redirect_uris: redirectUris,
+        token_endpoint_auth_method: 'none',
+      }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const authorize = (params: Record<string, string>) =>
+    fetch(`${t.url}/oauth/authorize?${new URLSearchParams(params)}`, { redirect: 'manual' });
+
+  it('publishes Authorization Server Metadata (RFC 8414) with PKCE S256 only and iss in responses', async () => {
+    const response = await fetch(`${t.url}/.well-known/oauth-authorization-server/oauth`);
+    expect(response.status).toBe(200);
+    const metadata = (await response.json()) as Record<string, unknown>;
+    expect(metadata).toMatchObject({
+      issuer: `${t.url}/oauth`,
+      authorization_endpoint: `${t.url}/oauth/authorize`,
+      token_endpoint: `${t.url}/oauth/token`,
+      registration_endpoint: `${t.url}/oauth/register`,
+      revocation_endpoint: `${t.url}/oauth/revoke`,
+      introspection_endpoint: `${t.url}/oauth/introspect`,
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+      token_endpoint_auth_methods_supported: ['none'],
+    });
+    const jwks = (await (await fetch(metadata.jwks_uri as string)).json()) as { keys: Record<string, unknown>[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).not.toHaveProperty('d');
+  });
+
+  it('registers a public client (RFC 7591); a confidential one is refused', async () => {
+    const { status, body } = await register(['http://127.0.0.1/callback']);
+    expect(status).toBe(201);
+    expect(body).toMatchObject({ client_id: expect.any(String), token_endpoint_auth_method: 'none' });
+    expect(body).not.toHaveProperty('client_secret');
+    const confidential = await fetch(`${t.url}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        redirect_uris: ['http://127.0.0.1/cb'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      }),
+    });
+    expect(confidential.status).toBe(400);
+    expect(await confidential.json()).toMatchObject({ error: 'invalid_client_metadata' });
+  });
+
+  it('sends an authorization request with PKCE S256 on a loopback port of its choosing to the console consent page', async () => {
+    const { body: client } = await register(['http://127.0.0.1/callback']);
+    const response = await authorize({
+      client_id: client.client_id as string,
+      response_type: 'code',
+      redirect_uri: 'http://127.0.0.1:53124/callback',
+      code_challenge: challengeOf(verifier()),
+      code_challenge_method: 'S256',
+      scope: 'mcp:tools',
+      state: 'xyz',
+      resource: `${t.url}/mcp`,
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toMatch(/^\/#\/oauth\/consent\/[\w-]+$/);
+  });
+
+  it('refuses a request without PKCE, with the plain method, or to an unregistered redirect URI', async () => {
+    const { body: client } = await register(['http://127.0.0.1/callback']);
+    const base = {
+      client_id: client.client_id as string,
+      response_type: 'code',
+      redirect_uri: 'http://127.0.0.1:53124/callback',
+      scope: 'mcp:tools',
+      state: 'xyz',
+    };
+    const withoutPkce = await authorize(base);
+    expect(withoutPkce.status).toBe(303);
+    const refused = new URL(withoutPkce.headers.get('location')!);
+    expect(refused.searchParams.get('error')).toBe('invalid_request');
+    expect(refused.searchParams.get('iss')).toBe(`${t.url}/oauth`);
+    expect(refused.searchParams.get('state')).toBe('xyz');
+
+    const plain = await authorize({ ...base, code_challenge: verifier(), code_challenge_method: 'plain' });
+    expect(new URL(plain.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
+
+    // An unregistered redirect URI is never redirected to: the error is shown by the server.
+    const elsewhere = await authorize({
+      ...base,
+      redirect_uri: 'http://127.0.0.1:53124/elsewhere',
+      code_challenge: challengeOf(verifier()),
+      code_challenge_method: 'S256',
+    });
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.headers.get('location')).toBeNull();
+    expect(await elsewhere.json()).toMatchObject({ error: 'invalid_redirect_uri' });
+  });
+
+  it('refuses a token for a resource other than the gateway (RFC 8707 invalid_target)', async () => {
+    const { body: client } = await register(['http://127.0.0.1/callback']);
+    const response = await authorize({
+      client_id: client.client_id as string,
+      response_type: 'code',
+      redirect_uri: 'http://127.0.0.1/callback',
+      code_challenge: challengeOf(verifier()),
+      code_challenge_method: 'S256',
+      scope: 'mcp:tools',
+      resource: 'http://127.0.0.1:9/other',
+    });
+    expect(new URL(response.headers.get('location')!).searchParams.get('error')).toBe('invalid_target');
+  });
+});

@@ -1,0 +1,56 @@
+import { keepPreviousData, queryOptions } from '@tanstack/react-query';
+import type { AgentStatus } from '@gatehouse/shared';
+import { call, page, WHOLE } from '../../api.js';
+
+/** What the agents list is narrowed to; each filter is its own cache entry. */
+export interface AgentFilter {
+  status?: AgentStatus;
+  q?: string;
+  offset?: number;
+  limit: number;
+}
+
+/** Every agent query of a project sits under `agentKeys.project(id)`: one invalidation reaches them all. */
+export const agentKeys = {
+  all: ['agents'] as const,
+  project: (projectId: string) => [...agentKeys.all, projectId] as const,
+  lists: (projectId: string) => [...agentKeys.project(projectId), 'list'] as const,
+  list: (projectId: string, filter: AgentFilter) => [...agentKeys.lists(projectId), filter] as const,
+  details: (projectId: string) => [...agentKeys.project(projectId), 'detail'] as const,
+  detail: (projectId: string, name: string) => [...agentKeys.details(projectId), name] as const,
+  keys: (projectId: string, name: string) => [...agentKeys.detail(projectId, name), 'keys'] as const,
+  permissions: (projectId: string, name: string) => [...agentKeys.detail(projectId, name), 'permissions'] as const,
+};
+
+export const agentQueries = {
+  list: (projectId: string, filter: AgentFilter) =>
+    queryOptions({
+      queryKey: agentKeys.list(projectId, filter),
+      queryFn: () =>
+        page('listAgents', {
+          projectId,
+          query: {
+            limit: filter.limit,
+            ...(filter.offset ? { offset: filter.offset } : {}),
+            ...(filter.status ? { status: filter.status } : {}),
+            ...(filter.q ? { q: filter.q } : {}),
+          },
+        }),
+      placeholderData: keepPreviousData,
+    }),
+  detail: (projectId: string, name: string) =>
+    queryOptions({
+      queryKey: agentKeys.detail(projectId, name),
+      queryFn: () => call('getAgent', { projectId, params: { name } }),
+    }),
+  keys: (projectId: string, name: string) =>
+    queryOptions({
+      queryKey: agentKeys.keys(projectId, name),
+      queryFn: () => call('listKeys', { projectId, params: { name }, query: WHOLE }),
+    }),
+  permissions: (projectId: string, name: string) =>
+    queryOptions({
+      queryKey: agentKeys.permissions(projectId, name),
+      queryFn: () => call('getAgentPermissions', { projectId, params: { name } }),
+    }),
+};
