@@ -4,6 +4,7 @@ import { agentKeys } from '../features/agents/queries.js';
 import { approvalKeys } from '../features/approvals/queries.js';
 import { auditKeys } from '../features/audit/queries.js';
 import { projectKeys } from '../features/projects/queries.js';
+import { serverKeys } from '../features/servers/queries.js';
 import { roleKeys, toolKeys } from '../features/tools/queries.js';
 import { userKeys } from '../features/users/queries.js';
 import { workflowKeys } from '../features/workflows/queries.js';
@@ -23,6 +24,7 @@ const held: Record<string, QueryKey> = {
   users: userKeys.lists(),
   projects: projectKeys.lists(),
   members: projectKeys.members('p1'),
+  servers: serverKeys.lists('p1'),
   otherProjectsAgents: agentKeys.list('p2', { limit: 50 }),
 };
 
@@ -43,6 +45,7 @@ describe('live updates', () => {
     ['tool', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'roles', 'tools']],
     ['role', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'roles']],
     ['approval', ['approvals', 'audit']],
+    ['server', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'servers', 'tools']],
     ['workflow', ['audit', 'graph', 'workflows']],
     ['agent_user', ['audit', 'graph', 'users', 'workflows']],
     ['user', ['audit', 'users']],

@@ -4,6 +4,7 @@ import { agentKeys } from '../features/agents/queries.js';
 import { approvalKeys } from '../features/approvals/queries.js';
 import { auditKeys } from '../features/audit/queries.js';
 import { projectKeys } from '../features/projects/queries.js';
+import { serverKeys } from '../features/servers/queries.js';
 import { roleKeys, toolKeys } from '../features/tools/queries.js';
 import { userKeys } from '../features/users/queries.js';
 import { workflowKeys } from '../features/workflows/queries.js';
@@ -16,6 +17,8 @@ const invalidatedBy: Record<string, (projectId: string) => QueryKey[]> = {
   role: (projectId) => [roleKeys.all, agentKeys.project(projectId)],
   tool: (projectId) => [toolKeys.all, roleKeys.all, agentKeys.project(projectId)],
   approval: (projectId) => [approvalKeys.project(projectId)],
+  // A server's tools are registry tools, grantable to the project's agents.
+  server: (projectId) => [serverKeys.project(projectId), toolKeys.all, agentKeys.project(projectId)],
   workflow: (projectId) => [workflowKeys.project(projectId)],
   // Agent users are users too: the Users list shows them.
   agent_user: (projectId) => [workflowKeys.project(projectId), userKeys.all],

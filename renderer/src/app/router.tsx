@@ -13,6 +13,7 @@ import { AccountPage } from '../features/account/AccountPage.js';
 import { AgentDetailPage, AGENT_TABS, type AgentTab } from '../features/agents/AgentDetailPage.js';
 import { AGENT_STATUS_CHOICES, AgentsPage } from '../features/agents/AgentsPage.js';
 import { AuditPage } from '../features/audit/AuditPage.js';
+import { ServersPage } from '../features/servers/ServersPage.js';
 import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { ToolsPage } from '../features/tools/ToolsPage.js';
 import { UsersPage } from '../features/users/UsersPage.js';
@@ -99,6 +100,13 @@ const auditRoute = createRoute({
   component: AuditPage,
 });
 
+const serversRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'servers',
+  validateSearch: (search: Record<string, unknown>): { server?: string } => ({ server: searchText(search.server) }),
+  component: ServersPage,
+});
+
 const usersRoute = createRoute({ getParentRoute: () => rootRoute, path: 'users', component: UsersPage });
 const toolsRoute = createRoute({ getParentRoute: () => rootRoute, path: 'tools', component: ToolsPage });
 const settingsRoute = createRoute({ getParentRoute: () => rootRoute, path: 'settings', component: SettingsPage });
@@ -106,7 +114,15 @@ const accountRoute = createRoute({ getParentRoute: () => rootRoute, path: 'accou
 
 export const routeTree = rootRoute.addChildren([
   indexRoute,
-  projectRoute.addChildren([agentsRoute, agentRoute, workflowsRoute, workflowRoute, approvalsRoute, auditRoute]),
+  projectRoute.addChildren([
+    agentsRoute,
+    agentRoute,
+    workflowsRoute,
+    workflowRoute,
+    approvalsRoute,
+    auditRoute,
+    serversRoute,
+  ]),
   usersRoute,
   toolsRoute,
   settingsRoute,
