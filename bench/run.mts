@@ -22,6 +22,7 @@ import {
   type BenchDaemon,
 } from './lib/daemon.js';
 import { runLoad, type LoadResult } from './lib/load.js';
+import { mcpLoad, startMcpUpstream, type McpLoadResult } from './lib/mcp-load.js';
 import { machine, markdown, round, thousands, writeResults, type Row } from './lib/report.js';
 import { CACHE_DIR, SeededBytes, seededDatabase } from './lib/seed.js';
 
@@ -496,6 +497,83 @@ try {
         `10 MB in ${ms(streamMs)} (${thousands(received)} bytes), RSS ${round(rssBefore)} → peak ${round(rssPeak)} MB`,
       pass: ratioOf(middle) >= 0.75 && addedP99 <= 3 && received === big.length && rssGrowth < 10,
     });
+  }
+
+  // ── B9: tools/call through the MCP gateway vs directly to the same upstream ───────────────
+  if (wanted('B9')) {
+    log('B9 MCP gateway vs the upstream directly…');
+    const upstream = await startMcpUpstream();
+    const daemon = await startDaemon(newHome(), { keychainService: benchKeychainService() });
+    try {
+      await setupAdmin(daemon);
+      const admin = await login(daemon);
+      expectStatus(
+        await daemon.request('POST', '/admin/servers', {
+          token: admin,
+          body: { name: 'bench', transport: 'http', url: upstream.url },
+        }),
+        201,
+        'register the MCP upstream',
+      );
+      for (let waited = 0; ; waited += 100) {
+        const server = await daemon.request<{ status: string }>('GET', '/v1/servers/bench', { token: admin });
+        if (server.body.status === 'running') break;
+        if (waited > 20_000) throw new Error(`B9: the upstream stayed ${server.body.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const agent = expectStatus(
+        await daemon.request<{ agent_key: { api_key: string } }>('POST', '/admin/agents', {
+          token: admin,
+          body: { name: 'bench-mcp', allowed_tools: ['bench.echo'], issue_key: true },
+        }),
+        201,
+        'create an agent',
+      );
+      const direct = { url: upstream.url, headers: {}, tool: 'echo' };
+      const gateway = {
+        url: `${daemon.url}/mcp`,
+        headers: { authorization: `Bearer ${agent.agent_key.api_key}` },
+        tool: 'bench.echo',
+      };
+      const measure = async (sessions: number) => {
+        const rounds: Array<{ direct: McpLoadResult; gateway: McpLoadResult }> = [];
+        for (let turn = 0; turn < settings.rounds; turn++) {
+          const results: Partial<(typeof rounds)[number]> = {};
+          // The order turns each round, as in `compare`.
+          for (const which of turn % 2 === 0 ? (['direct', 'gateway'] as const) : (['gateway', 'direct'] as const))
+            results[which] = await mcpLoad({
+              ...(which === 'direct' ? direct : gateway),
+              sessions,
+              seconds: settings.seconds,
+              warmupSeconds: settings.warmup,
+            });
+          rounds.push(results as (typeof rounds)[number]);
+        }
+        return rounds;
+      };
+      const latencyRounds = await measure(1);
+      const throughputRounds = await measure(16);
+      const addedP50 = median(latencyRounds.map((r) => r.gateway.p50 - r.direct.p50));
+      const addedP99 = median(latencyRounds.map((r) => r.gateway.p99 - r.direct.p99));
+      const ratioOf = (r: (typeof throughputRounds)[number]) => r.gateway.rps / r.direct.rps;
+      const middle = throughputRounds.find((r) => ratioOf(r) === median(throughputRounds.map(ratioOf)))!;
+      const single = latencyRounds.find((r) => r.gateway.p50 - r.direct.p50 === addedP50)!;
+      details.B9 = { latencyRounds, throughputRounds, addedP50, addedP99 };
+      rows.push({
+        id: 'B9',
+        scenario: `MCP tools/call of a trivial tool (the SDK's echo) through /mcp vs the same Streamable HTTP upstream directly, SDK clients; 1 session (latency) / 16 sessions (throughput), ${settings.seconds} s`,
+        target: 'added p50 ≤ 0.5 ms, added p99 ≤ 3 ms; ≥ 0.80× direct at 16 sessions',
+        measured:
+          `added p50 ${round(addedP50, 2)} ms, added p99 ${round(addedP99, 2)} ms ` +
+          `(gateway p50 ${single.gateway.p50} / p99 ${single.gateway.p99} ms, direct p50 ${single.direct.p50} / p99 ${single.direct.p99} ms); ` +
+          `16 sessions ${ratioOf(middle).toFixed(2)}×${throughputRounds.length > 1 ? ` (rounds ${throughputRounds.map((r) => ratioOf(r).toFixed(2)).join(', ')})` : ''}: ` +
+          `${thousands(middle.gateway.rps)} vs ${thousands(middle.direct.rps)} calls/s`,
+        pass: addedP50 <= 0.5 && addedP99 <= 3 && ratioOf(middle) >= 0.8,
+      });
+    } finally {
+      await daemon.stop();
+      upstream.stop();
+    }
   }
 
   // ── B4: listing agents on the seeded database ─────────────────────────────────────────────

@@ -98,6 +98,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     await limits.start();
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
     const mcpSupervisor = new McpSupervisor(db, secrets, log.logger);
+    // Brokered calls and MCP tool calls: audited in batches, not with a transaction per call.
+    const callAudit = new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'calls not audited'));
     const services: Services = {
       config,
       db,
@@ -124,14 +126,14 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       startedAt: new Date(),
       connections: new ConnectionsService(db, audit, secrets),
       limits,
-      callAudit: new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'brokered calls not audited')),
+      callAudit,
       mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor),
       mcpSupervisor,
       mcpGateway: new McpGateway(
         mcpSupervisor,
         permissions,
         approvals,
-        audit,
+        callAudit,
         config.mcpApprovalTimeoutSeconds ?? DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS,
       ),
     };

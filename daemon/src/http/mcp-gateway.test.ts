@@ -55,11 +55,20 @@ describe('the MCP gateway (/mcp)', () => {
     return client;
   };
 
-  const auditOf = async (agent: string) => {
-    const events = await t.request('GET', '/v1/audit?event_type=mcp.tool_call&limit=200', { token: admin });
-    return (events.body as Array<{ actor: string; target: string; metadata: any; outcome: string }>).filter(
-      (event) => event.actor === `agent:${agent}`,
-    );
+  /**
+   * The agent's `mcp.tool_call` events once each of `results` is among them: calls are audited
+   * in batches (every 200 ms), so right after a call its event may not be written yet.
+   */
+  const auditOf = async (agent: string, results: string[]) => {
+    for (let attempt = 0; ; attempt += 1) {
+      const events = await t.request('GET', '/v1/audit?event_type=mcp.tool_call&limit=200', { token: admin });
+      const mine = (events.body as Array<{ actor: string; target: string; metadata: any; outcome: string }>).filter(
+        (event) => event.actor === `agent:${agent}`,
+      );
+      const seen = new Set(mine.map((event) => event.metadata.result));
+      if (results.every((result) => seen.has(result)) || attempt === 100) return mine;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   };
 
   const pendingApproval = async (tool: string) => {
@@ -119,7 +128,7 @@ describe('the MCP gateway (/mcp)', () => {
     );
     await expect(client.callTool({ name: 'nowhere.tool', arguments: {} })).rejects.toThrow(/unknown_tool/);
 
-    const audit = await auditOf('worker');
+    const audit = await auditOf('worker', ['ok', 'not_granted', 'unknown_tool']);
     expect(audit.map((event) => [event.target, event.metadata.result])).toEqual(
       expect.arrayContaining([
         ['tool:remote.echo', 'ok'],
@@ -168,7 +177,7 @@ describe('the MCP gateway (/mcp)', () => {
     expect((await call).content).toEqual([{ type: 'text', text: '42' }]);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress[0]!.message).toMatch(/approvals inbox/);
-    const audit = await auditOf('careful');
+    const audit = await auditOf('careful', ['ok']);
     expect(audit.find((event) => event.target === 'tool:remote.add')?.metadata).toMatchObject({
       result: 'ok',
       approval_id: approval.id,
@@ -185,7 +194,9 @@ describe('the MCP gateway (/mcp)', () => {
     await expect(client.callTool({ name: 'remote.add', arguments: { a: 2, b: 2 } })).rejects.toThrow(
       /No human approved this call of "remote.add" in time/,
     );
-    const results = (await auditOf('careful')).map((event) => event.metadata.result);
+    const results = (await auditOf('careful', ['approval_denied', 'approval_expired'])).map(
+      (event) => event.metadata.result,
+    );
     expect(results).toEqual(expect.arrayContaining(['approval_denied', 'approval_expired']));
   });
 
@@ -241,7 +252,9 @@ describe('the MCP gateway (/mcp)', () => {
     expect((await client.callTool({ name: 'crashing.ping', arguments: {} })).content).toEqual([
       { type: 'text', text: 'pong' },
     ]);
-    expect((await auditOf('crasher')).map((event) => event.metadata.result)).toContain('upstream_failed');
+    expect((await auditOf('crasher', ['upstream_failed'])).map((event) => event.metadata.result)).toContain(
+      'upstream_failed',
+    );
   });
 
   it('passes prompts and resources through for the servers the agent may use', async () => {

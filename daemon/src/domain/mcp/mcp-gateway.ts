@@ -30,7 +30,7 @@ import type { ProjectRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { ApprovalsService } from '../agents/approvals.service.js';
 import type { PermissionsService } from '../agents/permissions.service.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { CallAudit } from '../connections/call-audit.js';
 import type { McpSupervisor, RunningServer } from './mcp-supervisor.js';
 
 /** The agent behind one HTTP request to the gateway, authenticated by the HTTP layer. */
@@ -87,7 +87,7 @@ export class McpGateway {
     private readonly supervisor: McpSupervisor,
     private readonly permissions: PermissionsService,
     private readonly approvals: ApprovalsService,
-    private readonly audit: AuditLog,
+    private readonly audit: CallAudit,
     private readonly approvalTimeoutSeconds: number,
   ) {
     // A server's tools changed: every session may see a different list now.
@@ -216,12 +216,12 @@ export class McpGateway {
 
     const verdict = await this.permissions.authorize(caller.agent, name, caller.tokenTools);
     if (!verdict.allowed && !verdict.approval_required) {
-      await record(verdict.reason);
+      record(verdict.reason);
       throw refused(`Tool "${name}" is not available to this agent (${verdict.reason}).`);
     }
     const server = parts ? this.supervisor.runningServer(caller.project.id, parts.server) : null;
     if (!parts || !server || !server.tools.some((tool) => tool.name === parts.upstream)) {
-      await record('server_unavailable');
+      record('server_unavailable');
       throw new McpError(ErrorCode.InternalError, `The tool server of "${name}" is not running.`);
     }
 
@@ -230,7 +230,7 @@ export class McpGateway {
       const decision = await this.awaitApproval(caller, name, args, hash, extra);
       approvalId = decision.id;
       if (decision.status !== 'approved') {
-        await record(`approval_${decision.status}`, { approval_id: approvalId });
+        record(`approval_${decision.status}`, { approval_id: approvalId });
         throw refused(
           decision.status === 'denied'
             ? `A human denied this call of "${name}"${decision.note ? `: ${decision.note}` : '.'}`
@@ -257,11 +257,11 @@ export class McpGateway {
             }
           : {}),
       })) as CallToolResult;
-      await record(result.isError ? 'tool_error' : 'ok', approvalId ? { approval_id: approvalId } : {});
+      record(result.isError ? 'tool_error' : 'ok', approvalId ? { approval_id: approvalId } : {});
       return result;
     } catch (error) {
       const cancelled = extra.signal.aborted;
-      await record(cancelled ? 'cancelled' : 'upstream_failed', approvalId ? { approval_id: approvalId } : {});
+      record(cancelled ? 'cancelled' : 'upstream_failed', approvalId ? { approval_id: approvalId } : {});
       // The upstream's own error answers pass through; losing the upstream is the gateway's to say.
       const lostUpstream =
         !(error instanceof McpError) ||
