@@ -17,6 +17,7 @@ import { MfaService } from './domain/auth/mfa.service.js';
 import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
 import { SessionsService } from './domain/auth/sessions.service.js';
 import { TokenSigner } from './domain/auth/token-signer.js';
+import { OverviewService } from './domain/overview/overview.service.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
 import { AgentUsersService } from './domain/workflows/agent-users.service.js';
@@ -120,6 +121,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       startedAt: new Date(),
       connections: new ConnectionsService(db, audit, secrets),
       limits,
+      overview: new OverviewService(db),
       callAudit: new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'brokered calls not audited')),
     };
 

@@ -24,3 +24,4 @@ export * from './schemas/system.js';
 export * from './client/index.js';
 export * from './schemas/connections.js';
 export * from './schemas/limits.js';
+export * from './schemas/overview.js';

@@ -12,6 +12,7 @@ import type { MfaService } from '../domain/auth/mfa.service.js';
 import type { PersonalTokensService } from '../domain/auth/personal-tokens.service.js';
 import type { SessionsService } from '../domain/auth/sessions.service.js';
 import type { TokenSigner } from '../domain/auth/token-signer.js';
+import type { OverviewService } from '../domain/overview/overview.service.js';
 import type { ProjectsService } from '../domain/projects/projects.service.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
@@ -59,4 +60,5 @@ export interface Services {
   /** Brokered calls' records, appended to the audit chain in batches. */
   callAudit: CallAudit;
   limits: UsageLimitsService;
+  overview: OverviewService;
 }

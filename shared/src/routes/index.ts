@@ -12,6 +12,7 @@ import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
 import { connectionsRoutes } from './connections.js';
 import { limitsRoutes } from './limits.js';
+import { overviewRoutes } from './overview.js';
 
 /**
  * Every route of the daemon's HTTP API, one file per resource (as `daemon/src/http/routes/`
@@ -33,6 +34,7 @@ export const routes = {
   ...auditRoutes,
   ...connectionsRoutes,
   ...limitsRoutes,
+  ...overviewRoutes,
 };
 
 export type Routes = typeof routes;

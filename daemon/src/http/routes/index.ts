@@ -13,6 +13,7 @@ import { usersRoutes } from './users.routes.js';
 import { workflowsRoutes } from './workflows.routes.js';
 import { connectionsRoutes } from './connections.routes.js';
 import { limitsRoutes } from './limits.routes.js';
+import { overviewRoutes } from './overview.routes.js';
 
 /** The implementation of every contract route, one file per resource (as `shared/src/routes/`). */
 export const routeBindings: RouteBinding[] = [
@@ -30,4 +31,5 @@ export const routeBindings: RouteBinding[] = [
   ...auditRoutes,
   ...connectionsRoutes,
   ...limitsRoutes,
+  ...overviewRoutes,
 ];
