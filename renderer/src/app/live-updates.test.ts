@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { agentKeys } from '../features/agents/queries.js';
 import { approvalKeys } from '../features/approvals/queries.js';
 import { auditKeys } from '../features/audit/queries.js';
+import { overviewKeys } from '../features/overview/queries.js';
 import { projectKeys } from '../features/projects/queries.js';
 import { roleKeys, toolKeys } from '../features/tools/queries.js';
 import { userKeys } from '../features/users/queries.js';
@@ -23,6 +24,8 @@ const held: Record<string, QueryKey> = {
   users: userKeys.lists(),
   projects: projectKeys.lists(),
   members: projectKeys.members('p1'),
+  overview: overviewKeys.summary('p1'),
+  agentActivity: overviewKeys.agentActivity('p1', 'researcher'),
   otherProjectsAgents: agentKeys.list('p2', { limit: 50 }),
 };
 
@@ -38,11 +41,11 @@ async function staleAfter(category: string): Promise<string[]> {
 
 describe('live updates', () => {
   it.each([
-    ['agent', ['agentDetail', 'agentKeys', 'agentList', 'audit']],
-    ['key', ['agentDetail', 'agentKeys', 'agentList', 'audit']],
+    ['agent', ['agentActivity', 'agentDetail', 'agentKeys', 'agentList', 'audit', 'overview']],
+    ['key', ['agentActivity', 'agentDetail', 'agentKeys', 'agentList', 'audit', 'overview']],
     ['tool', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'roles', 'tools']],
     ['role', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'roles']],
-    ['approval', ['approvals', 'audit']],
+    ['approval', ['agentActivity', 'approvals', 'audit', 'overview']],
     ['workflow', ['audit', 'graph', 'workflows']],
     ['agent_user', ['audit', 'graph', 'users', 'workflows']],
     ['user', ['audit', 'users']],
