@@ -60,9 +60,9 @@ export async function activityByHour(
       toolCalls: ACTIVITY_EVENT_TYPES.tool_calls,
       approvals: ACTIVITY_EVENT_TYPES.approvals,
     });
-  if (scope.agentId) q.where('e.agent_id = :agent', { agent: scope.agentId });
-  else q.where('e.project_id = :project', { project: scope.projectId });
-  if (scope.agentId) q.andWhere('e.project_id = :project', { project: scope.projectId });
+  q.where('e.project_id = :project', { project: scope.projectId });
+  // Either index (the project's or the agent's) is read from the first sequence number on.
+  if (scope.agentId) q.andWhere('e.agent_id = :agent', { agent: scope.agentId });
   const rows = await q
     .andWhere('e.sequence_number >= :first', { first })
     .andWhere('e.at > :since', { since: since.toISOString() })
