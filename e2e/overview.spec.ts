@@ -39,7 +39,7 @@ async function seedHistory(agents: Record<string, string>, projectId: string): P
     for (let i = 0; i < 6 + day * 3; i++)
       rows.push([day * DAY_MS + i * 60_000, 'connection.called', 'researcher', 'success']);
     for (let i = 0; i < 4 + day; i++)
-      rows.push([day * DAY_MS + HOUR_MS + i * 60_000, 'tool.called', 'writer', 'success']);
+      rows.push([day * DAY_MS + HOUR_MS + i * 60_000, 'mcp.tool_call', 'writer', 'success']);
     rows.push([day * DAY_MS + 2 * HOUR_MS, 'connection.called', 'critic', 'failure']);
   }
   for (let hour = 22; hour >= 2; hour--) {
@@ -47,8 +47,8 @@ async function seedHistory(agents: Record<string, string>, projectId: string): P
     for (let i = 0; i < calls; i++)
       rows.push([hour * HOUR_MS + i * 30_000, 'connection.called', 'researcher', 'success']);
     for (let i = 0; i < hour % 4; i++)
-      rows.push([hour * HOUR_MS + 20 * 60_000 + i, 'tool.called', 'writer', 'success']);
-    if (hour % 5 === 0) rows.push([hour * HOUR_MS + 40 * 60_000, 'tool.called', 'critic', 'failure']);
+      rows.push([hour * HOUR_MS + 20 * 60_000 + i, 'mcp.tool_call', 'writer', 'success']);
+    if (hour % 5 === 0) rows.push([hour * HOUR_MS + 40 * 60_000, 'mcp.tool_call', 'critic', 'failure']);
     if (hour % 6 === 0) rows.push([hour * HOUR_MS + 45 * 60_000, 'approval.requested', 'writer', 'success']);
   }
   rows.sort(([a], [b]) => b - a); // oldest first, as the chain is appended
@@ -56,7 +56,7 @@ async function seedHistory(agents: Record<string, string>, projectId: string): P
     const inDay = age < 23 * HOUR_MS;
     if (inDay) {
       if (type === 'connection.called') expected.day.requests++;
-      if (type === 'tool.called') expected.day.tool_calls++;
+      if (type === 'mcp.tool_call') expected.day.tool_calls++;
       if (type === 'approval.requested') expected.day.approvals++;
       if (outcome === 'failure') expected.day.denials++;
     }

@@ -212,7 +212,7 @@ export async function addActivity(path: string, events: number, log: (line: stri
   const agents = await all<{ id: string; name: string }>(`SELECT id, name FROM agents ORDER BY id`);
   const now = Date.now();
   const span = 28 * DAY_MS;
-  const types = ['connection.called', 'connection.called', 'tool.called', 'tool.called', 'approval.requested'];
+  const types = ['connection.called', 'connection.called', 'mcp.tool_call', 'mcp.tool_call', 'approval.requested'];
   let inLastWeek = 0;
   await exec('BEGIN');
   const insert = db.prepare(`INSERT INTO audit_events (at, event_type, actor, agent_id, target, project_id, outcome,

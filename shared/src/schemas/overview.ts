@@ -3,13 +3,13 @@ import { Nullable, Timestamp } from './common.js';
 
 /**
  * What the overview counts, each an exact filter of the audit log (so each figure links to the
- * list behind it): `requests` are calls brokered to a connection, `tool_calls` are MCP tool calls
- * through the gateway, `denials` are any refused action (outcome `failure`), `approvals` are
- * requests for a human's approval.
+ * list behind it): `requests` are calls brokered to a connection, `tool_calls` are tool calls
+ * through the MCP gateway (`/mcp`), `denials` are any refused action (outcome `failure`),
+ * `approvals` are requests for a human's approval.
  */
 export const ACTIVITY_EVENT_TYPES = {
   requests: 'connection.called',
-  tool_calls: 'tool.called',
+  tool_calls: 'mcp.tool_call',
   approvals: 'approval.requested',
 } as const;
 

@@ -44,8 +44,8 @@ describe('overview', () => {
         // Oldest first, as the chain is appended.
         event('connection.called', 'busy', 8 * DAY_MS, 'failure'), // outside the week: not counted
         event('connection.called', 'quiet', 5 * DAY_MS, 'failure'),
-        event('tool.called', 'quiet', 3 * DAY_MS),
-        event('tool.called', 'busy', 3 * HOUR_MS, 'failure'),
+        event('mcp.tool_call', 'quiet', 3 * DAY_MS),
+        event('mcp.tool_call', 'busy', 3 * HOUR_MS, 'failure'),
         event('connection.called', 'busy', 2 * HOUR_MS + 60_000, 'failure'),
         event('connection.called', 'busy', 2 * HOUR_MS),
         event('connection.called', null, HOUR_MS, 'failure', otherProjectId), // another project's

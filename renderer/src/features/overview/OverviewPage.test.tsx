@@ -81,7 +81,7 @@ describe('Overview', () => {
     expect(requests.startsWith('/audit?')).toBe(true);
     expect(searchOf(requests)).toMatchObject({ event_type: 'connection.called', after });
     expect(searchOf(hrefOf('Denials, last 24 hours: 7'))).toMatchObject({ outcome: 'failure', after });
-    expect(searchOf(hrefOf('Tool calls, last 24 hours: 12'))).toMatchObject({ event_type: 'tool.called' });
+    expect(searchOf(hrefOf('Tool calls, last 24 hours: 12'))).toMatchObject({ event_type: 'mcp.tool_call' });
     expect(searchOf(hrefOf('Approvals asked, last 24 hours: 3'))).toMatchObject({ event_type: 'approval.requested' });
   });
 
