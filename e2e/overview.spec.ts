@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import sqlite3 from 'sqlite3';
+import { hashEntry } from '../daemon/src/domain/audit/audit-log.js';
 import { ADMIN, shot, signIn, startDaemon, type E2eDaemon } from './support/daemon.js';
 
 const HOUR_MS = 3_600_000;
@@ -63,12 +64,34 @@ async function seedHistory(agents: Record<string, string>, projectId: string): P
     if (type === 'connection.called') expected.week.requests++;
     if (outcome === 'failure') expected.week.denials++;
   }
+  // Linked to the chain's last entry and hashed as the daemon does: the chain still verifies.
   const db = new sqlite3.Database(join(daemon.home, 'gatehouse.db'));
-  const insert =
-    db.prepare(`INSERT INTO audit_events (at, event_type, actor, agent_id, project_id, outcome, metadata, entry_hash)
-    VALUES (?, ?, ?, ?, ?, ?, '{}', 'sha256:e2e-seed')`);
-  for (const [age, type, agent, outcome] of rows)
-    insert.run([new Date(now - age).toISOString(), type, `agent:${agent}`, agents[agent], projectId, outcome]);
+  let last = await new Promise<{ sequence_number: number; entry_hash: string }>((resolve, reject) =>
+    db.get(
+      'SELECT sequence_number, entry_hash FROM audit_events ORDER BY sequence_number DESC LIMIT 1',
+      (e: Error | null, row: { sequence_number: number; entry_hash: string }) => (e ? reject(e) : resolve(row)),
+    ),
+  );
+  const insert = db.prepare(`INSERT INTO audit_events (sequence_number, at, event_type, actor, agent_id, target,
+    project_id, source, outcome, metadata, previous_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  for (const [age, type, agent, outcome] of rows) {
+    const row = {
+      sequence_number: last.sequence_number + 1,
+      at: new Date(now - age).toISOString(),
+      event_type: type,
+      actor: `agent:${agent}`,
+      agent_id: agents[agent]!,
+      target: type === 'connection.called' ? 'connection:upstream' : null,
+      project_id: projectId,
+      source: '127.0.0.1',
+      outcome,
+      metadata: '{}',
+      previous_hash: last.entry_hash,
+    };
+    const entry_hash = hashEntry(row);
+    insert.run(Object.values({ ...row, entry_hash }));
+    last = { sequence_number: row.sequence_number, entry_hash };
+  }
   await new Promise<void>((resolve, reject) => insert.finalize((e) => (e ? reject(e) : resolve())));
   await new Promise<void>((resolve, reject) => db.close((e) => (e ? reject(e) : resolve())));
 }
@@ -170,6 +193,8 @@ test('the overview shows the seeded project at a glance, each figure a link, in 
   await page.getByRole('link', { name: `Denials, last 7 days: ${expected.week.denials}` }).focus();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
+  // The history was appended as the daemon appends: the chain holds.
+  await expect(page.getByText(/Chain verified/)).toBeVisible();
   await expect(page.getByLabel('Outcome')).toHaveValue('failure');
   await expect(page.locator('table[aria-label="Audit events"] tbody tr')).toHaveCount(expected.week.denials);
   await shot(page, 'overview-denials-listed-dark');
