@@ -9,6 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import keytar from 'keytar';
+import sqlite3 from 'sqlite3';
 import type { Request } from 'autocannon';
 import { routes } from '@gatehouse/shared';
 import { startBaseline, startFrameworkFloor, startProxyFloor } from './lib/baseline.js';
@@ -24,7 +25,7 @@ import {
 import { runLoad, type LoadResult } from './lib/load.js';
 import { mcpLoad, startMcpUpstream, type McpLoadResult } from './lib/mcp-load.js';
 import { machine, markdown, round, thousands, writeResults, type Row } from './lib/report.js';
-import { CACHE_DIR, SeededBytes, seededDatabase } from './lib/seed.js';
+import { addActivity, CACHE_DIR, SeededBytes, seededDatabase } from './lib/seed.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -34,7 +35,18 @@ const only = onlyArg ? new Set(onlyArg.split(',')) : null;
 const wanted = (id: string) => only === null || only.has(id);
 
 const settings = quick
-  ? { seconds: 2, warmup: 1, rounds: 1, agents: 10_000, coldStarts: 3, keys: 24, listConnections: 8, soakSeconds: 40 }
+  ? {
+      seconds: 2,
+      warmup: 1,
+      rounds: 1,
+      agents: 10_000,
+      coldStarts: 3,
+      keys: 24,
+      listConnections: 8,
+      auditEvents: 100_000,
+      overviewSamples: 5,
+      soakSeconds: 40,
+    }
   : {
       seconds: 10,
       warmup: 3,
@@ -44,6 +56,8 @@ const settings = quick
       keys: 160,
       listConnections: 8,
       soakSeconds: 180,
+      auditEvents: 1_000_000,
+      overviewSamples: 15,
     };
 /** How often B11 samples the daemon's RSS. */
 const RSS_SAMPLE_MS = 2000;
@@ -187,7 +201,7 @@ function throughputRow(id: string, scenario: string, comparison: Comparison, min
 
 try {
   // ── B5: cold start, an empty home and the seeded database ─────────────────────────────────
-  const seeded = wanted('B4') || wanted('B5') ? await seededDatabase(settings.agents, log) : null;
+  const seeded = ['B4', 'B5', 'B12'].some(wanted) ? await seededDatabase(settings.agents, log) : null;
   const seededHome = () => {
     const home = newHome();
     copyFileSync(seeded!, join(home, 'gatehouse.db'));
@@ -696,6 +710,67 @@ try {
         `${latency(first.daemon)}, ${rps(first.daemon)} (${first.ratio.toFixed(2)}× baseline) / ` +
         `${latency(deep.daemon)}, ${rps(deep.daemon)} (${deep.ratio.toFixed(2)}× baseline)`,
       pass: first.daemon.p99 <= 20 && deep.daemon.p99 <= 20,
+    });
+  }
+
+  // ── B12: the overview's aggregates on the seeded database with four weeks of activity ────────
+  if (wanted('B12')) {
+    log('B12 the overview on the seeded database…');
+    const home = seededHome();
+    const dbPath = join(home, 'gatehouse.db');
+    const seededActivity = await addActivity(dbPath, settings.auditEvents, log);
+    const daemon = await startDaemon(home, { keychainService: benchKeychainService() });
+    const admin = await login(daemon);
+    /** Sequential requests, one at a time: the time one admin waits for the screen's data. */
+    const timed = async (path: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < settings.overviewSamples; i++) {
+        const started = performance.now();
+        expectStatus(await daemon.request('GET', path, { token: admin }), 200, `GET ${path}`);
+        times.push(performance.now() - started);
+      }
+      return { first: times[0]!, median: median(times.slice(1)), max: Math.max(...times.slice(1)) };
+    };
+    const overview = await timed('/v1/overview');
+    const activity = await timed(`/v1/agents/${seededActivity.busiestAgent}/activity`);
+    // The same week's counts read the way the seek avoids: from the project's whole history.
+    const weekStart = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 6 * 86_400_000).toISOString();
+    const sqlTime = async (sql: string, params: unknown[]) => {
+      const db = new sqlite3.Database(dbPath, sqlite3.OPEN_READONLY);
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        await new Promise<void>((resolve, reject) => db.all(sql, params, (e) => (e ? reject(e) : resolve())));
+        times.push(performance.now() - started);
+      }
+      await new Promise<void>((resolve) => db.close(() => resolve()));
+      return median(times);
+    };
+    const counts = `SELECT substr(at, 1, 13) AS hour, count(*) AS n,
+      sum(CASE WHEN outcome = 'failure' THEN 1 ELSE 0 END) AS denials FROM audit_events`;
+    const firstSequence = `(SELECT sequence_number FROM audit_events WHERE at > ? ORDER BY at LIMIT 1)`;
+    const seek = await sqlTime(
+      `${counts} WHERE project_id = ? AND sequence_number >= ${firstSequence} AND at > ? GROUP BY hour`,
+      [seededActivity.projectId, weekStart, weekStart],
+    );
+    const wholeHistory = await sqlTime(`${counts} WHERE project_id = ? AND at > ? GROUP BY hour`, [
+      seededActivity.projectId,
+      weekStart,
+    ]);
+    await daemon.stop();
+    details.B12 = { overview, activity, seekMs: seek, wholeHistoryMs: wholeHistory, ...seededActivity };
+    const timing = (t: typeof overview) => `first ${ms(t.first)}, then median ${ms(t.median)} (max ${ms(t.max)})`;
+    rows.push({
+      id: 'B12',
+      scenario:
+        `GET /v1/overview / GET /v1/agents/{busiest}/activity, ${thousands(settings.agents)} agents & ` +
+        `${thousands(settings.agents * 2)} keys, ${thousands(seededActivity.events)} audit events over 4 weeks ` +
+        `(${thousands(seededActivity.inLastWeek)} in the last week), ${settings.overviewSamples} sequential requests`,
+      target: 'bounded by the week read, not the whole chain; report',
+      measured:
+        `${timing(overview)} / ${timing(activity)}; the week's counts by the seek ${ms(seek)} vs ` +
+        `from the project's whole history ${ms(wholeHistory)} (${(wholeHistory / seek).toFixed(2)}× slower)`,
+      pass: null,
     });
   }
 } finally {

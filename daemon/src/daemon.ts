@@ -23,6 +23,7 @@ import { SdkKeysService } from './domain/projects/sdk-keys.service.js';
 import { McpGateway } from './domain/mcp/mcp-gateway.js';
 import { McpServersService } from './domain/mcp/mcp-servers.service.js';
 import { McpSupervisor } from './domain/mcp/mcp-supervisor.js';
+import { OverviewService } from './domain/overview/overview.service.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
 import { AgentUsersService } from './domain/workflows/agent-users.service.js';
@@ -145,6 +146,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         callAudit,
         config.mcpApprovalTimeoutSeconds ?? DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS,
       ),
+      overview: new OverviewService(db),
     };
 
     const app = await buildApp(services, log);

@@ -26,3 +26,4 @@ export * from './client/index.js';
 export * from './schemas/connections.js';
 export * from './schemas/limits.js';
 export * from './schemas/servers.js';
+export * from './schemas/overview.js';

@@ -17,6 +17,7 @@ import type { SdkKeysService } from '../domain/projects/sdk-keys.service.js';
 import type { McpGateway } from '../domain/mcp/mcp-gateway.js';
 import type { McpServersService } from '../domain/mcp/mcp-servers.service.js';
 import type { McpSupervisor } from '../domain/mcp/mcp-supervisor.js';
+import type { OverviewService } from '../domain/overview/overview.service.js';
 import type { ProjectsService } from '../domain/projects/projects.service.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
@@ -72,4 +73,5 @@ export interface Services {
   mcpSupervisor: McpSupervisor;
   /** The MCP gateway behind `/mcp`. */
   mcpGateway: McpGateway;
+  overview: OverviewService;
 }

@@ -72,6 +72,9 @@ function Shell({ user }: { user: User }): React.JSX.Element {
       <header className="topbar">
         <strong className="brand">Gatehouse</strong>
         <nav aria-label="Main">
+          <Link to="/overview" {...navLink}>
+            Overview
+          </Link>
           <Link to="/agents" {...navLink}>
             Agents
           </Link>

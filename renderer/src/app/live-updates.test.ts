@@ -4,6 +4,7 @@ import { agentKeys } from '../features/agents/queries.js';
 import { approvalKeys } from '../features/approvals/queries.js';
 import { auditKeys } from '../features/audit/queries.js';
 import { connectionKeys } from '../features/connections/queries.js';
+import { overviewKeys } from '../features/overview/queries.js';
 import { projectKeys } from '../features/projects/queries.js';
 import { serverKeys } from '../features/servers/queries.js';
 import { roleKeys, toolKeys } from '../features/tools/queries.js';
@@ -27,6 +28,8 @@ const held: Record<string, QueryKey> = {
   projects: projectKeys.lists(),
   members: projectKeys.members('p1'),
   servers: serverKeys.lists('p1'),
+  overview: overviewKeys.summary('p1'),
+  agentActivity: overviewKeys.agentActivity('p1', 'researcher'),
   otherProjectsAgents: agentKeys.list('p2', { limit: 50 }),
 };
 
@@ -42,12 +45,12 @@ async function staleAfter(category: string): Promise<string[]> {
 
 describe('live updates', () => {
   it.each([
-    ['agent', ['agentDetail', 'agentKeys', 'agentList', 'audit']],
-    ['key', ['agentDetail', 'agentKeys', 'agentList', 'audit']],
+    ['agent', ['agentActivity', 'agentDetail', 'agentKeys', 'agentList', 'audit', 'overview']],
+    ['key', ['agentActivity', 'agentDetail', 'agentKeys', 'agentList', 'audit', 'overview']],
     ['tool', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'roles', 'tools']],
     ['role', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'roles']],
     ['connection', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'connections', 'tools']],
-    ['approval', ['approvals', 'audit']],
+    ['approval', ['agentActivity', 'approvals', 'audit', 'overview']],
     ['server', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'servers', 'tools']],
     ['workflow', ['audit', 'graph', 'workflows']],
     ['agent_user', ['audit', 'graph', 'users', 'workflows']],

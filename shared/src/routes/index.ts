@@ -15,6 +15,7 @@ import { workflowsRoutes } from './workflows.js';
 import { connectionsRoutes } from './connections.js';
 import { consoleRoutes } from './console.js';
 import { limitsRoutes } from './limits.js';
+import { overviewRoutes } from './overview.js';
 
 /**
  * Every route of the daemon's HTTP API, one file per resource (as `daemon/src/http/routes/`
@@ -39,6 +40,7 @@ export const routes = {
   ...limitsRoutes,
   ...consoleRoutes,
   ...serversRoutes,
+  ...overviewRoutes,
 };
 
 export type Routes = typeof routes;

@@ -16,6 +16,7 @@ import { workflowsRoutes } from './workflows.routes.js';
 import { connectionsRoutes } from './connections.routes.js';
 import { limitsRoutes } from './limits.routes.js';
 import { consoleRoutes } from './console.routes.js';
+import { overviewRoutes } from './overview.routes.js';
 
 /** The implementation of every contract route, one file per resource (as `shared/src/routes/`). */
 export const routeBindings: RouteBinding[] = [
@@ -36,4 +37,5 @@ export const routeBindings: RouteBinding[] = [
   ...limitsRoutes,
   ...consoleRoutes,
   ...serversRoutes,
+  ...overviewRoutes,
 ];
