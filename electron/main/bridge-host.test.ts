@@ -205,7 +205,19 @@ describe('BridgeHost', () => {
   it('refuses routes that are not for the console', async () => {
     const h = await signedIn(host());
     sent = [];
-    for (const route of ['login', 'refresh', 'logout', 'agentToken', 'events', 'otasLogin', 'toString', 'nope']) {
+    for (const route of [
+      'login',
+      'refresh',
+      'logout',
+      'consoleSignIn',
+      'consoleRefresh',
+      'consoleSignOut',
+      'agentToken',
+      'events',
+      'otasLogin',
+      'toString',
+      'nope',
+    ]) {
       expect(await api(h, { route, body: {} })).toMatchObject({ ok: false, problem: { code: 'bad_request' } });
     }
     expect(sent).toEqual([]);

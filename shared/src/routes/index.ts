@@ -8,12 +8,14 @@ import { oauthRoutes } from './oauth.js';
 import { otasRoutes } from './otas.js';
 import { permissionsRoutes } from './permissions.js';
 import { projectsRoutes } from './projects.js';
+import { serversRoutes } from './servers.js';
 import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
 import { connectionsRoutes } from './connections.js';
 import { consoleRoutes } from './console.js';
 import { limitsRoutes } from './limits.js';
+import { overviewRoutes } from './overview.js';
 
 /**
  * Every route of the daemon's HTTP API, one file per resource (as `daemon/src/http/routes/`
@@ -37,6 +39,8 @@ export const routes = {
   ...connectionsRoutes,
   ...limitsRoutes,
   ...consoleRoutes,
+  ...serversRoutes,
+  ...overviewRoutes,
 };
 
 export type Routes = typeof routes;
