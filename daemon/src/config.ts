@@ -20,6 +20,8 @@ export interface DaemonConfig {
    * call the API (CORS). None by default: any other origin is refused.
    */
   allowOrigins: string[];
+  /** OTAS's `user/create` signs anyone up (as a viewer in no project): off unless --allow-signup. */
+  allowSignup: boolean;
   tls?: { cert: string; key: string };
   logLevel: string;
   /** The log rotates at this size (`10m`, `512k`, or a number of MiB) … */
@@ -39,6 +41,7 @@ export interface ConfigInput {
   secretStore?: string;
   allowRemote?: boolean;
   allowOrigins?: string[];
+  allowSignup?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   logLevel?: string;
@@ -119,6 +122,7 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     ...(secretStore === 'file' ? { passphrase } : {}),
     allowRemote,
     allowOrigins: [...new Set((input.allowOrigins ?? []).map(parseOrigin))],
+    allowSignup: input.allowSignup ?? false,
     ...(tls ? { tls } : {}),
     logLevel: input.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
     logMaxSize,

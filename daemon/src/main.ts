@@ -16,6 +16,7 @@ async function runDaemon(options: Record<string, string | string[] | boolean | u
       secretStore: options.secretStore as string | undefined,
       allowRemote: options.allowRemote === true,
       allowOrigins: options.allowOrigin as string[],
+      allowSignup: options.allowSignup === true,
       tlsCert: options.tlsCert as string | undefined,
       tlsKey: options.tlsKey as string | undefined,
       logLevel: options.logLevel as string | undefined,
@@ -86,6 +87,7 @@ program
   )
   .option('--tls-cert <file>', 'TLS certificate (PEM)')
   .option('--tls-key <file>', 'TLS private key (PEM)')
+  .option('--allow-signup', "let anyone create a user (a viewer in no project) with OTAS's POST /api/user/v1/create/")
   .option('--log-level <level>', 'trace, debug, info, warn or error [env GATEHOUSE_LOG_LEVEL]')
   .option(
     '--log-max-size <size>',

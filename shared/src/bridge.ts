@@ -48,6 +48,13 @@ export const nonConsoleRoutes = [
   'otasCreateSdkKey',
   'otasRevokeSdkKey',
   'otasAuthenticateSdkKey',
+  'otasCreateUser',
+  'otasEditUser',
+  'otasUpdatePassword',
+  'otasPasswordResetInit',
+  'otasPasswordResetConfirm',
+  'otasVerifyAgentKey',
+  'otasAuthenticateAgentUser',
 ] as const satisfies readonly RouteName[];
 
 export type ConsoleRouteName = Exclude<RouteName, (typeof nonConsoleRoutes)[number]>;

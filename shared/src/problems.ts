@@ -46,6 +46,8 @@ export const problemStatus = {
   /** The broker: the connection does not allow this method or path. */
   path_not_allowed: 403,
   internal: 500,
+  /** Something Gatehouse deliberately does not do (it sends no mail, so no password reset by mail). */
+  not_supported: 501,
   /** The broker could not reach the connection's upstream (refused, TLS, DNS, reset). */
   upstream_unreachable: 502,
   /** The upstream did not answer in time. */
@@ -111,6 +113,7 @@ export const problemTitle: Record<ProblemCode, string> = {
   connection_not_granted: 'Connection not granted',
   path_not_allowed: 'Path not allowed',
   internal: 'Internal error',
+  not_supported: 'Not supported',
   upstream_unreachable: 'Upstream unreachable',
   upstream_timeout: 'Upstream timeout',
   keychain_unavailable: 'Keychain unavailable',

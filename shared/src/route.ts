@@ -34,9 +34,17 @@ export interface RouteDescriptor {
    * status_description}`) instead of RFC 7807: `invalid` describes an unreadable or invalid body,
    * `unauthorized` a refused credential; `requireHeaders` are checked before anything else and
    * answered 400 `missing` (OTAS's `missing_headers` unless the route says otherwise);
-   * `notFound` describes a 404 where OTAS has its own word for it.
+   * `notFound` describes a 404 where OTAS has its own word for it; `malformed` a body that is not
+   * JSON, where OTAS tells it apart from an invalid one.
    */
-  otas?: { invalid: string; unauthorized: string; requireHeaders?: string[]; missing?: string; notFound?: string };
+  otas?: {
+    invalid: string;
+    unauthorized: string;
+    requireHeaders?: string[];
+    missing?: string;
+    notFound?: string;
+    malformed?: string;
+  };
 }
 
 type StaticOf<T> = T extends TSchema ? Static<T> : undefined;

@@ -58,10 +58,11 @@ export function otasErrorHandler(options: OtasOptions) {
     if (error instanceof OtasRefusal) return sendOtasFailure(reply, error.status, error.description);
     if (error instanceof ProblemError)
       return sendOtasFailure(reply, error.status, otasDescription(error.code, options), error.extras.headers);
-    if (error.validation || error instanceof SyntaxError || error.code?.startsWith('FST_ERR_CTP_')) {
-      const status = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? problemStatus.payload_too_large : 400;
-      return sendOtasFailure(reply, status, options.invalid);
-    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return sendOtasFailure(reply, problemStatus.payload_too_large, options.invalid);
+    if (error instanceof SyntaxError || error.code?.startsWith('FST_ERR_CTP_'))
+      return sendOtasFailure(reply, 400, options.malformed ?? options.invalid);
+    if (error.validation) return sendOtasFailure(reply, 400, options.invalid);
     request.log.error({ err: error }, 'unhandled error');
     return sendOtasFailure(reply, 500, 'internal_error');
   };

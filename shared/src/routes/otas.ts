@@ -22,7 +22,17 @@ import {
   OtasRevokeSdkKeyRequest,
   OtasRevokeSdkKeyResponse,
   OtasAuthenticateSdkKeyResponse,
+  OtasCreateUserRequest,
+  OtasCreateUserResponse,
+  OtasEditUserRequest,
+  OtasEditUserResponse,
+  OtasUpdatePasswordRequest,
+  OtasUpdatePasswordResponse,
+  OtasPasswordResetByMailRequest,
+  OtasVerifyAgentKeyResponse,
+  OtasAuthenticateAgentUserResponse,
 } from '../schemas/otas.js';
+import { Empty } from '../schemas/common.js';
 import { defineRoutes } from '../route.js';
 
 export const otasRoutes = defineRoutes({
@@ -98,6 +108,7 @@ export const otasRoutes = defineRoutes({
     response: { 201: OtasCreateAgentKeyResponse },
     otas: {
       invalid: 'agent_id_required',
+      malformed: 'invalid_json',
       unauthorized: 'invalid_token',
       requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
       notFound: 'agent_not_found_or_invalid_id',
@@ -113,6 +124,7 @@ export const otasRoutes = defineRoutes({
     response: { 200: OtasRevokeAgentKeyResponse },
     otas: {
       invalid: 'agent_key_id_required',
+      malformed: 'invalid_json',
       unauthorized: 'invalid_token',
       requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
       notFound: 'agent_key_not_found',
@@ -143,6 +155,7 @@ export const otasRoutes = defineRoutes({
     response: { 201: OtasCreateProjectResponse },
     otas: {
       invalid: 'project_creation_failed',
+      malformed: 'invalid_json',
       unauthorized: 'invalid_token',
       requireHeaders: ['x-otas-user-token'],
       missing: 'missing_token',
@@ -200,6 +213,7 @@ export const otasRoutes = defineRoutes({
     response: { 200: OtasRevokeSdkKeyResponse },
     otas: {
       invalid: 'sdk_key_id_required',
+      malformed: 'invalid_json',
       unauthorized: 'invalid_token',
       requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
       notFound: 'sdk_key_not_found',
@@ -215,6 +229,92 @@ export const otasRoutes = defineRoutes({
     otas: {
       invalid: 'invalid_request',
       unauthorized: 'invalid_sdk_key',
+    },
+  },
+  otasCreateUser: {
+    method: 'POST',
+    path: '/api/user/v1/create/',
+    auth: 'public',
+    tag: 'otas',
+    summary:
+      'OTAS sign-up: only with --allow-signup (403 signup_disabled otherwise); a viewer in no project, answering its jwt_token',
+    body: OtasCreateUserRequest,
+    response: { 200: OtasCreateUserResponse },
+    otas: { invalid: 'invalid_json', unauthorized: 'invalid_token' },
+  },
+  otasEditUser: {
+    method: 'PUT',
+    path: '/api/user/v1/edit/',
+    auth: 'user',
+    tag: 'otas',
+    summary: "OTAS profile edit (X-OTAS-USER-TOKEN): the caller's first, middle and last names",
+    body: OtasEditUserRequest,
+    response: { 200: OtasEditUserResponse },
+    otas: {
+      invalid: 'invalid_json',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token'],
+      missing: 'missing_token',
+    },
+  },
+  otasUpdatePassword: {
+    method: 'PUT',
+    path: '/api/user/v1/reset-password/update/',
+    auth: 'user',
+    tag: 'otas',
+    summary:
+      "OTAS password change (X-OTAS-USER-TOKEN): Gatehouse also wants `current_password`; the user's other sessions end",
+    body: OtasUpdatePasswordRequest,
+    response: { 200: OtasUpdatePasswordResponse },
+    otas: {
+      invalid: 'invalid_json',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token'],
+      missing: 'missing_token',
+    },
+  },
+  otasPasswordResetInit: {
+    method: 'POST',
+    path: '/v1/user/reset-password/init/',
+    auth: 'public',
+    tag: 'otas',
+    summary: 'OTAS password reset by mail: always 501 password_reset_by_mail_not_supported (Gatehouse sends no mail)',
+    body: OtasPasswordResetByMailRequest,
+    response: { 204: Empty },
+    otas: { invalid: 'password_reset_by_mail_not_supported', unauthorized: 'invalid_token' },
+  },
+  otasPasswordResetConfirm: {
+    method: 'POST',
+    path: '/v1/user/reset-password/reset/',
+    auth: 'public',
+    tag: 'otas',
+    summary: 'OTAS password reset by mail: always 501 password_reset_by_mail_not_supported (Gatehouse sends no mail)',
+    body: OtasPasswordResetByMailRequest,
+    response: { 204: Empty },
+    otas: { invalid: 'password_reset_by_mail_not_supported', unauthorized: 'invalid_token' },
+  },
+  otasVerifyAgentKey: {
+    method: 'POST',
+    path: '/api/agent/v1/auth/verify/',
+    auth: 'public',
+    tag: 'otas',
+    summary: "OTAS agent key check (X-OTAS-AGENT-KEY): the key's agent and project; 401 invalid_agent_key",
+    response: { 200: OtasVerifyAgentKeyResponse },
+    otas: { invalid: 'invalid_json', unauthorized: 'invalid_agent_key' },
+  },
+  otasAuthenticateAgentUser: {
+    method: 'POST',
+    path: '/api/agent/v1/user/authenticate/',
+    auth: 'project_member',
+    tag: 'otas',
+    summary:
+      "OTAS agent check for a user (X-OTAS-USER-TOKEN, X-OTAS-PROJECT-ID, X-OTAS-AGENT-ID): an active agent of the caller's project",
+    response: { 200: OtasAuthenticateAgentUserResponse },
+    otas: {
+      invalid: 'invalid_json',
+      unauthorized: 'invalid_token',
+      requireHeaders: ['x-otas-user-token', 'x-otas-project-id'],
+      notFound: 'agent_not_found',
     },
   },
 });

@@ -62,19 +62,22 @@ export const OtasCreateAgentResponse = Type.Object({
 });
 export type OtasCreateAgentResponse = Static<typeof OtasCreateAgentResponse>;
 
+/** A user as OTAS shows one. */
+export const OtasUser = Type.Object({
+  id: Type.String(),
+  first_name: Nullable(Type.String()),
+  middle_name: Nullable(Type.String()),
+  last_name: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
 /** `POST /api/user/v1/authenticate/`: the token check an OTAS client makes on every page load. */
 export const OtasAuthenticateUserResponse = Type.Object({
   status: Type.Literal(1),
   status_description: Type.Literal('user_authenticated'),
-  response_body: Type.Object({
-    user: Type.Object({
-      id: Type.String(),
-      username: Type.String(),
-      first_name: Nullable(Type.String()),
-      email: Nullable(Type.String()),
-      created_at: Timestamp,
-    }),
-  }),
+  response_body: Type.Object({ user: Type.Object({ ...OtasUser.properties, username: Type.String() }) }),
 });
 
 const OtasListedKey = Type.Object({
@@ -267,4 +270,73 @@ export const OtasAuthenticateSdkKeyResponse = Type.Object({
   response: Type.Object({
     project: Type.Object({ id: Type.String(), name: Type.String(), description: Nullable(Type.String()) }),
   }),
+});
+
+/**
+ * `POST /api/user/v1/create/` (only with --allow-signup). Every field is optional here so that the
+ * route can answer OTAS's own `missing_fields: …`.
+ */
+export const OtasCreateUserRequest = Type.Object({
+  first_name: Type.Optional(Type.String({ maxLength: 150 })),
+  middle_name: Type.Optional(Nullable(Type.String({ maxLength: 150 }))),
+  last_name: Type.Optional(Type.String({ maxLength: 150 })),
+  email: Type.Optional(Type.String({ maxLength: 254 })),
+  password: Type.Optional(Type.String({ maxLength: 1024 })),
+});
+export type OtasCreateUserRequest = Static<typeof OtasCreateUserRequest>;
+
+export const OtasCreateUserResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('user_created'),
+  response_body: Type.Object({ user: OtasUser, jwt_token: Type.String() }),
+});
+
+/** `PUT /api/user/v1/edit/`: the caller's own names. */
+export const OtasEditUserRequest = Type.Object({
+  first_name: Type.Optional(Type.String({ maxLength: 150 })),
+  middle_name: Type.Optional(Nullable(Type.String({ maxLength: 150 }))),
+  last_name: Type.Optional(Type.String({ maxLength: 150 })),
+});
+export type OtasEditUserRequest = Static<typeof OtasEditUserRequest>;
+
+export const OtasEditUserResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('user_profile_updated'),
+  response_body: Type.Object({ user: OtasUser }),
+});
+
+/**
+ * `PUT /api/user/v1/reset-password/update/`: OTAS takes the token alone; Gatehouse also wants the
+ * current password, so that a stolen token cannot take the account.
+ */
+export const OtasUpdatePasswordRequest = Type.Object({
+  password: Type.Optional(Type.String({ maxLength: 1024 })),
+  current_password: Type.Optional(Type.String({ maxLength: 1024 })),
+});
+export type OtasUpdatePasswordRequest = Static<typeof OtasUpdatePasswordRequest>;
+
+export const OtasUpdatePasswordResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('password_updated'),
+  response_body: Type.Null(),
+});
+
+/** OTAS's password reset by mail (its web client's paths): Gatehouse sends no mail, and says so. */
+export const OtasPasswordResetByMailRequest = Type.Object({}, { additionalProperties: true });
+
+/** `POST /api/agent/v1/auth/verify/` (`X-OTAS-AGENT-KEY`): the key's agent and project, as OTAS's services check it. */
+export const OtasVerifyAgentKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('authenticated'),
+  response: Type.Object({
+    project_id: Type.String(),
+    agent: Type.Object({ id: Type.String(), name: Type.String(), provider: Nullable(Type.String()) }),
+  }),
+});
+
+/** `POST /api/agent/v1/user/authenticate/` (`X-OTAS-AGENT-ID`): the agent is in the caller's project (OTAS's event service asks). */
+export const OtasAuthenticateAgentUserResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('authenticated'),
+  agent: Type.Object({ id: Type.String(), name: Type.String(), project_id: Type.String() }),
 });

@@ -24,6 +24,9 @@ export const toUser = (row: UserRow): User => ({
   created_at: row.created_at,
 });
 
+/** The names OTAS keeps for a user. */
+export type OtasProfile = Pick<UserRow, 'first_name' | 'middle_name' | 'last_name'>;
+
 export const isUserAdmin = (user: UserRow): boolean => user.role === 'admin' || user.role === 'super_admin';
 
 /** A human user row with every counter at rest. */
@@ -159,6 +162,52 @@ export class UsersService {
         metadata: { role },
       });
       return toUser(user);
+    });
+  }
+
+  /**
+   * A self-service sign-up (OTAS's `user/create`, only with --allow-signup): a viewer with its
+   * email as username and no project until an admin adds it to one.
+   */
+  async signUp(input: OtasProfile & { email: string; password: string }, actor: Actor): Promise<UserRow> {
+    const passwordHash = await hashPassword(input.password);
+    return this.db.write(async (tx) => {
+      await this.assertUnique(tx, input.email, input.email);
+      const user: UserRow = {
+        ...newHumanRow({
+          username: input.email,
+          email: input.email,
+          role: 'viewer',
+          tool_ceiling: [],
+          password_hash: passwordHash,
+        }),
+        first_name: input.first_name,
+        middle_name: input.middle_name,
+        last_name: input.last_name,
+      };
+      await tx.insert(UserEntity, user);
+      await this.audit.append(tx, {
+        event_type: 'user.signed_up',
+        actor: { ...actor, label: `user:${user.username}` },
+        target: `user:${user.username}`,
+        metadata: { role: user.role },
+      });
+      return user;
+    });
+  }
+
+  /** A user's own names (OTAS's profile edit). */
+  async updateProfile(user: UserRow, profile: OtasProfile, actor: Actor): Promise<UserRow> {
+    return this.db.write(async (tx) => {
+      const next: UserRow = { ...user, ...profile, updated_at: new Date().toISOString() };
+      await tx.update(UserEntity, { id: user.id }, { ...profile, updated_at: next.updated_at });
+      await this.audit.append(tx, {
+        event_type: 'user.updated',
+        actor,
+        target: `user:${user.username}`,
+        metadata: { changed: Object.keys(profile) },
+      });
+      return next;
     });
   }
 

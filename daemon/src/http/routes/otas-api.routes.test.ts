@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemorySecretStore, SecretStoreUnavailableError } from '../../secrets/secret-store.js';
 import { ADMIN, startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
 
 const failure = (status_description: string) => ({ status: 0, status_description });
@@ -140,6 +141,54 @@ describe('OTAS user, agent and session routes', () => {
     });
   });
 
+  describe('POST /api/agent/v1/auth/verify/', () => {
+    it("answers the key's agent and project", async () => {
+      const answer = await t.request('POST', '/api/agent/v1/auth/verify/', { headers: { 'x-otas-agent-key': apiKey } });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({
+        status: 1,
+        status_description: 'authenticated',
+        response: { project_id: projectId, agent: { id: agentId, name: 'Summarizer', provider: 'Anthropic' } },
+      });
+    });
+
+    it('answers 401 invalid_agent_key for a missing, wrong or malformed key', async () => {
+      for (const headers of [
+        {},
+        { 'x-otas-agent-key': `${apiKey.slice(0, -2)}xx` },
+        { 'x-otas-agent-key': 'nope' },
+      ] as Array<Record<string, string>>) {
+        const answer = await t.request('POST', '/api/agent/v1/auth/verify/', { headers });
+        expect(answer.status).toBe(401);
+        expect(answer.body).toEqual(failure('invalid_agent_key'));
+      }
+    });
+  });
+
+  describe('POST /api/agent/v1/user/authenticate/', () => {
+    const check = (headers: Record<string, string>) =>
+      t.request('POST', '/api/agent/v1/user/authenticate/', { headers: { ...asMember(), ...headers } });
+
+    it("answers an active agent of the caller's project", async () => {
+      const answer = await check({ 'x-otas-agent-id': agentId });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({
+        status: 1,
+        status_description: 'authenticated',
+        agent: { id: agentId, name: 'Summarizer', project_id: projectId },
+      });
+    });
+
+    it('answers 400 missing_agent_id and 404 agent_not_found as OTAS does', async () => {
+      const missing = await check({});
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('missing_agent_id'));
+      const unknown = await check({ 'x-otas-agent-id': '00000000-0000-4000-8000-000000000000' });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body).toEqual(failure('agent_not_found'));
+    });
+  });
+
   describe('POST /api/agent/v1/agents/key/create/', () => {
     const createKey = (body: unknown, headers = asAdmin()) =>
       t.request('POST', '/api/agent/v1/agents/key/create/', { headers, body });
@@ -189,6 +238,17 @@ describe('OTAS user, agent and session routes', () => {
       expect(noHeaders.status).toBe(400);
       expect(noHeaders.body).toEqual(failure('missing_headers'));
     });
+  });
+
+  it('answers 400 invalid_json for a body that is not JSON, where OTAS tells it apart', async () => {
+    for (const path of ['/api/agent/v1/agents/key/create/', '/api/agent/v1/agents/key/revoke/']) {
+      const answer = await t.request('POST', path, {
+        headers: { ...asAdmin(), 'content-type': 'application/json' },
+        raw: '{"agent_id": ',
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual(failure('invalid_json'));
+    }
   });
 
   describe('POST /api/agent/v1/agents/key/revoke/', () => {
@@ -288,6 +348,15 @@ describe('OTAS project and agent session routes', () => {
         created_by: expect.any(String),
       });
       expect(older).toMatchObject({ id: projectId, description: null, domain: null });
+    });
+
+    it('answers 400 invalid_json for a body that is not JSON', async () => {
+      const answer = await t.request('POST', '/api/project/v1/create/', {
+        headers: { 'x-otas-user-token': jwt, 'content-type': 'application/json' },
+        raw: '{"project_name": ',
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual(failure('invalid_json'));
     });
 
     it("lists only a member's own projects, with its privilege", async () => {
@@ -469,5 +538,179 @@ describe('OTAS backend SDK key routes', () => {
       expect(refused.status).toBe(403);
       expect(refused.body).toEqual(failure('invalid_sdk_key'));
     }
+  });
+});
+
+describe('OTAS user routes', () => {
+  const signUp = (t: TestDaemon, body: unknown) => t.request('POST', '/api/user/v1/create/', { body });
+  const newcomer = {
+    first_name: 'Ada',
+    last_name: 'Lovelace',
+    email: 'Ada@Example.com',
+    password: 'analytical engine',
+  };
+
+  describe('with sign-up off (the default)', () => {
+    let t: TestDaemon;
+    beforeAll(async () => {
+      t = await startTestDaemon();
+      await t.setupAdmin();
+    });
+    afterAll(() => t.dispose());
+
+    it('answers 403 signup_disabled and creates no one', async () => {
+      const answer = await signUp(t, newcomer);
+      expect(answer.status).toBe(403);
+      expect(answer.body).toEqual(failure('signup_disabled'));
+      const login = await t.request('POST', '/api/user/v1/login/', {
+        body: { email: newcomer.email, password: newcomer.password },
+      });
+      expect(login.status).toBe(401);
+    });
+
+    it('answers 501 password_reset_by_mail_not_supported for the reset by mail', async () => {
+      for (const path of ['/v1/user/reset-password/init/', '/v1/user/reset-password/reset/']) {
+        const answer = await t.request('POST', path, { body: { emailId: 'admin@example.com' } });
+        expect(answer.status).toBe(501);
+        expect(answer.body).toEqual(failure('password_reset_by_mail_not_supported'));
+      }
+    });
+  });
+
+  describe('with --allow-signup', () => {
+    let t: TestDaemon;
+    beforeAll(async () => {
+      t = await startTestDaemon({ config: { allowSignup: true } });
+      await t.setupAdmin();
+    });
+    afterAll(() => t.dispose());
+
+    it('signs a user up with its names, answering a jwt_token that authenticates it', async () => {
+      const answer = await signUp(t, newcomer);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({
+        status: 1,
+        status_description: 'user_created',
+        response_body: {
+          user: {
+            id: expect.any(String),
+            first_name: 'Ada',
+            middle_name: null,
+            last_name: 'Lovelace',
+            email: 'ada@example.com',
+            created_at: expect.any(String),
+            updated_at: expect.any(String),
+          },
+          jwt_token: expect.any(String),
+        },
+      });
+      const jwt = answer.body.response_body.jwt_token;
+      const who = await t.request('POST', '/api/user/v1/authenticate/', { headers: { 'x-otas-user-token': jwt } });
+      expect(who.body.response_body.user).toMatchObject({ email: 'ada@example.com', last_name: 'Lovelace' });
+      // A newcomer is a viewer in no project.
+      const projects = await t.request('GET', '/api/project/v1/list/', { headers: { 'x-otas-user-token': jwt } });
+      expect(projects.body.response_body.projects).toEqual([]);
+    });
+
+    it("answers OTAS's missing_fields, invalid_email_format, password_too_short and user_already_exists", async () => {
+      const missing = await signUp(t, { first_name: 'Bo', password: 'long enough password' });
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('missing_fields: last_name, email'));
+      const badEmail = await signUp(t, { ...newcomer, email: 'not-an-email' });
+      expect(badEmail.status).toBe(400);
+      expect(badEmail.body).toEqual(failure('invalid_email_format'));
+      const short = await signUp(t, { ...newcomer, email: 'bo@example.com', password: 'short' });
+      expect(short.status).toBe(400);
+      expect(short.body).toEqual(failure('password_too_short'));
+      const again = await signUp(t, { ...newcomer, email: 'ADA@example.com' });
+      expect(again.status).toBe(400);
+      expect(again.body).toEqual(failure('user_already_exists'));
+    });
+
+    it('edits the caller’s names and changes its password given the current one', async () => {
+      const jwt = (
+        await t.request('POST', '/api/user/v1/login/', { body: { email: newcomer.email, password: newcomer.password } })
+      ).body.response.jwt_token;
+      const headers = { 'x-otas-user-token': jwt };
+      const edited = await t.request('PUT', '/api/user/v1/edit/', {
+        headers,
+        body: { first_name: 'Augusta', middle_name: 'Ada', last_name: 'King' },
+      });
+      expect(edited.status).toBe(200);
+      expect(edited.body).toMatchObject({
+        status: 1,
+        status_description: 'user_profile_updated',
+        response_body: { user: { first_name: 'Augusta', middle_name: 'Ada', last_name: 'King' } },
+      });
+      const blank = await t.request('PUT', '/api/user/v1/edit/', { headers, body: { first_name: 'Augusta' } });
+      expect(blank.status).toBe(400);
+      expect(blank.body).toEqual(failure('missing_required_fields'));
+      const noToken = await t.request('PUT', '/api/user/v1/edit/', { body: { first_name: 'A', last_name: 'B' } });
+      expect(noToken.status).toBe(400);
+      expect(noToken.body).toEqual(failure('missing_token'));
+
+      const update = (body: unknown) => t.request('PUT', '/api/user/v1/reset-password/update/', { headers, body });
+      expect((await update({})).body).toEqual(failure('missing_password'));
+      expect((await update({ password: 'short' })).body).toEqual(failure('password_too_short'));
+      expect((await update({ password: 'a new long password' })).body).toEqual(failure('current_password_required'));
+      const wrong = await update({ password: 'a new long password', current_password: 'not it at all' });
+      expect(wrong.status).toBe(403);
+      expect(wrong.body).toEqual(failure('wrong_current_password'));
+      const changed = await update({ password: 'a new long password', current_password: newcomer.password });
+      expect(changed.status).toBe(200);
+      expect(changed.body).toEqual({ status: 1, status_description: 'password_updated', response_body: null });
+      const login = await t.request('POST', '/api/user/v1/login/', {
+        body: { email: newcomer.email, password: 'a new long password' },
+      });
+      expect(login.status).toBe(200);
+    });
+  });
+});
+
+describe('OTAS agent key renewal when the keychain fails', () => {
+  class SwitchableStore extends MemorySecretStore {
+    failWrites = false;
+    override async set(account: string, secret: string) {
+      if (this.failWrites) throw new SecretStoreUnavailableError('simulated outage');
+      return super.set(account, secret);
+    }
+  }
+  const store = new SwitchableStore();
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon({ secrets: store });
+  });
+  afterAll(() => t.dispose());
+
+  it('answers 503 in the envelope and leaves the earlier key working, with no new key', async () => {
+    const token = (await t.setupAdmin()).access_token;
+    const projectId = (await t.request('GET', '/v1/whoami', { token })).body.project.id;
+    const jwt = (await t.request('POST', '/api/user/v1/login/', { body: { email: 'admin', password: ADMIN.password } }))
+      .body.response.jwt_token;
+    const headers = { 'x-otas-user-token': jwt, 'x-otas-project-id': projectId };
+    const created = await t.request('POST', '/api/agent/v1/create/', {
+      headers,
+      body: { agent_name: 'Steady', agent_provider: 'Anthropic' },
+    });
+    const { id: agentId } = created.body.response.agent;
+    const { api_key } = created.body.response.agent_key;
+    store.failWrites = true;
+    try {
+      const refused = await t.request('POST', '/api/agent/v1/agents/key/create/', {
+        headers,
+        body: { agent_id: agentId },
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.body).toEqual(failure('keychain_unavailable'));
+    } finally {
+      store.failWrites = false;
+    }
+    const listed = await t.request('GET', '/api/agent/v1/list/', { headers });
+    expect(listed.body.response.agents[0].agent_keys).toEqual([expect.objectContaining({ active: true })]);
+    const signIn = await t.request('POST', '/api/agent/v1/session/create/', {
+      headers: { 'x-otas-agent-key': api_key },
+    });
+    expect(signIn.status).toBe(200);
+    expect(await store.get('agent:default/Steady')).toBe(api_key);
   });
 });

@@ -1,4 +1,5 @@
 import { routes, type Agent } from '@gatehouse/shared';
+import type { UserRow } from '../../storage/entities.js';
 import { anonymousActor } from '../../domain/actor.js';
 import { notFound, ProblemError } from '../../errors.js';
 import { OtasRefusal } from '../otas.js';
@@ -15,6 +16,26 @@ async function allAgents(services: Services, projectId: string): Promise<Agent[]
     if (items.length === 0 || agents.length >= total) return agents;
   }
 }
+
+/** OTAS's view of a user. */
+const otasUser = (user: UserRow) => ({
+  id: user.id,
+  first_name: user.first_name,
+  middle_name: user.middle_name,
+  last_name: user.last_name,
+  email: user.email,
+  created_at: user.created_at,
+  updated_at: user.updated_at,
+});
+
+/** OTAS's 400 for required fields that are absent or blank. */
+function requireFields(body: Record<string, unknown>, names: string[], description: (missing: string[]) => string) {
+  const missing = names.filter((name) => typeof body[name] !== 'string' || (body[name] as string).trim() === '');
+  if (missing.length > 0)
+    throw new OtasRefusal('validation_failed', description(missing), 'Required fields are missing.');
+}
+
+const MIN_PASSWORD_LENGTH = 10;
 
 /** The OTAS seed's login and agent creation, answered in OTAS's envelope (SPEC §6). */
 export const otasRoutes = [
@@ -65,15 +86,7 @@ export const otasRoutes = [
   implement(routes.otasAuthenticateUser, async ({ auth }) => ({
     status: 1 as const,
     status_description: 'user_authenticated' as const,
-    response_body: {
-      user: {
-        id: auth.user.id,
-        username: auth.user.username,
-        first_name: auth.user.first_name,
-        email: auth.user.email,
-        created_at: auth.user.created_at,
-      },
-    },
+    response_body: { user: { ...otasUser(auth.user), username: auth.user.username } },
   })),
 
   implement(routes.otasListAgents, async ({ services, auth }) => {
@@ -269,4 +282,144 @@ export const otasRoutes = [
       response: { project: { id: project.id, name: project.name, description: project.description } },
     };
   }),
+
+  implement(routes.otasVerifyAgentKey, async ({ services, request }) => {
+    const key = request.headers['x-otas-agent-key'];
+    if (typeof key !== 'string' || key === '')
+      throw new ProblemError('unauthorized', 'Send the key as X-OTAS-AGENT-KEY.');
+    const check = await services.agentKeys.check(key);
+    if (!check.ok) {
+      // Refused as every sign-in with a bad key is: audited, and rate limited per source and prefix.
+      throw await services.authFailures.fail({
+        actor: anonymousActor(request.ip),
+        reason: check.reason,
+        prefix: check.prefix,
+        agentId: check.agentId,
+        projectId: check.projectId,
+      });
+    }
+    services.usage.keyUsed(check.key.id, check.agent.id);
+    return {
+      status: 1 as const,
+      status_description: 'authenticated' as const,
+      response: {
+        project_id: check.agent.project_id,
+        agent: { id: check.agent.id, name: check.agent.name, provider: check.agent.provider },
+      },
+    };
+  }),
+
+  implement(routes.otasAuthenticateAgentUser, async ({ services, auth, request }) => {
+    const agentId = request.headers['x-otas-agent-id'];
+    if (typeof agentId !== 'string' || agentId === '')
+      throw new OtasRefusal('bad_request', 'missing_agent_id', 'Send the agent as X-OTAS-AGENT-ID.');
+    const agent = await services.agents.find(auth.project.id, agentId);
+    if (agent.status !== 'active') throw notFound('Agent');
+    return {
+      status: 1 as const,
+      status_description: 'authenticated' as const,
+      agent: { id: agent.id, name: agent.name, project_id: auth.project.id },
+    };
+  }),
+
+  implement(routes.otasCreateUser, async ({ services, body, request }) => {
+    if (!services.config.allowSignup)
+      throw new OtasRefusal('forbidden', 'signup_disabled', 'Sign-up is off; an admin creates users.');
+    requireFields(
+      body,
+      ['first_name', 'last_name', 'email', 'password'],
+      (missing) => `missing_fields: ${missing.join(', ')}`,
+    );
+    const email = body.email!.trim().toLowerCase();
+    if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 64)
+      throw new OtasRefusal('validation_failed', 'invalid_email_format', 'Not an email address Gatehouse can take.');
+    if (body.password!.length < MIN_PASSWORD_LENGTH)
+      throw new OtasRefusal(
+        'validation_failed',
+        'password_too_short',
+        `Passwords have ${MIN_PASSWORD_LENGTH} characters at least.`,
+      );
+    const actor = anonymousActor(request.ip);
+    const user = await services.users
+      .signUp(
+        {
+          email,
+          password: body.password!,
+          first_name: body.first_name!.trim(),
+          middle_name: body.middle_name?.trim() || null,
+          last_name: body.last_name!.trim(),
+        },
+        actor,
+      )
+      .catch((error: unknown) => {
+        if (error instanceof ProblemError && error.code === 'conflict')
+          throw new OtasRefusal('validation_failed', 'user_already_exists', error.detail);
+        throw error;
+      });
+    const client = { source: request.ip, userAgent: request.headers['user-agent'] ?? null };
+    const tokens = await services.sessions.login({ username: email, password: body.password! }, client);
+    return {
+      status: 1 as const,
+      status_description: 'user_created' as const,
+      response_body: { user: otasUser(user), jwt_token: tokens.access_token },
+    };
+  }),
+
+  implement(routes.otasEditUser, async ({ services, auth, body }) => {
+    requireFields(body, ['first_name', 'last_name'], () => 'missing_required_fields');
+    const user = await services.users.updateProfile(
+      auth.user,
+      {
+        first_name: body.first_name!.trim(),
+        middle_name: body.middle_name?.trim() || null,
+        last_name: body.last_name!.trim(),
+      },
+      auth.actor,
+    );
+    return {
+      status: 1 as const,
+      status_description: 'user_profile_updated' as const,
+      response_body: { user: otasUser(user) },
+    };
+  }),
+
+  implement(routes.otasUpdatePassword, async ({ services, auth, body }) => {
+    if (!body.password) throw new OtasRefusal('validation_failed', 'missing_password', 'Send the new password.');
+    if (body.password.length < MIN_PASSWORD_LENGTH)
+      throw new OtasRefusal(
+        'validation_failed',
+        'password_too_short',
+        `Passwords have ${MIN_PASSWORD_LENGTH} characters at least.`,
+      );
+    if (!body.current_password)
+      throw new OtasRefusal(
+        'validation_failed',
+        'current_password_required',
+        'Gatehouse also wants the current password.',
+      );
+    await services.sessions
+      .changePassword(auth.user, auth.sessionId, body.current_password, body.password, auth.actor)
+      .catch((error: unknown) => {
+        if (error instanceof ProblemError && error.code === 'forbidden')
+          throw new OtasRefusal('forbidden', 'wrong_current_password', error.detail);
+        throw error;
+      });
+    return { status: 1 as const, status_description: 'password_updated' as const, response_body: null };
+  }),
+
+  implement(routes.otasPasswordResetInit, () => {
+    throw passwordResetByMail();
+  }),
+
+  implement(routes.otasPasswordResetConfirm, () => {
+    throw passwordResetByMail();
+  }),
 ];
+
+function passwordResetByMail(): OtasRefusal {
+  return new OtasRefusal(
+    'not_supported',
+    'password_reset_by_mail_not_supported',
+    'Gatehouse sends no mail: an admin sets a new password (PATCH /admin/users/{id}), or change it signed in.',
+  );
+}
