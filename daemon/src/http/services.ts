@@ -13,6 +13,7 @@ import type { MfaService } from '../domain/auth/mfa.service.js';
 import type { PersonalTokensService } from '../domain/auth/personal-tokens.service.js';
 import type { SessionsService } from '../domain/auth/sessions.service.js';
 import type { TokenSigner } from '../domain/auth/token-signer.js';
+import type { SdkKeysService } from '../domain/projects/sdk-keys.service.js';
 import type { ProjectsService } from '../domain/projects/projects.service.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
@@ -36,6 +37,7 @@ export interface Services {
   audit: AuditLog;
   users: UsersService;
   projects: ProjectsService;
+  sdkKeys: SdkKeysService;
   sessions: SessionsService;
   mfa: MfaService;
   personalTokens: PersonalTokensService;

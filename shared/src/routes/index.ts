@@ -12,6 +12,7 @@ import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
 import { connectionsRoutes } from './connections.js';
+import { consoleRoutes } from './console.js';
 import { limitsRoutes } from './limits.js';
 
 /**
@@ -35,6 +36,7 @@ export const routes = {
   ...oauthRoutes,
   ...connectionsRoutes,
   ...limitsRoutes,
+  ...consoleRoutes,
 };
 
 export type Routes = typeof routes;

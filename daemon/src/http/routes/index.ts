@@ -14,6 +14,7 @@ import { usersRoutes } from './users.routes.js';
 import { workflowsRoutes } from './workflows.routes.js';
 import { connectionsRoutes } from './connections.routes.js';
 import { limitsRoutes } from './limits.routes.js';
+import { consoleRoutes } from './console.routes.js';
 
 /** The implementation of every contract route, one file per resource (as `shared/src/routes/`). */
 export const routeBindings: RouteBinding[] = [
@@ -32,4 +33,5 @@ export const routeBindings: RouteBinding[] = [
   ...oauthRoutes,
   ...connectionsRoutes,
   ...limitsRoutes,
+  ...consoleRoutes,
 ];
