@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import keytar from 'keytar';
 import type { Request } from 'autocannon';
 import { routes } from '@gatehouse/shared';
-import { startBaseline, startFrameworkFloor } from './lib/baseline.js';
+import { startBaseline, startFrameworkFloor, startProxyFloor } from './lib/baseline.js';
 import {
   benchKeychainService,
   expectStatus,
@@ -532,7 +532,9 @@ try {
         },
         pid,
       );
-    const rounds: Array<{ direct: LoadResult; broker: LoadResult }> = [];
+    // The same request through a bare proxy: how much of the broker's cost any Node proxy pays.
+    const proxyFloor = await startProxyFloor(baseline.url);
+    const rounds: Array<{ direct: LoadResult; broker: LoadResult; floor: LoadResult }> = [];
     for (let turn = 0; turn < settings.rounds; turn++) {
       // The order turns each round, as in `compare`.
       const first = turn % 2 === 0 ? 'direct' : 'broker';
@@ -542,6 +544,7 @@ try {
           which === 'direct'
             ? await load(baseline.url, direct, baseline.pid)
             : await load(daemon.url, brokered, daemon.pid);
+      results.floor = await load(proxyFloor.url, direct, proxyFloor.pid);
       for (const [which, result] of Object.entries(results))
         if (result.ok !== result.requests || result.errors > 0)
           throw new Error(`B10 ${which}: not every answer was a 2xx: ${JSON.stringify(result)}`);
@@ -550,10 +553,13 @@ try {
     const ratioOf = (r: (typeof rounds)[number]) => r.broker.rps / r.direct.rps;
     const middle = rounds.find((r) => ratioOf(r) === median(rounds.map(ratioOf)))!;
     const addedP99 = middle.broker.p99 - middle.direct.p99;
+    proxyFloor.stop();
 
     // A 10 MB answer streamed through: the daemon's memory is sampled while it passes.
     const big = 'x'.repeat(10 * 1024 * 1024);
     await baseline.answerWith(big);
+    // After the load above, the heap settles first: its growing or shrinking is not the stream's.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const rssBefore = daemon.rssMb();
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, daemon.rssMb())), 10);
@@ -580,6 +586,7 @@ try {
         `${ratioOf(middle).toFixed(2)}×${rounds.length > 1 ? ` (rounds ${rounds.map((r) => ratioOf(r).toFixed(2)).join(', ')})` : ''}; ` +
         `${rps(middle.broker)} vs ${rps(middle.direct)}; broker ${latency(middle.broker)}, direct ${latency(middle.direct)} ` +
         `(added p99 ${addedP99} ms); server CPU per request ${round(middle.broker.serverCpuUs!, 1)} µs (upstream ${round(middle.direct.serverCpuUs!, 1)}); ` +
+        `bare node:http + undici proxy ${rps(middle.floor)} (${(middle.floor.rps / middle.direct.rps).toFixed(2)}× direct; broker ${(middle.broker.rps / middle.floor.rps).toFixed(2)}× it), ${latency(middle.floor)}, CPU per request ${round(middle.floor.serverCpuUs!, 1)} µs; ` +
         `10 MB in ${ms(streamMs)} (${thousands(received)} bytes), RSS ${round(rssBefore)} → peak ${round(rssPeak)} MB`,
       pass: ratioOf(middle) >= 0.75 && addedP99 <= 3 && received === big.length && rssGrowth < 10,
     });

@@ -78,6 +78,9 @@ function Shell({ user }: { user: User }): React.JSX.Element {
           <Link to="/workflows" {...navLink}>
             Workflows
           </Link>
+          <Link to="/connections" {...navLink}>
+            Connections
+          </Link>
           <Link to="/approvals" {...navLink}>
             Approvals
           </Link>

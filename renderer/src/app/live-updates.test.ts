@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { agentKeys } from '../features/agents/queries.js';
 import { approvalKeys } from '../features/approvals/queries.js';
 import { auditKeys } from '../features/audit/queries.js';
+import { connectionKeys } from '../features/connections/queries.js';
 import { projectKeys } from '../features/projects/queries.js';
 import { roleKeys, toolKeys } from '../features/tools/queries.js';
 import { userKeys } from '../features/users/queries.js';
@@ -18,6 +19,7 @@ const held: Record<string, QueryKey> = {
   audit: auditKeys.list('p1', { limit: 50 }),
   workflows: workflowKeys.lists('p1'),
   graph: workflowKeys.graph('p1', 'pipeline'),
+  connections: connectionKeys.lists('p1'),
   tools: toolKeys.lists(),
   roles: roleKeys.lists(),
   users: userKeys.lists(),
@@ -42,6 +44,7 @@ describe('live updates', () => {
     ['key', ['agentDetail', 'agentKeys', 'agentList', 'audit']],
     ['tool', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'roles', 'tools']],
     ['role', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'roles']],
+    ['connection', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'connections', 'tools']],
     ['approval', ['approvals', 'audit']],
     ['workflow', ['audit', 'graph', 'workflows']],
     ['agent_user', ['audit', 'graph', 'users', 'workflows']],

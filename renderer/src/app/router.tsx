@@ -13,6 +13,7 @@ import { AccountPage } from '../features/account/AccountPage.js';
 import { AgentDetailPage, AGENT_TABS, type AgentTab } from '../features/agents/AgentDetailPage.js';
 import { AGENT_STATUS_CHOICES, AgentsPage } from '../features/agents/AgentsPage.js';
 import { AuditPage } from '../features/audit/AuditPage.js';
+import { ConnectionsPage } from '../features/connections/ConnectionsPage.js';
 import { ConsentPage } from '../features/oauth/ConsentPage.js';
 import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { ToolsPage } from '../features/tools/ToolsPage.js';
@@ -75,6 +76,12 @@ const workflowRoute = createRoute({
   component: WorkflowEditorPage,
 });
 
+const connectionsRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'connections',
+  component: ConnectionsPage,
+});
+
 const approvalsRoute = createRoute({
   getParentRoute: () => projectRoute,
   path: 'approvals',
@@ -119,6 +126,7 @@ export const routeTree = rootRoute.addChildren([
     agentRoute,
     workflowsRoute,
     workflowRoute,
+    connectionsRoute,
     approvalsRoute,
     auditRoute,
     consentRoute,

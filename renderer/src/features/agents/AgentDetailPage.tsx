@@ -7,12 +7,13 @@ import { ConnectedClients } from '../oauth/ConnectedClients.js';
 import { AgentActivity } from './AgentActivity.js';
 import { AgentIdentity } from './AgentIdentity.js';
 import { AgentKeys } from './AgentKeys.js';
+import { AgentLimits } from './AgentLimits.js';
 import { AgentOverview } from './AgentOverview.js';
 import { AgentPermissions } from './AgentPermissions.js';
 import { AgentStatusActions } from './AgentStatusActions.js';
 import { agentQueries } from './queries.js';
 
-export const AGENT_TABS = ['Overview', 'Keys', 'Permissions', 'Clients', 'Identity', 'Activity'] as const;
+export const AGENT_TABS = ['Overview', 'Keys', 'Permissions', 'Limits', 'Clients', 'Identity', 'Activity'] as const;
 export type AgentTab = (typeof AGENT_TABS)[number];
 
 /** One agent: its state and actions, and a tab per concern (the chosen tab is in the URL). */
@@ -57,6 +58,9 @@ export function AgentDetailPage(): React.JSX.Element {
         </Tabs.Content>
         <Tabs.Content value="Permissions">
           <AgentPermissions projectId={projectId} agent={a} />
+        </Tabs.Content>
+        <Tabs.Content value="Limits">
+          <AgentLimits projectId={projectId} agent={a} />
         </Tabs.Content>
         <Tabs.Content value="Clients">
           <ConnectedClients projectId={projectId} agent={a} />
