@@ -22,6 +22,7 @@ import {
   type BenchDaemon,
 } from './lib/daemon.js';
 import { runLoad, type LoadResult } from './lib/load.js';
+import { mcpLoad, startMcpUpstream, type McpLoadResult } from './lib/mcp-load.js';
 import { machine, markdown, round, thousands, writeResults, type Row } from './lib/report.js';
 import { CACHE_DIR, SeededBytes, seededDatabase } from './lib/seed.js';
 
@@ -44,7 +45,7 @@ const settings = quick
       listConnections: 8,
       soakSeconds: 180,
     };
-/** How often B9 samples the daemon's RSS. */
+/** How often B11 samples the daemon's RSS. */
 const RSS_SAMPLE_MS = 2000;
 const CONNECTIONS = 64;
 const PARALLEL_KEYS = 8;
@@ -405,9 +406,9 @@ try {
     await daemon.stop();
   }
 
-  // ── B9: memory under sustained mixed load ─────────────────────────────────────────────────
-  if (wanted('B9')) {
-    log(`B9 ${settings.soakSeconds} s of valid keys, tokens and authorize calls under a flood of wrong keys…`);
+  // ── B11: memory under sustained mixed load ─────────────────────────────────────────────────
+  if (wanted('B11')) {
+    log(`B11 ${settings.soakSeconds} s of valid keys, tokens and authorize calls under a flood of wrong keys…`);
     // A daemon of its own: what it holds at the end is what this load left behind.
     const daemon = await startDaemon(newHome(), { keychainService: benchKeychainService() });
     await setupAdmin(daemon);
@@ -464,9 +465,9 @@ try {
     const later = samples.filter((s) => s.s > settings.soakSeconds / 2);
     // Levelled off: the second half of the load climbs no higher than 10 MB over the first half's peak.
     const climb = Math.max(...later.map((s) => s.mb)) - Math.max(...half.map((s) => s.mb));
-    details.B9 = { samples, load, flood: flooded, peak, climb };
+    details.B11 = { samples, load, flood: flooded, peak, climb };
     rows.push({
-      id: 'B9',
+      id: 'B11',
       scenario:
         `daemon RSS over ${settings.soakSeconds} s of mixed load: whoami (key, JWT) and authorize, 32 connections, ` +
         `while 32 more send unknown keys; sampled every ${RSS_SAMPLE_MS / 1000} s`,
@@ -590,6 +591,83 @@ try {
         `10 MB in ${ms(streamMs)} (${thousands(received)} bytes), RSS ${round(rssBefore)} → peak ${round(rssPeak)} MB`,
       pass: ratioOf(middle) >= 0.75 && addedP99 <= 3 && received === big.length && rssGrowth < 10,
     });
+  }
+
+  // ── B9: tools/call through the MCP gateway vs directly to the same upstream ───────────────
+  if (wanted('B9')) {
+    log('B9 MCP gateway vs the upstream directly…');
+    const upstream = await startMcpUpstream();
+    const daemon = await startDaemon(newHome(), { keychainService: benchKeychainService() });
+    try {
+      await setupAdmin(daemon);
+      const admin = await login(daemon);
+      expectStatus(
+        await daemon.request('POST', '/admin/servers', {
+          token: admin,
+          body: { name: 'bench', transport: 'http', url: upstream.url },
+        }),
+        201,
+        'register the MCP upstream',
+      );
+      for (let waited = 0; ; waited += 100) {
+        const server = await daemon.request<{ status: string }>('GET', '/v1/servers/bench', { token: admin });
+        if (server.body.status === 'running') break;
+        if (waited > 20_000) throw new Error(`B9: the upstream stayed ${server.body.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const agent = expectStatus(
+        await daemon.request<{ agent_key: { api_key: string } }>('POST', '/admin/agents', {
+          token: admin,
+          body: { name: 'bench-mcp', allowed_tools: ['bench.echo'], issue_key: true },
+        }),
+        201,
+        'create an agent',
+      );
+      const direct = { url: upstream.url, headers: {}, tool: 'echo' };
+      const gateway = {
+        url: `${daemon.url}/mcp`,
+        headers: { authorization: `Bearer ${agent.agent_key.api_key}` },
+        tool: 'bench.echo',
+      };
+      const measure = async (sessions: number) => {
+        const rounds: Array<{ direct: McpLoadResult; gateway: McpLoadResult }> = [];
+        for (let turn = 0; turn < settings.rounds; turn++) {
+          const results: Partial<(typeof rounds)[number]> = {};
+          // The order turns each round, as in `compare`.
+          for (const which of turn % 2 === 0 ? (['direct', 'gateway'] as const) : (['gateway', 'direct'] as const))
+            results[which] = await mcpLoad({
+              ...(which === 'direct' ? direct : gateway),
+              sessions,
+              seconds: settings.seconds,
+              warmupSeconds: settings.warmup,
+            });
+          rounds.push(results as (typeof rounds)[number]);
+        }
+        return rounds;
+      };
+      const latencyRounds = await measure(1);
+      const throughputRounds = await measure(16);
+      const addedP50 = median(latencyRounds.map((r) => r.gateway.p50 - r.direct.p50));
+      const addedP99 = median(latencyRounds.map((r) => r.gateway.p99 - r.direct.p99));
+      const ratioOf = (r: (typeof throughputRounds)[number]) => r.gateway.rps / r.direct.rps;
+      const middle = throughputRounds.find((r) => ratioOf(r) === median(throughputRounds.map(ratioOf)))!;
+      const single = latencyRounds.find((r) => r.gateway.p50 - r.direct.p50 === addedP50)!;
+      details.B9 = { latencyRounds, throughputRounds, addedP50, addedP99 };
+      rows.push({
+        id: 'B9',
+        scenario: `MCP tools/call of a trivial tool (the SDK's echo) through /mcp vs the same Streamable HTTP upstream directly, SDK clients; 1 session (latency) / 16 sessions (throughput), ${settings.seconds} s`,
+        target: 'added p50 ≤ 0.5 ms, added p99 ≤ 3 ms; ≥ 0.80× direct at 16 sessions',
+        measured:
+          `added p50 ${round(addedP50, 2)} ms, added p99 ${round(addedP99, 2)} ms ` +
+          `(gateway p50 ${single.gateway.p50} / p99 ${single.gateway.p99} ms, direct p50 ${single.direct.p50} / p99 ${single.direct.p99} ms); ` +
+          `16 sessions ${ratioOf(middle).toFixed(2)}×${throughputRounds.length > 1 ? ` (rounds ${throughputRounds.map((r) => ratioOf(r).toFixed(2)).join(', ')})` : ''}: ` +
+          `${thousands(middle.gateway.rps)} vs ${thousands(middle.direct.rps)} calls/s`,
+        pass: addedP50 <= 0.5 && addedP99 <= 3 && ratioOf(middle) >= 0.8,
+      });
+    } finally {
+      await daemon.stop();
+      upstream.stop();
+    }
   }
 
   // ── B4: listing agents on the seeded database ─────────────────────────────────────────────

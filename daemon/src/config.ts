@@ -26,7 +26,11 @@ export interface DaemonConfig {
   logMaxSize: string;
   /** … keeping this many files, the current one included. */
   logMaxFiles: number;
+  /** How long an MCP call of an approval-required tool waits for a human before it fails. */
+  mcpApprovalTimeoutSeconds?: number;
 }
+
+export const DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS = 900;
 
 export interface ConfigInput {
   home?: string;
@@ -79,6 +83,14 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     throw new StartupError('--secret-store=file needs the passphrase in GATEHOUSE_PASSPHRASE.');
   }
 
+  const approvalTimeoutText = env.GATEHOUSE_MCP_APPROVAL_TIMEOUT ?? String(DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS);
+  const mcpApprovalTimeoutSeconds = Number(approvalTimeoutText);
+  if (!/^\d+$/.test(approvalTimeoutText) || mcpApprovalTimeoutSeconds < 1 || mcpApprovalTimeoutSeconds > 86_400) {
+    throw new StartupError(
+      `Invalid GATEHOUSE_MCP_APPROVAL_TIMEOUT "${approvalTimeoutText}": use seconds from 1 to 86400.`,
+    );
+  }
+
   const host = input.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1';
   const allowRemote = input.allowRemote ?? false;
   const tls = input.tlsCert && input.tlsKey ? { cert: input.tlsCert, key: input.tlsKey } : undefined;
@@ -111,5 +123,6 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     logLevel: input.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
     logMaxSize,
     logMaxFiles,
+    mcpApprovalTimeoutSeconds,
   };
 }

@@ -25,3 +25,4 @@ export * from './schemas/oauth.js';
 export * from './client/index.js';
 export * from './schemas/connections.js';
 export * from './schemas/limits.js';
+export * from './schemas/servers.js';

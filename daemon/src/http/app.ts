@@ -16,6 +16,7 @@ import { registerConsole } from './console.js';
 import { fastLane, EVERY_ANSWER_HEADERS } from './fast-lane.js';
 import { addressCheck, hostGuard, remoteNames } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
+import { registerMcpEndpoint } from './mcp-endpoint.js';
 import { registerAuthorizationServer } from './oauth-server.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler, sendProblem } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
@@ -168,6 +169,7 @@ export async function buildApp(
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return `${config.tls ? 'https' : 'http'}://${host}:${(port ??= listeningPort(app)) ?? config.port}`;
   });
+  registerMcpEndpoint(app, services);
   await registerConsole(app, services);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -14,6 +14,9 @@ import type { PersonalTokensService } from '../domain/auth/personal-tokens.servi
 import type { SessionsService } from '../domain/auth/sessions.service.js';
 import type { TokenSigner } from '../domain/auth/token-signer.js';
 import type { SdkKeysService } from '../domain/projects/sdk-keys.service.js';
+import type { McpGateway } from '../domain/mcp/mcp-gateway.js';
+import type { McpServersService } from '../domain/mcp/mcp-servers.service.js';
+import type { McpSupervisor } from '../domain/mcp/mcp-supervisor.js';
 import type { ProjectsService } from '../domain/projects/projects.service.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
@@ -64,4 +67,9 @@ export interface Services {
   /** Brokered calls' records, appended to the audit chain in batches. */
   callAudit: CallAudit;
   limits: UsageLimitsService;
+  mcpServers: McpServersService;
+  /** Live connections to the registered MCP servers. */
+  mcpSupervisor: McpSupervisor;
+  /** The MCP gateway behind `/mcp`. */
+  mcpGateway: McpGateway;
 }

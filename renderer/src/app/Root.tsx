@@ -87,6 +87,9 @@ function Shell({ user }: { user: User }): React.JSX.Element {
           <Link to="/audit" {...navLink}>
             Audit
           </Link>
+          <Link to="/servers" {...navLink}>
+            Servers
+          </Link>
           {admin && (
             <Link to="/users" {...navLink}>
               Users

@@ -5,6 +5,7 @@ import { approvalKeys } from '../features/approvals/queries.js';
 import { auditKeys } from '../features/audit/queries.js';
 import { connectionKeys } from '../features/connections/queries.js';
 import { projectKeys } from '../features/projects/queries.js';
+import { serverKeys } from '../features/servers/queries.js';
 import { roleKeys, toolKeys } from '../features/tools/queries.js';
 import { userKeys } from '../features/users/queries.js';
 import { workflowKeys } from '../features/workflows/queries.js';
@@ -25,6 +26,7 @@ const held: Record<string, QueryKey> = {
   users: userKeys.lists(),
   projects: projectKeys.lists(),
   members: projectKeys.members('p1'),
+  servers: serverKeys.lists('p1'),
   otherProjectsAgents: agentKeys.list('p2', { limit: 50 }),
 };
 
@@ -46,6 +48,7 @@ describe('live updates', () => {
     ['role', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'roles']],
     ['connection', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'connections', 'tools']],
     ['approval', ['approvals', 'audit']],
+    ['server', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'servers', 'tools']],
     ['workflow', ['audit', 'graph', 'workflows']],
     ['agent_user', ['audit', 'graph', 'users', 'workflows']],
     ['user', ['audit', 'users']],

@@ -15,6 +15,7 @@ import { AGENT_STATUS_CHOICES, AgentsPage } from '../features/agents/AgentsPage.
 import { AuditPage } from '../features/audit/AuditPage.js';
 import { ConnectionsPage } from '../features/connections/ConnectionsPage.js';
 import { ConsentPage } from '../features/oauth/ConsentPage.js';
+import { ServersPage } from '../features/servers/ServersPage.js';
 import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { ToolsPage } from '../features/tools/ToolsPage.js';
 import { UsersPage } from '../features/users/UsersPage.js';
@@ -114,6 +115,13 @@ const consentRoute = createRoute({
   component: ConsentPage,
 });
 
+const serversRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'servers',
+  validateSearch: (search: Record<string, unknown>): { server?: string } => ({ server: searchText(search.server) }),
+  component: ServersPage,
+});
+
 const usersRoute = createRoute({ getParentRoute: () => rootRoute, path: 'users', component: UsersPage });
 const toolsRoute = createRoute({ getParentRoute: () => rootRoute, path: 'tools', component: ToolsPage });
 const settingsRoute = createRoute({ getParentRoute: () => rootRoute, path: 'settings', component: SettingsPage });
@@ -129,6 +137,7 @@ export const routeTree = rootRoute.addChildren([
     connectionsRoute,
     approvalsRoute,
     auditRoute,
+    serversRoute,
     consentRoute,
   ]),
   usersRoute,

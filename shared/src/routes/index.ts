@@ -8,6 +8,7 @@ import { oauthRoutes } from './oauth.js';
 import { otasRoutes } from './otas.js';
 import { permissionsRoutes } from './permissions.js';
 import { projectsRoutes } from './projects.js';
+import { serversRoutes } from './servers.js';
 import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
@@ -37,6 +38,7 @@ export const routes = {
   ...connectionsRoutes,
   ...limitsRoutes,
   ...consoleRoutes,
+  ...serversRoutes,
 };
 
 export type Routes = typeof routes;

@@ -9,6 +9,7 @@ import { oauthRoutes } from './oauth.routes.js';
 import { otasRoutes } from './otas.routes.js';
 import { permissionsRoutes } from './permissions.routes.js';
 import { projectsRoutes } from './projects.routes.js';
+import { serversRoutes } from './servers.routes.js';
 import { systemRoutes } from './system.routes.js';
 import { usersRoutes } from './users.routes.js';
 import { workflowsRoutes } from './workflows.routes.js';
@@ -34,4 +35,5 @@ export const routeBindings: RouteBinding[] = [
   ...connectionsRoutes,
   ...limitsRoutes,
   ...consoleRoutes,
+  ...serversRoutes,
 ];
