@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { expect, test, type Page } from '@playwright/test';
 import { ADMIN, shot, startDaemon, type E2eDaemon } from './support/daemon.js';
 
@@ -171,4 +173,53 @@ test('the admin denies: the client receives access_denied', async ({ page }) => 
   const answer = received.at(-1)!;
   expect(answer.searchParams.get('error')).toBe('access_denied');
   expect(answer.searchParams.get('state')).toBe(state);
+});
+
+test('the MCP TypeScript SDK’s OAuth client, with the consent clicked in the console', async ({ page }) => {
+  // What the SDK asks of an application: keep its registration, tokens and verifier; open a browser.
+  let information: OAuthClientInformationMixed | undefined;
+  let tokens: OAuthTokens | undefined;
+  let verifier = '';
+  let opened: URL | undefined;
+  const client: OAuthClientProvider = {
+    redirectUrl: redirectUri,
+    clientMetadata: {
+      client_name: 'SDK client',
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      scope: 'mcp:tools offline_access',
+    },
+    clientInformation: () => information,
+    saveClientInformation: (saved) => void (information = saved),
+    tokens: () => tokens,
+    saveTokens: (saved) => void (tokens = saved),
+    redirectToAuthorization: (url) => void (opened = url),
+    saveCodeVerifier: (saved) => void (verifier = saved),
+    codeVerifier: () => verifier,
+  };
+  const serverUrl = `${daemon.url}/mcp`;
+  expect(await auth(client, { serverUrl })).toBe('REDIRECT');
+
+  await page.goto(opened!.href);
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Authorize SDK client' })).toBeVisible();
+  await page.getByLabel('Act as agent').selectOption('__new__');
+  await page.getByLabel('New agent name').fill('sdk-client');
+  await shot(page, 'oauth-06-consent-new-agent');
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByRole('heading', { name: 'Signed in to Gatehouse' })).toBeVisible();
+
+  const authorizationCode = received.at(-1)!.searchParams.get('code')!;
+  expect(await auth(client, { serverUrl, authorizationCode })).toBe('AUTHORIZED');
+  expect(tokens).toMatchObject({ token_type: expect.stringMatching(/^bearer$/i), scope: 'mcp:tools' });
+  const first = tokens!.refresh_token;
+  expect(await auth(client, { serverUrl })).toBe('AUTHORIZED');
+  expect(tokens!.refresh_token).not.toBe(first);
+
+  await page.goto(`${daemon.url}/#/agents/sdk-client?tab=Clients`);
+  await expect(page.getByRole('table', { name: 'Connected clients' })).toContainText('SDK client');
 });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { authenticate, type AgentAuthContext } from './authenticate.js';
+import { authenticateGateway } from './resource-auth.js';
 import type { Services } from './services.js';
 
 /** Where agents reach the MCP gateway (Streamable HTTP). */
@@ -7,9 +7,10 @@ export const MCP_PATH = '/mcp';
 
 /**
  * `/mcp`: the MCP gateway's Streamable HTTP endpoint. Each request (POST, the GET event stream,
- * DELETE of a session) is authenticated as an agent first — a refused credential is answered 401
- * and audited like on every other route — and then handed to the gateway, which speaks MCP on the
- * raw response. It is not a contract route: its bodies are MCP's JSON-RPC, not Gatehouse's.
+ * DELETE of a session) is authenticated as an agent first — by its own key or token (a refused one
+ * is answered 401 and audited like on every other route) or by an OAuth access token the admin's
+ * consent issued for it; with no credential, 401 with the challenge that starts an MCP client's
+ * OAuth discovery — and then handed to the gateway, which speaks MCP on the raw response. It is not a contract route: its bodies are MCP's JSON-RPC, not Gatehouse's.
  */
 export function registerMcpEndpoint(app: FastifyInstance, services: Services): void {
   app.route({
@@ -17,7 +18,8 @@ export function registerMcpEndpoint(app: FastifyInstance, services: Services): v
     url: MCP_PATH,
     schema: { hide: true },
     handler: async (request, reply) => {
-      const auth = (await authenticate(services, request, 'agent')) as AgentAuthContext;
+      const auth = await authenticateGateway(services, request, reply);
+      if (!auth) return reply;
       reply.hijack();
       await services.mcpGateway.handle(request.raw, reply.raw, request.body, {
         agent: auth.agent,

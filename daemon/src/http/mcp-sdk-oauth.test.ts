@@ -1,19 +1,20 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { auth, extractWWWAuthenticateParams, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type {
   OAuthClientInformationMixed,
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpUpstream, type HttpUpstream } from '../testing/mcp-upstream.js';
 import { openInBrowser, REDIRECT_URI } from '../testing/oauth-flow.js';
 import { startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
-import { requireResourceToken } from './resource-auth.js';
 
 /**
- * The client side of an MCP client, as the official TypeScript SDK's OAuth flow runs it: a
- * provider that keeps what the SDK hands it, and a browser it asks to open the authorization
- * URL. Nothing in it knows Gatehouse.
+ * What the official TypeScript SDK asks of an application that uses its OAuth client: keep the
+ * registration, tokens and verifier it hands over, and open a browser. Nothing in it knows
+ * Gatehouse.
  */
 class StockClientProvider implements OAuthClientProvider {
   information: OAuthClientInformationMixed | undefined;
@@ -27,7 +28,6 @@ class StockClientProvider implements OAuthClientProvider {
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
-    scope: 'mcp:tools offline_access',
   };
   clientInformation = () => this.information;
   saveClientInformation = (information: OAuthClientInformationMixed) => void (this.information = information);
@@ -38,45 +38,53 @@ class StockClientProvider implements OAuthClientProvider {
   codeVerifier = () => this.verifier;
 }
 
-describe('the MCP TypeScript SDK OAuth client against the daemon', () => {
+describe('a stock MCP client (the TypeScript SDK) signing in to the gateway with OAuth', () => {
   let t: TestDaemon;
   let admin: string;
-  let gateway: FastifyInstance;
-  let gatewayUrl: string;
+  let upstream: HttpUpstream;
   beforeAll(async () => {
     ({ t, admin } = await startWithAdmin());
-    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'assistant' } });
-    // A route guarded exactly as the gateway is, until /mcp itself is here.
-    gateway = Fastify();
-    gateway.post('/mcp', async (request, reply) => {
-      const agent = await requireResourceToken(t.daemon.services, request, reply);
-      return agent ? { agent: agent.agent.name } : reply;
+    upstream = await startHttpUpstream({ token: 'remote-credential-77' });
+    await t.request('POST', '/admin/servers', {
+      token: admin,
+      body: { name: 'remote', transport: 'http', url: upstream.url, credential: 'remote-credential-77' },
     });
-    gatewayUrl = `${await gateway.listen({ host: '127.0.0.1', port: 0 })}/mcp`;
+    for (let waited = 0; ; waited += 100) {
+      const { body } = await t.request('GET', '/v1/servers/remote', { token: admin });
+      if (body.status === 'running') break;
+      if (waited > 20_000) throw new Error(`the tool server stayed ${JSON.stringify(body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await t.request('POST', '/admin/agents', {
+      token: admin,
+      body: { name: 'assistant', allowed_tools: ['remote.echo'] },
+    });
   });
   afterAll(async () => {
-    await gateway.close();
     await t.dispose();
+    await upstream.close();
   });
 
-  it('discovers, registers, sends the user to consent, exchanges the code with PKCE, calls and refreshes', async () => {
-    // 1. unauthenticated: the challenge names the Protected Resource Metadata
-    const unauthenticated = await fetch(gatewayUrl, { method: 'POST' });
-    expect(unauthenticated.status).toBe(401);
-    const { resourceMetadataUrl } = extractWWWAuthenticateParams(unauthenticated);
-    expect(resourceMetadataUrl?.href).toBe(`${t.url}/.well-known/oauth-protected-resource/mcp`);
+  it('discovers, registers, sends the user to consent, and then uses exactly the tools of the chosen agent', async () => {
+    const mcp = new URL(`${t.url}/mcp`);
+    const provider = new StockClientProvider();
 
-    // 2. the SDK discovers the authorization server, registers (RFC 7591) and opens the browser
-    const client = new StockClientProvider();
-    const serverUrl = `${t.url}/mcp`;
-    expect(await auth(client, { serverUrl, resourceMetadataUrl })).toBe('REDIRECT');
-    expect(client.information?.client_id).toEqual(expect.any(String));
-    const opened = client.opened!;
+    // 1. unauthenticated: the gateway's challenge names its Protected Resource Metadata; the SDK
+    //    follows it to the authorization server, registers and opens the browser
+    const bare = await fetch(mcp, { method: 'POST' });
+    expect(bare.status).toBe(401);
+    expect(bare.headers.get('www-authenticate')).toBe(
+      `Bearer resource_metadata="${t.url}/.well-known/oauth-protected-resource/mcp", scope="mcp:tools"`,
+    );
+    const first = new StreamableHTTPClientTransport(mcp, { authProvider: provider });
+    await expect(new Client({ name: 'stock', version: '1.0.0' }).connect(first)).rejects.toThrow(UnauthorizedError);
+    expect(provider.information?.client_id).toEqual(expect.any(String));
+    const opened = provider.opened!;
     expect(opened.origin + opened.pathname).toBe(`${t.url}/oauth/authorize`);
     expect(opened.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(opened.searchParams.get('resource')).toBe(serverUrl);
+    expect(opened.searchParams.get('resource')).toBe(mcp.href);
 
-    // 3. the admin approves on the consent page; the browser returns to the client with the code
+    // 2. the admin approves on the consent page; the browser returns to the client with the code
     const browser = await openInBrowser(t, opened);
     const approved = await t.request('POST', `/admin/oauth/requests/${browser.uid}/approve`, {
       token: admin,
@@ -84,20 +92,25 @@ describe('the MCP TypeScript SDK OAuth client against the daemon', () => {
     });
     const back = await browser.resume(approved.body.redirect_to);
     expect(back.searchParams.get('iss')).toBe(`${t.url}/oauth`);
-    const authorizationCode = back.searchParams.get('code')!;
+    await first.finishAuth(back.searchParams.get('code')!);
 
-    // 4. the SDK exchanges the code (PKCE verifier, resource) for tokens
-    expect(await auth(client, { serverUrl, resourceMetadataUrl, authorizationCode })).toBe('AUTHORIZED');
-    const first = client.saved!;
-    const call = (token: string) =>
-      fetch(gatewayUrl, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-    expect(await (await call(first.access_token)).json()).toEqual({ agent: 'assistant' });
+    // 3. connected as the agent: its granted tool and nothing else
+    const client = new Client({ name: 'stock', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(mcp, { authProvider: provider }));
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(['remote.echo']);
+    const echoed = await client.callTool({ name: 'remote.echo', arguments: { text: 'through oauth' } });
+    expect(echoed.content).toEqual([{ type: 'text', text: 'through oauth' }]);
+    await expect(client.callTool({ name: 'remote.add', arguments: { a: 1, b: 1 } })).rejects.toThrow(/not_granted/);
+    await client.close();
 
-    // 5. with tokens held, the SDK refreshes them: a new pair, the old refresh token spent
-    expect(await auth(client, { serverUrl, resourceMetadataUrl })).toBe('AUTHORIZED');
-    const second = client.saved!;
-    expect(second.refresh_token).toBeDefined();
-    expect(second.refresh_token).not.toBe(first.refresh_token);
-    expect((await call(second.access_token)).status).toBe(200);
+    // 4. an expired access token: the SDK refreshes (a new pair) and carries on
+    const spent = provider.saved!;
+    provider.saved = { ...spent, access_token: 'expired-or-unknown' };
+    const again = new Client({ name: 'stock', version: '1.0.0' });
+    await again.connect(new StreamableHTTPClientTransport(mcp, { authProvider: provider }));
+    expect((await again.listTools()).tools.map((tool) => tool.name)).toEqual(['remote.echo']);
+    expect(provider.saved!.refresh_token).not.toBe(spent.refresh_token);
+    await again.close();
   });
 });

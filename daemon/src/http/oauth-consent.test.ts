@@ -58,6 +58,22 @@ describe('consent on the OAuth authorization server', () => {
     }
   });
 
+  it('introspects a token for its client (RFC 7662): active with its audience, and inactive once revoked', async () => {
+    const { clientId, code, verifier } = await approvedCode(t, admin, 'assistant');
+    const tokens = await exchangeCode(t, clientId, code, verifier);
+    const form = (path: string, params: Record<string, string>) =>
+      fetch(`${t.url}/oauth/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(params),
+      });
+    const token = tokens.body.access_token as string;
+    const active = await (await form('introspect', { token, client_id: clientId })).json();
+    expect(active).toMatchObject({ active: true, aud: `${t.url}/mcp`, sub: agentId, client_id: clientId });
+    expect((await form('revoke', { token, client_id: clientId })).status).toBe(200);
+    expect(await (await form('introspect', { token, client_id: clientId })).json()).toEqual({ active: false });
+  });
+
   it('answers a replayed code with invalid_grant and revokes what the first exchange issued', async () => {
     const { clientId, code, verifier } = await approvedCode(t, admin, 'assistant');
     const first = await exchangeCode(t, clientId, code, verifier);

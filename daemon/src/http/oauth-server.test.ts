@@ -1,5 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sqlite3 from 'sqlite3';
+import { join } from 'node:path';
+import { DB_FILE } from '../home.js';
+import { approvedCode, exchangeCode } from '../testing/oauth-flow.js';
+import { sql } from '../testing/sql.js';
 import { startTestDaemon, type TestDaemon } from '../testing/test-daemon.js';
 
 const verifier = () => randomBytes(32).toString('base64url');
@@ -124,5 +129,24 @@ describe('the OAuth authorization server', () => {
       resource: 'http://127.0.0.1:9/other',
     });
     expect(new URL(response.headers.get('location')!).searchParams.get('error')).toBe('invalid_target');
+  });
+
+  it('sweeps expired records when it next issues tokens', async () => {
+    const admin = (await t.setupAdmin()).access_token;
+    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'assistant' } });
+    await sql(
+      t,
+      `INSERT INTO oauth_records (model, id_hash, payload, expires_at) VALUES
+         ('AccessToken', 'expired', '{}', 1), ('AccessToken', 'current', '{}', ${Math.floor(Date.now() / 1000) + 600})`,
+    );
+    const { clientId, code, verifier } = await approvedCode(t, admin, 'assistant');
+    expect((await exchangeCode(t, clientId, code, verifier)).status).toBe(200);
+    const kept = await new Promise<{ id_hash: string }[]>((resolve, reject) => {
+      const db = new sqlite3.Database(join(t.home, DB_FILE));
+      db.all(`SELECT id_hash FROM oauth_records WHERE id_hash IN ('expired', 'current')`, (error, rows) =>
+        db.close(() => (error ? reject(error) : resolve(rows as { id_hash: string }[]))),
+      );
+    });
+    expect(kept).toEqual([{ id_hash: 'current' }]);
   });
 });

@@ -38,7 +38,10 @@ export function sendProblem(
   if (otas) return sendOtasFailure(reply, problemStatus[code], otasDescription(code, otas), extras.headers);
   const answer = problemOf(code, detail, { ...extras, requestId: String(reply.request.id) });
   for (const [name, value] of Object.entries(extras.headers ?? {})) reply.header(name, value);
-  if (answer.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
+  // A challenge of the caller's own (the gateway's names its resource metadata) is kept.
+  if (answer.status === 401 && !reply.hasHeader('www-authenticate')) {
+    reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
+  }
   return reply.status(answer.status).type(PROBLEM_CONTENT_TYPE).send(answer);
 }
 

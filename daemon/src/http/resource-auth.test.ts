@@ -85,7 +85,7 @@ describe('the gateway as an OAuth protected resource', () => {
     const response = await call(await elsewhere.save());
     expect(response.status).toBe(401);
     expect(challenge(response)).toContain('error="invalid_token"');
-    expect(await response.json()).toMatchObject({ error: 'invalid_token' });
+    expect(await response.json()).toMatchObject({ code: 'unauthorized' });
   });
 
   it('refuses a token without mcp:tools with 403 insufficient_scope, naming the scope to step up to', async () => {
@@ -149,7 +149,7 @@ describe('the gateway as an OAuth protected resource', () => {
     await t.request('POST', '/admin/agents/benchable/revoke', { token: admin });
     const suspended = await call(access_token);
     expect(suspended.status).toBe(401);
-    expect(await suspended.json()).toMatchObject({ error: 'invalid_token' });
+    expect(challenge(suspended)).toContain('error="invalid_token"');
     await t.request('POST', '/admin/agents/benchable/unrevoke', { token: admin });
     expect((await call(access_token)).status).toBe(200);
   });

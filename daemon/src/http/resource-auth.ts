@@ -3,6 +3,7 @@ import type { ResourceRefusal } from '../domain/oauth/authorization-server.js';
 import { MCP_PATH, TOOLS_SCOPE } from '../domain/oauth/authorization-server.js';
 import type { AgentAuthContext } from './authenticate.js';
 import { authenticate, presentedCredential } from './authenticate.js';
+import { sendProblem } from './problems.js';
 import type { Services } from './services.js';
 
 /** Where the gateway's Protected Resource Metadata is (RFC 9728 §3.1, path inserted after the well-known segment). */
@@ -25,7 +26,8 @@ export function bearerChallenge(resourceMetadataUrl: string, refusal?: ResourceR
  * as the agent the admin chose at consent, exactly as with that agent's own credentials (its
  * grants, approvals and suspension apply). Otherwise it answers, per RFC 6750 §3.1, 401 (no
  * token, or a token that is unknown, expired, revoked, for another audience or of an agent no
- * longer active) or 403 `insufficient_scope`, with the challenge, and returns null.
+ * longer active) or 403 `insufficient_scope`, with the challenge in `WWW-Authenticate` and a
+ * problem as the body, and returns null.
  */
 export async function requireResourceToken(
   services: Services,
@@ -36,19 +38,16 @@ export async function requireResourceToken(
     bearerChallenge(`${services.oauth.baseUrlOf()}${PROTECTED_RESOURCE_METADATA_PATH}`, refusal);
   const token = presentedCredential(request.headers);
   if (!token || !/^Bearer\s/i.test(request.headers.authorization ?? '')) {
-    await reply.code(401).header('www-authenticate', challengeFor()).type('application/json').send({
-      error: 'invalid_request',
-      error_description: 'Send an OAuth access token: Authorization: Bearer <token>.',
+    await sendProblem(reply, 'unauthorized', 'Sign in first: send Authorization: Bearer <OAuth access token>.', {
+      headers: { 'www-authenticate': challengeFor() },
     });
     return null;
   }
   const access = await services.oauth.verifyAccessToken(token);
   if ('error' in access) {
-    await reply
-      .code(access.error === 'insufficient_scope' ? 403 : 401)
-      .header('www-authenticate', challengeFor(access))
-      .type('application/json')
-      .send({ error: access.error, error_description: access.description });
+    await sendProblem(reply, access.error === 'insufficient_scope' ? 'forbidden' : 'unauthorized', access.description, {
+      headers: { 'www-authenticate': challengeFor(access) },
+    });
     return null;
   }
   const { agent, project } = access;

@@ -146,3 +146,10 @@ export async function writeRegistrationPolicy(tx: EntityManager, policy: Registr
     [POLICY.model, POLICY.idHash, JSON.stringify(policy)],
   );
 }
+
+/** Deletes the records past their expiry (codes, tokens, sessions, interactions, grants). */
+export async function purgeExpired(db: Database): Promise<void> {
+  await db.write((tx) =>
+    tx.query(`DELETE FROM oauth_records WHERE expires_at IS NOT NULL AND expires_at <= ?`, [nowSeconds()]),
+  );
+}

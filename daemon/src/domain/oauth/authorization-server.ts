@@ -13,6 +13,7 @@ import type { ProjectRow } from '../../storage/entities.js';
 import {
   grantsOf,
   oauthAdapter,
+  purgeExpired,
   readRegistrationPolicy,
   writeRegistrationPolicy,
   type RegistrationPolicy,
@@ -43,6 +44,8 @@ function loopbackWithoutPort(uri: string): string | undefined {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+/** How often expired records are swept, at most: an access token lives 15 minutes. */
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface AuthorizationServerDeps {
   db: Database;
@@ -98,6 +101,7 @@ export class AuthorizationServer {
     throw new Error('the authorization server is used before the daemon listens');
   };
   private log: FastifyBaseLogger | undefined;
+  private purgedAt = 0;
 
   constructor(private readonly deps: AuthorizationServerDeps) {}
 
@@ -408,6 +412,11 @@ export class AuthorizationServer {
       if (ctx.oidc?.route !== 'token' || ctx.status !== 200) return;
       const issued = ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.RefreshToken;
       const clientId = ctx.oidc.client?.clientId ?? null;
+      // Expired records are swept at an issuance (no timer to outlive the daemon), at most hourly.
+      if (Date.now() - this.purgedAt >= PURGE_INTERVAL_MS) {
+        this.purgedAt = Date.now();
+        await purgeExpired(db);
+      }
       const owner = issued?.accountId ? await agentAuth.agentById(issued.accountId) : null;
       await audit.record({
         event_type: 'oauth.token_issued',

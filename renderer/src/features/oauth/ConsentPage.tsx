@@ -84,23 +84,25 @@ export function ConsentPage(): React.JSX.Element {
           </ul>
         </dd>
       </dl>
-      <label>
-        Act as agent{' '}
-        <select value={chosen} onChange={(e) => setChosen(e.target.value)}>
-          <option value="">Choose an agent…</option>
-          {agents.data?.items.map((a) => (
-            <option key={a.id} value={a.name}>
-              {a.name}
-            </option>
-          ))}
-          <option value={NEW_AGENT}>New agent…</option>
-        </select>
-      </label>
-      {chosen === NEW_AGENT && (
+      <p>
         <label>
-          New agent name <input value={newName} onChange={(e) => setNewName(e.target.value)} />
-        </label>
-      )}
+          Act as agent{' '}
+          <select value={chosen} onChange={(e) => setChosen(e.target.value)}>
+            <option value="">Choose an agent…</option>
+            {agents.data?.items.map((a) => (
+              <option key={a.id} value={a.name}>
+                {a.name}
+              </option>
+            ))}
+            <option value={NEW_AGENT}>New agent…</option>
+          </select>
+        </label>{' '}
+        {chosen === NEW_AGENT && (
+          <label>
+            New agent name <input value={newName} onChange={(e) => setNewName(e.target.value)} />
+          </label>
+        )}
+      </p>
       <ErrorNote error={agents.error ?? answer.error} />
       <div className="actions">
         <button onClick={() => answer.mutate(false)} disabled={answer.isPending}>
