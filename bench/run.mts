@@ -33,8 +33,19 @@ const only = onlyArg ? new Set(onlyArg.split(',')) : null;
 const wanted = (id: string) => only === null || only.has(id);
 
 const settings = quick
-  ? { seconds: 2, warmup: 1, rounds: 1, agents: 10_000, coldStarts: 3, keys: 24, listConnections: 8 }
-  : { seconds: 10, warmup: 3, rounds: 3, agents: 100_000, coldStarts: 5, keys: 160, listConnections: 8 };
+  ? { seconds: 2, warmup: 1, rounds: 1, agents: 10_000, coldStarts: 3, keys: 24, listConnections: 8, soakSeconds: 40 }
+  : {
+      seconds: 10,
+      warmup: 3,
+      rounds: 3,
+      agents: 100_000,
+      coldStarts: 5,
+      keys: 160,
+      listConnections: 8,
+      soakSeconds: 180,
+    };
+/** How often B9 samples the daemon's RSS. */
+const RSS_SAMPLE_MS = 2000;
 const CONNECTIONS = 64;
 const PARALLEL_KEYS = 8;
 
@@ -392,6 +403,82 @@ try {
       });
     }
     await daemon.stop();
+  }
+
+  // ── B9: memory under sustained mixed load ─────────────────────────────────────────────────
+  if (wanted('B9')) {
+    log(`B9 ${settings.soakSeconds} s of valid keys, tokens and authorize calls under a flood of wrong keys…`);
+    // A daemon of its own: what it holds at the end is what this load left behind.
+    const daemon = await startDaemon(newHome(), { keychainService: benchKeychainService() });
+    await setupAdmin(daemon);
+    const admin = await login(daemon);
+    await daemon.request('POST', '/admin/tools', { token: admin, body: { name: 'bench_tool' } });
+    const agent = expectStatus(
+      await daemon.request<{ id: string; agent_key: { api_key: string } }>('POST', '/admin/agents', {
+        token: admin,
+        body: { name: 'soak-agent', allowed_tools: ['bench_tool'], issue_key: true },
+      }),
+      201,
+      'create an agent',
+    );
+    const { access_token: jwt } = expectStatus(
+      await daemon.request<{ access_token: string }>('POST', '/v1/auth/token', {
+        body: { agent_id: agent.id, secret: agent.agent_key.api_key },
+      }),
+      200,
+      'exchange the key for a token',
+    );
+    const valid: Request[] = [
+      { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${agent.agent_key.api_key}` } },
+      { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${jwt}` } },
+      {
+        method: 'POST',
+        path: '/v1/authorize',
+        headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tool: 'bench_tool' }),
+      },
+    ];
+    // Well-formed keys the database does not know: 500 of them, each connection sending them in turn.
+    const wrong = new SeededBytes('bench-soak-wrong-keys');
+    const flood: Request[] = Array.from({ length: 500 }, () => ({
+      method: 'GET',
+      path: '/v1/whoami',
+      headers: { authorization: `Bearer ${wrong.agentKey().plaintext}` },
+    }));
+    const samples: Array<{ s: number; mb: number }> = [];
+    const started = performance.now();
+    const sample = () => samples.push({ s: round((performance.now() - started) / 1000, 1), mb: round(daemon.rssMb()) });
+    sample();
+    const sampler = setInterval(sample, RSS_SAMPLE_MS);
+    const [load, flooded] = await Promise.all([
+      runLoad({ url: daemon.url, connections: 32, seconds: settings.soakSeconds, requests: valid }),
+      runLoad({ url: daemon.url, connections: 32, seconds: settings.soakSeconds, requests: flood }),
+    ]);
+    clearInterval(sampler);
+    // Once the load stops: what stays.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    sample();
+    await daemon.stop();
+    const peak = Math.max(...samples.map((s) => s.mb));
+    const half = samples.filter((s) => s.s <= settings.soakSeconds / 2);
+    const later = samples.filter((s) => s.s > settings.soakSeconds / 2);
+    // Levelled off: the second half of the load climbs no higher than 10 MB over the first half's peak.
+    const climb = Math.max(...later.map((s) => s.mb)) - Math.max(...half.map((s) => s.mb));
+    details.B9 = { samples, load, flood: flooded, peak, climb };
+    rows.push({
+      id: 'B9',
+      scenario:
+        `daemon RSS over ${settings.soakSeconds} s of mixed load: whoami (key, JWT) and authorize, 32 connections, ` +
+        `while 32 more send unknown keys; sampled every ${RSS_SAMPLE_MS / 1000} s`,
+      target: 'levels off, ≤ 150 MB',
+      measured:
+        `peak ${round(peak)} MB; second half ${climb >= 0 ? '+' : ''}${round(climb)} MB over the first half's peak; ` +
+        `${round(samples[samples.length - 1]!.mb)} MB 4 s after the load; ` +
+        `RSS ${samples.map((s) => Math.round(s.mb)).join(' → ')}; ` +
+        `${thousands(load.ok)} valid answered 2xx of ${thousands(load.requests)}, flood ${thousands(flooded.requests)} ` +
+        `(${thousands(flooded.statusCodes['429'] ?? 0)} × 429)`,
+      pass: peak <= 150 && climb <= 10 && load.ok === load.requests,
+    });
   }
 
   // ── B10: the broker against the same upstream called directly ───────────────────────────────

@@ -15,6 +15,11 @@ export interface DaemonConfig {
   /** Only with `secretStore: 'file'`. Never logged. */
   passphrase?: string;
   allowRemote: boolean;
+  /**
+   * Browser origins (`scheme://host[:port]`) an admin listed with --allow-origin: their pages may
+   * call the API (CORS). None by default: any other origin is refused.
+   */
+  allowOrigins: string[];
   tls?: { cert: string; key: string };
   logLevel: string;
   /** The log rotates at this size (`10m`, `512k`, or a number of MiB) … */
@@ -29,6 +34,7 @@ export interface ConfigInput {
   port?: string | number;
   secretStore?: string;
   allowRemote?: boolean;
+  allowOrigins?: string[];
   tlsCert?: string;
   tlsKey?: string;
   logLevel?: string;
@@ -37,6 +43,24 @@ export interface ConfigInput {
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** An origin as a browser sends it (`https://app.example.com`), or a startup error saying what is wrong. */
+export function parseOrigin(text: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // answered below
+  }
+  // Only scheme, host and port: a path, query, fragment or credentials would never match a browser's Origin.
+  const bare = url !== null && url.origin !== 'null' && url.href === `${url.origin}/`;
+  if (!bare || (url!.protocol !== 'http:' && url!.protocol !== 'https:')) {
+    throw new StartupError(
+      `Invalid --allow-origin "${text}": give one browser origin, scheme://host[:port] (no path, no wildcard).`,
+    );
+  }
+  return url!.origin;
+}
 
 /** Flags win over environment variables, which win over defaults. */
 export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
@@ -82,6 +106,7 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     secretStore,
     ...(secretStore === 'file' ? { passphrase } : {}),
     allowRemote,
+    allowOrigins: [...new Set((input.allowOrigins ?? []).map(parseOrigin))],
     ...(tls ? { tls } : {}),
     logLevel: input.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
     logMaxSize,

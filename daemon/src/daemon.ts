@@ -12,11 +12,14 @@ import { AuditFeed } from './domain/audit/audit-feed.js';
 import { UsageRecorder } from './domain/agents/usage-recorder.js';
 import { AuthFailures } from './domain/auth/auth-failures.js';
 import { AgentsService } from './domain/agents/agents.service.js';
+import { reconcileAgentKeychain } from './domain/agents/keychain-reconciliation.js';
 import { AuditLog } from './domain/audit/audit-log.js';
 import { MfaService } from './domain/auth/mfa.service.js';
 import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
 import { SessionsService } from './domain/auth/sessions.service.js';
 import { TokenSigner } from './domain/auth/token-signer.js';
+import { AuthorizationServer } from './domain/oauth/authorization-server.js';
+import { SdkKeysService } from './domain/projects/sdk-keys.service.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
 import { AgentUsersService } from './domain/workflows/agent-users.service.js';
@@ -83,8 +86,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const agentKeys = new AgentKeysService(db, audit, secrets, config.keychainService);
     const authFailures = new AuthFailures(audit);
     const usage = new UsageRecorder(db);
-    const agents = new AgentsService(db, audit, secrets, agentKeys);
-    const permissions = new PermissionsService(db, audit, agents);
+    const permissions = new PermissionsService(db, audit);
+    const agents = new AgentsService(db, audit, secrets, agentKeys, permissions);
     const approvals = new ApprovalsService(db, audit, permissions);
     await approvals.start();
     const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage, permissions);
@@ -93,6 +96,10 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       log.logger.error({ err: error }, 'usage counters not saved'),
     );
     await limits.start();
+    await reconcileAgentKeychain(db, secrets, audit).then(
+      (changed) => log.logger.info(changed, 'keychain reconciled with the database'),
+      (error: Error) => log.logger.warn(`keychain not reconciled at start: ${error.message}`),
+    );
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
     const services: Services = {
       config,
@@ -104,6 +111,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       mfa,
       users: new UsersService(db, audit, secrets),
       projects: new ProjectsService(db, audit),
+      sdkKeys: new SdkKeysService(db, audit),
       sessions: new SessionsService(db, audit, signer, mfa, authFailures),
       personalTokens: new PersonalTokensService(db, audit),
       agents,
@@ -116,6 +124,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       agentAuth,
       authFailures,
       usage,
+      oauth: new AuthorizationServer({ db, secrets, audit, agents, agentAuth }),
       whoamiAnswers: new WeakReadCache(db),
       startedAt: new Date(),
       connections: new ConnectionsService(db, audit, secrets),

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bridgeChannels, type ConsoleEvent } from '@gatehouse/shared';
 import { ADMIN, startTestDaemon, type TestDaemon } from '../../daemon/src/testing/test-daemon.js';
-import { BridgeHost, type BridgeHostOptions, type Sender } from './bridge-host.js';
+import type { Sender } from './bridge-dispatch.js';
+import { BridgeHost, type BridgeHostOptions } from './bridge-host.js';
 
 const APP_URL = 'gatehouse://app/index.html';
 const channel = bridgeChannels;

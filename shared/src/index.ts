@@ -21,6 +21,7 @@ export * from './schemas/permissions.js';
 export * from './schemas/approvals.js';
 export * from './schemas/workflows.js';
 export * from './schemas/system.js';
+export * from './schemas/oauth.js';
 export * from './client/index.js';
 export * from './schemas/connections.js';
 export * from './schemas/limits.js';

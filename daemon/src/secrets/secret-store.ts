@@ -13,6 +13,8 @@ export interface SecretStore {
   set(account: string, secret: string): Promise<void>;
   /** Resolves to whether an entry was there. */
   delete(account: string): Promise<boolean>;
+  /** Every account the store holds for this service (what start-up reconciliation walks). */
+  list(): Promise<string[]>;
 }
 
 /** Keychain account names (SPEC §3). */
@@ -67,5 +69,9 @@ export class MemorySecretStore implements SecretStore {
   async delete(account: string) {
     this.check();
     return this.entries.delete(account);
+  }
+  async list() {
+    this.check();
+    return [...this.entries.keys()];
   }
 }

@@ -14,6 +14,7 @@ import { AgentDetailPage, AGENT_TABS, type AgentTab } from '../features/agents/A
 import { AGENT_STATUS_CHOICES, AgentsPage } from '../features/agents/AgentsPage.js';
 import { AuditPage } from '../features/audit/AuditPage.js';
 import { ConnectionsPage } from '../features/connections/ConnectionsPage.js';
+import { ConsentPage } from '../features/oauth/ConsentPage.js';
 import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { ToolsPage } from '../features/tools/ToolsPage.js';
 import { UsersPage } from '../features/users/UsersPage.js';
@@ -106,6 +107,13 @@ const auditRoute = createRoute({
   component: AuditPage,
 });
 
+/** Where the OAuth authorization server sends the browser for the admin's consent. */
+const consentRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'oauth/consent/$uid',
+  component: ConsentPage,
+});
+
 const usersRoute = createRoute({ getParentRoute: () => rootRoute, path: 'users', component: UsersPage });
 const toolsRoute = createRoute({ getParentRoute: () => rootRoute, path: 'tools', component: ToolsPage });
 const settingsRoute = createRoute({ getParentRoute: () => rootRoute, path: 'settings', component: SettingsPage });
@@ -121,6 +129,7 @@ export const routeTree = rootRoute.addChildren([
     connectionsRoute,
     approvalsRoute,
     auditRoute,
+    consentRoute,
   ]),
   usersRoute,
   toolsRoute,

@@ -4,6 +4,7 @@ import { approvalsRoutes } from './approvals.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
 import { keysRoutes } from './keys.js';
+import { oauthRoutes } from './oauth.js';
 import { otasRoutes } from './otas.js';
 import { permissionsRoutes } from './permissions.js';
 import { projectsRoutes } from './projects.js';
@@ -11,6 +12,7 @@ import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
 import { connectionsRoutes } from './connections.js';
+import { consoleRoutes } from './console.js';
 import { limitsRoutes } from './limits.js';
 
 /**
@@ -31,8 +33,10 @@ export const routes = {
   ...workflowsRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...oauthRoutes,
   ...connectionsRoutes,
   ...limitsRoutes,
+  ...consoleRoutes,
 };
 
 export type Routes = typeof routes;

@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams, useSearch } from '@tanstack/react-router';
 import { useProject } from '../../app/project.js';
 import { ErrorNote, Loading, StatusBadge } from '../../ui/components.js';
+import { ConnectedClients } from '../oauth/ConnectedClients.js';
 import { AgentActivity } from './AgentActivity.js';
 import { AgentIdentity } from './AgentIdentity.js';
 import { AgentKeys } from './AgentKeys.js';
@@ -12,7 +13,7 @@ import { AgentPermissions } from './AgentPermissions.js';
 import { AgentStatusActions } from './AgentStatusActions.js';
 import { agentQueries } from './queries.js';
 
-export const AGENT_TABS = ['Overview', 'Keys', 'Permissions', 'Limits', 'Identity', 'Activity'] as const;
+export const AGENT_TABS = ['Overview', 'Keys', 'Permissions', 'Limits', 'Clients', 'Identity', 'Activity'] as const;
 export type AgentTab = (typeof AGENT_TABS)[number];
 
 /** One agent: its state and actions, and a tab per concern (the chosen tab is in the URL). */
@@ -60,6 +61,9 @@ export function AgentDetailPage(): React.JSX.Element {
         </Tabs.Content>
         <Tabs.Content value="Limits">
           <AgentLimits projectId={projectId} agent={a} />
+        </Tabs.Content>
+        <Tabs.Content value="Clients">
+          <ConnectedClients projectId={projectId} agent={a} />
         </Tabs.Content>
         <Tabs.Content value="Identity">
           <AgentIdentity agent={a} />
