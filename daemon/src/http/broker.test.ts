@@ -117,6 +117,9 @@ describe('connections and the broker', () => {
       body: '{"hello":"world"}',
     });
     expect(response.status).toBe(200);
+    // Written by the broker itself (the answer bypasses Fastify's reply): the headers every answer has.
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('x-request-id')).toBeTruthy();
     expect(await response.json()).toEqual({ ok: true, method: 'POST' });
     const last = up.seen.at(-1)!;
     expect(last.url).toBe('/v1/echo?limit=2&api_key=leak');

@@ -33,10 +33,10 @@ const held: Record<string, QueryKey> = {
   otherProjectsAgents: agentKeys.list('p2', { limit: 50 }),
 };
 
-async function staleAfter(category: string): Promise<string[]> {
+async function staleAfter(category: string, eventType?: string): Promise<string[]> {
   const client = new QueryClient();
   for (const key of Object.values(held)) client.setQueryData(key, []);
-  await invalidateFor(client, 'p1', category);
+  await invalidateFor(client, 'p1', category, eventType);
   return Object.entries(held)
     .filter(([, key]) => client.getQueryState(key)?.isInvalidated)
     .map(([name]) => name)
@@ -59,5 +59,10 @@ describe('live updates', () => {
     ['auth', ['audit']],
   ])('a %s change refreshes exactly what it concerns, in this project', async (category, expected) => {
     expect(await staleAfter(category)).toEqual(expected);
+  });
+
+  it('a brokered call, audited once per call, refreshes only the audit log', async () => {
+    expect(await staleAfter('connection', 'connection.called')).toEqual(['audit']);
+    expect(await staleAfter('connection', 'connection.deleted')).toContain('connections');
   });
 });

@@ -31,9 +31,21 @@ const invalidatedBy: Record<string, (projectId: string) => QueryKey[]> = {
   project: () => [projectKeys.all],
 };
 
+/**
+ * Audited events that change nothing the console lists but the audit log: a brokered call is one
+ * per call (in batches every 200 ms), and must not refetch the connections and agents each time.
+ */
+const AUDIT_ONLY = new Set(['connection.called']);
+
 /** Refreshes what one announced change concerns; every change adds to the audit log. */
-export function invalidateFor(client: QueryClient, projectId: string, category: string): Promise<unknown> {
-  const keys = [...(invalidatedBy[category]?.(projectId) ?? []), auditKeys.project(projectId)];
+export function invalidateFor(
+  client: QueryClient,
+  projectId: string,
+  category: string,
+  eventType?: string,
+): Promise<unknown> {
+  const concerned = eventType && AUDIT_ONLY.has(eventType) ? [] : (invalidatedBy[category]?.(projectId) ?? []);
+  const keys = [...concerned, auditKeys.project(projectId)];
   return Promise.all(keys.map((queryKey) => client.invalidateQueries({ queryKey })));
 }
 
@@ -42,6 +54,9 @@ export function useLiveUpdates(projectId: string | null): void {
   const client = useQueryClient();
   useEffect(() => {
     if (!projectId) return;
-    return window.gatehouse.events(projectId, ({ category }) => void invalidateFor(client, projectId, category));
+    return window.gatehouse.events(
+      projectId,
+      ({ category, event }) => void invalidateFor(client, projectId, category, event.event_type),
+    );
   }, [client, projectId]);
 }

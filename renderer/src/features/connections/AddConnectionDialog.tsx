@@ -10,7 +10,16 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as 
 interface ConnectionForm {
   name: string;
   base_url: string;
+  /** A fixed secret, or an account connected afterwards through the provider's OAuth flow. */
+  credential: 'secret' | 'oauth';
   secret: string;
+  authorization_url: string;
+  token_url: string;
+  revocation_url: string;
+  client_id: string;
+  client_secret: string;
+  /** Separated by spaces or commas. */
+  scopes: string;
   injection: 'header' | 'query';
   header_name: string;
   template: string;
@@ -26,10 +35,22 @@ const toBody = (form: ConnectionForm): CreateConnectionRequest => {
     .split('\n')
     .map((line) => line.trim())
     .filter(Boolean);
+  const scopes = form.scopes.split(/[\s,]+/).filter(Boolean);
   return {
     name: form.name.trim(),
     base_url: form.base_url.trim(),
-    secret: form.secret,
+    ...(form.credential === 'secret'
+      ? { secret: form.secret }
+      : {
+          oauth: {
+            authorization_url: form.authorization_url.trim(),
+            token_url: form.token_url.trim(),
+            ...(form.revocation_url.trim() ? { revocation_url: form.revocation_url.trim() } : {}),
+            client_id: form.client_id.trim(),
+            ...(form.client_secret ? { client_secret: form.client_secret } : {}),
+            ...(scopes.length > 0 ? { scopes } : {}),
+          },
+        }),
     injection:
       form.injection === 'header'
         ? { kind: 'header', name: form.header_name.trim(), template: form.template }
@@ -48,16 +69,26 @@ const checkBody = contractResolver(CreateConnectionRequest, toBody, {
   allowed_paths: 'paths',
 });
 
-/** The contract's check, and a secret: the contract leaves it out for OAuth connections, this form has none. */
+const OAUTH_REQUIRED = ['authorization_url', 'token_url', 'client_id'] as const;
+
+/**
+ * The contract's check, and what it cannot say: a secret connection needs its secret, an OAuth one
+ * its endpoints and client (the contract names their errors only as `oauth`, put here on each field).
+ */
 const resolver: Resolver<ConnectionForm, unknown, CreateConnectionRequest> = async (values, context, options) => {
   const checked = await checkBody(values, context, options);
-  if (values.secret) return checked;
-  return { values: {}, errors: { ...checked.errors, secret: { type: 'required', message: 'Required.' } } };
+  const errors: Record<string, { type: string; message: string }> = { ...(checked.errors as object) };
+  delete errors.oauth;
+  const required = values.credential === 'secret' ? (['secret'] as const) : OAUTH_REQUIRED;
+  for (const field of required) if (!values[field].trim()) errors[field] = { type: 'required', message: 'Required.' };
+  if (Object.keys(errors).length === 0) return checked;
+  return { values: {}, errors: errors as never };
 };
 
 /**
- * Adds a connection with a fixed secret. The secret goes from this form to the daemon, which keeps
- * it in the OS keychain; the form is cleared on success and no screen shows the secret again.
+ * Adds a connection with a fixed secret or an OAuth client. The secret goes from this form to the
+ * daemon, which keeps it in the OS keychain; the form is cleared on success and no screen shows the
+ * secret again.
  */
 export function AddConnectionDialog(props: {
   projectId: string;
@@ -68,7 +99,14 @@ export function AddConnectionDialog(props: {
     defaultValues: {
       name: '',
       base_url: 'https://',
+      credential: 'secret',
       secret: '',
+      authorization_url: '',
+      token_url: '',
+      revocation_url: '',
+      client_id: '',
+      client_secret: '',
+      scopes: '',
       injection: 'header',
       header_name: 'Authorization',
       template: 'Bearer {secret}',
@@ -93,6 +131,7 @@ export function AddConnectionDialog(props: {
   );
   const { errors } = form.formState;
   const injection = form.watch('injection');
+  const credential = form.watch('credential');
   return (
     <Dialog title="Add connection" onClose={props.onClose}>
       <form className="form" onSubmit={(event) => void onSubmit(event)} noValidate autoComplete="off">
@@ -107,17 +146,64 @@ export function AddConnectionDialog(props: {
         </label>
         <span className="muted small">https://…, or http:// for this machine only.</span>
         <FieldError error={errors.base_url} />
-        <label>
-          Secret
-          <input
-            type="password"
-            autoComplete="new-password"
-            {...form.register('secret')}
-            aria-invalid={!!errors.secret}
-          />
-        </label>
-        <span className="muted small">Kept in the OS keychain; it is never shown again, here or anywhere.</span>
-        <FieldError error={errors.secret} />
+        <fieldset>
+          <legend>Credential</legend>
+          <label className="check">
+            <input type="radio" value="secret" {...form.register('credential')} /> a secret (an API key, a token)
+          </label>
+          <label className="check">
+            <input type="radio" value="oauth" {...form.register('credential')} /> an OAuth account, connected afterwards
+          </label>
+          {credential === 'secret' ? (
+            <>
+              <label>
+                Secret
+                <input
+                  type="password"
+                  autoComplete="new-password"
+                  {...form.register('secret')}
+                  aria-invalid={!!errors.secret}
+                />
+              </label>
+              <span className="muted small">Kept in the OS keychain; it is never shown again, here or anywhere.</span>
+              <FieldError error={errors.secret} />
+            </>
+          ) : (
+            <>
+              <label>
+                Authorization endpoint
+                <input {...form.register('authorization_url')} aria-invalid={!!errors.authorization_url} />
+              </label>
+              <FieldError error={errors.authorization_url} />
+              <label>
+                Token endpoint
+                <input {...form.register('token_url')} aria-invalid={!!errors.token_url} />
+              </label>
+              <FieldError error={errors.token_url} />
+              <label>
+                Revocation endpoint (optional)
+                <input {...form.register('revocation_url')} />
+              </label>
+              <label>
+                Client ID
+                <input {...form.register('client_id')} aria-invalid={!!errors.client_id} />
+              </label>
+              <FieldError error={errors.client_id} />
+              <label>
+                Client secret (optional)
+                <input type="password" autoComplete="new-password" {...form.register('client_secret')} />
+              </label>
+              <label>
+                Scopes
+                <input {...form.register('scopes')} placeholder="repo read:user" />
+              </label>
+              <span className="muted small">
+                The client secret and the account&apos;s refresh token are kept in the OS keychain. The provider
+                redirects to this daemon at <code>/connections/oauth/callback</code>.
+              </span>
+            </>
+          )}
+        </fieldset>
         <fieldset>
           <legend>How the broker puts it on each request</legend>
           <label className="check">

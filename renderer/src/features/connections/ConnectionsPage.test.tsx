@@ -194,6 +194,49 @@ describe('ConnectionsPage', () => {
     expect(await screen.findByText('?api_key={secret}')).toBeTruthy();
   });
 
+  it('adds an OAuth connection: its endpoints and client, no secret, each required field checked', async () => {
+    const bridge = connectionsBridge();
+    renderConsole('/connections', bridge);
+    fireEvent.click(await screen.findByRole('button', { name: 'Add connection' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Add connection' });
+    fireEvent.change(within(dialog).getByLabelText('Name'), { target: { value: 'github' } });
+    fireEvent.change(within(dialog).getByLabelText('Upstream base URL'), {
+      target: { value: 'https://api.github.com' },
+    });
+    fireEvent.click(within(dialog).getByLabelText(/an OAuth account/));
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Add connection' }));
+    await waitFor(() =>
+      expect(within(dialog).getByLabelText('Token endpoint').getAttribute('aria-invalid')).toBe('true'),
+    );
+    expect(bridge.api.mock.calls.some(([route]) => route === 'createConnection')).toBe(false);
+
+    const fill = (label: string, value: string) =>
+      fireEvent.change(within(dialog).getByLabelText(label), { target: { value } });
+    fill('Authorization endpoint', 'https://github.com/login/oauth/authorize');
+    fill('Token endpoint', 'https://github.com/login/oauth/access_token');
+    fill('Client ID', 'client-1');
+    fill('Client secret (optional)', 'client-secret-1');
+    fill('Scopes', 'repo, read:user');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Add connection' }));
+    await waitFor(() =>
+      expect(bridge.api).toHaveBeenCalledWith('createConnection', {
+        projectId: 'p-default',
+        body: {
+          name: 'github',
+          base_url: 'https://api.github.com',
+          oauth: {
+            authorization_url: 'https://github.com/login/oauth/authorize',
+            token_url: 'https://github.com/login/oauth/access_token',
+            client_id: 'client-1',
+            client_secret: 'client-secret-1',
+            scopes: ['repo', 'read:user'],
+          },
+          injection: { kind: 'header', name: 'Authorization', template: 'Bearer {secret}' },
+        },
+      }),
+    );
+  });
+
   it('grants a connection to an agent as the tool connection:<name>', async () => {
     const bridge = connectionsBridge();
     renderConsole('/connections', bridge);
