@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS, type DaemonConfig } from './config.js';
+import { DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS, DEFAULT_MCP_SESSION_IDLE_SECONDS, type DaemonConfig } from './config.js';
 import { claimDiscovery, DB_FILE, removeDiscovery, writeDiscovery } from './home.js';
 import { AgentAuthService } from './domain/agents/agent-auth.service.js';
 import { AgentKeysService } from './domain/agents/agent-keys.service.js';
@@ -135,6 +135,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         approvals,
         callAudit,
         config.mcpApprovalTimeoutSeconds ?? DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS,
+        (config.mcpSessionIdleSeconds ?? DEFAULT_MCP_SESSION_IDLE_SECONDS) * 1000,
       ),
     };
 

@@ -58,6 +58,9 @@ interface Session {
   agentId: string;
   /** Which server each resource URI listed in this session came from, for `resources/read`. */
   resourceOwners: Map<string, string>;
+  /** When its last request arrived, and how many of its requests are still being answered. */
+  lastSeen: number;
+  open: number;
 }
 
 /** `sha256:<hex>` of a call's arguments, as JSON: what the audit chain and an approval hold of them. */
@@ -82,6 +85,7 @@ function splitName(name: string): { server: string; upstream: string } | null {
 export class McpGateway {
   private readonly sessions = new Map<string, Session>();
   private readonly unsubscribe: () => void;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly supervisor: McpSupervisor,
@@ -89,7 +93,12 @@ export class McpGateway {
     private readonly approvals: ApprovalsService,
     private readonly audit: CallAudit,
     private readonly approvalTimeoutSeconds: number,
+    /** A session with no request for this long, and none still open, is ended. */
+    private readonly sessionIdleMs: number,
   ) {
+    // Clients often go away without ending their session (DELETE): those would be kept forever.
+    this.sweeper = setInterval(() => void this.endIdleSessions(), Math.max(250, Math.min(60_000, sessionIdleMs / 2)));
+    this.sweeper.unref();
     // A server's tools changed: every session may see a different list now.
     this.unsubscribe = supervisor.onToolsChanged(() => {
       for (const { server } of this.sessions.values()) void server.sendToolListChanged().catch(() => undefined);
@@ -112,18 +121,37 @@ export class McpGateway {
       // Another agent's session is as unknown to this one as a session that never was.
       if (!session || session.agentId !== caller.agent.id)
         return jsonRpcError(response, 404, ErrorCode.InvalidRequest, 'Session not found: initialize a new one.');
-      return session.transport.handleRequest(request, response, body);
+      return this.answer(session, request, response, body);
     }
     if (request.method !== 'POST' || !isInitializeRequest(body))
       return jsonRpcError(response, 400, ErrorCode.InvalidRequest, 'No session: send initialize first.');
     const session = this.openSession(caller.agent.id);
     await session.server.connect(session.transport);
+    await this.answer(session, request, response, body);
+  }
+
+  private async answer(session: Session, request: IncomingMessage, response: ServerResponse, body: unknown) {
+    session.lastSeen = Date.now();
+    session.open += 1;
+    // An answer (or the GET event stream) is over when its response closes, written or cut.
+    response.once('close', () => {
+      session.open -= 1;
+      session.lastSeen = Date.now();
+    });
     await session.transport.handleRequest(request, response, body);
+  }
+
+  private async endIdleSessions(): Promise<void> {
+    const before = Date.now() - this.sessionIdleMs;
+    const idle = [...this.sessions].filter(([, session]) => session.open === 0 && session.lastSeen < before);
+    for (const [id] of idle) this.sessions.delete(id);
+    await Promise.all(idle.map(([, { server }]) => server.close().catch(() => undefined)));
   }
 
   /** Ends every session (the daemon is shutting down). */
   async close(): Promise<void> {
     this.unsubscribe();
+    clearInterval(this.sweeper);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(sessions.map(({ server }) => server.close().catch(() => undefined)));
@@ -141,6 +169,8 @@ export class McpGateway {
       server,
       agentId,
       resourceOwners: new Map(),
+      lastSeen: Date.now(),
+      open: 0,
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
         onsessioninitialized: (id) => void this.sessions.set(id, session),
