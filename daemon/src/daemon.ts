@@ -99,6 +99,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
     const mcpSupervisor = new McpSupervisor(db, secrets, log.logger);
     // Brokered calls and MCP tool calls: audited in batches, not with a transaction per call.
+    const feed = new AuditFeed(db);
     const callAudit = new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'calls not audited'));
     const services: Services = {
       config,
@@ -117,7 +118,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       approvals,
       workflows: new WorkflowsService(db, audit, agents, agentUsers),
       agentUsers,
-      feed: new AuditFeed(db),
+      feed,
       agentKeys,
       agentAuth,
       authFailures,
@@ -134,6 +135,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         permissions,
         approvals,
         callAudit,
+        feed,
         config.mcpApprovalTimeoutSeconds ?? DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS,
         (config.mcpSessionIdleSeconds ?? DEFAULT_MCP_SESSION_IDLE_SECONDS) * 1000,
       ),

@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHttpUpstream, type HttpUpstream } from '../testing/mcp-upstream.js';
 import { startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
 
@@ -145,7 +146,11 @@ describe('the MCP gateway (/mcp)', () => {
 
   it('takes a new grant on the next tools/list and tools/call of an open session, and a revoked grant away', async () => {
     const client = await connect('worker');
+    let listChanged = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (listChanged += 1));
     await t.request('POST', '/admin/agents/worker/tools', { token: admin, body: { tools: ['remote.add'] } });
+    // Told on its event stream, without asking: a client that keeps the list refreshes it.
+    await vi.waitFor(() => expect(listChanged).toBeGreaterThan(0), { timeout: 5000 });
     expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('remote.add');
     expect((await client.callTool({ name: 'remote.add', arguments: { a: 1, b: 2 } })).content).toEqual([
       { type: 'text', text: '3' },

@@ -23,6 +23,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuditEvent } from '@gatehouse/shared';
 import { sha256Hex } from '../credentials.js';
 import { VERSION } from '../../package-info.js';
 import type { AgentRow } from '../../storage/agent-entities.js';
@@ -30,6 +31,7 @@ import type { ProjectRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { ApprovalsService } from '../agents/approvals.service.js';
 import type { PermissionsService } from '../agents/permissions.service.js';
+import type { AuditFeed } from '../audit/audit-feed.js';
 import type { CallAudit } from '../connections/call-audit.js';
 import type { McpSupervisor, RunningServer } from './mcp-supervisor.js';
 
@@ -66,6 +68,10 @@ interface Session {
 /** `sha256:<hex>` of a call's arguments, as JSON: what the audit chain and an approval hold of them. */
 export const argumentsHash = (args: unknown): string => `sha256:${sha256Hex(JSON.stringify(args ?? {}))}`;
 
+/** Audit events after which an agent may hold other tools. */
+const PERMISSION_EVENT =
+  /^(agent\.(tools_granted|tools_revoked|role_assigned|role_removed|approval_tools_set)|role\.|tool\.)/;
+
 const refused = (message: string) => new McpError(ErrorCode.InvalidParams, message);
 
 /** `<server>.<name>` → its parts, split at the first dot (server names hold none). */
@@ -86,12 +92,15 @@ export class McpGateway {
   private readonly sessions = new Map<string, Session>();
   private readonly unsubscribe: () => void;
   private readonly sweeper: NodeJS.Timeout;
+  /** The audit feed's unsubscribe, once a first session follows permission changes. */
+  private following: Promise<() => void> | undefined;
 
   constructor(
     private readonly supervisor: McpSupervisor,
     private readonly permissions: PermissionsService,
     private readonly approvals: ApprovalsService,
     private readonly audit: CallAudit,
+    private readonly feed: AuditFeed,
     private readonly approvalTimeoutSeconds: number,
     /** A session with no request for this long, and none still open, is ended. */
     private readonly sessionIdleMs: number,
@@ -152,12 +161,27 @@ export class McpGateway {
   async close(): Promise<void> {
     this.unsubscribe();
     clearInterval(this.sweeper);
+    (await this.following)?.();
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(sessions.map(({ server }) => server.close().catch(() => undefined)));
   }
 
+  /**
+   * A grant, a role or a tool changed: the sessions it concerns (the agent's, or all for a role or
+   * a registry change) are told their tool list changed, so clients that keep the list ask again.
+   */
+  private permissionsChanged(events: AuditEvent[]): void {
+    const changed = events.filter((event) => PERMISSION_EVENT.test(event.event_type));
+    if (changed.length === 0) return;
+    const everyone = changed.some((event) => !event.event_type.startsWith('agent.'));
+    const agents = new Set(changed.map((event) => event.agent_id));
+    for (const session of this.sessions.values())
+      if (everyone || agents.has(session.agentId)) void session.server.sendToolListChanged().catch(() => undefined);
+  }
+
   private openSession(agentId: string): Session {
+    this.following ??= this.feed.subscribe((events) => this.permissionsChanged(events));
     const server = new Server(
       { name: 'gatehouse', version: VERSION },
       {
