@@ -262,6 +262,19 @@ describe('the MCP gateway (/mcp)', () => {
     );
   });
 
+  it("passes the upstream's progress on, in order and all of it before the result", async () => {
+    await newAgent('patient', ['remote.slow']);
+    const client = await connect('patient');
+    for (let call = 0; call < 5; call += 1) {
+      const progress: number[] = [];
+      const result = await client.callTool({ name: 'remote.slow', arguments: { ms: 20 } }, undefined, {
+        onprogress: (update) => progress.push(update.progress),
+      });
+      expect(result.content).toEqual([{ type: 'text', text: 'waited 20' }]);
+      expect(progress).toEqual([1, 2]);
+    }
+  });
+
   it('passes prompts and resources through for the servers the agent may use', async () => {
     await newAgent('reader', ['everything.echo']);
     const client = await connect('reader');

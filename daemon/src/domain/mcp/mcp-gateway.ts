@@ -296,6 +296,9 @@ export class McpGateway {
     }
 
     const progressToken = extra._meta?.progressToken;
+    // Progress is passed on in order, and all of it before the result: a client drops progress
+    // that arrives after the answer to its request.
+    let forwarded: Promise<void> = Promise.resolve();
     try {
       const result = (await server.client.callTool({ name: parts.upstream, arguments: args }, undefined, {
         signal: extra.signal,
@@ -304,13 +307,20 @@ export class McpGateway {
         // The upstream's progress goes to the agent under the agent's own token.
         ...(progressToken !== undefined
           ? {
-              onprogress: (progress) =>
-                void extra
-                  .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } })
-                  .catch(() => undefined),
+              onprogress: (progress) => {
+                forwarded = forwarded
+                  .then(() =>
+                    extra.sendNotification({
+                      method: 'notifications/progress',
+                      params: { ...progress, progressToken },
+                    }),
+                  )
+                  .catch(() => undefined);
+              },
             }
           : {}),
       })) as CallToolResult;
+      await forwarded;
       record(result.isError ? 'tool_error' : 'ok', approvalId ? { approval_id: approvalId } : {});
       return result;
     } catch (error) {
