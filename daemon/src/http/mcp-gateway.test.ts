@@ -267,10 +267,10 @@ describe('the MCP gateway (/mcp)', () => {
     const client = await connect('patient');
     for (let call = 0; call < 5; call += 1) {
       const progress: number[] = [];
-      const result = await client.callTool({ name: 'remote.slow', arguments: { ms: 20 } }, undefined, {
+      const result = await client.callTool({ name: 'remote.slow', arguments: { ms: 100 } }, undefined, {
         onprogress: (update) => progress.push(update.progress),
       });
-      expect(result.content).toEqual([{ type: 'text', text: 'waited 20' }]);
+      expect(result.content).toEqual([{ type: 'text', text: 'waited 100' }]);
       expect(progress).toEqual([1, 2]);
     }
   });
