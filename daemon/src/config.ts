@@ -30,9 +30,12 @@ export interface DaemonConfig {
   logMaxFiles: number;
   /** How long an MCP call of an approval-required tool waits for a human before it fails. */
   mcpApprovalTimeoutSeconds?: number;
+  /** How long an MCP gateway session may go without a request before it is ended. */
+  mcpSessionIdleSeconds?: number;
 }
 
 export const DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS = 900;
+export const DEFAULT_MCP_SESSION_IDLE_SECONDS = 30 * 60;
 
 export interface ConfigInput {
   home?: string;

@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS, type DaemonConfig } from './config.js';
+import { DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS, DEFAULT_MCP_SESSION_IDLE_SECONDS, type DaemonConfig } from './config.js';
 import { claimDiscovery, DB_FILE, removeDiscovery, writeDiscovery } from './home.js';
 import { AgentAuthService } from './domain/agents/agent-auth.service.js';
 import { AgentKeysService } from './domain/agents/agent-keys.service.js';
@@ -107,6 +107,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
     const mcpSupervisor = new McpSupervisor(db, secrets, log.logger);
     // Brokered calls and MCP tool calls: audited in batches, not with a transaction per call.
+    const feed = new AuditFeed(db);
     const callAudit = new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'calls not audited'));
     const services: Services = {
       config,
@@ -126,7 +127,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       approvals,
       workflows: new WorkflowsService(db, audit, agents, agentUsers),
       agentUsers,
-      feed: new AuditFeed(db),
+      feed,
       agentKeys,
       agentAuth,
       authFailures,
@@ -144,7 +145,9 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         permissions,
         approvals,
         callAudit,
+        feed,
         config.mcpApprovalTimeoutSeconds ?? DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS,
+        (config.mcpSessionIdleSeconds ?? DEFAULT_MCP_SESSION_IDLE_SECONDS) * 1000,
       ),
       overview: new OverviewService(db),
     };

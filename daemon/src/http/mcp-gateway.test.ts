@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHttpUpstream, type HttpUpstream } from '../testing/mcp-upstream.js';
 import { startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
 
@@ -145,7 +146,11 @@ describe('the MCP gateway (/mcp)', () => {
 
   it('takes a new grant on the next tools/list and tools/call of an open session, and a revoked grant away', async () => {
     const client = await connect('worker');
+    let listChanged = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (listChanged += 1));
     await t.request('POST', '/admin/agents/worker/tools', { token: admin, body: { tools: ['remote.add'] } });
+    // Told on its event stream, without asking: a client that keeps the list refreshes it.
+    await vi.waitFor(() => expect(listChanged).toBeGreaterThan(0), { timeout: 5000 });
     expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('remote.add');
     expect((await client.callTool({ name: 'remote.add', arguments: { a: 1, b: 2 } })).content).toEqual([
       { type: 'text', text: '3' },
@@ -257,6 +262,19 @@ describe('the MCP gateway (/mcp)', () => {
     );
   });
 
+  it("passes the upstream's progress on, in order and all of it before the result", async () => {
+    await newAgent('patient', ['remote.slow']);
+    const client = await connect('patient');
+    for (let call = 0; call < 5; call += 1) {
+      const progress: number[] = [];
+      const result = await client.callTool({ name: 'remote.slow', arguments: { ms: 100 } }, undefined, {
+        onprogress: (update) => progress.push(update.progress),
+      });
+      expect(result.content).toEqual([{ type: 'text', text: 'waited 100' }]);
+      expect(progress).toEqual([1, 2]);
+    }
+  });
+
   it('passes prompts and resources through for the servers the agent may use', async () => {
     await newAgent('reader', ['everything.echo']);
     const client = await connect('reader');
@@ -285,5 +303,75 @@ describe('the MCP gateway (/mcp)', () => {
       }),
     );
     expect(results).toEqual(agents);
+  });
+});
+
+describe('MCP gateway sessions', () => {
+  let t: TestDaemon;
+  let admin: string;
+  let upstream: HttpUpstream;
+  let key: string;
+  beforeAll(async () => {
+    ({ t, admin } = await startWithAdmin({ config: { mcpSessionIdleSeconds: 1 } }));
+    upstream = await startHttpUpstream();
+    await t.request('POST', '/admin/servers', {
+      token: admin,
+      body: { name: 'remote', transport: 'http', url: upstream.url },
+    });
+    for (let attempt = 0; (await t.request('GET', '/v1/servers/remote', { token: admin })).body.status !== 'running';)
+      if (++attempt > 200) throw new Error('remote did not start');
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    key = (
+      await t.request('POST', '/admin/agents', {
+        token: admin,
+        body: { name: 'idler', allowed_tools: ['remote.echo'], issue_key: true },
+      })
+    ).body.agent_key.api_key;
+  });
+  afterAll(async () => {
+    await t.dispose();
+    await upstream.close();
+  });
+
+  const post = (body: object, sessionId?: string) =>
+    fetch(`${t.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(sessionId ? { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+
+  it('ends a session left without requests, and keeps one whose client still listens', async () => {
+    const initialized = await post({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
+    expect(initialized.status).toBe(200);
+    const abandoned = initialized.headers.get('mcp-session-id')!;
+    await initialized.text();
+    expect((await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, abandoned)).status).toBe(202);
+
+    // An SDK client keeps its event stream (GET) open: its session stays however long it waits.
+    const client = new Client({ name: 'listener', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${key}` } },
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+
+    const late = await post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, abandoned);
+    expect(late.status).toBe(404);
+    expect(((await late.json()) as { error: { message: string } }).error.message).toMatch(/Session not found/);
+    expect((await client.callTool({ name: 'remote.echo', arguments: { text: 'still here' } })).content).toEqual([
+      { type: 'text', text: 'still here' },
+    ]);
+    await client.close();
   });
 });

@@ -23,6 +23,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuditEvent } from '@gatehouse/shared';
 import { sha256Hex } from '../credentials.js';
 import { VERSION } from '../../package-info.js';
 import type { AgentRow } from '../../storage/agent-entities.js';
@@ -30,6 +31,7 @@ import type { ProjectRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { ApprovalsService } from '../agents/approvals.service.js';
 import type { PermissionsService } from '../agents/permissions.service.js';
+import type { AuditFeed } from '../audit/audit-feed.js';
 import type { CallAudit } from '../connections/call-audit.js';
 import type { McpSupervisor, RunningServer } from './mcp-supervisor.js';
 
@@ -58,10 +60,17 @@ interface Session {
   agentId: string;
   /** Which server each resource URI listed in this session came from, for `resources/read`. */
   resourceOwners: Map<string, string>;
+  /** When its last request arrived, and how many of its requests are still being answered. */
+  lastSeen: number;
+  open: number;
 }
 
 /** `sha256:<hex>` of a call's arguments, as JSON: what the audit chain and an approval hold of them. */
 export const argumentsHash = (args: unknown): string => `sha256:${sha256Hex(JSON.stringify(args ?? {}))}`;
+
+/** Audit events after which an agent may hold other tools. */
+const PERMISSION_EVENT =
+  /^(agent\.(tools_granted|tools_revoked|role_assigned|role_removed|approval_tools_set)|role\.|tool\.)/;
 
 const refused = (message: string) => new McpError(ErrorCode.InvalidParams, message);
 
@@ -82,14 +91,23 @@ function splitName(name: string): { server: string; upstream: string } | null {
 export class McpGateway {
   private readonly sessions = new Map<string, Session>();
   private readonly unsubscribe: () => void;
+  private readonly sweeper: NodeJS.Timeout;
+  /** The audit feed's unsubscribe, once a first session follows permission changes. */
+  private following: Promise<() => void> | undefined;
 
   constructor(
     private readonly supervisor: McpSupervisor,
     private readonly permissions: PermissionsService,
     private readonly approvals: ApprovalsService,
     private readonly audit: CallAudit,
+    private readonly feed: AuditFeed,
     private readonly approvalTimeoutSeconds: number,
+    /** A session with no request for this long, and none still open, is ended. */
+    private readonly sessionIdleMs: number,
   ) {
+    // Clients often go away without ending their session (DELETE): those would be kept forever.
+    this.sweeper = setInterval(() => void this.endIdleSessions(), Math.max(250, Math.min(60_000, sessionIdleMs / 2)));
+    this.sweeper.unref();
     // A server's tools changed: every session may see a different list now.
     this.unsubscribe = supervisor.onToolsChanged(() => {
       for (const { server } of this.sessions.values()) void server.sendToolListChanged().catch(() => undefined);
@@ -112,24 +130,58 @@ export class McpGateway {
       // Another agent's session is as unknown to this one as a session that never was.
       if (!session || session.agentId !== caller.agent.id)
         return jsonRpcError(response, 404, ErrorCode.InvalidRequest, 'Session not found: initialize a new one.');
-      return session.transport.handleRequest(request, response, body);
+      return this.answer(session, request, response, body);
     }
     if (request.method !== 'POST' || !isInitializeRequest(body))
       return jsonRpcError(response, 400, ErrorCode.InvalidRequest, 'No session: send initialize first.');
     const session = this.openSession(caller.agent.id);
     await session.server.connect(session.transport);
+    await this.answer(session, request, response, body);
+  }
+
+  private async answer(session: Session, request: IncomingMessage, response: ServerResponse, body: unknown) {
+    session.lastSeen = Date.now();
+    session.open += 1;
+    // An answer (or the GET event stream) is over when its response closes, written or cut.
+    response.once('close', () => {
+      session.open -= 1;
+      session.lastSeen = Date.now();
+    });
     await session.transport.handleRequest(request, response, body);
+  }
+
+  private async endIdleSessions(): Promise<void> {
+    const before = Date.now() - this.sessionIdleMs;
+    const idle = [...this.sessions].filter(([, session]) => session.open === 0 && session.lastSeen < before);
+    for (const [id] of idle) this.sessions.delete(id);
+    await Promise.all(idle.map(([, { server }]) => server.close().catch(() => undefined)));
   }
 
   /** Ends every session (the daemon is shutting down). */
   async close(): Promise<void> {
     this.unsubscribe();
+    clearInterval(this.sweeper);
+    (await this.following)?.();
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(sessions.map(({ server }) => server.close().catch(() => undefined)));
   }
 
+  /**
+   * A grant, a role or a tool changed: the sessions it concerns (the agent's, or all for a role or
+   * a registry change) are told their tool list changed, so clients that keep the list ask again.
+   */
+  private permissionsChanged(events: AuditEvent[]): void {
+    const changed = events.filter((event) => PERMISSION_EVENT.test(event.event_type));
+    if (changed.length === 0) return;
+    const everyone = changed.some((event) => !event.event_type.startsWith('agent.'));
+    const agents = new Set(changed.map((event) => event.agent_id));
+    for (const session of this.sessions.values())
+      if (everyone || agents.has(session.agentId)) void session.server.sendToolListChanged().catch(() => undefined);
+  }
+
   private openSession(agentId: string): Session {
+    this.following ??= this.feed.subscribe((events) => this.permissionsChanged(events));
     const server = new Server(
       { name: 'gatehouse', version: VERSION },
       {
@@ -141,6 +193,8 @@ export class McpGateway {
       server,
       agentId,
       resourceOwners: new Map(),
+      lastSeen: Date.now(),
+      open: 0,
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
         onsessioninitialized: (id) => void this.sessions.set(id, session),
@@ -242,6 +296,9 @@ export class McpGateway {
     }
 
     const progressToken = extra._meta?.progressToken;
+    // Progress is passed on in order, and all of it before the result: a client drops progress
+    // that arrives after the answer to its request.
+    let forwarded: Promise<void> = Promise.resolve();
     try {
       const result = (await server.client.callTool({ name: parts.upstream, arguments: args }, undefined, {
         signal: extra.signal,
@@ -250,13 +307,20 @@ export class McpGateway {
         // The upstream's progress goes to the agent under the agent's own token.
         ...(progressToken !== undefined
           ? {
-              onprogress: (progress) =>
-                void extra
-                  .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } })
-                  .catch(() => undefined),
+              onprogress: (progress) => {
+                forwarded = forwarded
+                  .then(() =>
+                    extra.sendNotification({
+                      method: 'notifications/progress',
+                      params: { ...progress, progressToken },
+                    }),
+                  )
+                  .catch(() => undefined);
+              },
             }
           : {}),
       })) as CallToolResult;
+      await forwarded;
       record(result.isError ? 'tool_error' : 'ok', approvalId ? { approval_id: approvalId } : {});
       return result;
     } catch (error) {

@@ -153,7 +153,7 @@ export function RegisterServerDialog(props: {
             </label>
             <label>
               Sent in header
-              <input {...form.register('credential_header')} placeholder="Authorization: Bearer …" />
+              <input {...form.register('credential_header')} placeholder="X-API-Key (default: Authorization: Bearer)" />
             </label>
             <FieldError error={errors.credential_header} />
           </>
