@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
-import type { DaemonConfig } from './config.js';
+import { DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS, type DaemonConfig } from './config.js';
 import { claimDiscovery, DB_FILE, removeDiscovery, writeDiscovery } from './home.js';
 import { AgentAuthService } from './domain/agents/agent-auth.service.js';
 import { AgentKeysService } from './domain/agents/agent-keys.service.js';
@@ -12,11 +12,17 @@ import { AuditFeed } from './domain/audit/audit-feed.js';
 import { UsageRecorder } from './domain/agents/usage-recorder.js';
 import { AuthFailures } from './domain/auth/auth-failures.js';
 import { AgentsService } from './domain/agents/agents.service.js';
+import { reconcileAgentKeychain } from './domain/agents/keychain-reconciliation.js';
 import { AuditLog } from './domain/audit/audit-log.js';
 import { MfaService } from './domain/auth/mfa.service.js';
 import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
 import { SessionsService } from './domain/auth/sessions.service.js';
 import { TokenSigner } from './domain/auth/token-signer.js';
+import { AuthorizationServer } from './domain/oauth/authorization-server.js';
+import { SdkKeysService } from './domain/projects/sdk-keys.service.js';
+import { McpGateway } from './domain/mcp/mcp-gateway.js';
+import { McpServersService } from './domain/mcp/mcp-servers.service.js';
+import { McpSupervisor } from './domain/mcp/mcp-supervisor.js';
 import { OverviewService } from './domain/overview/overview.service.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
@@ -84,8 +90,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     const agentKeys = new AgentKeysService(db, audit, secrets, config.keychainService);
     const authFailures = new AuthFailures(audit);
     const usage = new UsageRecorder(db);
-    const agents = new AgentsService(db, audit, secrets, agentKeys);
-    const permissions = new PermissionsService(db, audit, agents);
+    const permissions = new PermissionsService(db, audit);
+    const agents = new AgentsService(db, audit, secrets, agentKeys, permissions);
     const approvals = new ApprovalsService(db, audit, permissions);
     await approvals.start();
     const agentAuth = new AgentAuthService(db, audit, signer, agentKeys, authFailures, usage, permissions);
@@ -94,7 +100,14 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       log.logger.error({ err: error }, 'usage counters not saved'),
     );
     await limits.start();
+    await reconcileAgentKeychain(db, secrets, audit).then(
+      (changed) => log.logger.info(changed, 'keychain reconciled with the database'),
+      (error: Error) => log.logger.warn(`keychain not reconciled at start: ${error.message}`),
+    );
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
+    const mcpSupervisor = new McpSupervisor(db, secrets, log.logger);
+    // Brokered calls and MCP tool calls: audited in batches, not with a transaction per call.
+    const callAudit = new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'calls not audited'));
     const services: Services = {
       config,
       db,
@@ -105,6 +118,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       mfa,
       users: new UsersService(db, audit, secrets),
       projects: new ProjectsService(db, audit),
+      sdkKeys: new SdkKeysService(db, audit),
       sessions: new SessionsService(db, audit, signer, mfa, authFailures),
       personalTokens: new PersonalTokensService(db, audit),
       agents,
@@ -117,12 +131,22 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       agentAuth,
       authFailures,
       usage,
+      oauth: new AuthorizationServer({ db, secrets, audit, agents, agentAuth }),
       whoamiAnswers: new WeakReadCache(db),
       startedAt: new Date(),
       connections: new ConnectionsService(db, audit, secrets),
       limits,
+      callAudit,
+      mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor),
+      mcpSupervisor,
+      mcpGateway: new McpGateway(
+        mcpSupervisor,
+        permissions,
+        approvals,
+        callAudit,
+        config.mcpApprovalTimeoutSeconds ?? DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS,
+      ),
       overview: new OverviewService(db),
-      callAudit: new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'brokered calls not audited')),
     };
 
     const app = await buildApp(services, log);
@@ -148,14 +172,18 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       startedAt: services.startedAt.toISOString(),
     });
     log.logger.info({ url, home: config.home, secrets: secrets.description }, 'gatehoused started');
+    await mcpSupervisor.startAll();
 
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
         // In-flight requests get a grace period; connections still open after it are cut.
         const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+        await services.mcpGateway.close();
         await app.close();
         clearTimeout(grace);
+        // Stdio tool servers are the daemon's children: they stop with it.
+        await mcpSupervisor.stopAll();
         approvals.stop();
         await usage.close();
         await services.callAudit.close();

@@ -1,5 +1,6 @@
 import fastJson from 'fast-json-stringify';
 import type { FastifySerializerCompiler } from 'fastify';
+import { isSafeName, NAME_FORMAT } from '@gatehouse/shared';
 
 type Schema = Record<string, unknown>;
 
@@ -15,7 +16,10 @@ const isSchema = (value: unknown): value is Schema =>
  * OpenAPI keep the contract's), into forms that say the same without a validator.
  */
 export const compileSerializer = (schema: Schema): ((data: unknown) => string) =>
-  fastJson(forSerialization(schema) as unknown as Parameters<typeof fastJson>[0]);
+  fastJson(forSerialization(schema) as unknown as Parameters<typeof fastJson>[0], {
+    // The validator it runs to pick an `if`/`then` branch knows the contract's own formats too.
+    ajv: { formats: { [NAME_FORMAT]: { type: 'string', validate: isSafeName } } },
+  });
 
 /**
  * Fastify's serializer compiler, compiling on the route's first answer rather than at start: the

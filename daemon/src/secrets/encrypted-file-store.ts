@@ -77,6 +77,10 @@ export class EncryptedFileSecretStore implements SecretStore {
     return this.entries.get(account) ?? null;
   }
 
+  async list(): Promise<string[]> {
+    return [...this.entries.keys()];
+  }
+
   async set(account: string, secret: string): Promise<void> {
     await this.update((entries) => entries.set(account, secret));
   }

@@ -33,6 +33,11 @@ export class KeytarSecretStore implements SecretStore {
     return this.call(() => keytar.deletePassword(this.service, account));
   }
 
+  async list(): Promise<string[]> {
+    const items = await this.call(() => keytar.findCredentials(this.service));
+    return items.map((item) => item.account);
+  }
+
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();

@@ -13,6 +13,8 @@ export interface SecretStore {
   set(account: string, secret: string): Promise<void>;
   /** Resolves to whether an entry was there. */
   delete(account: string): Promise<boolean>;
+  /** Every account the store holds for this service (what start-up reconciliation walks). */
+  list(): Promise<string[]>;
 }
 
 /** Keychain account names (SPEC §3). */
@@ -35,6 +37,8 @@ export const accounts = {
   agentIdentity: (agentId: string) => `agent-identity:${agentId}`,
   connectionSecret: (connectionId: string) => `connection:${connectionId}`,
   connectionClientSecret: (connectionId: string) => `connection-client:${connectionId}`,
+  mcpServerEnv: (serverId: string, name: string) => `mcp-server-env:${serverId}:${name}`,
+  mcpServerCredential: (serverId: string) => `mcp-server-credential:${serverId}`,
 } as const;
 
 /** The secret store could not be reached or refused the operation: nothing was stored. */
@@ -67,5 +71,9 @@ export class MemorySecretStore implements SecretStore {
   async delete(account: string) {
     this.check();
     return this.entries.delete(account);
+  }
+  async list() {
+    this.check();
+    return [...this.entries.keys()];
   }
 }

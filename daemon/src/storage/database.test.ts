@@ -34,6 +34,11 @@ describe('the database', () => {
     expect(await db.source.query('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
     expect(statSync(join(dir, DB_FILE)).mode & 0o777).toBe(0o600);
     expect(await tableNames(db)).toEqual(expect.arrayContaining(['users', 'projects', 'audit_events', 'agents']));
+    // Business rules live in services; the only triggers keep the audit log append-only.
+    expect(await db.source.query("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")).toEqual([
+      { name: 'audit_events_no_delete' },
+      { name: 'audit_events_no_update' },
+    ]);
   });
 
   it('undoes every migration, newest first, back to an empty schema, and applies them again', async () => {

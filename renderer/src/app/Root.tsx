@@ -81,11 +81,17 @@ function Shell({ user }: { user: User }): React.JSX.Element {
           <Link to="/workflows" {...navLink}>
             Workflows
           </Link>
+          <Link to="/connections" {...navLink}>
+            Connections
+          </Link>
           <Link to="/approvals" {...navLink}>
             Approvals
           </Link>
           <Link to="/audit" {...navLink}>
             Audit
+          </Link>
+          <Link to="/servers" {...navLink}>
+            Servers
           </Link>
           {admin && (
             <Link to="/users" {...navLink}>

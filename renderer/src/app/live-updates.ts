@@ -3,8 +3,10 @@ import { useEffect } from 'react';
 import { agentKeys } from '../features/agents/queries.js';
 import { approvalKeys } from '../features/approvals/queries.js';
 import { auditKeys } from '../features/audit/queries.js';
+import { connectionKeys } from '../features/connections/queries.js';
 import { overviewKeys } from '../features/overview/queries.js';
 import { projectKeys } from '../features/projects/queries.js';
+import { serverKeys } from '../features/servers/queries.js';
 import { roleKeys, toolKeys } from '../features/tools/queries.js';
 import { userKeys } from '../features/users/queries.js';
 import { workflowKeys } from '../features/workflows/queries.js';
@@ -17,7 +19,11 @@ const invalidatedBy: Record<string, (projectId: string) => QueryKey[]> = {
   // A role's or a tool's change reaches every agent holding it, and the registry lists themselves.
   role: (projectId) => [roleKeys.all, agentKeys.project(projectId)],
   tool: (projectId) => [toolKeys.all, roleKeys.all, agentKeys.project(projectId)],
+  // A connection is the tool `connection:<name>`; removing one takes it from every agent.
+  connection: (projectId) => [connectionKeys.project(projectId), toolKeys.all, agentKeys.project(projectId)],
   approval: (projectId) => [approvalKeys.project(projectId), overviewKeys.project(projectId)],
+  // A server's tools are registry tools, grantable to the project's agents.
+  server: (projectId) => [serverKeys.project(projectId), toolKeys.all, agentKeys.project(projectId)],
   workflow: (projectId) => [workflowKeys.project(projectId)],
   // Agent users are users too: the Users list shows them.
   agent_user: (projectId) => [workflowKeys.project(projectId), userKeys.all],

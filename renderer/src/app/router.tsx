@@ -13,6 +13,9 @@ import { AccountPage } from '../features/account/AccountPage.js';
 import { AgentDetailPage, AGENT_TABS, type AgentTab } from '../features/agents/AgentDetailPage.js';
 import { AGENT_STATUS_CHOICES, AgentsPage } from '../features/agents/AgentsPage.js';
 import { AUDIT_OUTCOME_CHOICES, AuditPage } from '../features/audit/AuditPage.js';
+import { ConnectionsPage } from '../features/connections/ConnectionsPage.js';
+import { ConsentPage } from '../features/oauth/ConsentPage.js';
+import { ServersPage } from '../features/servers/ServersPage.js';
 import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { ToolsPage } from '../features/tools/ToolsPage.js';
 import { UsersPage } from '../features/users/UsersPage.js';
@@ -85,6 +88,12 @@ const workflowRoute = createRoute({
   component: WorkflowEditorPage,
 });
 
+const connectionsRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'connections',
+  component: ConnectionsPage,
+});
+
 const approvalsRoute = createRoute({
   getParentRoute: () => projectRoute,
   path: 'approvals',
@@ -118,6 +127,20 @@ const auditRoute = createRoute({
   component: AuditPage,
 });
 
+/** Where the OAuth authorization server sends the browser for the admin's consent. */
+const consentRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'oauth/consent/$uid',
+  component: ConsentPage,
+});
+
+const serversRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'servers',
+  validateSearch: (search: Record<string, unknown>): { server?: string } => ({ server: searchText(search.server) }),
+  component: ServersPage,
+});
+
 const usersRoute = createRoute({ getParentRoute: () => rootRoute, path: 'users', component: UsersPage });
 const toolsRoute = createRoute({ getParentRoute: () => rootRoute, path: 'tools', component: ToolsPage });
 const settingsRoute = createRoute({ getParentRoute: () => rootRoute, path: 'settings', component: SettingsPage });
@@ -131,8 +154,11 @@ export const routeTree = rootRoute.addChildren([
     agentRoute,
     workflowsRoute,
     workflowRoute,
+    connectionsRoute,
     approvalsRoute,
     auditRoute,
+    serversRoute,
+    consentRoute,
   ]),
   usersRoute,
   toolsRoute,

@@ -4,13 +4,16 @@ import { approvalsRoutes } from './approvals.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
 import { keysRoutes } from './keys.js';
+import { oauthRoutes } from './oauth.js';
 import { otasRoutes } from './otas.js';
 import { permissionsRoutes } from './permissions.js';
 import { projectsRoutes } from './projects.js';
+import { serversRoutes } from './servers.js';
 import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
 import { connectionsRoutes } from './connections.js';
+import { consoleRoutes } from './console.js';
 import { limitsRoutes } from './limits.js';
 import { overviewRoutes } from './overview.js';
 
@@ -32,8 +35,11 @@ export const routes = {
   ...workflowsRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...oauthRoutes,
   ...connectionsRoutes,
   ...limitsRoutes,
+  ...consoleRoutes,
+  ...serversRoutes,
   ...overviewRoutes,
 };
 

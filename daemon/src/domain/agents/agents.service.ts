@@ -14,6 +14,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { storedName } from '../names.js';
 import { writeWithSecrets } from '../secret-transaction.js';
 import type { AgentKeysService } from './agent-keys.service.js';
+import type { PermissionsService } from './permissions.service.js';
 
 export const toAgent = (row: AgentRow): Agent => ({
   id: row.id,
@@ -44,6 +45,15 @@ export const toAgent = (row: AgentRow): Agent => ({
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An agent by id or by name, within the project, read in `tx`. */
+export async function findAgent(tx: EntityManager, projectId: string, nameOrId: string): Promise<AgentRow> {
+  const agent =
+    (UUID.test(nameOrId) ? await tx.findOneBy(AgentEntity, { project_id: projectId, id: nameOrId }) : null) ??
+    (await tx.findOneBy(AgentEntity, { project_id: projectId, name: nameOrId.normalize('NFC').trim() }));
+  if (!agent) throw notFound(`Agent "${nameOrId}"`);
+  return agent;
+}
 
 /** A name as stored: NFC, trimmed, 1–64 characters, no `/`. */
 function agentName(raw: string): string {
@@ -82,6 +92,7 @@ export class AgentsService {
     private readonly audit: AuditLog,
     private readonly secrets: SecretStore,
     private readonly keys: AgentKeysService,
+    private readonly permissions: PermissionsService,
   ) {
     this.totals = new ReadCache(db);
   }
@@ -121,12 +132,8 @@ export class AgentsService {
   }
 
   /** By id or by name, within the project. */
-  async find(projectId: string, nameOrId: string, tx: EntityManager = this.db.manager): Promise<AgentRow> {
-    const agent =
-      (UUID.test(nameOrId) ? await tx.findOneBy(AgentEntity, { project_id: projectId, id: nameOrId }) : null) ??
-      (await tx.findOneBy(AgentEntity, { project_id: projectId, name: nameOrId.normalize('NFC').trim() }));
-    if (!agent) throw notFound(`Agent "${nameOrId}"`);
-    return agent;
+  find(projectId: string, nameOrId: string, tx: EntityManager = this.db.manager): Promise<AgentRow> {
+    return findAgent(tx, projectId, nameOrId);
   }
 
   /**
@@ -222,6 +229,7 @@ export class AgentsService {
       if (scopesNarrowed) changes.permissions_version = agent.permissions_version + 1;
       const updated: AgentRow = { ...agent, ...changes, updated_at: new Date().toISOString() };
       await tx.save(AgentEntity, updated);
+      if (scopesNarrowed) await this.permissions.permissionsChanged(tx, [agent.id], actor);
       await this.audit.append(tx, {
         event_type: 'agent.updated',
         actor,
@@ -256,11 +264,14 @@ export class AgentsService {
     return { deleted: agent.name };
   }
 
-  /** Suspends (`to: 'suspended'`), resumes (`'active'`) or permanently revokes (`'revoked'`). */
+  /**
+   * Suspends (`to: 'suspended'`), resumes (`'active'`) or permanently revokes (`'revoked'`). A
+   * revoked agent's keys can never work again, so their keychain items and its alias go with it.
+   */
   async setStatus(project: ProjectRow, nameOrId: string, to: AgentRow['status'], actor: Actor): Promise<AgentRow> {
-    return this.db.write(async (tx) => {
+    const { updated, deadKeys } = await this.db.write(async (tx) => {
       const agent = await this.find(project.id, nameOrId, tx);
-      if (agent.status === to) return agent;
+      if (agent.status === to) return { updated: agent, deadKeys: [] };
       if (agent.status === 'revoked')
         throw conflict(
           `Agent "${agent.name}" was revoked permanently and cannot be ${to === 'active' ? 'resumed' : 'changed'}.`,
@@ -275,6 +286,7 @@ export class AgentsService {
         updated_at: now,
       };
       await tx.save(AgentEntity, updated);
+      await this.permissions.permissionsChanged(tx, [agent.id], actor);
       const eventType = { active: 'agent.resumed', suspended: 'agent.suspended', revoked: 'agent.revoked' }[to];
       await this.audit.append(tx, {
         event_type: eventType,
@@ -283,8 +295,10 @@ export class AgentsService {
         project_id: project.id,
         target: `agent:${agent.name}`,
       });
-      return updated;
+      return { updated, deadKeys: to === 'revoked' ? await tx.findBy(AgentKeyEntity, { agent_id: agent.id }) : [] };
     });
+    if (deadKeys.length > 0) await this.keys.forgetAll({ agent: updated, projectSlug: project.slug }, deadKeys);
+    return updated;
   }
 
   private async moveAlias(projectSlug: string, from: string, to: string): Promise<void> {

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import { In, IsNull, type EntityManager } from 'typeorm';
 import type {
   Agent,
   AuthorizeResult,
@@ -9,7 +9,7 @@ import type {
   UpdateRoleRequest,
 } from '@gatehouse/shared';
 import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
-import { AgentEntity, type AgentRow } from '../../storage/agent-entities.js';
+import { AgentEntity, AgentSessionEntity, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
 import { ReadCache } from '../../storage/read-cache.js';
 import type { ProjectRow, UserRow } from '../../storage/entities.js';
@@ -22,8 +22,7 @@ import {
 import type { Actor } from '../actor.js';
 import { assertWithinCeiling, unbounded } from '../users/tool-ceiling.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { AgentsService } from './agents.service.js';
-import { toAgent } from './agents.service.js';
+import { findAgent, toAgent } from './agents.service.js';
 
 type AdminActor = Actor & { user: UserRow };
 
@@ -43,7 +42,6 @@ export class PermissionsService {
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
-    private readonly agents: AgentsService,
   ) {
     this.heldToolsCache = new ReadCache(db);
     this.registeredToolsCache = new ReadCache(db);
@@ -63,11 +61,12 @@ export class PermissionsService {
       await tx.insert(ToolEntity, tool);
       // Agents already granted it (or holding a role with it) gain it now.
       const bumped = await bumpAgentsUsing(tx, [tool.name]);
+      await this.permissionsChanged(tx, bumped, actor);
       await this.audit.append(tx, {
         event_type: 'tool.created',
         actor,
         target: `tool:${tool.name}`,
-        metadata: { agents_affected: bumped },
+        metadata: { agents_affected: bumped.length },
       });
       return tool;
     });
@@ -78,11 +77,12 @@ export class PermissionsService {
       const { affected } = await tx.delete(ToolEntity, { name });
       if (!affected) throw notFound(`Tool "${name}"`);
       const bumped = await bumpAgentsUsing(tx, [name]);
+      await this.permissionsChanged(tx, bumped, actor);
       await this.audit.append(tx, {
         event_type: 'tool.deleted',
         actor,
         target: `tool:${name}`,
-        metadata: { agents_affected: bumped },
+        metadata: { agents_affected: bumped.length },
       });
     });
   }
@@ -114,9 +114,10 @@ export class PermissionsService {
   async setApprovalRequired(project: ProjectRow, nameOrId: string, tools: string[], actor: AdminActor): Promise<Agent> {
     if (actor.user.role !== 'super_admin') throw forbidden('Only a super_admin can set approval-required tools.');
     return this.db.write(async (tx) => {
-      const agent = await this.agents.find(project.id, nameOrId, tx);
+      const agent = await findAgent(tx, project.id, nameOrId);
       const next = bump(agent, { approval_required_tools: sorted(tools) });
       await tx.save(AgentEntity, next);
+      await this.permissionsChanged(tx, [agent.id], actor);
       await this.audit.append(tx, {
         event_type: 'agent.approval_tools_set',
         actor,
@@ -173,12 +174,13 @@ export class PermissionsService {
       };
       await tx.save(CapabilityRoleEntity, next);
       const toolsChanged = input.tools !== undefined && next.tools.join() !== sorted(role.tools).join();
-      const bumped = toolsChanged ? await bumpHolders(tx, name) : 0;
+      const bumped = toolsChanged ? await bumpHolders(tx, name) : [];
+      await this.permissionsChanged(tx, bumped, actor);
       await this.audit.append(tx, {
         event_type: 'role.updated',
         actor,
         target: `role:${name}`,
-        metadata: { changed: Object.keys(input), tools: next.tools, agents_affected: bumped },
+        metadata: { changed: Object.keys(input), tools: next.tools, agents_affected: bumped.length },
       });
       return toRole(next);
     });
@@ -189,12 +191,13 @@ export class PermissionsService {
       if (!(await tx.exists(CapabilityRoleEntity, { where: { name } }))) throw notFound(`Role "${name}"`);
       // Bump first: the assignments go with the role (ON DELETE CASCADE).
       const bumped = await bumpHolders(tx, name);
+      await this.permissionsChanged(tx, bumped, actor);
       await tx.delete(CapabilityRoleEntity, { name });
       await this.audit.append(tx, {
         event_type: 'role.deleted',
         actor,
         target: `role:${name}`,
-        metadata: { agents_affected: bumped },
+        metadata: { agents_affected: bumped.length },
       });
     });
   }
@@ -212,7 +215,7 @@ export class PermissionsService {
   /** Assigns a role; its tools must be within the admin's ceiling, as a grant would be. */
   async assignRole(project: ProjectRow, nameOrId: string, roleName: string, actor: AdminActor): Promise<AgentRow> {
     return this.db.write(async (tx) => {
-      const agent = await this.agents.find(project.id, nameOrId, tx);
+      const agent = await findAgent(tx, project.id, nameOrId);
       const role = await tx.findOneBy(CapabilityRoleEntity, { name: roleName });
       if (!role) throw notFound(`Role "${roleName}"`);
       assertWithinCeiling(actor.user, role.tools, `You may not assign the role "${roleName}", which grants`);
@@ -220,6 +223,7 @@ export class PermissionsService {
       await tx.insert(AgentRoleEntity, { agent_id: agent.id, role: roleName, created_at: new Date().toISOString() });
       const next = bump(agent, {});
       await tx.save(AgentEntity, next);
+      await this.permissionsChanged(tx, [agent.id], actor);
       await this.audit.append(tx, {
         event_type: 'agent.role_assigned',
         actor,
@@ -234,11 +238,12 @@ export class PermissionsService {
 
   async removeRole(project: ProjectRow, nameOrId: string, roleName: string, actor: Actor): Promise<void> {
     await this.db.write(async (tx) => {
-      const agent = await this.agents.find(project.id, nameOrId, tx);
+      const agent = await findAgent(tx, project.id, nameOrId);
       const { affected } = await tx.delete(AgentRoleEntity, { agent_id: agent.id, role: roleName });
       if (!affected) throw notFound(`Role "${roleName}" on agent "${agent.name}"`);
       const next = bump(agent, {});
       await tx.save(AgentEntity, next);
+      await this.permissionsChanged(tx, [agent.id], actor);
       await this.audit.append(tx, {
         event_type: 'agent.role_removed',
         actor,
@@ -248,6 +253,40 @@ export class PermissionsService {
         metadata: { role: roleName, permissions_version: next.permissions_version },
       });
     });
+  }
+
+  /**
+   * The rule of `on_permission_change`, applied in the transaction that moved the agents'
+   * permissions version: every agent set to `revoke_tokens` loses every open session (and with
+   * it every refresh token) and must authenticate again with its key; with `notify` only its
+   * access tokens stop, through the version in their claims. Every bump of the version calls this.
+   */
+  async permissionsChanged(tx: EntityManager, agentIds: string[], actor: Actor): Promise<void> {
+    if (agentIds.length === 0) return;
+    const strict = await tx.find(AgentEntity, {
+      where: { id: In(agentIds), on_permission_change: 'revoke_tokens' },
+    });
+    const now = new Date().toISOString();
+    for (const agent of strict) {
+      const { affected } = await tx.update(
+        AgentSessionEntity,
+        { agent_id: agent.id, revoked_at: IsNull() },
+        { revoked_at: now, revoked_reason: 'permissions changed' },
+      );
+      if (!affected) continue;
+      await this.audit.append(tx, {
+        event_type: 'agent.sessions_revoked',
+        actor,
+        agent_id: agent.id,
+        project_id: agent.project_id,
+        target: `agent:${agent.name}`,
+        metadata: {
+          sessions_revoked: affected,
+          reason: 'permissions changed',
+          permissions_version: agent.permissions_version,
+        },
+      });
+    }
   }
 
   // ── what an agent may do ──────────────────────────────────────────────────────────────
@@ -307,12 +346,13 @@ export class PermissionsService {
     tools: string[],
     change: (allowed: string[]) => string[],
   ): Promise<Agent> {
-    const agent = await this.agents.find(project.id, nameOrId, tx);
+    const agent = await findAgent(tx, project.id, nameOrId);
     const allowed = sorted(change(agent.allowed_tools));
     // Granting what it holds or revoking what it lacks changes nothing, so its tokens stay good.
     if (allowed.join() === sorted(agent.allowed_tools).join()) return toAgent(agent);
     const next = bump(agent, { allowed_tools: allowed });
     await tx.save(AgentEntity, next);
+    await this.permissionsChanged(tx, [agent.id], actor);
     await this.audit.append(tx, {
       event_type: eventType,
       actor,
@@ -357,13 +397,13 @@ const bump = (agent: AgentRow, changes: Partial<AgentRow>): AgentRow => ({
   updated_at: new Date().toISOString(),
 });
 
-/** Bumps every agent holding `role`; returns how many. */
-async function bumpHolders(tx: EntityManager, role: string): Promise<number> {
+/** Bumps every agent holding `role`; returns their ids. */
+async function bumpHolders(tx: EntityManager, role: string): Promise<string[]> {
   return bumpWhere(tx, 'id IN (SELECT agent_id FROM agent_roles WHERE role = ?)', [role]);
 }
 
-/** Bumps every agent granted any of `tools`, directly or through a role; returns how many. */
-async function bumpAgentsUsing(tx: EntityManager, tools: string[]): Promise<number> {
+/** Bumps every agent granted any of `tools`, directly or through a role; returns their ids. */
+export async function bumpAgentsUsing(tx: EntityManager, tools: string[]): Promise<string[]> {
   const marks = tools.map(() => '?').join(', ');
   return bumpWhere(
     tx,
@@ -374,7 +414,7 @@ async function bumpAgentsUsing(tx: EntityManager, tools: string[]): Promise<numb
   );
 }
 
-async function bumpWhere(tx: EntityManager, where: string, parameters: unknown[]): Promise<number> {
+async function bumpWhere(tx: EntityManager, where: string, parameters: unknown[]): Promise<string[]> {
   const rows: Array<{ id: string }> = await tx.query(`SELECT id FROM agents WHERE ${where}`, parameters);
   if (rows.length > 0) {
     await tx
@@ -384,5 +424,5 @@ async function bumpWhere(tx: EntityManager, where: string, parameters: unknown[]
       .whereInIds(rows.map((row) => row.id))
       .execute();
   }
-  return rows.length;
+  return rows.map((row) => row.id);
 }

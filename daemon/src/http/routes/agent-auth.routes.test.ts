@@ -362,6 +362,23 @@ describe('agent authentication: identity, claims and the lifecycle', () => {
     // Its key still works: it authenticates again and gets the new permissions.
     const again = (await tokenFor(agent)).body;
     expect((await whoami(again.access_token)).body.scopes).toEqual(['mail:read']);
+
+    // A change made through the permissions (a grant) ends its sessions the same way.
+    await t.request('POST', '/admin/tools', { token: admin, body: { name: 'strict_tool' } });
+    await t.request('POST', '/admin/agents/strict/tools', { token: admin, body: { tools: ['strict_tool'] } });
+    const refreshed = await t.request('POST', '/v1/auth/refresh', { body: { refresh_token: again.refresh_token } });
+    expect(refreshed.status).toBe(401);
+
+    // Each ending is in the audit log, by whom and why.
+    const audit = await t.request('GET', `/v1/audit?event_type=agent.sessions_revoked&agent_id=${agent.id}`, {
+      token: admin,
+    });
+    expect(audit.body).toHaveLength(2);
+    expect(audit.body[0]).toMatchObject({
+      actor: 'user:admin',
+      metadata: { sessions_revoked: 1, reason: 'permissions changed' },
+    });
+    expect(audit.body[1].metadata).toMatchObject({ sessions_revoked: 2 });
   });
 
   it('refuses every way in once the agent is revoked for good', async () => {
