@@ -1,5 +1,6 @@
 import fastJson from 'fast-json-stringify';
 import type { FastifySerializerCompiler } from 'fastify';
+import { NAME_FORMAT } from '@gatehouse/shared';
 
 type Schema = Record<string, unknown>;
 
@@ -31,6 +32,8 @@ export const serializerCompiler: FastifySerializerCompiler<Schema> = ({ schema }
 export function forSerialization(schema: Schema): Schema {
   const rewritten: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
+    // The contract's own `name` format checks input; fast-json-stringify's validator would not know it.
+    if (key === 'format' && value === NAME_FORMAT) continue;
     if (key === 'const' || key === 'enum' || key === 'default' || key === 'examples') rewritten[key] = value;
     else if (Array.isArray(value))
       rewritten[key] = value.map((item) => (isSchema(item) ? forSerialization(item) : item));
