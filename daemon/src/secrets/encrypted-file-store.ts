@@ -77,8 +77,8 @@ export class EncryptedFileSecretStore implements SecretStore {
     return this.entries.get(account) ?? null;
   }
 
-  async list(): Promise<string[]> {
-    return [...this.entries.keys()];
+  async list(): Promise<Map<string, string>> {
+    return new Map(this.entries);
   }
 
   /** Unlocked by the passphrase at start, for as long as the daemon runs. */

@@ -52,10 +52,10 @@ export class KeytarSecretStore implements SecretStore {
   }
 
   /** libsecret ends the process when it lists a locked collection, so the list waits for a usable one. */
-  async list(): Promise<string[]> {
+  async list(): Promise<Map<string, string>> {
     await this.assertUsable();
     const items = await this.call(() => keytar.findCredentials(this.service));
-    return items.map((item) => item.account);
+    return new Map(items.map((item) => [item.account, item.password]));
   }
 
   private async assertUsable(): Promise<void> {

@@ -13,8 +13,8 @@ export interface SecretStore {
   set(account: string, secret: string): Promise<void>;
   /** Resolves to whether an entry was there. */
   delete(account: string): Promise<boolean>;
-  /** Every account the store holds for this service (what start-up reconciliation walks). */
-  list(): Promise<string[]>;
+  /** Every item the store holds for this service, account → secret (what start-up reconciliation walks). */
+  list(): Promise<Map<string, string>>;
   /** Whether the store takes a write now: what `/v1/status` shows and start-up checks. */
   health(): Promise<KeychainHealth>;
 }
@@ -94,7 +94,7 @@ export class MemorySecretStore implements SecretStore {
   }
   async list() {
     this.check();
-    return [...this.entries.keys()];
+    return new Map(this.entries);
   }
   async health(): Promise<KeychainHealth> {
     return this.failing ? { state: 'unavailable', reason: 'simulated outage' } : { state: 'ok' };
