@@ -9,9 +9,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import keytar from 'keytar';
+import sqlite3 from 'sqlite3';
 import type { Request } from 'autocannon';
 import { routes } from '@gatehouse/shared';
-import { startBaseline, startFrameworkFloor } from './lib/baseline.js';
+import { startBaseline, startFrameworkFloor, startProxyFloor } from './lib/baseline.js';
 import {
   benchKeychainService,
   expectStatus,
@@ -22,8 +23,9 @@ import {
   type BenchDaemon,
 } from './lib/daemon.js';
 import { runLoad, type LoadResult } from './lib/load.js';
+import { mcpLoad, startMcpUpstream, type McpLoadResult } from './lib/mcp-load.js';
 import { machine, markdown, round, thousands, writeResults, type Row } from './lib/report.js';
-import { CACHE_DIR, SeededBytes, seededDatabase } from './lib/seed.js';
+import { addActivity, CACHE_DIR, SeededBytes, seededDatabase } from './lib/seed.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -33,8 +35,32 @@ const only = onlyArg ? new Set(onlyArg.split(',')) : null;
 const wanted = (id: string) => only === null || only.has(id);
 
 const settings = quick
-  ? { seconds: 2, warmup: 1, rounds: 1, agents: 10_000, coldStarts: 3, keys: 24, listConnections: 8 }
-  : { seconds: 10, warmup: 3, rounds: 3, agents: 100_000, coldStarts: 5, keys: 160, listConnections: 8 };
+  ? {
+      seconds: 2,
+      warmup: 1,
+      rounds: 1,
+      agents: 10_000,
+      coldStarts: 3,
+      keys: 24,
+      listConnections: 8,
+      auditEvents: 100_000,
+      overviewSamples: 5,
+      soakSeconds: 40,
+    }
+  : {
+      seconds: 10,
+      warmup: 3,
+      rounds: 3,
+      agents: 100_000,
+      coldStarts: 5,
+      keys: 160,
+      listConnections: 8,
+      soakSeconds: 180,
+      auditEvents: 1_000_000,
+      overviewSamples: 15,
+    };
+/** How often B11 samples the daemon's RSS. */
+const RSS_SAMPLE_MS = 2000;
 const CONNECTIONS = 64;
 const PARALLEL_KEYS = 8;
 
@@ -175,7 +201,7 @@ function throughputRow(id: string, scenario: string, comparison: Comparison, min
 
 try {
   // ── B5: cold start, an empty home and the seeded database ─────────────────────────────────
-  const seeded = wanted('B4') || wanted('B5') ? await seededDatabase(settings.agents, log) : null;
+  const seeded = ['B4', 'B5', 'B12'].some(wanted) ? await seededDatabase(settings.agents, log) : null;
   const seededHome = () => {
     const home = newHome();
     copyFileSync(seeded!, join(home, 'gatehouse.db'));
@@ -394,6 +420,82 @@ try {
     await daemon.stop();
   }
 
+  // ── B11: memory under sustained mixed load ─────────────────────────────────────────────────
+  if (wanted('B11')) {
+    log(`B11 ${settings.soakSeconds} s of valid keys, tokens and authorize calls under a flood of wrong keys…`);
+    // A daemon of its own: what it holds at the end is what this load left behind.
+    const daemon = await startDaemon(newHome(), { keychainService: benchKeychainService() });
+    await setupAdmin(daemon);
+    const admin = await login(daemon);
+    await daemon.request('POST', '/admin/tools', { token: admin, body: { name: 'bench_tool' } });
+    const agent = expectStatus(
+      await daemon.request<{ id: string; agent_key: { api_key: string } }>('POST', '/admin/agents', {
+        token: admin,
+        body: { name: 'soak-agent', allowed_tools: ['bench_tool'], issue_key: true },
+      }),
+      201,
+      'create an agent',
+    );
+    const { access_token: jwt } = expectStatus(
+      await daemon.request<{ access_token: string }>('POST', '/v1/auth/token', {
+        body: { agent_id: agent.id, secret: agent.agent_key.api_key },
+      }),
+      200,
+      'exchange the key for a token',
+    );
+    const valid: Request[] = [
+      { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${agent.agent_key.api_key}` } },
+      { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${jwt}` } },
+      {
+        method: 'POST',
+        path: '/v1/authorize',
+        headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tool: 'bench_tool' }),
+      },
+    ];
+    // Well-formed keys the database does not know: 500 of them, each connection sending them in turn.
+    const wrong = new SeededBytes('bench-soak-wrong-keys');
+    const flood: Request[] = Array.from({ length: 500 }, () => ({
+      method: 'GET',
+      path: '/v1/whoami',
+      headers: { authorization: `Bearer ${wrong.agentKey().plaintext}` },
+    }));
+    const samples: Array<{ s: number; mb: number }> = [];
+    const started = performance.now();
+    const sample = () => samples.push({ s: round((performance.now() - started) / 1000, 1), mb: round(daemon.rssMb()) });
+    sample();
+    const sampler = setInterval(sample, RSS_SAMPLE_MS);
+    const [load, flooded] = await Promise.all([
+      runLoad({ url: daemon.url, connections: 32, seconds: settings.soakSeconds, requests: valid }),
+      runLoad({ url: daemon.url, connections: 32, seconds: settings.soakSeconds, requests: flood }),
+    ]);
+    clearInterval(sampler);
+    // Once the load stops: what stays.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    sample();
+    await daemon.stop();
+    const peak = Math.max(...samples.map((s) => s.mb));
+    const half = samples.filter((s) => s.s <= settings.soakSeconds / 2);
+    const later = samples.filter((s) => s.s > settings.soakSeconds / 2);
+    // Levelled off: the second half of the load climbs no higher than 10 MB over the first half's peak.
+    const climb = Math.max(...later.map((s) => s.mb)) - Math.max(...half.map((s) => s.mb));
+    details.B11 = { samples, load, flood: flooded, peak, climb };
+    rows.push({
+      id: 'B11',
+      scenario:
+        `daemon RSS over ${settings.soakSeconds} s of mixed load: whoami (key, JWT) and authorize, 32 connections, ` +
+        `while 32 more send unknown keys; sampled every ${RSS_SAMPLE_MS / 1000} s`,
+      target: 'levels off, ≤ 150 MB',
+      measured:
+        `peak ${round(peak)} MB; second half ${climb >= 0 ? '+' : ''}${round(climb)} MB over the first half's peak; ` +
+        `${round(samples[samples.length - 1]!.mb)} MB 4 s after the load; ` +
+        `RSS ${samples.map((s) => Math.round(s.mb)).join(' → ')}; ` +
+        `${thousands(load.ok)} valid answered 2xx of ${thousands(load.requests)}, flood ${thousands(flooded.requests)} ` +
+        `(${thousands(flooded.statusCodes['429'] ?? 0)} × 429)`,
+      pass: peak <= 150 && climb <= 10 && load.ok === load.requests,
+    });
+  }
+
   // ── B10: the broker against the same upstream called directly ───────────────────────────────
   if (wanted('B10')) {
     log('B10 brokered calls vs direct…');
@@ -445,7 +547,9 @@ try {
         },
         pid,
       );
-    const rounds: Array<{ direct: LoadResult; broker: LoadResult }> = [];
+    // The same request through a bare proxy: how much of the broker's cost any Node proxy pays.
+    const proxyFloor = await startProxyFloor(baseline.url);
+    const rounds: Array<{ direct: LoadResult; broker: LoadResult; floor: LoadResult }> = [];
     for (let turn = 0; turn < settings.rounds; turn++) {
       // The order turns each round, as in `compare`.
       const first = turn % 2 === 0 ? 'direct' : 'broker';
@@ -455,6 +559,7 @@ try {
           which === 'direct'
             ? await load(baseline.url, direct, baseline.pid)
             : await load(daemon.url, brokered, daemon.pid);
+      results.floor = await load(proxyFloor.url, direct, proxyFloor.pid);
       for (const [which, result] of Object.entries(results))
         if (result.ok !== result.requests || result.errors > 0)
           throw new Error(`B10 ${which}: not every answer was a 2xx: ${JSON.stringify(result)}`);
@@ -463,10 +568,13 @@ try {
     const ratioOf = (r: (typeof rounds)[number]) => r.broker.rps / r.direct.rps;
     const middle = rounds.find((r) => ratioOf(r) === median(rounds.map(ratioOf)))!;
     const addedP99 = middle.broker.p99 - middle.direct.p99;
+    proxyFloor.stop();
 
     // A 10 MB answer streamed through: the daemon's memory is sampled while it passes.
     const big = 'x'.repeat(10 * 1024 * 1024);
     await baseline.answerWith(big);
+    // After the load above, the heap settles first: its growing or shrinking is not the stream's.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const rssBefore = daemon.rssMb();
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, daemon.rssMb())), 10);
@@ -493,9 +601,87 @@ try {
         `${ratioOf(middle).toFixed(2)}×${rounds.length > 1 ? ` (rounds ${rounds.map((r) => ratioOf(r).toFixed(2)).join(', ')})` : ''}; ` +
         `${rps(middle.broker)} vs ${rps(middle.direct)}; broker ${latency(middle.broker)}, direct ${latency(middle.direct)} ` +
         `(added p99 ${addedP99} ms); server CPU per request ${round(middle.broker.serverCpuUs!, 1)} µs (upstream ${round(middle.direct.serverCpuUs!, 1)}); ` +
+        `bare node:http + undici proxy ${rps(middle.floor)} (${(middle.floor.rps / middle.direct.rps).toFixed(2)}× direct; broker ${(middle.broker.rps / middle.floor.rps).toFixed(2)}× it), ${latency(middle.floor)}, CPU per request ${round(middle.floor.serverCpuUs!, 1)} µs; ` +
         `10 MB in ${ms(streamMs)} (${thousands(received)} bytes), RSS ${round(rssBefore)} → peak ${round(rssPeak)} MB`,
       pass: ratioOf(middle) >= 0.75 && addedP99 <= 3 && received === big.length && rssGrowth < 10,
     });
+  }
+
+  // ── B9: tools/call through the MCP gateway vs directly to the same upstream ───────────────
+  if (wanted('B9')) {
+    log('B9 MCP gateway vs the upstream directly…');
+    const upstream = await startMcpUpstream();
+    const daemon = await startDaemon(newHome(), { keychainService: benchKeychainService() });
+    try {
+      await setupAdmin(daemon);
+      const admin = await login(daemon);
+      expectStatus(
+        await daemon.request('POST', '/admin/servers', {
+          token: admin,
+          body: { name: 'bench', transport: 'http', url: upstream.url },
+        }),
+        201,
+        'register the MCP upstream',
+      );
+      for (let waited = 0; ; waited += 100) {
+        const server = await daemon.request<{ status: string }>('GET', '/v1/servers/bench', { token: admin });
+        if (server.body.status === 'running') break;
+        if (waited > 20_000) throw new Error(`B9: the upstream stayed ${server.body.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const agent = expectStatus(
+        await daemon.request<{ agent_key: { api_key: string } }>('POST', '/admin/agents', {
+          token: admin,
+          body: { name: 'bench-mcp', allowed_tools: ['bench.echo'], issue_key: true },
+        }),
+        201,
+        'create an agent',
+      );
+      const direct = { url: upstream.url, headers: {}, tool: 'echo' };
+      const gateway = {
+        url: `${daemon.url}/mcp`,
+        headers: { authorization: `Bearer ${agent.agent_key.api_key}` },
+        tool: 'bench.echo',
+      };
+      const measure = async (sessions: number) => {
+        const rounds: Array<{ direct: McpLoadResult; gateway: McpLoadResult }> = [];
+        for (let turn = 0; turn < settings.rounds; turn++) {
+          const results: Partial<(typeof rounds)[number]> = {};
+          // The order turns each round, as in `compare`.
+          for (const which of turn % 2 === 0 ? (['direct', 'gateway'] as const) : (['gateway', 'direct'] as const))
+            results[which] = await mcpLoad({
+              ...(which === 'direct' ? direct : gateway),
+              sessions,
+              seconds: settings.seconds,
+              warmupSeconds: settings.warmup,
+            });
+          rounds.push(results as (typeof rounds)[number]);
+        }
+        return rounds;
+      };
+      const latencyRounds = await measure(1);
+      const throughputRounds = await measure(16);
+      const addedP50 = median(latencyRounds.map((r) => r.gateway.p50 - r.direct.p50));
+      const addedP99 = median(latencyRounds.map((r) => r.gateway.p99 - r.direct.p99));
+      const ratioOf = (r: (typeof throughputRounds)[number]) => r.gateway.rps / r.direct.rps;
+      const middle = throughputRounds.find((r) => ratioOf(r) === median(throughputRounds.map(ratioOf)))!;
+      const single = latencyRounds.find((r) => r.gateway.p50 - r.direct.p50 === addedP50)!;
+      details.B9 = { latencyRounds, throughputRounds, addedP50, addedP99 };
+      rows.push({
+        id: 'B9',
+        scenario: `MCP tools/call of a trivial tool (the SDK's echo) through /mcp vs the same Streamable HTTP upstream directly, SDK clients; 1 session (latency) / 16 sessions (throughput), ${settings.seconds} s`,
+        target: 'added p50 ≤ 0.5 ms, added p99 ≤ 3 ms; ≥ 0.80× direct at 16 sessions',
+        measured:
+          `added p50 ${round(addedP50, 2)} ms, added p99 ${round(addedP99, 2)} ms ` +
+          `(gateway p50 ${single.gateway.p50} / p99 ${single.gateway.p99} ms, direct p50 ${single.direct.p50} / p99 ${single.direct.p99} ms); ` +
+          `16 sessions ${ratioOf(middle).toFixed(2)}×${throughputRounds.length > 1 ? ` (rounds ${throughputRounds.map((r) => ratioOf(r).toFixed(2)).join(', ')})` : ''}: ` +
+          `${thousands(middle.gateway.rps)} vs ${thousands(middle.direct.rps)} calls/s`,
+        pass: addedP50 <= 0.5 && addedP99 <= 3 && ratioOf(middle) >= 0.8,
+      });
+    } finally {
+      await daemon.stop();
+      upstream.stop();
+    }
   }
 
   // ── B4: listing agents on the seeded database ─────────────────────────────────────────────
@@ -524,6 +710,67 @@ try {
         `${latency(first.daemon)}, ${rps(first.daemon)} (${first.ratio.toFixed(2)}× baseline) / ` +
         `${latency(deep.daemon)}, ${rps(deep.daemon)} (${deep.ratio.toFixed(2)}× baseline)`,
       pass: first.daemon.p99 <= 20 && deep.daemon.p99 <= 20,
+    });
+  }
+
+  // ── B12: the overview's aggregates on the seeded database with four weeks of activity ────────
+  if (wanted('B12')) {
+    log('B12 the overview on the seeded database…');
+    const home = seededHome();
+    const dbPath = join(home, 'gatehouse.db');
+    const seededActivity = await addActivity(dbPath, settings.auditEvents, log);
+    const daemon = await startDaemon(home, { keychainService: benchKeychainService() });
+    const admin = await login(daemon);
+    /** Sequential requests, one at a time: the time one admin waits for the screen's data. */
+    const timed = async (path: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < settings.overviewSamples; i++) {
+        const started = performance.now();
+        expectStatus(await daemon.request('GET', path, { token: admin }), 200, `GET ${path}`);
+        times.push(performance.now() - started);
+      }
+      return { first: times[0]!, median: median(times.slice(1)), max: Math.max(...times.slice(1)) };
+    };
+    const overview = await timed('/v1/overview');
+    const activity = await timed(`/v1/agents/${seededActivity.busiestAgent}/activity`);
+    // The same week's counts read the way the seek avoids: from the project's whole history.
+    const weekStart = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 6 * 86_400_000).toISOString();
+    const sqlTime = async (sql: string, params: unknown[]) => {
+      const db = new sqlite3.Database(dbPath, sqlite3.OPEN_READONLY);
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        await new Promise<void>((resolve, reject) => db.all(sql, params, (e) => (e ? reject(e) : resolve())));
+        times.push(performance.now() - started);
+      }
+      await new Promise<void>((resolve) => db.close(() => resolve()));
+      return median(times);
+    };
+    const counts = `SELECT substr(at, 1, 13) AS hour, count(*) AS n,
+      sum(CASE WHEN outcome = 'failure' THEN 1 ELSE 0 END) AS denials FROM audit_events`;
+    const firstSequence = `(SELECT sequence_number FROM audit_events WHERE at > ? ORDER BY at LIMIT 1)`;
+    const seek = await sqlTime(
+      `${counts} WHERE project_id = ? AND sequence_number >= ${firstSequence} AND at > ? GROUP BY hour`,
+      [seededActivity.projectId, weekStart, weekStart],
+    );
+    const wholeHistory = await sqlTime(`${counts} WHERE project_id = ? AND at > ? GROUP BY hour`, [
+      seededActivity.projectId,
+      weekStart,
+    ]);
+    await daemon.stop();
+    details.B12 = { overview, activity, seekMs: seek, wholeHistoryMs: wholeHistory, ...seededActivity };
+    const timing = (t: typeof overview) => `first ${ms(t.first)}, then median ${ms(t.median)} (max ${ms(t.max)})`;
+    rows.push({
+      id: 'B12',
+      scenario:
+        `GET /v1/overview / GET /v1/agents/{busiest}/activity, ${thousands(settings.agents)} agents & ` +
+        `${thousands(settings.agents * 2)} keys, ${thousands(seededActivity.events)} audit events over 4 weeks ` +
+        `(${thousands(seededActivity.inLastWeek)} in the last week), ${settings.overviewSamples} sequential requests`,
+      target: 'bounded by the week read, not the whole chain; report',
+      measured:
+        `${timing(overview)} / ${timing(activity)}; the week's counts by the seek ${ms(seek)} vs ` +
+        `from the project's whole history ${ms(wholeHistory)} (${(wholeHistory / seek).toFixed(2)}× slower)`,
+      pass: null,
     });
   }
 } finally {

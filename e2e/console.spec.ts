@@ -25,7 +25,9 @@ test('first run: setup signs the admin in; the session survives a reload without
   await shot(page, '02-setup-invalid');
   await page.getByLabel('Password').fill(ADMIN.password);
   await page.getByRole('button', { name: 'Create admin' }).click();
-  await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
+  // The console opens on the project's overview.
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await page.getByRole('link', { name: 'All agents: 0' }).click();
   await expect(page.getByText('No agents yet')).toBeVisible();
   await shot(page, '03-agents-empty');
 
@@ -45,7 +47,7 @@ test('a new browser must sign in; a wrong password is refused; sign out ends the
   await shot(page, '04-login-failed');
   await page.getByLabel('Password').fill(ADMIN.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('heading', { name: 'Sign in to Gatehouse' })).toBeVisible();
   await page.reload();
@@ -53,7 +55,7 @@ test('a new browser must sign in; a wrong password is refused; sign out ends the
 });
 
 test('an agent from creation to resume: the key is shown once, works, rotates and is revoked', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, '#/agents');
   await page.getByRole('button', { name: 'Create agent' }).click();
   const dialog = page.getByRole('dialog', { name: 'Create agent' });
   await dialog.getByLabel('Name').fill('bad/name');
@@ -138,7 +140,7 @@ test('an agent from creation to resume: the key is shown once, works, rotates an
 });
 
 test('an agent revoked for good cannot be resumed, and a deleted one is gone', async ({ page }) => {
-  await signIn(page);
+  await signIn(page, '#/agents');
   await page.getByRole('button', { name: 'Create agent' }).click();
   const dialog = page.getByRole('dialog', { name: 'Create agent' });
   await dialog.getByLabel('Name').fill('short-lived');

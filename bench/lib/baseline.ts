@@ -13,9 +13,9 @@ export interface ReferenceServer {
 }
 
 /** Starts one of bench/'s reference servers in a process of its own. */
-async function startReferenceServer(script: string): Promise<ReferenceServer> {
+async function startReferenceServer(script: string, args: string[] = []): Promise<ReferenceServer> {
   const path = fileURLToPath(new URL(`../${script}`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.on('exit', (code) => reject(new Error(`${script} exited (${code})`)));
     child.stdout.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
@@ -41,3 +41,6 @@ export const startBaseline = () => startReferenceServer('baseline-server.mts');
 
 /** Bare Fastify serialising the daemon's way: the limit of a Fastify daemon on this machine. */
 export const startFrameworkFloor = () => startReferenceServer('framework-floor-server.mts');
+
+/** A plain node:http + undici proxy in front of `upstream`: the limit of any Node proxy on this machine. */
+export const startProxyFloor = (upstream: string) => startReferenceServer('proxy-floor-server.mts', [upstream]);

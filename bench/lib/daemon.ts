@@ -50,7 +50,7 @@ export async function startDaemon(home: string, options: StartOptions): Promise<
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), GATEHOUSE, 'daemon', '--port', '0'], {
     cwd: REPO,
     env: { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_KEYCHAIN_SERVICE: options.keychainService },
-    // stdout carries the request log: discarded, as a terminal or a supervisor would consume it.
+    // stdout is the one line for people: discarded, as a supervisor would.
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

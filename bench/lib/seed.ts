@@ -184,3 +184,78 @@ async function insertAgents(path: string, count: number): Promise<void> {
   await exec('PRAGMA wal_checkpoint(TRUNCATE)');
   await new Promise<void>((resolve, reject) => db.close((e) => (e ? reject(e) : resolve())));
 }
+
+/** What `addActivity` wrote, for the overview scenario to query and to report. */
+export interface SeededActivity {
+  events: number;
+  inLastWeek: number;
+  projectId: string;
+  /** The agent with the most events (a tenth of them). */
+  busiestAgent: string;
+}
+
+/**
+ * Four weeks of agent activity up to now in the audit chain of a seeded database, oldest first as
+ * the chain is appended: brokered calls, MCP tool calls, approval requests, and one in ten
+ * refused. Not cached (the windows are relative to now). Keys get a spread of expiries and uses,
+ * so the overview's key lists have rows to find.
+ */
+export async function addActivity(path: string, events: number, log: (line: string) => void): Promise<SeededActivity> {
+  const started = Date.now();
+  const db = new sqlite3.Database(path);
+  const exec = (sql: string, params: unknown[] = []) =>
+    new Promise<void>((resolve, reject) => db.run(sql, params, (e) => (e ? reject(e) : resolve())));
+  const all = <T>(sql: string) =>
+    new Promise<T[]>((resolve, reject) => db.all(sql, (e: Error | null, rows: T[]) => (e ? reject(e) : resolve(rows))));
+
+  const [project] = await all<{ id: string }>(`SELECT id FROM projects WHERE slug = 'default'`);
+  const agents = await all<{ id: string; name: string }>(`SELECT id, name FROM agents ORDER BY id`);
+  const now = Date.now();
+  const span = 28 * DAY_MS;
+  const types = ['connection.called', 'connection.called', 'mcp.tool_call', 'mcp.tool_call', 'approval.requested'];
+  let inLastWeek = 0;
+  await exec('BEGIN');
+  const insert = db.prepare(`INSERT INTO audit_events (at, event_type, actor, agent_id, target, project_id, outcome,
+    metadata, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, '{}', ?)`);
+  const failures: Error[] = [];
+  const onError = (error: Error | null) => error && failures.push(error);
+  for (let i = 0; i < events; i++) {
+    const at = now - span + Math.floor((i * span) / events);
+    if (at > now - 7 * DAY_MS) inLastWeek++;
+    // Knuth's multiplicative hash spreads the events over the agents; a tenth go to the first.
+    const agent = i % 10 === 0 ? agents[0]! : agents[((i * 2654435761) >>> 0) % agents.length]!;
+    insert.run(
+      [
+        new Date(at).toISOString(),
+        types[i % types.length],
+        `agent:${agent.name}`,
+        agent.id,
+        'connection:bench',
+        project!.id,
+        i % 10 === 3 ? 'failure' : 'success',
+        `sha256:bench-${i}`,
+      ],
+      onError,
+    );
+  }
+  await new Promise<void>((resolve) => insert.finalize(() => resolve()));
+  if (failures.length > 0) {
+    await exec('ROLLBACK');
+    throw failures[0];
+  }
+  // The current keys: expiring over the next 60 days, two in three used an hour ago.
+  await exec(
+    `UPDATE agent_keys SET
+       expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', ? / 1000.0 + (rowid % 60) * 86400, 'unixepoch'),
+       last_used_at = CASE WHEN rowid % 3 = 0 THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', ? / 1000.0 - 3600, 'unixepoch') END
+     WHERE revoked_at IS NULL`,
+    [now, now],
+  );
+  await exec('COMMIT');
+  await exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  await new Promise<void>((resolve, reject) => db.close((e) => (e ? reject(e) : resolve())));
+  log(
+    `added ${events} audit events (${inLastWeek} in the last week) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  return { events, inLastWeek, projectId: project!.id, busiestAgent: agents[0]!.name };
+}

@@ -11,6 +11,7 @@ describe('resolveConfig', () => {
       port: 7420,
       secretStore: 'keychain',
       keychainService: 'gatehouse',
+      allowOrigins: [],
     });
     expect(config.home).toBe(
       process.platform === 'linux' ? '/data/gatehouse' : defaultHome({ XDG_DATA_HOME: '/data' }),
@@ -57,5 +58,22 @@ describe('resolveConfig', () => {
   it('keeps the passphrase only for the file store', () => {
     expect(resolveConfig({ secretStore: 'file' }, { GATEHOUSE_PASSPHRASE: 'p' }).passphrase).toBe('p');
     expect(resolveConfig({}, { GATEHOUSE_PASSPHRASE: 'p' }).passphrase).toBeUndefined();
+  });
+
+  it('takes each --allow-origin as a browser sends it, once, and refuses anything that is not one origin', () => {
+    const config = resolveConfig({
+      allowOrigins: ['https://Console.Example:8443', 'http://localhost:5173/', 'https://console.example:8443'],
+    });
+    expect(config.allowOrigins).toEqual(['https://console.example:8443', 'http://localhost:5173']);
+    for (const origin of [
+      '*',
+      'null',
+      'https://a.example/path',
+      'https://a.example?x=1',
+      'ftp://a.example',
+      'a.example',
+    ]) {
+      expect(() => resolveConfig({ allowOrigins: [origin] })).toThrow(StartupError);
+    }
   });
 });

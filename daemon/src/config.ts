@@ -15,13 +15,22 @@ export interface DaemonConfig {
   /** Only with `secretStore: 'file'`. Never logged. */
   passphrase?: string;
   allowRemote: boolean;
+  /**
+   * Browser origins (`scheme://host[:port]`) an admin listed with --allow-origin: their pages may
+   * call the API (CORS). None by default: any other origin is refused.
+   */
+  allowOrigins: string[];
   tls?: { cert: string; key: string };
   logLevel: string;
   /** The log rotates at this size (`10m`, `512k`, or a number of MiB) … */
   logMaxSize: string;
   /** … keeping this many files, the current one included. */
   logMaxFiles: number;
+  /** How long an MCP call of an approval-required tool waits for a human before it fails. */
+  mcpApprovalTimeoutSeconds?: number;
 }
+
+export const DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS = 900;
 
 export interface ConfigInput {
   home?: string;
@@ -29,6 +38,7 @@ export interface ConfigInput {
   port?: string | number;
   secretStore?: string;
   allowRemote?: boolean;
+  allowOrigins?: string[];
   tlsCert?: string;
   tlsKey?: string;
   logLevel?: string;
@@ -37,6 +47,24 @@ export interface ConfigInput {
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** An origin as a browser sends it (`https://app.example.com`), or a startup error saying what is wrong. */
+export function parseOrigin(text: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // answered below
+  }
+  // Only scheme, host and port: a path, query, fragment or credentials would never match a browser's Origin.
+  const bare = url !== null && url.origin !== 'null' && url.href === `${url.origin}/`;
+  if (!bare || (url!.protocol !== 'http:' && url!.protocol !== 'https:')) {
+    throw new StartupError(
+      `Invalid --allow-origin "${text}": give one browser origin, scheme://host[:port] (no path, no wildcard).`,
+    );
+  }
+  return url!.origin;
+}
 
 /** Flags win over environment variables, which win over defaults. */
 export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
@@ -53,6 +81,14 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   const passphrase = env.GATEHOUSE_PASSPHRASE;
   if (secretStore === 'file' && !passphrase) {
     throw new StartupError('--secret-store=file needs the passphrase in GATEHOUSE_PASSPHRASE.');
+  }
+
+  const approvalTimeoutText = env.GATEHOUSE_MCP_APPROVAL_TIMEOUT ?? String(DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS);
+  const mcpApprovalTimeoutSeconds = Number(approvalTimeoutText);
+  if (!/^\d+$/.test(approvalTimeoutText) || mcpApprovalTimeoutSeconds < 1 || mcpApprovalTimeoutSeconds > 86_400) {
+    throw new StartupError(
+      `Invalid GATEHOUSE_MCP_APPROVAL_TIMEOUT "${approvalTimeoutText}": use seconds from 1 to 86400.`,
+    );
   }
 
   const host = input.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1';
@@ -82,9 +118,11 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     secretStore,
     ...(secretStore === 'file' ? { passphrase } : {}),
     allowRemote,
+    allowOrigins: [...new Set((input.allowOrigins ?? []).map(parseOrigin))],
     ...(tls ? { tls } : {}),
     logLevel: input.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
     logMaxSize,
     logMaxFiles,
+    mcpApprovalTimeoutSeconds,
   };
 }

@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
-import type { DaemonConfig } from './config.js';
+import { DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS, type DaemonConfig } from './config.js';
 import { claimDiscovery, DB_FILE, removeDiscovery, writeDiscovery } from './home.js';
 import { AgentAuthService } from './domain/agents/agent-auth.service.js';
 import { AgentKeysService } from './domain/agents/agent-keys.service.js';
@@ -18,6 +18,12 @@ import { MfaService } from './domain/auth/mfa.service.js';
 import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
 import { SessionsService } from './domain/auth/sessions.service.js';
 import { TokenSigner } from './domain/auth/token-signer.js';
+import { AuthorizationServer } from './domain/oauth/authorization-server.js';
+import { SdkKeysService } from './domain/projects/sdk-keys.service.js';
+import { McpGateway } from './domain/mcp/mcp-gateway.js';
+import { McpServersService } from './domain/mcp/mcp-servers.service.js';
+import { McpSupervisor } from './domain/mcp/mcp-supervisor.js';
+import { OverviewService } from './domain/overview/overview.service.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
 import { AgentUsersService } from './domain/workflows/agent-users.service.js';
@@ -99,6 +105,9 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       (error: Error) => log.logger.warn(`keychain not reconciled at start: ${error.message}`),
     );
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
+    const mcpSupervisor = new McpSupervisor(db, secrets, log.logger);
+    // Brokered calls and MCP tool calls: audited in batches, not with a transaction per call.
+    const callAudit = new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'calls not audited'));
     const services: Services = {
       config,
       db,
@@ -109,6 +118,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       mfa,
       users: new UsersService(db, audit, secrets),
       projects: new ProjectsService(db, audit),
+      sdkKeys: new SdkKeysService(db, audit),
       sessions: new SessionsService(db, audit, signer, mfa, authFailures),
       personalTokens: new PersonalTokensService(db, audit),
       agents,
@@ -121,11 +131,22 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       agentAuth,
       authFailures,
       usage,
+      oauth: new AuthorizationServer({ db, secrets, audit, agents, agentAuth }),
       whoamiAnswers: new WeakReadCache(db),
       startedAt: new Date(),
       connections: new ConnectionsService(db, audit, secrets),
       limits,
-      callAudit: new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'brokered calls not audited')),
+      callAudit,
+      mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor),
+      mcpSupervisor,
+      mcpGateway: new McpGateway(
+        mcpSupervisor,
+        permissions,
+        approvals,
+        callAudit,
+        config.mcpApprovalTimeoutSeconds ?? DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS,
+      ),
+      overview: new OverviewService(db),
     };
 
     const app = await buildApp(services, log);
@@ -151,14 +172,18 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       startedAt: services.startedAt.toISOString(),
     });
     log.logger.info({ url, home: config.home, secrets: secrets.description }, 'gatehoused started');
+    await mcpSupervisor.startAll();
 
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
         // In-flight requests get a grace period; connections still open after it are cut.
         const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+        await services.mcpGateway.close();
         await app.close();
         clearTimeout(grace);
+        // Stdio tool servers are the daemon's children: they stop with it.
+        await mcpSupervisor.stopAll();
         approvals.stop();
         await usage.close();
         await services.callAudit.close();

@@ -6,7 +6,7 @@ import { ProblemError, StartupError } from './errors.js';
 import { VERSION } from './package-info.js';
 
 /** `gatehouse daemon …`: runs gatehoused in the foreground until SIGINT/SIGTERM. */
-async function runDaemon(options: Record<string, string | boolean | undefined>): Promise<void> {
+async function runDaemon(options: Record<string, string | string[] | boolean | undefined>): Promise<void> {
   let daemon;
   try {
     const config = resolveConfig({
@@ -15,6 +15,7 @@ async function runDaemon(options: Record<string, string | boolean | undefined>):
       port: options.port as string | undefined,
       secretStore: options.secretStore as string | undefined,
       allowRemote: options.allowRemote === true,
+      allowOrigins: options.allowOrigin as string[],
       tlsCert: options.tlsCert as string | undefined,
       tlsKey: options.tlsKey as string | undefined,
       logLevel: options.logLevel as string | undefined,
@@ -77,6 +78,12 @@ program
   )
   .option('--host <host>', 'address to bind (non-loopback needs --allow-remote and TLS)')
   .option('--allow-remote', 'allow a non-loopback --host')
+  .option(
+    '--allow-origin <origin>',
+    'a browser origin whose pages may call the API (CORS); repeatable; default none',
+    (origin: string, earlier: string[]) => [...earlier, origin],
+    [] as string[],
+  )
   .option('--tls-cert <file>', 'TLS certificate (PEM)')
   .option('--tls-key <file>', 'TLS private key (PEM)')
   .option('--log-level <level>', 'trace, debug, info, warn or error [env GATEHOUSE_LOG_LEVEL]')

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bridgeChannels, type ConsoleEvent } from '@gatehouse/shared';
 import { ADMIN, startTestDaemon, type TestDaemon } from '../../daemon/src/testing/test-daemon.js';
-import { BridgeHost, type BridgeHostOptions, type Sender } from './bridge-host.js';
+import type { Sender } from './bridge-dispatch.js';
+import { BridgeHost, type BridgeHostOptions } from './bridge-host.js';
 
 const APP_URL = 'gatehouse://app/index.html';
 const channel = bridgeChannels;
@@ -204,7 +205,19 @@ describe('BridgeHost', () => {
   it('refuses routes that are not for the console', async () => {
     const h = await signedIn(host());
     sent = [];
-    for (const route of ['login', 'refresh', 'logout', 'agentToken', 'events', 'otasLogin', 'toString', 'nope']) {
+    for (const route of [
+      'login',
+      'refresh',
+      'logout',
+      'consoleSignIn',
+      'consoleRefresh',
+      'consoleSignOut',
+      'agentToken',
+      'events',
+      'otasLogin',
+      'toString',
+      'nope',
+    ]) {
       expect(await api(h, { route, body: {} })).toMatchObject({ ok: false, problem: { code: 'bad_request' } });
     }
     expect(sent).toEqual([]);

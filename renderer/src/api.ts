@@ -1,5 +1,5 @@
 import type {
-  ApiRequest,
+  CallInput,
   ConsoleRouteName,
   FieldError,
   GatehouseBridge,
@@ -39,7 +39,7 @@ type Result<N extends ConsoleRouteName> = RouteResult<(typeof routes)[N]>;
 export const WHOLE = { limit: 1000 } as const;
 
 /** Calls a contract route through the bridge; the data, or an ApiError. */
-export async function call<N extends ConsoleRouteName>(route: N, request: ApiRequest<N>): Promise<Result<N>> {
+export async function call<N extends ConsoleRouteName>(route: N, request: CallInput<N>): Promise<Result<N>> {
   const result = await window.gatehouse.api(route, request);
   if (!result.ok) throw new ApiError(result.problem);
   return result.data;
@@ -48,7 +48,7 @@ export async function call<N extends ConsoleRouteName>(route: N, request: ApiReq
 /** A paged list: the page and the total from `X-Total-Count`. */
 export async function page<N extends ConsoleRouteName>(
   route: N,
-  request: ApiRequest<N>,
+  request: CallInput<N>,
 ): Promise<{ items: Result<N>; total: number }> {
   const result = await window.gatehouse.api(route, request);
   if (!result.ok) throw new ApiError(result.problem);

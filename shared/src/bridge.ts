@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
-import type { Problem } from './problems.js';
-import type { RouteBody, RouteParams, RouteQuery, RouteResult } from './route.js';
+import type { CallInput, CallResult } from './client/contract-client.js';
+import type { RouteResult } from './route.js';
 import { routes, type RouteName } from './routes/index.js';
 import { AuditEvent } from './schemas/audit.js';
 import { LoginRequest, SetupRequest } from './schemas/auth.js';
@@ -22,6 +22,9 @@ export const nonConsoleRoutes = [
   'login',
   'refresh',
   'logout',
+  'consoleSignIn',
+  'consoleRefresh',
+  'consoleSignOut',
   'agentToken',
   'agentRefresh',
   'agentRevoke',
@@ -36,6 +39,15 @@ export const nonConsoleRoutes = [
   'otasAuthenticateUser',
   'otasListAgents',
   'otasCreateAgentSession',
+  'otasCreateAgentKey',
+  'otasRevokeAgentKey',
+  'otasListProjects',
+  'otasCreateProject',
+  'otasListAgentSessions',
+  'otasListSdkKeys',
+  'otasCreateSdkKey',
+  'otasRevokeSdkKey',
+  'otasAuthenticateSdkKey',
 ] as const satisfies readonly RouteName[];
 
 export type ConsoleRouteName = Exclude<RouteName, (typeof nonConsoleRoutes)[number]>;
@@ -44,18 +56,9 @@ export const isConsoleRoute = (name: string): name is ConsoleRouteName =>
   Object.hasOwn(routes, name) && !(nonConsoleRoutes as readonly string[]).includes(name);
 
 type Route<N extends RouteName> = (typeof routes)[N];
-type Field<K extends string, T> = [T] extends [undefined] ? { [P in K]?: undefined } : { [P in K]: T };
-
-/** One API call from the console: the route's own params, query and body, in the chosen project. */
-export type ApiRequest<N extends ConsoleRouteName> = Field<'params', RouteParams<Route<N>>> &
-  Partial<Field<'query', RouteQuery<Route<N>>>> &
-  Field<'body', RouteBody<Route<N>>> & {
-    /** The project the call acts in (`X-Project-Id`); the default project when absent. */
-    projectId?: string;
-  };
 
 /** Every bridge answer: data (and `total` for paged lists), or the daemon's problem. */
-export type BridgeResult<T> = { ok: true; data: T; total?: number } | { ok: false; problem: Problem };
+export type BridgeResult<T> = CallResult<T>;
 
 export const SessionState = Type.Union([
   Type.Object({ status: Type.Literal('needs_setup') }),
@@ -79,7 +82,7 @@ export const ConsoleEvent = Type.Object({ category: Type.String(), event: AuditE
 export type ConsoleEvent = Static<typeof ConsoleEvent>;
 
 export interface GatehouseBridge {
-  api<N extends ConsoleRouteName>(route: N, request: ApiRequest<N>): Promise<BridgeResult<RouteResult<Route<N>>>>;
+  api<N extends ConsoleRouteName>(route: N, request: CallInput<N>): Promise<BridgeResult<RouteResult<Route<N>>>>;
   session: {
     state(): Promise<BridgeResult<SessionState>>;
     setup(body: SetupRequest): Promise<BridgeResult<SessionState>>;

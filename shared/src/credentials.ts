@@ -11,6 +11,8 @@ export const credentialKinds = {
   personal: 'ghp',
   /** A session refresh token. */
   refresh: 'ghr',
+  /** A project's backend SDK key, spelt as OTAS spells its own. */
+  sdk: 'otas',
 } as const;
 
 export type CredentialKind = keyof typeof credentialKinds;

@@ -33,9 +33,10 @@ export interface RouteDescriptor {
    * Routes kept compatible with OTAS answer failures in OTAS's envelope (`{status: 0,
    * status_description}`) instead of RFC 7807: `invalid` describes an unreadable or invalid body,
    * `unauthorized` a refused credential; `requireHeaders` are checked before anything else and
-   * answered 400 `missing` (OTAS's `missing_headers` unless the route says otherwise).
+   * answered 400 `missing` (OTAS's `missing_headers` unless the route says otherwise);
+   * `notFound` describes a 404 where OTAS has its own word for it.
    */
-  otas?: { invalid: string; unauthorized: string; requireHeaders?: string[]; missing?: string };
+  otas?: { invalid: string; unauthorized: string; requireHeaders?: string[]; missing?: string; notFound?: string };
 }
 
 type StaticOf<T> = T extends TSchema ? Static<T> : undefined;

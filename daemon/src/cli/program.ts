@@ -3,6 +3,8 @@ import { registerAgentCredentialCommands } from './commands/agent-credentials.co
 import { registerAgentCommands } from './commands/agents.commands.js';
 import { registerAuditCommands } from './commands/audit.commands.js';
 import { registerKeyCommands } from './commands/keys.commands.js';
+import { registerMcpCommands } from './commands/mcp.commands.js';
+import { registerServerCommands } from './commands/servers.commands.js';
 import { registerSessionCommands } from './commands/session.commands.js';
 import { registerWorkflowCommands } from './commands/workflows.commands.js';
 import { registerConnectionCommands } from './commands/connections.commands.js';
@@ -24,6 +26,8 @@ export function registerCommands(program: Command): void {
   registerAgentCredentialCommands(program);
   registerConnectionCommands(program);
   registerLimitCommands(program);
+  registerServerCommands(program);
+  registerMcpCommands(program);
 
   program
     .command('completion')

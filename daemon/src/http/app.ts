@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -15,9 +16,11 @@ import { registerConsole } from './console.js';
 import { fastLane, EVERY_ANSWER_HEADERS } from './fast-lane.js';
 import { addressCheck, hostGuard, remoteNames } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
+import { registerMcpEndpoint } from './mcp-endpoint.js';
 import { registerAuthorizationServer } from './oauth-server.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler, sendProblem } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
+import { consoleRoutes } from './routes/console.routes.js';
 import { routeBindings } from './routes/index.js';
 import { serializerCompiler } from './serializers.js';
 import { validatorCompiler } from './validators.js';
@@ -43,6 +46,7 @@ export async function buildApp(
   const addressed = addressCheck({
     port: () => (port ??= listeningPort(app)) ?? config.port,
     ...(config.allowRemote ? { remoteNames: remoteNames(config.host) } : {}),
+    allowOrigins: config.allowOrigins,
     scheme: config.tls ? 'https' : 'http',
   });
   // Once shutdown starts, in-flight answers end their connection: a kept-alive socket would hold the server open.
@@ -86,6 +90,15 @@ export async function buildApp(
     else done();
   });
   app.addHook('onRequest', hostGuard(addressed));
+  // Only past the guard, so only for the origins an admin listed: preflights answered, CORS headers added.
+  if (config.allowOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.allowOrigins,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After'],
+      maxAge: 600,
+    });
+  }
   // Connections that have not sent a request yet (clients open them ahead of time) are neither
   // idle nor busy to Node, so a shutdown would wait out its grace period for them: cut them.
   const unused = new Set<Socket>();
@@ -145,12 +158,18 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } });
 
   nameRoutes(routes);
-  registerRoutes(app, services, routeBindings);
+  // The console's session routes are registered by registerConsole, in a scope with cookies.
+  registerRoutes(
+    app,
+    services,
+    routeBindings.filter((binding) => !consoleRoutes.includes(binding)),
+  );
   await registerBroker(app, services);
   await registerAuthorizationServer(app, services, () => {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     return `${config.tls ? 'https' : 'http'}://${host}:${(port ??= listeningPort(app)) ?? config.port}`;
   });
+  registerMcpEndpoint(app, services);
   await registerConsole(app, services);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

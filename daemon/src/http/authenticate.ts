@@ -27,7 +27,7 @@ export interface AgentAuthContext {
   kind: 'agent';
   agent: AgentRow;
   project: ProjectRow;
-  via: 'agent_key' | 'agent_token';
+  via: 'agent_key' | 'agent_token' | 'oauth_token';
   /** The key used (agent_key) — its scopes narrow the agent's when it has any. */
   keyId: string | null;
   /**

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BROKER_AUDIENCE } from '@gatehouse/shared';
@@ -6,6 +6,7 @@ import { Agent, errors as undiciErrors, request as upstreamRequest } from 'undic
 import { ProblemError } from '../errors.js';
 import type { BrokeredConnection } from '../domain/connections/connections.service.js';
 import { authenticate, type AgentAuthContext } from './authenticate.js';
+import { EVERY_ANSWER_HEADERS } from './fast-lane.js';
 import type { Services } from './services.js';
 
 /** The largest request body the broker forwards. */
@@ -107,20 +108,27 @@ async function broker(services: Services, dispatcher: Agent, request: FastifyReq
     // 3. the usage limits: counted only for a call that is otherwise allowed
     const limit = await services.limits.check({ agentId: auth.agent.id, keyId: auth.keyId, connection: name });
     if (!limit.allowed) throw new ProblemError('limit_reached', limit.detail, { headers: limit.headers });
-    if (limit.headers) reply.headers(limit.headers);
 
     // 4. forward, with the upstream credential in place of the agent's
     const upstream = await forward(services, dispatcher, connection, request, path, queryAt);
 
     // 5. stream the answer back as it comes; the call is audited once it is all sent
-    let bytes = 0;
+    // Piped straight to the socket: the answer is the upstream's, not one of Fastify's to serialise.
     const body = upstream.body as Readable;
-    body.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    reply.raw.once('close', () => audit(services, call, upstream.statusCode, bytes, reply.raw.writableFinished));
-    reply.status(upstream.statusCode);
+    const raw = reply.hijack().raw;
+    const headers: OutgoingHttpHeaders = { ...EVERY_ANSWER_HEADERS, 'x-request-id': request.id, ...limit.headers };
     for (const [header, value] of Object.entries(upstream.headers))
-      if (value !== undefined && !DROPPED_RESPONSE.has(header)) reply.header(header, value);
-    return reply.send(request.method === 'HEAD' ? '' : body);
+      if (value !== undefined && !DROPPED_RESPONSE.has(header)) headers[header] = value;
+    raw.writeHead(upstream.statusCode, headers);
+    let bytes = 0;
+    body.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    body.once('error', () => raw.destroy());
+    raw.once('close', () => {
+      if (!body.readableEnded) body.destroy();
+      audit(services, call, upstream.statusCode, bytes, raw.writableFinished);
+    });
+    body.pipe(raw);
+    return reply;
   } catch (error) {
     const problem = asProblem(error);
     audit(services, call, problem.status, 0, false, problem.code);

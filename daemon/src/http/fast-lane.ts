@@ -25,7 +25,7 @@ export type FastLane = (request: IncomingMessage, response: ServerResponse) => P
  * `GET /v1/whoami` from an agent whose credential is good: the request every agent makes on each
  * call, answered from node:http's request event without going through Fastify, whose routing,
  * hooks and reply cost more than the answer itself (bench B1, B2). Anything out of the ordinary
- * — another method, path or query, a body, a Host or Origin the guard would refuse, a missing or
+ * — another method, path or query, a body, an Origin, a Host the guard would refuse, a missing or
  * refused credential, a human, the daemon closing — is not taken, or given back before anything
  * is written (`false`), and Fastify answers it as it answers every route (a refusal is recorded
  * there, once). What the lane sends is the route's own: the same kept answer (`agentWhoami`), the
@@ -37,7 +37,8 @@ export function fastLane({ services, addressed, closing, logRequest }: FastLaneO
     const { headers } = request;
     if (request.method !== 'GET' || request.url !== path || closing()) return false;
     if (headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) return false;
-    if (addressed(headers) !== null) return false;
+    // A browser's request (it names its origin) needs Fastify's CORS headers.
+    if (headers.origin !== undefined || addressed(headers) !== null) return false;
     return answerWhoami(request, response);
   };
 

@@ -65,3 +65,61 @@ describe('Host and Origin guard', () => {
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+describe('--allow-origin', () => {
+  const listed = 'https://console.example';
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon({ config: { allowOrigins: [listed] } });
+  });
+  afterAll(() => t.dispose());
+
+  const preflight = (path: string, origin: string) =>
+    t.request('OPTIONS', path, {
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'x-otas-user-token, x-otas-project-id, content-type',
+      },
+    });
+
+  it('answers preflights from a listed origin, on the OTAS routes and the API alike', async () => {
+    for (const path of ['/api/agent/v1/create/', '/auth/login']) {
+      const answer = await preflight(path, listed);
+      expect(answer.status).toBe(204);
+      expect(answer.headers.get('access-control-allow-origin')).toBe(listed);
+      expect(answer.headers.get('access-control-allow-methods')).toContain('POST');
+      expect(answer.headers.get('access-control-allow-headers')).toContain('x-otas-user-token');
+    }
+  });
+
+  it("adds the CORS headers to a listed origin's requests, the agents' fast whoami included", async () => {
+    const setup = await t.request('GET', '/auth/setup', { headers: { origin: listed } });
+    expect(setup.status).toBe(200);
+    expect(setup.headers.get('access-control-allow-origin')).toBe(listed);
+    expect(setup.headers.get('access-control-expose-headers')).toContain('X-Request-Id');
+    const otas = await t.request('POST', '/api/user/v1/authenticate/', { headers: { origin: listed } });
+    expect(otas.status).toBe(400);
+    expect(otas.headers.get('access-control-allow-origin')).toBe(listed);
+    const admin = (await t.setupAdmin()).access_token;
+    const key = (
+      await t.request('POST', '/admin/agents', { token: admin, body: { name: 'browser-agent', issue_key: true } })
+    ).body.agent_key.api_key;
+    const whoami = await t.request('GET', '/v1/whoami', { headers: { origin: listed, 'x-api-key': key } });
+    expect(whoami.status).toBe(200);
+    expect(whoami.headers.get('access-control-allow-origin')).toBe(listed);
+  });
+
+  it('still refuses every other origin, preflights included, with no CORS header', async () => {
+    const foreign = await preflight('/api/agent/v1/create/', 'https://evil.example');
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    const otas = await t.request('POST', '/api/user/v1/login/', {
+      headers: { origin: 'https://console.example.evil.example' },
+      body: { email: 'admin', password: 'x' },
+    });
+    expect(otas.status).toBe(403);
+    expect(otas.body).toEqual({ status: 0, status_description: 'origin_not_allowed' });
+    expect(otas.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

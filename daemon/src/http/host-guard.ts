@@ -25,10 +25,17 @@ export function remoteNames(host: string): string[] {
  * 127.0.0.1 under a hostile name, or from a hostile origin; the daemon answers only requests
  * addressed to itself (`Host` = a loopback name or address, or with --allow-remote a name of
  * this machine's, with our port) and, when a browser says where it comes from, only its own
- * origin. No CORS headers are ever sent. Returns why a request is refused, or null.
+ * origin or one an admin listed with --allow-origin (those get CORS headers, app.ts). Returns
+ * why a request is refused, or null.
  */
-export function addressCheck(options: { port: () => number; remoteNames?: string[]; scheme: 'http' | 'https' }) {
+export function addressCheck(options: {
+  port: () => number;
+  remoteNames?: string[];
+  allowOrigins?: string[];
+  scheme: 'http' | 'https';
+}) {
   const remote = new Set(options.remoteNames?.map((name) => name.toLowerCase()));
+  const listedOrigins = new Set(options.allowOrigins);
 
   // Every request asks about the same one or two Host values: remember the ones found ours.
   const knownOurs = new Set<string>();
@@ -54,7 +61,7 @@ export function addressCheck(options: { port: () => number; remoteNames?: string
     if (!isOurs(headers.host)) return 'host_not_allowed';
     if (!target.startsWith('/') && !isOurAbsoluteTarget(target)) return 'host_not_allowed';
     const origin = headers.origin;
-    if (origin === undefined) return null;
+    if (origin === undefined || listedOrigins.has(origin)) return null;
     try {
       const url = new URL(origin);
       if (url.protocol === `${options.scheme}:` && isOurs(url.host)) return null;

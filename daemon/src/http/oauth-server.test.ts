@@ -41,6 +41,7 @@ describe('the OAuth authorization server', () => {
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
       token_endpoint_auth_methods_supported: ['none'],
+      scopes_supported: expect.arrayContaining(['mcp:tools', 'offline_access']),
     });
     const jwks = (await (await fetch(metadata.jwks_uri as string)).json()) as { keys: Record<string, unknown>[] };
     expect(jwks.keys).toHaveLength(1);

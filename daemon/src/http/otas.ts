@@ -22,6 +22,17 @@ export function sendOtasFailure(
   return reply.status(status).send(body);
 }
 
+/** A refusal OTAS words its own way on one route (its description is not the code's usual one). */
+export class OtasRefusal extends ProblemError {
+  constructor(
+    code: ProblemCode,
+    readonly description: string,
+    detail: string,
+  ) {
+    super(code, detail);
+  }
+}
+
 /** OTAS's own description for each problem code; codes it has no word for keep their own. */
 export function otasDescription(code: ProblemCode, options: OtasOptions): string {
   switch (code) {
@@ -34,6 +45,8 @@ export function otasDescription(code: ProblemCode, options: OtasOptions): string
       return options.invalid;
     case 'conflict':
       return 'already_exists';
+    case 'not_found':
+      return options.notFound ?? code;
     default:
       return code;
   }
@@ -42,6 +55,7 @@ export function otasDescription(code: ProblemCode, options: OtasOptions): string
 /** Errors of an OTAS-compatible route, in OTAS's envelope. Internals stay in the log, as everywhere. */
 export function otasErrorHandler(options: OtasOptions) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof OtasRefusal) return sendOtasFailure(reply, error.status, error.description);
     if (error instanceof ProblemError)
       return sendOtasFailure(reply, error.status, otasDescription(error.code, options), error.extras.headers);
     if (error.validation || error instanceof SyntaxError || error.code?.startsWith('FST_ERR_CTP_')) {

@@ -5,7 +5,7 @@ import {
   NAME_FORMAT,
   problemStatus,
   problemTitle,
-  problemType,
+  problem,
   type FieldError,
   type Problem,
   type ProblemCode,
@@ -15,22 +15,16 @@ import { otasDescription, sendOtasFailure } from './otas.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
-/** The RFC 7807 document of a problem code. */
+/** The RFC 7807 document of a problem code, with the request's id. */
 export function problemOf(
   code: ProblemCode,
   detail: string,
   extras: { errors?: FieldError[]; requestId?: string } = {},
-) {
-  const problem: Problem = {
-    type: problemType(code),
-    title: problemTitle[code],
-    status: problemStatus[code],
-    detail,
-    code,
-    ...(extras.errors ? { errors: extras.errors } : {}),
+): Problem {
+  return {
+    ...problem(code, detail, extras.errors),
     ...(extras.requestId ? { request_id: extras.requestId } : {}),
   };
-  return problem;
 }
 
 export function sendProblem(
@@ -42,10 +36,10 @@ export function sendProblem(
   // A refusal from a hook (Host and Origin guard, rate limit) on an OTAS route: its clients read only OTAS's envelope.
   const otas = reply.request.routeOptions.config.otas;
   if (otas) return sendOtasFailure(reply, problemStatus[code], otasDescription(code, otas), extras.headers);
-  const problem = problemOf(code, detail, { ...extras, requestId: String(reply.request.id) });
+  const answer = problemOf(code, detail, { ...extras, requestId: String(reply.request.id) });
   for (const [name, value] of Object.entries(extras.headers ?? {})) reply.header(name, value);
-  if (problem.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
-  return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+  if (answer.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
+  return reply.status(answer.status).type(PROBLEM_CONTENT_TYPE).send(answer);
 }
 
 interface AjvError {

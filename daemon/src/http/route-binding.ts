@@ -95,8 +95,9 @@ const SECURITY: Array<Record<string, string[]>> = [{ bearer: [] }, { apiKey: [] 
 
 /** Registers each binding's route with its schemas (validation, serialisation, OpenAPI) and auth. */
 export function registerRoutes(app: FastifyInstance, services: Services, bindings: RouteBinding[]): void {
-  // Declared up front so every request object keeps one shape; set per request by the auth hook.
-  app.decorateRequest('auth', undefined);
+  // Declared up front (once, for the app and its scopes) so every request object keeps one shape;
+  // set per request by the auth hook.
+  if (!app.hasRequestDecorator('auth')) app.decorateRequest('auth', undefined);
   for (const { route, handler } of bindings) {
     const status = successStatus(route);
     const operationId = operationIds.get(route);

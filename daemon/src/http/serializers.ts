@@ -1,6 +1,6 @@
 import fastJson from 'fast-json-stringify';
 import type { FastifySerializerCompiler } from 'fastify';
-import { NAME_FORMAT } from '@gatehouse/shared';
+import { isSafeName, NAME_FORMAT } from '@gatehouse/shared';
 
 type Schema = Record<string, unknown>;
 
@@ -16,7 +16,10 @@ const isSchema = (value: unknown): value is Schema =>
  * OpenAPI keep the contract's), into forms that say the same without a validator.
  */
 export const compileSerializer = (schema: Schema): ((data: unknown) => string) =>
-  fastJson(forSerialization(schema) as unknown as Parameters<typeof fastJson>[0]);
+  fastJson(forSerialization(schema) as unknown as Parameters<typeof fastJson>[0], {
+    // The validator it runs to pick an `if`/`then` branch knows the contract's own formats too.
+    ajv: { formats: { [NAME_FORMAT]: { type: 'string', validate: isSafeName } } },
+  });
 
 /**
  * Fastify's serializer compiler, compiling on the route's first answer rather than at start: the
@@ -32,8 +35,6 @@ export const serializerCompiler: FastifySerializerCompiler<Schema> = ({ schema }
 export function forSerialization(schema: Schema): Schema {
   const rewritten: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
-    // The contract's own `name` format checks input; fast-json-stringify's validator would not know it.
-    if (key === 'format' && value === NAME_FORMAT) continue;
     if (key === 'const' || key === 'enum' || key === 'default' || key === 'examples') rewritten[key] = value;
     else if (Array.isArray(value))
       rewritten[key] = value.map((item) => (isSchema(item) ? forSerialization(item) : item));

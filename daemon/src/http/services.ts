@@ -7,11 +7,17 @@ import type { PermissionsService } from '../domain/agents/permissions.service.js
 import type { AuditFeed } from '../domain/audit/audit-feed.js';
 import type { UsageRecorder } from '../domain/agents/usage-recorder.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
+import type { AuthorizationServer } from '../domain/oauth/authorization-server.js';
 import type { AuthFailures } from '../domain/auth/auth-failures.js';
 import type { MfaService } from '../domain/auth/mfa.service.js';
 import type { PersonalTokensService } from '../domain/auth/personal-tokens.service.js';
 import type { SessionsService } from '../domain/auth/sessions.service.js';
 import type { TokenSigner } from '../domain/auth/token-signer.js';
+import type { SdkKeysService } from '../domain/projects/sdk-keys.service.js';
+import type { McpGateway } from '../domain/mcp/mcp-gateway.js';
+import type { McpServersService } from '../domain/mcp/mcp-servers.service.js';
+import type { McpSupervisor } from '../domain/mcp/mcp-supervisor.js';
+import type { OverviewService } from '../domain/overview/overview.service.js';
 import type { ProjectsService } from '../domain/projects/projects.service.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
@@ -35,6 +41,7 @@ export interface Services {
   audit: AuditLog;
   users: UsersService;
   projects: ProjectsService;
+  sdkKeys: SdkKeysService;
   sessions: SessionsService;
   mfa: MfaService;
   personalTokens: PersonalTokensService;
@@ -49,6 +56,8 @@ export interface Services {
   agentAuth: AgentAuthService;
   authFailures: AuthFailures;
   usage: UsageRecorder;
+  /** The OAuth authorization server MCP clients get the gateway's tokens from. */
+  oauth: AuthorizationServer;
   /**
    * Agents' whoami answers, which they ask for on every call: serialised once per credential (the
    * key's cached row, the token's cached claims) and kept while the database is unchanged.
@@ -59,4 +68,10 @@ export interface Services {
   /** Brokered calls' records, appended to the audit chain in batches. */
   callAudit: CallAudit;
   limits: UsageLimitsService;
+  mcpServers: McpServersService;
+  /** Live connections to the registered MCP servers. */
+  mcpSupervisor: McpSupervisor;
+  /** The MCP gateway behind `/mcp`. */
+  mcpGateway: McpGateway;
+  overview: OverviewService;
 }

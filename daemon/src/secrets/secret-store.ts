@@ -53,6 +53,8 @@ export const accounts = {
   agentIdentity: (agentId: string) => `agent-identity:${agentId}`,
   connectionSecret: (connectionId: string) => `connection:${connectionId}`,
   connectionClientSecret: (connectionId: string) => `connection-client:${connectionId}`,
+  mcpServerEnv: (serverId: string, name: string) => `mcp-server-env:${serverId}:${name}`,
+  mcpServerCredential: (serverId: string) => `mcp-server-credential:${serverId}`,
 } as const;
 
 /**

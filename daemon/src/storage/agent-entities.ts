@@ -112,6 +112,10 @@ export interface AgentSessionRow {
   revoked_reason: string | null;
   /** The scopes its authentication granted (a key's may be narrower); null for sessions older than that. */
   scopes: string[] | null;
+  /** The key it was opened with (`agent_key`). */
+  key_id: string | null;
+  /** The notes its client sent when it opened (OTAS's session `meta`), as JSON text. */
+  meta: string | null;
 }
 export const AgentSessionEntity = new EntitySchema<AgentSessionRow>({
   name: 'AgentSession',
@@ -126,6 +130,8 @@ export const AgentSessionEntity = new EntitySchema<AgentSessionRow>({
     revoked_at: nullableText,
     revoked_reason: nullableText,
     scopes: { type: 'simple-json', nullable: true },
+    key_id: nullableText,
+    meta: nullableText,
   },
 });
 

@@ -4,6 +4,7 @@ import { SerialQueue } from '../serial-queue.js';
 import { agentEntities } from './agent-entities.js';
 import { entities } from './entities.js';
 import { migrations } from './migrations/index.js';
+import { mcpEntities } from './mcp-entities.js';
 import { permissionEntities } from './permission-entities.js';
 import { workflowEntities } from './workflow-entities.js';
 import { connectionEntities } from './connection-entities.js';
@@ -47,6 +48,7 @@ export class Database {
         ...workflowEntities,
         ...connectionEntities,
         ...limitEntities,
+        ...mcpEntities,
       ],
       migrations,
       migrationsRun: true,

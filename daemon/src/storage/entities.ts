@@ -14,12 +14,23 @@ export interface ProjectRow {
   id: string;
   name: string;
   slug: string;
+  description: string | null;
+  domain: string | null;
+  created_by: string | null;
   created_at: string;
 }
 export const ProjectEntity = new EntitySchema<ProjectRow>({
   name: 'Project',
   tableName: 'projects',
-  columns: { id: { ...text, primary: true }, name: text, slug: text, created_at: text },
+  columns: {
+    id: { ...text, primary: true },
+    name: text,
+    slug: text,
+    description: nullableText,
+    domain: nullableText,
+    created_by: nullableText,
+    created_at: text,
+  },
 });
 
 export interface UserRow {
@@ -41,6 +52,8 @@ export interface UserRow {
   failed_logins: number;
   locked_until: string | null;
   first_name: string | null;
+  middle_name: string | null;
+  last_name: string | null;
   disabled: boolean;
   created_at: string;
   updated_at: string;
@@ -63,6 +76,8 @@ export const UserEntity = new EntitySchema<UserRow>({
     failed_logins: { type: 'integer' },
     locked_until: nullableText,
     first_name: nullableText,
+    middle_name: nullableText,
+    last_name: nullableText,
     disabled: { type: 'boolean' },
     created_at: text,
     updated_at: text,
@@ -216,6 +231,36 @@ export const AuditEventEntity = new EntitySchema<AuditEventRow>({
   },
 });
 
+/** A project's backend SDK key (OTAS's `BackendAPIKey`): only its sha-256 is kept. */
+export interface SdkKeyRow {
+  id: string;
+  project_id: string;
+  name: string | null;
+  prefix: string;
+  secret_hash: string;
+  created_by: string | null;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+export const SdkKeyEntity = new EntitySchema<SdkKeyRow>({
+  name: 'SdkKey',
+  tableName: 'sdk_keys',
+  columns: {
+    id: { ...text, primary: true },
+    project_id: text,
+    name: nullableText,
+    prefix: text,
+    secret_hash: text,
+    created_by: nullableText,
+    created_at: text,
+    expires_at: nullableText,
+    last_used_at: nullableText,
+    revoked_at: nullableText,
+  },
+});
+
 export const entities = [
   ProjectEntity,
   UserEntity,
@@ -225,4 +270,5 @@ export const entities = [
   PersonalTokenEntity,
   SigningKeyEntity,
   AuditEventEntity,
+  SdkKeyEntity,
 ];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { EntityManager } from 'typeorm';
 import type { Database } from './database.js';
 
 const hashOf = (id: string): string => createHash('sha256').update(id).digest('base64url');
@@ -22,6 +23,8 @@ export function oauthAdapter(db: Database): new (model: string) => Adapter {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       const { jti: _presented, ...kept } = payload;
+      // A grant is found again by its id (its codes and tokens name it); it redeems nothing by itself.
+      const grantId = payload.grantId ?? (this.model === 'Grant' ? id : null);
       const expiresAt = expiresIn ? nowSeconds() + expiresIn : null;
       await db.write((tx) =>
         tx.query(
@@ -29,7 +32,7 @@ export function oauthAdapter(db: Database): new (model: string) => Adapter {
            VALUES (?, ?, ?, ?, ?, ?, NULL)
            ON CONFLICT (model, id_hash) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
              uid = excluded.uid, expires_at = excluded.expires_at`,
-          [this.model, hashOf(id), JSON.stringify(kept), payload.grantId ?? null, payload.uid ?? null, expiresAt],
+          [this.model, hashOf(id), JSON.stringify(kept), grantId, payload.uid ?? null, expiresAt],
         ),
       );
     }
@@ -85,4 +88,61 @@ function present(row: RecordRow | undefined, id: string | undefined): AdapterPay
   if (id !== undefined) payload.jti = id;
   if (row.consumed_at !== null) payload.consumed = row.consumed_at;
   return payload;
+}
+
+/** A grant an agent gave a client at consent, as the connected-clients list shows it. */
+export interface AgentGrant {
+  grantId: string;
+  clientId: string;
+  scopes: string[];
+  iat: number;
+  exp: number;
+}
+
+/** The unexpired grants whose account is `agentId`, newest first. */
+export async function grantsOf(db: Database, agentId: string): Promise<AgentGrant[]> {
+  const rows: { grant_id: string; payload: string }[] = await db.manager.query(
+    `SELECT grant_id, payload FROM oauth_records
+     WHERE model = 'Grant' AND json_extract(payload, '$.accountId') = ? AND (expires_at IS NULL OR expires_at > ?)
+     ORDER BY json_extract(payload, '$.iat') DESC`,
+    [agentId, nowSeconds()],
+  );
+  return rows.map(({ grant_id, payload }) => {
+    const grant = JSON.parse(payload) as {
+      clientId: string;
+      iat: number;
+      exp: number;
+      resources?: Record<string, string>;
+    };
+    const scopes = Object.values(grant.resources ?? {}).flatMap((scope) => scope.split(' '));
+    return { grantId: grant_id, clientId: grant.clientId, scopes, iat: grant.iat, exp: grant.exp };
+  });
+}
+
+/** Which ways of registering a client the admin allows (pre-registration by an admin is always on). */
+export interface RegistrationPolicy {
+  dynamic_registration: boolean;
+  client_id_metadata_documents: boolean;
+}
+
+const DEFAULT_POLICY: RegistrationPolicy = { dynamic_registration: true, client_id_metadata_documents: true };
+// The policy is one record of the authorization server's own table, under a model of its own.
+const POLICY = { model: 'RegistrationPolicy', idHash: hashOf('current') };
+
+export async function readRegistrationPolicy(db: Database): Promise<RegistrationPolicy> {
+  const rows: { payload: string }[] = await db.manager.query(
+    `SELECT payload FROM oauth_records WHERE model = ? AND id_hash = ?`,
+    [POLICY.model, POLICY.idHash],
+  );
+  return rows[0]
+    ? { ...DEFAULT_POLICY, ...(JSON.parse(rows[0].payload) as Partial<RegistrationPolicy>) }
+    : DEFAULT_POLICY;
+}
+
+export async function writeRegistrationPolicy(tx: EntityManager, policy: RegistrationPolicy): Promise<void> {
+  await tx.query(
+    `INSERT INTO oauth_records (model, id_hash, payload) VALUES (?, ?, ?)
+     ON CONFLICT (model, id_hash) DO UPDATE SET payload = excluded.payload`,
+    [POLICY.model, POLICY.idHash, JSON.stringify(policy)],
+  );
 }

@@ -30,11 +30,11 @@ describe('Root', () => {
     );
   });
 
-  it('opens on the agents of the default project, and tells someone in no project so', async () => {
+  it('opens on the overview of the default project, and tells someone in no project so', async () => {
     const bridge = fakeBridge({ listAgents: () => ({ ok: true, data: [], total: 0 }) });
     const { router } = renderConsole('/', bridge, { projects: [] });
     expect(await screen.findByText(/not a member of any project/)).toBeTruthy();
-    expect(router.state.location.pathname).toBe('/agents');
+    expect(router.state.location.pathname).toBe('/overview');
   });
 
   it('hides the admin screens from a viewer', async () => {

@@ -72,17 +72,26 @@ function Shell({ user }: { user: User }): React.JSX.Element {
       <header className="topbar">
         <strong className="brand">Gatehouse</strong>
         <nav aria-label="Main">
+          <Link to="/overview" {...navLink}>
+            Overview
+          </Link>
           <Link to="/agents" {...navLink}>
             Agents
           </Link>
           <Link to="/workflows" {...navLink}>
             Workflows
           </Link>
+          <Link to="/connections" {...navLink}>
+            Connections
+          </Link>
           <Link to="/approvals" {...navLink}>
             Approvals
           </Link>
           <Link to="/audit" {...navLink}>
             Audit
+          </Link>
+          <Link to="/servers" {...navLink}>
+            Servers
           </Link>
           {admin && (
             <Link to="/users" {...navLink}>

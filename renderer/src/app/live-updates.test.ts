@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { agentKeys } from '../features/agents/queries.js';
 import { approvalKeys } from '../features/approvals/queries.js';
 import { auditKeys } from '../features/audit/queries.js';
+import { connectionKeys } from '../features/connections/queries.js';
+import { overviewKeys } from '../features/overview/queries.js';
 import { projectKeys } from '../features/projects/queries.js';
+import { serverKeys } from '../features/servers/queries.js';
 import { roleKeys, toolKeys } from '../features/tools/queries.js';
 import { userKeys } from '../features/users/queries.js';
 import { workflowKeys } from '../features/workflows/queries.js';
@@ -18,11 +21,15 @@ const held: Record<string, QueryKey> = {
   audit: auditKeys.list('p1', { limit: 50 }),
   workflows: workflowKeys.lists('p1'),
   graph: workflowKeys.graph('p1', 'pipeline'),
+  connections: connectionKeys.lists('p1'),
   tools: toolKeys.lists(),
   roles: roleKeys.lists(),
   users: userKeys.lists(),
   projects: projectKeys.lists(),
   members: projectKeys.members('p1'),
+  servers: serverKeys.lists('p1'),
+  overview: overviewKeys.summary('p1'),
+  agentActivity: overviewKeys.agentActivity('p1', 'researcher'),
   otherProjectsAgents: agentKeys.list('p2', { limit: 50 }),
 };
 
@@ -38,11 +45,13 @@ async function staleAfter(category: string): Promise<string[]> {
 
 describe('live updates', () => {
   it.each([
-    ['agent', ['agentDetail', 'agentKeys', 'agentList', 'audit']],
-    ['key', ['agentDetail', 'agentKeys', 'agentList', 'audit']],
+    ['agent', ['agentActivity', 'agentDetail', 'agentKeys', 'agentList', 'audit', 'overview']],
+    ['key', ['agentActivity', 'agentDetail', 'agentKeys', 'agentList', 'audit', 'overview']],
     ['tool', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'roles', 'tools']],
     ['role', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'roles']],
-    ['approval', ['approvals', 'audit']],
+    ['connection', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'connections', 'tools']],
+    ['approval', ['agentActivity', 'approvals', 'audit', 'overview']],
+    ['server', ['agentDetail', 'agentKeys', 'agentList', 'audit', 'servers', 'tools']],
     ['workflow', ['audit', 'graph', 'workflows']],
     ['agent_user', ['audit', 'graph', 'users', 'workflows']],
     ['user', ['audit', 'users']],

@@ -7,17 +7,22 @@ import {
   retainSearchParams,
   type RouterHistory,
 } from '@tanstack/react-router';
-import type { AgentStatus } from '@gatehouse/shared';
+import type { AgentStatus, AuditOutcome } from '@gatehouse/shared';
 import { APPROVAL_STATUS_CHOICES, ApprovalsPage, type ShownApprovals } from '../features/approvals/ApprovalsPage.js';
 import { AccountPage } from '../features/account/AccountPage.js';
 import { AgentDetailPage, AGENT_TABS, type AgentTab } from '../features/agents/AgentDetailPage.js';
 import { AGENT_STATUS_CHOICES, AgentsPage } from '../features/agents/AgentsPage.js';
-import { AuditPage } from '../features/audit/AuditPage.js';
+import { AUDIT_OUTCOME_CHOICES, AuditPage } from '../features/audit/AuditPage.js';
+import { ConnectionsPage } from '../features/connections/ConnectionsPage.js';
+import { ConsentPage } from '../features/oauth/ConsentPage.js';
+import { ServersPage } from '../features/servers/ServersPage.js';
 import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { ToolsPage } from '../features/tools/ToolsPage.js';
 import { UsersPage } from '../features/users/UsersPage.js';
 import { WorkflowEditorPage } from '../features/workflows/WorkflowEditorPage.js';
 import { WorkflowsPage } from '../features/workflows/WorkflowsPage.js';
+import { ACTIVITY_WINDOWS, type ActivityWindowName } from '../features/overview/ActivityPanel.js';
+import { OverviewPage } from '../features/overview/OverviewPage.js';
 import { ProjectLayout } from './project.js';
 import { Root } from './Root.js';
 import { searchOffset, searchOneOf, searchText } from './search.js';
@@ -39,12 +44,21 @@ const indexRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/',
   beforeLoad: () => {
-    throw redirect({ to: '/agents' });
+    throw redirect({ to: '/overview' });
   },
 });
 
 /** The screens that act in one project. */
 const projectRoute = createRoute({ getParentRoute: () => rootRoute, id: '_project', component: ProjectLayout });
+
+const overviewRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'overview',
+  validateSearch: (search: Record<string, unknown>): { period?: ActivityWindowName } => ({
+    period: searchOneOf(ACTIVITY_WINDOWS, search.period),
+  }),
+  component: OverviewPage,
+});
 
 const agentsRoute = createRoute({
   getParentRoute: () => projectRoute,
@@ -74,6 +88,12 @@ const workflowRoute = createRoute({
   component: WorkflowEditorPage,
 });
 
+const connectionsRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'connections',
+  component: ConnectionsPage,
+});
+
 const approvalsRoute = createRoute({
   getParentRoute: () => projectRoute,
   path: 'approvals',
@@ -89,14 +109,36 @@ const auditRoute = createRoute({
   path: 'audit',
   validateSearch: (
     search: Record<string, unknown>,
-  ): { event_type?: string; agent?: string; after?: string; before?: string; offset?: number } => ({
+  ): {
+    event_type?: string;
+    agent?: string;
+    outcome?: AuditOutcome;
+    after?: string;
+    before?: string;
+    offset?: number;
+  } => ({
     event_type: searchText(search.event_type),
     agent: searchText(search.agent),
+    outcome: searchOneOf(AUDIT_OUTCOME_CHOICES, search.outcome),
     after: searchText(search.after),
     before: searchText(search.before),
     offset: searchOffset(search.offset),
   }),
   component: AuditPage,
+});
+
+/** Where the OAuth authorization server sends the browser for the admin's consent. */
+const consentRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'oauth/consent/$uid',
+  component: ConsentPage,
+});
+
+const serversRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'servers',
+  validateSearch: (search: Record<string, unknown>): { server?: string } => ({ server: searchText(search.server) }),
+  component: ServersPage,
 });
 
 const usersRoute = createRoute({ getParentRoute: () => rootRoute, path: 'users', component: UsersPage });
@@ -106,7 +148,18 @@ const accountRoute = createRoute({ getParentRoute: () => rootRoute, path: 'accou
 
 export const routeTree = rootRoute.addChildren([
   indexRoute,
-  projectRoute.addChildren([agentsRoute, agentRoute, workflowsRoute, workflowRoute, approvalsRoute, auditRoute]),
+  projectRoute.addChildren([
+    overviewRoute,
+    agentsRoute,
+    agentRoute,
+    workflowsRoute,
+    workflowRoute,
+    connectionsRoute,
+    approvalsRoute,
+    auditRoute,
+    serversRoute,
+    consentRoute,
+  ]),
   usersRoute,
   toolsRoute,
   settingsRoute,

@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createMemoryHistory, RouterProvider } from '@tanstack/react-router';
 import { configure, render } from '@testing-library/react';
 import { vi } from 'vitest';
-import type { BridgeResult, GatehouseBridge, Problem, ShellInfo, User } from '@gatehouse/shared';
+import type { BridgeResult, GatehouseBridge, ShellInfo, User } from '@gatehouse/shared';
 import { createConsoleRouter } from '../app/router.js';
 
 // Two cores shared by many test runs: a screen waiting on a debounce and a query may need more than 1 s.
@@ -36,14 +36,8 @@ export function fakeBridge(
   return bridge;
 }
 
-export const problem = (code: Problem['code'], detail: string, errors?: Problem['errors']): Problem => ({
-  type: `urn:gatehouse:problem:${code}`,
-  title: code,
-  status: 400,
-  detail,
-  code,
-  ...(errors ? { errors } : {}),
-});
+/** The daemon's problems, as the shared builder makes them. */
+export { problem } from '@gatehouse/shared';
 
 export const agent = (name: string) => ({
   id: `id-${name}`,

@@ -124,6 +124,32 @@ describe('ContractClient', () => {
     expect(renewals).toBe(1);
   });
 
+  it('sends a call-given token as it is, or none, and never renews it', async () => {
+    const tokens = { token: () => 'stale', renew: async () => void (renewals += 1) };
+    const c = client({ tokens });
+    expect(await c.call('whoami', {}, { token: validToken })).toMatchObject({ ok: true });
+    expect(await c.call('whoami', {}, { token: null })).toMatchObject({ ok: false, problem: { code: 'unauthorized' } });
+    expect(await c.call('whoami', {}, { token: 'other' })).toMatchObject({ ok: false });
+    expect(renewals).toBe(0);
+  });
+
+  it('shares one renewal between a renewal asked for ahead of expiry and the calls refused meanwhile', async () => {
+    let token = 'stale';
+    const c = client({
+      tokens: {
+        token: () => token,
+        async renew() {
+          renewals += 1;
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          token = validToken;
+        },
+      },
+    });
+    const [, ...results] = await Promise.all([c.renew(), c.call('whoami', {}), c.call('whoami', {})]);
+    expect(renewals).toBe(1);
+    for (const result of results) expect(result).toMatchObject({ ok: true });
+  });
+
   it('resumes the event stream with Last-Event-ID after a dropped connection, missing and repeating nothing', async () => {
     const received: StreamMessage[] = [];
     const abort = new AbortController();

@@ -111,8 +111,16 @@ export class ContractClient {
     return typeof baseUrl === 'string' ? baseUrl : baseUrl();
   }
 
-  /** Calls route `name`; never throws for an HTTP or network failure, which become problems. */
-  async call<N extends RouteName>(name: N, input: CallInput<N>): Promise<CallResult<RouteResult<Routes[N]>>> {
+  /**
+   * Calls route `name`; never throws for an HTTP or network failure, which become problems.
+   * `options.token` sends that bearer (or none, for null) instead of the token source's, and is
+   * never renewed: the calls that mint or end a session carry their own credential.
+   */
+  async call<N extends RouteName>(
+    name: N,
+    input: CallInput<N>,
+    options: { token?: string | null } = {},
+  ): Promise<CallResult<RouteResult<Routes[N]>>> {
     const route: RouteDescriptor = routes[name];
     const { params, query, body, projectId } = input as {
       params?: Record<string, string | number>;
@@ -121,10 +129,11 @@ export class ContractClient {
       projectId?: string;
     };
     try {
-      const response = await this.#authorized(route.method, buildPath(route.path, params) + queryString(query), {
-        body,
-        projectId,
-      });
+      const path = buildPath(route.path, params) + queryString(query);
+      const response =
+        options.token !== undefined
+          ? await this.#send(route.method, path, options.token, { body, projectId })
+          : await this.#authorized(route.method, path, { body, projectId });
       const parsed = readJson(await response.text());
       if (!response.ok) return { ok: false, problem: readProblem(response.status, parsed) };
       if (parsed === null && response.status !== 204)
@@ -224,7 +233,7 @@ export class ContractClient {
     const response = await this.#send(method, path, sent, extra);
     if (response.status !== 401 || !sent || !tokens?.renew) return response;
     // Another call may have renewed meanwhile; renew only if the refused token is still current.
-    if ((await tokens.token()) === sent) await this.#renew(tokens);
+    if ((await tokens.token()) === sent) await this.renew();
     const fresh = await tokens.token();
     if (!fresh || fresh === sent) return response;
     await response.body
@@ -234,10 +243,14 @@ export class ContractClient {
     return this.#send(method, path, fresh, extra);
   }
 
-  #renew(tokens: TokenSource): Promise<void> {
+  /**
+   * Renews the token through the token source, once at a time: a call made while a renewal is
+   * under way waits for that one (the token source also calls this to renew ahead of expiry).
+   */
+  renew(): Promise<void> {
     this.#renewing ??= (async () => {
       try {
-        await tokens.renew?.();
+        await this.#options.tokens?.renew?.();
       } finally {
         this.#renewing = undefined;
       }

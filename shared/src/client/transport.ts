@@ -16,7 +16,7 @@ export interface AbortSignalLike {
 }
 
 export interface ByteReader {
-  read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>;
+  read(): Promise<{ done: true; value?: Uint8Array | undefined } | { done: false; value: Uint8Array }>;
   cancel(reason?: unknown): Promise<void>;
 }
 

@@ -4,14 +4,18 @@ import { approvalsRoutes } from './approvals.js';
 import { auditRoutes } from './audit.js';
 import { authRoutes } from './auth.js';
 import { keysRoutes } from './keys.js';
+import { oauthRoutes } from './oauth.js';
 import { otasRoutes } from './otas.js';
 import { permissionsRoutes } from './permissions.js';
 import { projectsRoutes } from './projects.js';
+import { serversRoutes } from './servers.js';
 import { systemRoutes } from './system.js';
 import { usersRoutes } from './users.js';
 import { workflowsRoutes } from './workflows.js';
 import { connectionsRoutes } from './connections.js';
+import { consoleRoutes } from './console.js';
 import { limitsRoutes } from './limits.js';
+import { overviewRoutes } from './overview.js';
 
 /**
  * Every route of the daemon's HTTP API, one file per resource (as `daemon/src/http/routes/`
@@ -31,8 +35,12 @@ export const routes = {
   ...workflowsRoutes,
   ...otasRoutes,
   ...auditRoutes,
+  ...oauthRoutes,
   ...connectionsRoutes,
   ...limitsRoutes,
+  ...consoleRoutes,
+  ...serversRoutes,
+  ...overviewRoutes,
 };
 
 export type Routes = typeof routes;

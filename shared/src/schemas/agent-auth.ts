@@ -57,7 +57,7 @@ export type VerifyRequest = Static<typeof VerifyRequest>;
 /** What an agent is and may do, as the daemon sees it on this request. */
 export const AgentWhoami = Type.Object({
   principal: Type.Literal('agent'),
-  via: Type.Union([Type.Literal('agent_key'), Type.Literal('agent_token')]),
+  via: Type.Union([Type.Literal('agent_key'), Type.Literal('agent_token'), Type.Literal('oauth_token')]),
   agent: Agent,
   project: Project,
   scopes: Type.Array(Type.String()),

@@ -29,6 +29,7 @@ export const AuditQuery = Type.Object({
     Type.String({ maxLength: 64, description: 'Exact type, or a prefix ending in `.*` (e.g. `auth.*`)' }),
   ),
   agent_id: Type.Optional(Type.String({ maxLength: 64 })),
+  outcome: Type.Optional(AuditOutcome),
   after: Type.Optional(Timestamp),
   before: Type.Optional(Timestamp),
 });

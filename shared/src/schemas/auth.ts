@@ -34,6 +34,16 @@ export const TokenPair = Type.Object({
 });
 export type TokenPair = Static<typeof TokenPair>;
 
+/**
+ * The browser console's session: the access token for page memory; the refresh token travels
+ * only in an HttpOnly cookie, never in a body page script can read.
+ */
+export const ConsoleSession = Type.Object({
+  access_token: Type.String(),
+  expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
+});
+export type ConsoleSession = Static<typeof ConsoleSession>;
+
 export const RefreshRequest = StrictObject({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) });
 export type RefreshRequest = Static<typeof RefreshRequest>;
 

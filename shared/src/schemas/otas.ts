@@ -123,3 +123,148 @@ export const OtasCreateAgentSessionResponse = Type.Object({
     jwt_token: Type.String({ description: 'An agent access token: also accepted as Authorization: Bearer' }),
   }),
 });
+
+/** `POST /api/agent/v1/agents/key/create/`: a new key for the agent; its earlier active keys stop. */
+export const OtasCreateAgentKeyRequest = StrictObject({
+  agent_id: Type.String({ minLength: 1, maxLength: 128 }),
+  validity: Type.Optional(Type.Integer({ minimum: 1, maximum: 300, default: 30, description: 'Days the key lasts' })),
+});
+export type OtasCreateAgentKeyRequest = Static<typeof OtasCreateAgentKeyRequest>;
+
+export const OtasCreateAgentKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('agent_key_created'),
+  response: Type.Object({
+    agent_id: Type.String(),
+    agent_key: Type.Object({
+      id: Type.String(),
+      prefix: Type.String(),
+      api_key: Type.String({ description: 'Shown this once' }),
+      created_at: Timestamp,
+      expires_at: Nullable(Timestamp),
+      active: Type.Boolean(),
+    }),
+  }),
+});
+
+/** `POST /api/agent/v1/agents/key/revoke/`. */
+export const OtasRevokeAgentKeyRequest = StrictObject({ agent_key_id: Type.String({ minLength: 1, maxLength: 128 }) });
+export type OtasRevokeAgentKeyRequest = Static<typeof OtasRevokeAgentKeyRequest>;
+
+export const OtasRevokeAgentKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('agent_key_revoked'),
+  response: Type.Object({ id: Type.String() }),
+});
+
+const OtasProject = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Nullable(Type.String()),
+  domain: Nullable(Type.String()),
+});
+
+/** `GET /api/project/v1/list/` (`X-OTAS-USER-TOKEN`): the caller's projects, newest first, with its privilege. */
+export const OtasListProjectsResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('projects_listed'),
+  response_body: Type.Object({
+    projects: Type.Array(
+      Type.Object({
+        ...OtasProject.properties,
+        created_at: Timestamp,
+        updated_at: Timestamp,
+        is_active: Type.Boolean(),
+        created_by: Nullable(Type.String()),
+        privilege: Type.Integer({ description: '1 admin, 2 member' }),
+      }),
+    ),
+  }),
+});
+
+/** `POST /api/project/v1/create/`: the creator becomes the project's admin. */
+export const OtasCreateProjectRequest = StrictObject({
+  project_name: Type.String({ minLength: 1, maxLength: 128, pattern: '\\S' }),
+  project_description: Type.Optional(Nullable(Type.String({ maxLength: 300 }))),
+  project_domain: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+});
+export type OtasCreateProjectRequest = Static<typeof OtasCreateProjectRequest>;
+
+export const OtasCreateProjectResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('project_created'),
+  response_body: Type.Object({ project: OtasProject }),
+});
+
+/** `GET /api/agent/v1/sessions/list/?agent_id=`: the agent's sessions, newest first. */
+export const OtasListAgentSessionsQuery = Type.Object({ agent_id: Type.String({ minLength: 1, maxLength: 128 }) });
+export type OtasListAgentSessionsQuery = Static<typeof OtasListAgentSessionsQuery>;
+
+export const OtasListAgentSessionsResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('agent_sessions_listed'),
+  response: Type.Object({
+    agent_id: Type.String(),
+    sessions: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        agent_key_id: Nullable(Type.String({ description: 'The key it was opened with; null for other sign-ins' })),
+        created_at: Timestamp,
+        meta: Nullable(Type.Record(Type.String(), Type.Unknown())),
+      }),
+    ),
+  }),
+});
+
+const OtasSdkKey = Type.Object({
+  id: Type.String(),
+  prefix: Type.String(),
+  name: Nullable(Type.String()),
+  created_at: Timestamp,
+  expires_at: Nullable(Timestamp),
+  active: Type.Boolean(),
+});
+
+/** `GET /api/project/v1/sdk/backend/key/list/`: the project's backend SDK keys, newest first, never a key itself. */
+export const OtasListSdkKeysResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('backend_sdk_keys_listed'),
+  response_body: Type.Object({
+    keys: Type.Array(Type.Object({ ...OtasSdkKey.properties, revoked_at: Nullable(Timestamp) })),
+  }),
+});
+
+/** `POST /api/project/v1/sdk/backend/key/create/`: a key valid `validity` days (1 to 300), shown once. */
+export const OtasCreateSdkKeyRequest = StrictObject({
+  validity: Type.Integer({ minimum: 1, maximum: 300, description: 'Days the key lasts' }),
+});
+export type OtasCreateSdkKeyRequest = Static<typeof OtasCreateSdkKeyRequest>;
+
+export const OtasCreateSdkKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('backend_sdk_key_created'),
+  response_body: Type.Object({
+    ...OtasSdkKey.properties,
+    api_key: Type.String({ description: 'Shown this once' }),
+    project_id: Type.String(),
+  }),
+});
+
+/** `POST /api/project/v1/sdk/backend/key/revoke/`. */
+export const OtasRevokeSdkKeyRequest = StrictObject({ sdk_key_id: Type.String({ minLength: 1, maxLength: 128 }) });
+export type OtasRevokeSdkKeyRequest = Static<typeof OtasRevokeSdkKeyRequest>;
+
+export const OtasRevokeSdkKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('backend_sdk_key_revoked'),
+  response_body: Type.Object({ id: Type.String() }),
+});
+
+/** `POST /api/project/v1/sdk/backend/key/authenticate/` (`X-OTAS-SDK-KEY`): the backend SDK's sign-in. */
+export const OtasAuthenticateSdkKeyResponse = Type.Object({
+  status: Type.Literal(1),
+  status_description: Type.Literal('authenticated'),
+  response: Type.Object({
+    project: Type.Object({ id: Type.String(), name: Type.String(), description: Nullable(Type.String()) }),
+  }),
+});

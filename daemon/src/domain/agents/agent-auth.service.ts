@@ -33,6 +33,7 @@ import type { UsageRecorder } from './usage-recorder.js';
 export const AGENT_TOKEN_TTL_SECONDS = 3600;
 const NONCE_TTL_MS = 5 * 60_000;
 const MAX_PENDING_NONCES = 10_000;
+const MAX_LISTED_SESSIONS = 1000;
 
 /** What an agent token says (SPEC §4): who, where, and what it may do at which permissions version. */
 export interface AgentClaims {
@@ -101,7 +102,12 @@ export class AgentAuthService {
   }
 
   /** `POST /v1/auth/token`: the agent's key, checked like any presented key, for tokens. */
-  async tokenForKey(agentId: string, secret: string, actor: Actor, audience?: string): Promise<TokenPair> {
+  async tokenForKey(
+    agentId: string,
+    secret: string,
+    actor: Actor,
+    { audience, meta = null }: { audience?: string | undefined; meta?: Record<string, unknown> | null } = {},
+  ): Promise<TokenPair> {
     const check = await this.keys.check(secret);
     if (!check.ok || check.agent.id !== agentId) {
       throw await this.failures.fail({
@@ -117,6 +123,17 @@ export class AgentAuthService {
       scopes: grantedScopes(check.key.scopes, check.agent),
       // An audience-bound token gets no refresh token: its holder cannot renew it.
       ...(audience ? { audience, withRefresh: false } : {}),
+      keyId: check.key.id,
+      meta,
+    });
+  }
+
+  /** An agent's sessions, newest first (the newest thousand: an agent signing in all day has many). */
+  sessionsOf(agent: AgentRow): Promise<AgentSessionRow[]> {
+    return this.db.manager.find(AgentSessionEntity, {
+      where: { agent_id: agent.id },
+      order: { created_at: 'DESC' },
+      take: MAX_LISTED_SESSIONS,
     });
   }
 
@@ -296,6 +313,8 @@ export class AgentAuthService {
       note?: string | undefined;
       withRefresh?: boolean;
       audience?: string;
+      keyId?: string;
+      meta?: Record<string, unknown> | null;
     },
   ): Promise<TokenPair> {
     const withRefresh = grant.withRefresh ?? true;
@@ -314,6 +333,8 @@ export class AgentAuthService {
         revoked_at: null,
         revoked_reason: null,
         scopes: grant.scopes,
+        key_id: grant.keyId ?? null,
+        meta: grant.meta ? JSON.stringify(grant.meta) : null,
       };
       await tx.insert(AgentSessionEntity, session);
       const refresh = withRefresh

@@ -134,8 +134,47 @@ export class AgentKeysService {
     return rows.map(toAgentKey);
   }
 
+  /** The agent of a key, if both are in the project (OTAS names a key without its agent). */
+  async agentOfKey(projectId: string, keyId: string): Promise<AgentRow> {
+    const key = await this.db.manager.findOneBy(AgentKeyEntity, { id: keyId });
+    const agent = key && (await this.db.manager.findOneBy(AgentEntity, { id: key.agent_id, project_id: projectId }));
+    if (!agent) throw notFound('Key');
+    return agent;
+  }
+
   create(owner: KeyOwner, options: CreateKeyRequest, actor: Actor): Promise<IssuedAgentKey> {
     return writeWithSecrets(this.db, this.secrets, (tx, secrets) => this.issue(tx, secrets, owner, options, actor));
+  }
+
+  /**
+   * A new key that replaces every active key of the agent (OTAS's key renewal): the new key and the
+   * revocations are one write, so a failure half-way leaves the earlier keys working and no new one.
+   */
+  async replaceActive(owner: KeyOwner, options: CreateKeyRequest, actor: Actor): Promise<IssuedAgentKey> {
+    const replaced: AgentKeyRow[] = [];
+    const issued = await writeWithSecrets(this.db, this.secrets, async (tx, secrets) => {
+      const now = new Date().toISOString();
+      const earlier = (await tx.findBy(AgentKeyEntity, { agent_id: owner.agent.id })).filter((key) =>
+        isKeyActive(key, now),
+      );
+      const next = await this.issue(tx, secrets, owner, options, actor);
+      for (const key of earlier) {
+        await tx.update(AgentKeyEntity, { id: key.id }, { revoked_at: now });
+        await this.audit.append(tx, {
+          event_type: 'key.revoked',
+          actor,
+          agent_id: owner.agent.id,
+          project_id: owner.agent.project_id,
+          target: `key:${key.prefix}`,
+          metadata: { key_id: key.id, replaced_by: next.id },
+        });
+        replaced.push({ ...key, revoked_at: now });
+      }
+      return next;
+    });
+    // The alias already names the new key; only the replaced keys' own entries remain to go.
+    for (const key of replaced) await this.secrets.delete(accounts.agentKey(key.id)).catch(() => false);
+    return issued;
   }
 
   /** Where a key's own keychain entry is (`agent-key:<key_id>`). */

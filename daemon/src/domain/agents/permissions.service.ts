@@ -403,7 +403,7 @@ async function bumpHolders(tx: EntityManager, role: string): Promise<string[]> {
 }
 
 /** Bumps every agent granted any of `tools`, directly or through a role; returns their ids. */
-async function bumpAgentsUsing(tx: EntityManager, tools: string[]): Promise<string[]> {
+export async function bumpAgentsUsing(tx: EntityManager, tools: string[]): Promise<string[]> {
   const marks = tools.map(() => '?').join(', ');
   return bumpWhere(
     tx,

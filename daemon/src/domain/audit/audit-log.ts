@@ -113,6 +113,7 @@ export class AuditLog {
       q.andWhere('e.event_type = :type', { type: query.event_type });
     }
     if (query.agent_id) q.andWhere('e.agent_id = :agent', { agent: query.agent_id });
+    if (query.outcome) q.andWhere('e.outcome = :outcome', { outcome: query.outcome });
     if (query.after) q.andWhere('e.at > :after', { after: new Date(query.after).toISOString() });
     if (query.before) q.andWhere('e.at < :before', { before: new Date(query.before).toISOString() });
     const [rows, total] = await q

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { In } from 'typeorm';
 import type { CreateProjectRequest, Membership, Privilege, Project } from '@gatehouse/shared';
 import { conflict, forbidden, notFound } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
@@ -87,7 +88,26 @@ export class ProjectsService {
     return (await q.getMany()).map(toProject);
   }
 
-  async create(input: CreateProjectRequest, actor: Actor & { user: UserRow }): Promise<Project> {
+  /** The user's projects with its privilege in each, newest first (OTAS's project list). */
+  async privilegesOf(user: UserRow): Promise<Array<{ project: ProjectRow; privilege: Privilege }>> {
+    if (user.role === 'super_admin') {
+      const projects = await this.db.manager.find(ProjectEntity, { order: { created_at: 'DESC' } });
+      return projects.map((project) => ({ project, privilege: 1 as const }));
+    }
+    const memberships = await this.db.manager.findBy(MembershipEntity, { user_id: user.id });
+    const privileges = new Map(memberships.map((m) => [m.project_id, m.privilege]));
+    const projects = await this.db.manager.find(ProjectEntity, {
+      where: { id: In([...privileges.keys()]) },
+      order: { created_at: 'DESC' },
+    });
+    return projects.map((project) => ({ project, privilege: privileges.get(project.id)! }));
+  }
+
+  /** `description` and `domain` are OTAS's project fields; Gatehouse's own API leaves them empty. */
+  async create(
+    input: CreateProjectRequest & { description?: string | null; domain?: string | null },
+    actor: Actor & { user: UserRow },
+  ): Promise<Project> {
     const name = storedName(input.name);
     const slug = input.slug ?? slugify(name);
     return this.db.write(async (tx) => {
@@ -97,6 +117,9 @@ export class ProjectsService {
         id: randomUUID(),
         name,
         slug,
+        description: input.description?.trim() || null,
+        domain: input.domain?.trim() || null,
+        created_by: actor.user.id,
         created_at: new Date().toISOString(),
       };
       await tx.insert(ProjectEntity, project);

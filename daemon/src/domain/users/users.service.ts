@@ -42,6 +42,8 @@ export function newHumanRow(
     failed_logins: 0,
     locked_until: null,
     first_name: null,
+    middle_name: null,
+    last_name: null,
     disabled: false,
     created_at: now,
     updated_at: now,
@@ -81,7 +83,15 @@ export class UsersService {
       await tx.insert(UserEntity, user);
       let project = await tx.findOneBy(ProjectEntity, { slug: DEFAULT_PROJECT_SLUG });
       if (!project) {
-        project = { id: randomUUID(), name: 'Default', slug: DEFAULT_PROJECT_SLUG, created_at: user.created_at };
+        project = {
+          id: randomUUID(),
+          name: 'Default',
+          slug: DEFAULT_PROJECT_SLUG,
+          description: null,
+          domain: null,
+          created_by: user.id,
+          created_at: user.created_at,
+        };
         await tx.insert(ProjectEntity, project);
         await this.audit.append(tx, {
           event_type: 'project.created',

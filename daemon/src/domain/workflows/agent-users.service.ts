@@ -144,6 +144,8 @@ export class AgentUsersService {
         failed_logins: 0,
         locked_until: null,
         first_name: purpose || null,
+        middle_name: null,
+        last_name: null,
         disabled: false,
         created_at: now,
         updated_at: now,

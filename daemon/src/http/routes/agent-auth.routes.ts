@@ -4,7 +4,7 @@ import { implement } from '../route-binding.js';
 
 export const agentAuthRoutes = [
   implement(routes.agentToken, async ({ services, body, request }) =>
-    services.agentAuth.tokenForKey(body.agent_id, body.secret, anonymousActor(request.ip), body.audience),
+    services.agentAuth.tokenForKey(body.agent_id, body.secret, anonymousActor(request.ip), { audience: body.audience }),
   ),
 
   implement(routes.agentRefresh, async ({ services, body, request }) =>

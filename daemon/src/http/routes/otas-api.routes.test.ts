@@ -10,6 +10,9 @@ describe('OTAS user, agent and session routes', () => {
   let projectId: string;
   let apiKey: string;
   let agentId: string;
+  let memberJwt: string;
+  const asAdmin = () => ({ 'x-otas-user-token': jwt, 'x-otas-project-id': projectId });
+  const asMember = () => ({ 'x-otas-user-token': memberJwt, 'x-otas-project-id': projectId });
   beforeAll(async () => {
     t = await startTestDaemon();
     const admin = (await t.setupAdmin()).access_token;
@@ -25,6 +28,18 @@ describe('OTAS user, agent and session routes', () => {
     });
     apiKey = created.body.response.agent_key.api_key;
     agentId = created.body.response.agent.id;
+    await t.request('POST', '/admin/users', {
+      token: admin,
+      body: { username: 'member', password: 'a long enough password' },
+    });
+    const member = (await t.request('GET', '/admin/users?q=member', { token: admin })).body[0];
+    await t.request('PUT', `/admin/projects/${projectId}/members/${member.id}`, {
+      token: admin,
+      body: { privilege: 2 },
+    });
+    memberJwt = (
+      await t.request('POST', '/api/user/v1/login/', { body: { email: 'member', password: 'a long enough password' } })
+    ).body.response.jwt_token;
   });
   afterAll(() => t.dispose());
 
@@ -123,5 +138,336 @@ describe('OTAS user, agent and session routes', () => {
       expect(answer.status).toBe(400);
       expect(answer.body).toEqual(failure('invalid_json'));
     });
+  });
+
+  describe('POST /api/agent/v1/agents/key/create/', () => {
+    const createKey = (body: unknown, headers = asAdmin()) =>
+      t.request('POST', '/api/agent/v1/agents/key/create/', { headers, body });
+
+    it("answers 201 with a new key valid `validity` days, and the agent's earlier keys stop", async () => {
+      const other = await t.request('POST', '/api/agent/v1/create/', {
+        headers: asAdmin(),
+        body: { agent_name: 'Renewed', agent_provider: 'OpenAI' },
+      });
+      const firstKey: string = other.body.response.agent_key.api_key;
+      const answer = await createKey({ agent_id: other.body.response.agent.id, validity: 7 });
+      expect(answer.status).toBe(201);
+      expect(answer.body).toMatchObject({
+        status: 1,
+        status_description: 'agent_key_created',
+        response: { agent_id: other.body.response.agent.id, agent_key: { active: true, api_key: expect.any(String) } },
+      });
+      const { created_at, expires_at, api_key } = answer.body.response.agent_key;
+      expect(Date.parse(expires_at) - Date.parse(created_at)).toBe(7 * 86_400_000);
+      const signIn = (key: string) =>
+        t.request('POST', '/api/agent/v1/session/create/', { headers: { 'x-otas-agent-key': key } });
+      expect((await signIn(api_key)).status).toBe(200);
+      expect((await signIn(firstKey)).status).toBe(401);
+      const listed = await t.request('GET', '/api/agent/v1/list/', { headers: asAdmin() });
+      const renewed = listed.body.response.agents.find((agent: { name: string }) => agent.name === 'Renewed');
+      expect(renewed.agent_keys.map((key: { active: boolean }) => key.active).sort()).toEqual([false, true]);
+    });
+
+    it('lasts 30 days without a validity, as OTAS keys do', async () => {
+      const answer = await createKey({ agent_id: agentId });
+      expect(answer.status).toBe(201);
+      const { created_at, expires_at } = answer.body.response.agent_key;
+      expect(Date.parse(expires_at) - Date.parse(created_at)).toBe(30 * 86_400_000);
+    });
+
+    it('answers 400 agent_id_required, 404 agent_not_found_or_invalid_id and 403 forbidden as OTAS does', async () => {
+      const missing = await createKey({});
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('agent_id_required'));
+      const unknown = await createKey({ agent_id: '00000000-0000-4000-8000-000000000000' });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body).toEqual(failure('agent_not_found_or_invalid_id'));
+      const forbidden = await createKey({ agent_id: agentId }, asMember());
+      expect(forbidden.status).toBe(403);
+      expect(forbidden.body).toEqual(failure('forbidden'));
+      const noHeaders = await createKey({ agent_id: agentId }, { 'x-otas-user-token': jwt } as never);
+      expect(noHeaders.status).toBe(400);
+      expect(noHeaders.body).toEqual(failure('missing_headers'));
+    });
+  });
+
+  describe('POST /api/agent/v1/agents/key/revoke/', () => {
+    const revokeKey = (body: unknown, headers = asAdmin()) =>
+      t.request('POST', '/api/agent/v1/agents/key/revoke/', { headers, body });
+
+    it('stops an active key of the project, then answers 404 agent_key_not_found for it', async () => {
+      const other = await t.request('POST', '/api/agent/v1/create/', {
+        headers: asAdmin(),
+        body: { agent_name: 'Revoked key', agent_provider: 'OpenAI' },
+      });
+      const { id, api_key } = other.body.response.agent_key;
+      const forbidden = await revokeKey({ agent_key_id: id }, asMember());
+      expect(forbidden.status).toBe(403);
+      expect(forbidden.body).toEqual(failure('forbidden'));
+      const answer = await revokeKey({ agent_key_id: id });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ status: 1, status_description: 'agent_key_revoked', response: { id } });
+      const signIn = await t.request('POST', '/api/agent/v1/session/create/', {
+        headers: { 'x-otas-agent-key': api_key },
+      });
+      expect(signIn.status).toBe(401);
+      const again = await revokeKey({ agent_key_id: id });
+      expect(again.status).toBe(404);
+      expect(again.body).toEqual(failure('agent_key_not_found'));
+    });
+
+    it('answers 400 agent_key_id_required and 404 for a key that is not there', async () => {
+      const missing = await revokeKey({});
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('agent_key_id_required'));
+      const unknown = await revokeKey({ agent_key_id: 'no-such-key' });
+      expect(unknown.status).toBe(404);
+      expect(unknown.body).toEqual(failure('agent_key_not_found'));
+    });
+  });
+});
+
+describe('OTAS project and agent session routes', () => {
+  let t: TestDaemon;
+  let jwt: string;
+  let memberJwt: string;
+  let projectId: string;
+  beforeAll(async () => {
+    t = await startTestDaemon();
+    const admin = (await t.setupAdmin()).access_token;
+    projectId = (await t.request('GET', '/v1/whoami', { token: admin })).body.project.id;
+    jwt = (await t.request('POST', '/api/user/v1/login/', { body: { email: 'admin', password: ADMIN.password } })).body
+      .response.jwt_token;
+    await t.request('POST', '/admin/users', {
+      token: admin,
+      body: { username: 'member', password: 'a long enough password' },
+    });
+    const member = (await t.request('GET', '/admin/users?q=member', { token: admin })).body[0];
+    await t.request('PUT', `/admin/projects/${projectId}/members/${member.id}`, {
+      token: admin,
+      body: { privilege: 2 },
+    });
+    memberJwt = (
+      await t.request('POST', '/api/user/v1/login/', { body: { email: 'member', password: 'a long enough password' } })
+    ).body.response.jwt_token;
+  });
+  afterAll(() => t.dispose());
+
+  describe('POST /api/project/v1/create/ and GET /api/project/v1/list/', () => {
+    it('creates a project its creator administers, listed first with its description and domain', async () => {
+      const created = await t.request('POST', '/api/project/v1/create/', {
+        headers: { 'x-otas-user-token': jwt },
+        body: {
+          project_name: '  Billing  ',
+          project_description: 'Invoices',
+          project_domain: 'https://billing.example',
+        },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toEqual({
+        status: 1,
+        status_description: 'project_created',
+        response_body: {
+          project: {
+            id: expect.any(String),
+            name: 'Billing',
+            description: 'Invoices',
+            domain: 'https://billing.example',
+          },
+        },
+      });
+      const listed = await t.request('GET', '/api/project/v1/list/', { headers: { 'x-otas-user-token': jwt } });
+      expect(listed.status).toBe(200);
+      expect(listed.body.status_description).toBe('projects_listed');
+      const [newest, older] = listed.body.response_body.projects;
+      expect(newest).toMatchObject({
+        id: created.body.response_body.project.id,
+        name: 'Billing',
+        is_active: true,
+        privilege: 1,
+        created_by: expect.any(String),
+      });
+      expect(older).toMatchObject({ id: projectId, description: null, domain: null });
+    });
+
+    it("lists only a member's own projects, with its privilege", async () => {
+      const listed = await t.request('GET', '/api/project/v1/list/', { headers: { 'x-otas-user-token': memberJwt } });
+      expect(listed.body.response_body.projects).toEqual([expect.objectContaining({ id: projectId, privilege: 2 })]);
+    });
+
+    it('answers 400 project_creation_failed, missing_token, 401 invalid_token and 403 forbidden', async () => {
+      const noName = await t.request('POST', '/api/project/v1/create/', {
+        headers: { 'x-otas-user-token': jwt },
+        body: { project_name: '   ' },
+      });
+      expect(noName.status).toBe(400);
+      expect(noName.body).toEqual(failure('project_creation_failed'));
+      const missing = await t.request('GET', '/api/project/v1/list/');
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('missing_token'));
+      const bad = await t.request('GET', '/api/project/v1/list/', { headers: { 'x-otas-user-token': 'nope' } });
+      expect(bad.status).toBe(401);
+      expect(bad.body).toEqual(failure('invalid_token'));
+      // Gatehouse keeps project creation to user admins, OTAS's API included.
+      const forbidden = await t.request('POST', '/api/project/v1/create/', {
+        headers: { 'x-otas-user-token': memberJwt },
+        body: { project_name: 'Mine' },
+      });
+      expect(forbidden.status).toBe(403);
+      expect(forbidden.body).toEqual(failure('forbidden'));
+    });
+  });
+
+  describe('GET /api/agent/v1/sessions/list/', () => {
+    it("lists an agent's sessions newest first, with the key and meta each was opened with", async () => {
+      const headers = { 'x-otas-user-token': jwt, 'x-otas-project-id': projectId };
+      const created = await t.request('POST', '/api/agent/v1/create/', {
+        headers,
+        body: { agent_name: 'Worker', agent_provider: 'Anthropic' },
+      });
+      const { id: keyId, api_key } = created.body.response.agent_key;
+      const agentId = created.body.response.agent.id;
+      for (const host of ['first', 'second']) {
+        const opened = await t.request('POST', '/api/agent/v1/session/create/', {
+          headers: { 'x-otas-agent-key': api_key },
+          body: { meta: { host } },
+        });
+        expect(opened.status).toBe(200);
+      }
+      const listed = await t.request('GET', `/api/agent/v1/sessions/list/?agent_id=${agentId}`, {
+        headers: { 'x-otas-user-token': memberJwt, 'x-otas-project-id': projectId },
+      });
+      expect(listed.status).toBe(200);
+      expect(listed.body).toEqual({
+        status: 1,
+        status_description: 'agent_sessions_listed',
+        response: {
+          agent_id: agentId,
+          sessions: [
+            { id: expect.any(String), agent_key_id: keyId, created_at: expect.any(String), meta: { host: 'second' } },
+            { id: expect.any(String), agent_key_id: keyId, created_at: expect.any(String), meta: { host: 'first' } },
+          ],
+        },
+      });
+    });
+
+    it('answers 400 agent_id_required and 403 agent_not_found_or_no_access as OTAS does', async () => {
+      const headers = { 'x-otas-user-token': jwt, 'x-otas-project-id': projectId };
+      const missing = await t.request('GET', '/api/agent/v1/sessions/list/', { headers });
+      expect(missing.status).toBe(400);
+      expect(missing.body).toEqual(failure('agent_id_required'));
+      const unknown = await t.request('GET', '/api/agent/v1/sessions/list/?agent_id=nobody', { headers });
+      expect(unknown.status).toBe(403);
+      expect(unknown.body).toEqual(failure('agent_not_found_or_no_access'));
+    });
+  });
+});
+
+describe('OTAS backend SDK key routes', () => {
+  let t: TestDaemon;
+  let admin: Record<string, string>;
+  let member: Record<string, string>;
+  beforeAll(async () => {
+    t = await startTestDaemon();
+    const token = (await t.setupAdmin()).access_token;
+    const projectId = (await t.request('GET', '/v1/whoami', { token })).body.project.id;
+    const login = async (email: string, password: string) =>
+      (await t.request('POST', '/api/user/v1/login/', { body: { email, password } })).body.response.jwt_token;
+    admin = { 'x-otas-user-token': await login('admin', ADMIN.password), 'x-otas-project-id': projectId };
+    await t.request('POST', '/admin/users', {
+      token,
+      body: { username: 'member', password: 'a long enough password' },
+    });
+    const user = (await t.request('GET', '/admin/users?q=member', { token })).body[0];
+    await t.request('PUT', `/admin/projects/${projectId}/members/${user.id}`, { token, body: { privilege: 2 } });
+    member = { 'x-otas-user-token': await login('member', 'a long enough password'), 'x-otas-project-id': projectId };
+  });
+  afterAll(() => t.dispose());
+
+  const signIn = (key?: string) =>
+    t.request('POST', '/api/project/v1/sdk/backend/key/authenticate/', {
+      headers: key === undefined ? {} : { 'x-otas-sdk-key': key },
+    });
+
+  it('creates a key shown once, lists it without the key, signs the SDK in with it, and revokes it', async () => {
+    const created = await t.request('POST', '/api/project/v1/sdk/backend/key/create/', {
+      headers: admin,
+      body: { validity: 90 },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      status: 1,
+      status_description: 'backend_sdk_key_created',
+      response_body: { project_id: admin['x-otas-project-id'], name: null, active: true },
+    });
+    const { id, api_key, created_at, expires_at } = created.body.response_body;
+    expect(api_key).toMatch(/^otas_/);
+    expect(Date.parse(expires_at) - Date.parse(created_at)).toBe(90 * 86_400_000);
+
+    const listed = await t.request('GET', '/api/project/v1/sdk/backend/key/list/', { headers: admin });
+    expect(listed.status).toBe(200);
+    expect(listed.body.status_description).toBe('backend_sdk_keys_listed');
+    expect(listed.body.response_body.keys).toEqual([
+      { id, prefix: api_key.slice(5, 13), name: null, created_at, expires_at, active: true, revoked_at: null },
+    ]);
+    expect(JSON.stringify(listed.body)).not.toContain(api_key);
+
+    const signedIn = await signIn(api_key);
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body).toEqual({
+      status: 1,
+      status_description: 'authenticated',
+      response: { project: { id: admin['x-otas-project-id'], name: 'Default', description: null } },
+    });
+
+    const revoked = await t.request('POST', '/api/project/v1/sdk/backend/key/revoke/', {
+      headers: admin,
+      body: { sdk_key_id: id },
+    });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toEqual({ status: 1, status_description: 'backend_sdk_key_revoked', response_body: { id } });
+    expect((await signIn(api_key)).status).toBe(403);
+    const again = await t.request('POST', '/api/project/v1/sdk/backend/key/revoke/', {
+      headers: admin,
+      body: { sdk_key_id: id },
+    });
+    expect(again.status).toBe(404);
+    expect(again.body).toEqual(failure('sdk_key_not_found'));
+    const after = await t.request('GET', '/api/project/v1/sdk/backend/key/list/', { headers: admin });
+    expect(after.body.response_body.keys[0]).toMatchObject({ id, active: false, revoked_at: expect.any(String) });
+  });
+
+  it('answers 400 sdk_key_creation_failed for a validity outside 1 to 300 and sdk_key_id_required', async () => {
+    for (const body of [{}, { validity: 0 }, { validity: 301 }, { validity: '30' }]) {
+      const answer = await t.request('POST', '/api/project/v1/sdk/backend/key/create/', { headers: admin, body });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual(failure('sdk_key_creation_failed'));
+    }
+    const missing = await t.request('POST', '/api/project/v1/sdk/backend/key/revoke/', { headers: admin, body: {} });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toEqual(failure('sdk_key_id_required'));
+  });
+
+  it('keeps SDK keys to project admins: 403 forbidden for a member', async () => {
+    const list = await t.request('GET', '/api/project/v1/sdk/backend/key/list/', { headers: member });
+    expect(list.status).toBe(403);
+    expect(list.body).toEqual(failure('forbidden'));
+    const create = await t.request('POST', '/api/project/v1/sdk/backend/key/create/', {
+      headers: member,
+      body: { validity: 30 },
+    });
+    expect(create.status).toBe(403);
+    expect(create.body).toEqual(failure('forbidden'));
+  });
+
+  it('refuses a missing, malformed or unknown SDK key', async () => {
+    const missing = await signIn();
+    expect(missing.status).toBe(401);
+    expect(missing.body).toEqual(failure('sdk_key_missing'));
+    for (const key of ['otas_nope', `otas_${'A'.repeat(8)}_${'B'.repeat(38)}`]) {
+      const refused = await signIn(key);
+      expect(refused.status).toBe(403);
+      expect(refused.body).toEqual(failure('invalid_sdk_key'));
+    }
   });
 });

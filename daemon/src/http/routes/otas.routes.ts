@@ -1,7 +1,9 @@
 import { routes, type Agent } from '@gatehouse/shared';
 import { anonymousActor } from '../../domain/actor.js';
-import { ProblemError } from '../../errors.js';
+import { notFound, ProblemError } from '../../errors.js';
+import { OtasRefusal } from '../otas.js';
 import { implement } from '../route-binding.js';
+import { isSdkKeyActive } from '../../domain/projects/sdk-keys.service.js';
 import type { Services } from '../services.js';
 
 /** Every agent of a project, read a page at a time (OTAS's list has no paging). */
@@ -107,7 +109,7 @@ export const otasRoutes = [
     };
   }),
 
-  implement(routes.otasCreateAgentSession, async ({ services, request }) => {
+  implement(routes.otasCreateAgentSession, async ({ services, request, body }) => {
     const key = request.headers['x-otas-agent-key'];
     if (typeof key !== 'string' || key === '')
       throw new ProblemError('unauthorized', 'Send the key as X-OTAS-AGENT-KEY.');
@@ -117,11 +119,154 @@ export const otasRoutes = [
       check.ok ? check.agent.id : (check.agentId ?? ''),
       key,
       anonymousActor(request.ip),
+      { meta: body?.meta ?? null },
     );
     return {
       status: 1 as const,
       status_description: 'agent_session_created' as const,
       response: { Header_value: 'X-OTAS-AGENT-SESSION-TOKEN' as const, jwt_token: tokens.access_token },
+    };
+  }),
+
+  implement(routes.otasCreateAgentKey, async ({ services, auth, body }) => {
+    const owner = { agent: await services.agents.find(auth.project.id, body.agent_id), projectSlug: auth.project.slug };
+    // OTAS renews keys of active agents only; any other is not found.
+    if (owner.agent.status !== 'active') throw notFound('Agent');
+    const key = await services.agentKeys.replaceActive(owner, { expires_in_days: body.validity ?? 30 }, auth.actor);
+    return {
+      status: 1 as const,
+      status_description: 'agent_key_created' as const,
+      response: {
+        agent_id: owner.agent.id,
+        agent_key: {
+          id: key.id,
+          prefix: key.prefix,
+          api_key: key.api_key,
+          created_at: key.created_at,
+          expires_at: key.expires_at,
+          active: key.active,
+        },
+      },
+    };
+  }),
+
+  implement(routes.otasRevokeAgentKey, async ({ services, auth, body }) => {
+    const owner = {
+      agent: await services.agentKeys.agentOfKey(auth.project.id, body.agent_key_id),
+      projectSlug: auth.project.slug,
+    };
+    // OTAS revokes only active keys: an already dead one is not found.
+    const current = (await services.agentKeys.list(owner.agent)).find((key) => key.id === body.agent_key_id);
+    if (!current?.active) throw notFound('Key');
+    const revoked = await services.agentKeys.revoke(owner, body.agent_key_id, auth.actor);
+    return { status: 1 as const, status_description: 'agent_key_revoked' as const, response: { id: revoked.id } };
+  }),
+
+  implement(routes.otasListProjects, async ({ services, auth }) => ({
+    status: 1 as const,
+    status_description: 'projects_listed' as const,
+    response_body: {
+      projects: (await services.projects.privilegesOf(auth.user)).map(({ project, privilege }) => ({
+        id: project.id,
+        name: project.name,
+        description: project.description,
+        domain: project.domain,
+        created_at: project.created_at,
+        // A project's name and slug never change after creation.
+        updated_at: project.created_at,
+        is_active: true,
+        created_by: project.created_by,
+        privilege,
+      })),
+    },
+  })),
+
+  implement(routes.otasCreateProject, async ({ services, auth, body }) => {
+    const project = await services.projects.create(
+      { name: body.project_name.trim(), description: body.project_description, domain: body.project_domain },
+      auth.actor,
+    );
+    const row = await services.projects.byId(project.id);
+    return {
+      status: 1 as const,
+      status_description: 'project_created' as const,
+      response_body: { project: { id: row.id, name: row.name, description: row.description, domain: row.domain } },
+    };
+  }),
+
+  implement(routes.otasListAgentSessions, async ({ services, auth, query }) => {
+    const agent = await services.agents.find(auth.project.id, query.agent_id).catch(() => null);
+    if (!agent || agent.status !== 'active')
+      throw new OtasRefusal('forbidden', 'agent_not_found_or_no_access', 'No such active agent in this project.');
+    const sessions = await services.agentAuth.sessionsOf(agent);
+    return {
+      status: 1 as const,
+      status_description: 'agent_sessions_listed' as const,
+      response: {
+        agent_id: agent.id,
+        sessions: sessions.map((session) => ({
+          id: session.id,
+          agent_key_id: session.key_id,
+          created_at: session.created_at,
+          meta: session.meta === null ? null : (JSON.parse(session.meta) as Record<string, unknown>),
+        })),
+      },
+    };
+  }),
+
+  implement(routes.otasListSdkKeys, async ({ services, auth }) => ({
+    status: 1 as const,
+    status_description: 'backend_sdk_keys_listed' as const,
+    response_body: {
+      keys: (await services.sdkKeys.list(auth.project)).map((key) => ({
+        id: key.id,
+        prefix: key.prefix,
+        name: key.name,
+        created_at: key.created_at,
+        expires_at: key.expires_at,
+        active: isSdkKeyActive(key),
+        revoked_at: key.revoked_at,
+      })),
+    },
+  })),
+
+  implement(routes.otasCreateSdkKey, async ({ services, auth, body }) => {
+    const { key, plaintext } = await services.sdkKeys.create(auth.project, body.validity, auth.actor);
+    return {
+      status: 1 as const,
+      status_description: 'backend_sdk_key_created' as const,
+      response_body: {
+        id: key.id,
+        prefix: key.prefix,
+        api_key: plaintext,
+        project_id: key.project_id,
+        name: key.name,
+        created_at: key.created_at,
+        expires_at: key.expires_at,
+        active: true,
+      },
+    };
+  }),
+
+  implement(routes.otasRevokeSdkKey, async ({ services, auth, body }) => {
+    const key = await services.sdkKeys.revoke(auth.project, body.sdk_key_id, auth.actor);
+    return {
+      status: 1 as const,
+      status_description: 'backend_sdk_key_revoked' as const,
+      response_body: { id: key.id },
+    };
+  }),
+
+  implement(routes.otasAuthenticateSdkKey, async ({ services, request }) => {
+    const key = request.headers['x-otas-sdk-key'];
+    if (typeof key !== 'string' || key === '')
+      throw new OtasRefusal('unauthorized', 'sdk_key_missing', 'Send the key as X-OTAS-SDK-KEY.');
+    const project = await services.sdkKeys.authenticate(key);
+    if (!project) throw new OtasRefusal('forbidden', 'invalid_sdk_key', 'The SDK key is unknown, expired or revoked.');
+    return {
+      status: 1 as const,
+      status_description: 'authenticated' as const,
+      response: { project: { id: project.id, name: project.name, description: project.description } },
     };
   }),
 ];

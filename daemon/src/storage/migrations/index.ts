@@ -5,10 +5,12 @@ import { Approvals1795398300000 } from './0004-approvals.js';
 import { Workflows1795398400000 } from './0005-workflows.js';
 import { RevokeTokensOnPermissionChange1795398500000 } from './0006-revoke-tokens-on-permission-change.js';
 import { DropRevokeTokensTrigger1795398600000 } from './0007-revoke-tokens-in-permissions-service.js';
+import { McpServers1795398900000 } from './0009-mcp-servers.js';
 import { Connections1795399000000 } from './0010-connections.js';
 import { UsageLimits1795399000100 } from './0010-usage-limits.js';
 import { OAuthConnections1795399000200 } from './0010-oauth-connections.js';
 import { OAuth1795399100000 } from './0011-oauth.js';
+import { OtasApi1795399200000 } from './0008-otas-api.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
 export const migrations = [
@@ -19,8 +21,10 @@ export const migrations = [
   Workflows1795398400000,
   RevokeTokensOnPermissionChange1795398500000,
   DropRevokeTokensTrigger1795398600000,
+  McpServers1795398900000,
   Connections1795399000000,
   UsageLimits1795399000100,
   OAuthConnections1795399000200,
   OAuth1795399100000,
+  OtasApi1795399200000,
 ];

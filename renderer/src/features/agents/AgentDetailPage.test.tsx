@@ -111,4 +111,36 @@ describe('AgentDetailPage', () => {
       body: { grace_seconds: 0 },
     });
   });
+
+  it("shows the agent's activity in the overview's chart, each figure a link to its audit events", async () => {
+    const window = (since: string, requests: number) => ({
+      since,
+      totals: { requests, denials: 1, tool_calls: 0, approvals: 0 },
+      buckets: [{ start: since, requests, denials: 1, tool_calls: 0, approvals: 0 }],
+    });
+    const bridge = agentBridge();
+    const answer = bridge.api.getMockImplementation()!;
+    bridge.api.mockImplementation(async (route, request) =>
+      route === 'getAgentActivity'
+        ? {
+            ok: true,
+            data: { day: window('2026-12-04T07:00:00.000Z', 4), week: window('2026-11-29T00:00:00.000Z', 9) },
+          }
+        : route === 'listAudit'
+          ? { ok: true, data: [], total: 0 }
+          : answer(route, request),
+    );
+    renderConsole('/agents/researcher?tab=Activity', bridge);
+    const requests = await screen.findByRole('link', { name: 'Requests, last 24 hours: 4' });
+    const search = new URLSearchParams(requests.getAttribute('href')!.split('?')[1]);
+    expect(search.get('agent')).toBe('researcher');
+    expect(search.get('event_type')).toBe('connection.called');
+    expect(bridge.api).toHaveBeenCalledWith('getAgentActivity', {
+      projectId: 'p-default',
+      params: { name: 'researcher' },
+    });
+    fireEvent.mouseDown(screen.getByRole('tab', { name: 'Last 7 days' }));
+    expect(await screen.findByRole('link', { name: 'Requests, last 7 days: 9' })).toBeTruthy();
+    expect(await screen.findByText('No activity yet.')).toBeTruthy();
+  });
 });

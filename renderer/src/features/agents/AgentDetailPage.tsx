@@ -3,15 +3,17 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams, useSearch } from '@tanstack/react-router';
 import { useProject } from '../../app/project.js';
 import { ErrorNote, Loading, StatusBadge } from '../../ui/components.js';
+import { ConnectedClients } from '../oauth/ConnectedClients.js';
 import { AgentActivity } from './AgentActivity.js';
 import { AgentIdentity } from './AgentIdentity.js';
 import { AgentKeys } from './AgentKeys.js';
+import { AgentLimits } from './AgentLimits.js';
 import { AgentOverview } from './AgentOverview.js';
 import { AgentPermissions } from './AgentPermissions.js';
 import { AgentStatusActions } from './AgentStatusActions.js';
 import { agentQueries } from './queries.js';
 
-export const AGENT_TABS = ['Overview', 'Keys', 'Permissions', 'Identity', 'Activity'] as const;
+export const AGENT_TABS = ['Overview', 'Keys', 'Permissions', 'Limits', 'Clients', 'Identity', 'Activity'] as const;
 export type AgentTab = (typeof AGENT_TABS)[number];
 
 /** One agent: its state and actions, and a tab per concern (the chosen tab is in the URL). */
@@ -56,6 +58,12 @@ export function AgentDetailPage(): React.JSX.Element {
         </Tabs.Content>
         <Tabs.Content value="Permissions">
           <AgentPermissions projectId={projectId} agent={a} />
+        </Tabs.Content>
+        <Tabs.Content value="Limits">
+          <AgentLimits projectId={projectId} agent={a} />
+        </Tabs.Content>
+        <Tabs.Content value="Clients">
+          <ConnectedClients projectId={projectId} agent={a} />
         </Tabs.Content>
         <Tabs.Content value="Identity">
           <AgentIdentity agent={a} />

@@ -20,7 +20,14 @@ export const agentKeys = {
   detail: (projectId: string, name: string) => [...agentKeys.details(projectId), name] as const,
   keys: (projectId: string, name: string) => [...agentKeys.detail(projectId, name), 'keys'] as const,
   permissions: (projectId: string, name: string) => [...agentKeys.detail(projectId, name), 'permissions'] as const,
+  limits: (projectId: string, name: string) => [...agentKeys.detail(projectId, name), 'limits'] as const,
 };
+
+/**
+ * How often a shown limit's current use is read again: the counters change with every call, and
+ * calls announce no event (one per call would flood the stream).
+ */
+export const LIMITS_REFRESH_MS = 5_000;
 
 export const agentQueries = {
   list: (projectId: string, filter: AgentFilter) =>
@@ -52,5 +59,11 @@ export const agentQueries = {
     queryOptions({
       queryKey: agentKeys.permissions(projectId, name),
       queryFn: () => call('getAgentPermissions', { projectId, params: { name } }),
+    }),
+  limits: (projectId: string, name: string) =>
+    queryOptions({
+      queryKey: agentKeys.limits(projectId, name),
+      queryFn: () => call('listLimits', { projectId, params: { name } }),
+      refetchInterval: LIMITS_REFRESH_MS,
     }),
 };

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
+import type { AuditOutcome } from '@gatehouse/shared';
 import { useProject } from '../../app/project.js';
 import { ErrorNote, formatTime, Loading, Pager } from '../../ui/components.js';
 import { AgentPicker } from '../agents/AgentPicker.js';
@@ -7,12 +8,13 @@ import { agentQueries } from '../agents/queries.js';
 import { auditQueries } from './queries.js';
 
 const PAGE = 50;
+export const AUDIT_OUTCOME_CHOICES: readonly AuditOutcome[] = ['success', 'failure'];
 const toIso = (local: string | undefined) => (local ? new Date(local).toISOString() : undefined);
 
 /** The hash-chained audit log: filters, paging, each event's details, and whether the chain holds. */
 export function AuditPage(): React.JSX.Element {
   const projectId = useProject().id;
-  const { event_type, agent: agentName, after, before, offset = 0 } = useSearch({ from: '/_project/audit' });
+  const { event_type, agent: agentName, outcome, after, before, offset = 0 } = useSearch({ from: '/_project/audit' });
   const navigate = useNavigate({ from: '/audit' });
   // The URL names the agent; its id (what the log is filtered by) comes from the daemon.
   const agent = useQuery({ ...agentQueries.detail(projectId, agentName ?? ''), enabled: !!agentName });
@@ -21,6 +23,7 @@ export function AuditPage(): React.JSX.Element {
     ...auditQueries.list(projectId, {
       event_type,
       agent_id: agent.data?.id,
+      outcome,
       after: toIso(after),
       before: toIso(before),
       offset,
@@ -30,7 +33,7 @@ export function AuditPage(): React.JSX.Element {
   });
   const chain = useQuery(auditQueries.verification());
   /** A changed filter shows its results from the first page. */
-  const set = (filter: 'event_type' | 'agent' | 'after' | 'before') => (value: string | undefined) =>
+  const set = (filter: 'event_type' | 'agent' | 'outcome' | 'after' | 'before') => (value: string | undefined) =>
     void navigate({ search: (prev) => ({ ...prev, [filter]: value || undefined, offset: undefined }) });
   const total = events.data?.total ?? 0;
   return (
@@ -66,6 +69,17 @@ export function AuditPage(): React.JSX.Element {
           value={agentName ? (agent.data ?? null) : null}
           onChange={(picked) => set('agent')(picked?.name)}
         />
+        <label>
+          Outcome{' '}
+          <select value={outcome ?? ''} onChange={(e) => set('outcome')(e.target.value)}>
+            <option value="">Any</option>
+            {AUDIT_OUTCOME_CHOICES.map((choice) => (
+              <option key={choice} value={choice}>
+                {choice}
+              </option>
+            ))}
+          </select>
+        </label>
         <label>
           From <input type="datetime-local" value={after ?? ''} onChange={(e) => set('after')(e.target.value)} />
         </label>

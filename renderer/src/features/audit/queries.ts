@@ -1,9 +1,11 @@
 import { keepPreviousData, queryOptions } from '@tanstack/react-query';
+import type { AuditOutcome } from '@gatehouse/shared';
 import { call, page } from '../../api.js';
 
 export interface AuditFilter {
   event_type?: string;
   agent_id?: string;
+  outcome?: AuditOutcome;
   /** ISO 8601 instants. */
   after?: string;
   before?: string;
@@ -25,7 +27,7 @@ export const auditQueries = {
     queryOptions({
       queryKey: auditKeys.list(projectId, filter),
       queryFn: () => {
-        const { limit, offset, event_type, agent_id, after, before } = filter;
+        const { limit, offset, event_type, agent_id, outcome, after, before } = filter;
         return page('listAudit', {
           projectId,
           query: {
@@ -33,6 +35,7 @@ export const auditQueries = {
             ...(offset ? { offset } : {}),
             ...(event_type ? { event_type } : {}),
             ...(agent_id ? { agent_id } : {}),
+            ...(outcome ? { outcome } : {}),
             ...(after ? { after } : {}),
             ...(before ? { before } : {}),
           },

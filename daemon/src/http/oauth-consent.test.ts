@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  approvedCode,
+  exchangeCode,
+  REDIRECT_URI,
+  registerClient,
+  startAuthorization,
+  tokenRequest,
+} from '../testing/oauth-flow.js';
+import { startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
+
+describe('consent on the OAuth authorization server', () => {
+  let t: TestDaemon;
+  let admin: string;
+  let agentId: string;
+  beforeAll(async () => {
+    ({ t, admin } = await startWithAdmin());
+    agentId = (await t.request('POST', '/admin/agents', { token: admin, body: { name: 'assistant' } })).body.id;
+  });
+  afterAll(() => t.dispose());
+
+  const auditOf = async (eventType: string) =>
+    (await t.request('GET', `/v1/audit?event_type=${eventType}`, { token: admin })).body as Record<string, any>[];
+
+  it('shows the admin the client, its redirect URI and the scopes it asks for', async () => {
+    const clientId = await registerClient(t);
+    const pending = await startAuthorization(t, clientId);
+    const shown = await t.request('GET', `/admin/oauth/requests/${pending.uid}`, { token: admin });
+    expect(shown.status).toBe(200);
+    expect(shown.body).toEqual({
+      client_id: clientId,
+      client_name: 'Test client',
+      redirect_uri: REDIRECT_URI,
+      scopes: ['mcp:tools', 'offline_access'],
+      resource: `${t.url}/mcp`,
+    });
+    expect((await t.request('GET', `/admin/oauth/requests/${pending.uid}`)).status).toBe(401);
+    expect((await t.request('GET', '/admin/oauth/requests/no-such-request', { token: admin })).status).toBe(404);
+  });
+
+  it("issues, after approval, the chosen agent's tokens for the gateway, and audits consent and issuance", async () => {
+    const { clientId, code, verifier } = await approvedCode(t, admin, 'assistant');
+    const tokens = await exchangeCode(t, clientId, code, verifier);
+    expect(tokens.status).toBe(200);
+    expect(tokens.body).toMatchObject({ token_type: 'Bearer', scope: 'mcp:tools' });
+    const access = await t.daemon.services.oauth.verifyAccessToken(tokens.body.access_token as string);
+    expect(access).toMatchObject({ agent: { id: agentId }, clientId, scopes: ['mcp:tools'] });
+    expect(tokens.body.refresh_token).toEqual(expect.any(String));
+
+    const consent = (await auditOf('oauth.consent_granted')).find((e) => e.target === clientId);
+    expect(consent).toMatchObject({ agent_id: agentId, actor: 'user:admin' });
+    const issued = (await auditOf('oauth.token_issued')).find((e) => e.target === clientId);
+    expect(issued).toMatchObject({ agent_id: agentId });
+    // The audit chain holds no token, code or verifier.
+    const everything = JSON.stringify(await auditOf('oauth.*'));
+    for (const secret of [tokens.body.access_token, tokens.body.refresh_token, code, verifier]) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+
+  it('answers a replayed code with invalid_grant and revokes what the first exchange issued', async () => {
+    const { clientId, code, verifier } = await approvedCode(t, admin, 'assistant');
+    const first = await exchangeCode(t, clientId, code, verifier);
+    expect(first.status).toBe(200);
+    const replay = await exchangeCode(t, clientId, code, verifier);
+    expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    const refresh = await tokenRequest(t, {
+      grant_type: 'refresh_token',
+      client_id: clientId,
+      refresh_token: first.body.refresh_token,
+    });
+    expect(refresh).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('refuses a code with the wrong PKCE verifier', async () => {
+    const { clientId, code } = await approvedCode(t, admin, 'assistant');
+    const wrong = await exchangeCode(t, clientId, code, 'x'.repeat(43));
+    expect(wrong).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('rotates refresh tokens; presenting a used one revokes the chain', async () => {
+    const { clientId, code, verifier } = await approvedCode(t, admin, 'assistant');
+    const first = await exchangeCode(t, clientId, code, verifier);
+    const refresh = (token: string) =>
+      tokenRequest(t, { grant_type: 'refresh_token', client_id: clientId, refresh_token: token });
+    const second = await refresh(first.body.refresh_token);
+    expect(second.status).toBe(200);
+    expect(second.body.refresh_token).not.toBe(first.body.refresh_token);
+    expect(await t.daemon.services.oauth.verifyAccessToken(second.body.access_token as string)).toHaveProperty('agent');
+    expect(await refresh(first.body.refresh_token)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await refresh(second.body.refresh_token)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('sends access_denied (with state and iss) to the client when the admin denies, and audits it', async () => {
+    const clientId = await registerClient(t);
+    const pending = await startAuthorization(t, clientId);
+    const denied = await t.request('POST', `/admin/oauth/requests/${pending.uid}/deny`, { token: admin });
+    expect(denied.status).toBe(200);
+    const back = await pending.resume(denied.body.redirect_to);
+    expect(back.origin + back.pathname).toBe(REDIRECT_URI);
+    expect(Object.fromEntries(back.searchParams)).toMatchObject({
+      error: 'access_denied',
+      state: 'state-123',
+      iss: `${t.url}/oauth`,
+    });
+    expect((await auditOf('oauth.consent_denied')).some((e) => e.target === clientId)).toBe(true);
+  });
+
+  it('approves as an agent it creates for the client', async () => {
+    const clientId = await registerClient(t);
+    const pending = await startAuthorization(t, clientId);
+    const approved = await t.request('POST', `/admin/oauth/requests/${pending.uid}/approve`, {
+      token: admin,
+      body: { agent: 'made-for-client', create_agent: true },
+    });
+    expect(approved.status).toBe(200);
+    const created = await t.request('GET', '/v1/agents/made-for-client', { token: admin });
+    expect(created.status).toBe(200);
+    const code = (await pending.resume(approved.body.redirect_to)).searchParams.get('code')!;
+    const tokens = await exchangeCode(t, clientId, code, pending.verifier);
+    const access = await t.daemon.services.oauth.verifyAccessToken(tokens.body.access_token as string);
+    expect(access).toMatchObject({ agent: { id: created.body.id } });
+  });
+
+  it('refuses to approve as a suspended agent or an unknown one', async () => {
+    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'benched' } });
+    await t.request('POST', '/admin/agents/benched/revoke', { token: admin });
+    const clientId = await registerClient(t);
+    const pending = await startAuthorization(t, clientId);
+    const suspended = await t.request('POST', `/admin/oauth/requests/${pending.uid}/approve`, {
+      token: admin,
+      body: { agent: 'benched' },
+    });
+    expect(suspended).toMatchObject({ status: 409, body: { code: 'conflict' } });
+    const unknown = await t.request('POST', `/admin/oauth/requests/${pending.uid}/approve`, {
+      token: admin,
+      body: { agent: 'nobody' },
+    });
+    expect(unknown.status).toBe(404);
+  });
+});

@@ -1,0 +1,115 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+
+export interface HttpUpstream {
+  url: string;
+  /** The Authorization headers it received, in order. */
+  authorizations: Array<string | undefined>;
+  /** Adds a tool to every open session and tells their clients the list changed. */
+  addTool(name: string): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A Streamable HTTP MCP server built with the official SDK, as a test upstream: `echo`, `add`,
+ * and `slow` (sends progress while it waits). With `token`, requests without
+ * `Authorization: Bearer <token>` get 401.
+ */
+export async function startHttpUpstream(options: { token?: string } = {}): Promise<HttpUpstream> {
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer }>();
+  const extraTools: string[] = [];
+  const authorizations: Array<string | undefined> = [];
+
+  const newServer = () => {
+    const server = new McpServer({ name: 'test-http-upstream', version: '1.0.0' });
+    server.registerTool(
+      'echo',
+      { description: 'Echoes the text back', inputSchema: { text: z.string() } },
+      async ({ text }) => ({ content: [{ type: 'text', text }] }),
+    );
+    server.registerTool(
+      'add',
+      { description: 'Adds two numbers', inputSchema: { a: z.number(), b: z.number() } },
+      async ({ a, b }) => ({ content: [{ type: 'text', text: String(a + b) }] }),
+    );
+    server.registerTool(
+      'slow',
+      { description: 'Waits, reporting progress', inputSchema: { ms: z.number() } },
+      async ({ ms }, extra) => {
+        const token = extra._meta?.progressToken;
+        for (let step = 1; step <= 2; step += 1) {
+          await new Promise((resolve) => setTimeout(resolve, ms / 2));
+          if (token !== undefined)
+            await extra.sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken: token, progress: step, total: 2 },
+            });
+        }
+        return { content: [{ type: 'text', text: `waited ${ms}` }] };
+      },
+    );
+    for (const name of extraTools)
+      server.registerTool(name, { description: `Added ${name}` }, async () => ({
+        content: [{ type: 'text', text: name }],
+      }));
+    return server;
+  };
+
+  const readBody = async (req: IncomingMessage): Promise<unknown> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    return text ? JSON.parse(text) : undefined;
+  };
+
+  const http: Server = createServer((req, res) => {
+    void (async () => {
+      authorizations.push(req.headers.authorization);
+      if (options.token && req.headers.authorization !== `Bearer ${options.token}`) {
+        res.writeHead(401).end();
+        return;
+      }
+      const body = req.method === 'POST' ? await readBody(req) : undefined;
+      const sessionId = req.headers['mcp-session-id'];
+      let session = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+      if (!session) {
+        const server = newServer();
+        const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+          sessionIdGenerator: randomUUID,
+          onsessioninitialized: (id) => void sessions.set(id, { transport, server }),
+        });
+        transport.onclose = () => {
+          if (transport.sessionId) sessions.delete(transport.sessionId);
+        };
+        await server.connect(transport);
+        session = { transport, server };
+      }
+      await session.transport.handleRequest(req, res, body);
+    })().catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    authorizations,
+    addTool(name) {
+      extraTools.push(name);
+      for (const { server } of sessions.values())
+        server.registerTool(name, { description: `Added ${name}` }, async () => ({
+          content: [{ type: 'text', text: name }],
+        }));
+    },
+    async close() {
+      await Promise.all([...sessions.values()].map(({ server }) => server.close().catch(() => undefined)));
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}

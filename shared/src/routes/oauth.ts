@@ -1,0 +1,92 @@
+import { AgentParams } from '../schemas/agents.js';
+import { Empty, PageQuery } from '../schemas/common.js';
+import {
+  ConnectedClientList,
+  ConnectedClientParams,
+  OAuthAnswer,
+  OAuthApproval,
+  OAuthRequest,
+  OAuthRequestParams,
+  PreRegisterClient,
+  PreRegisteredClient,
+  RegistrationPolicy,
+} from '../schemas/oauth.js';
+import { defineRoutes } from '../route.js';
+
+/** The OAuth authorization server's console side: consent, connected clients, registration. */
+export const oauthRoutes = defineRoutes({
+  getOAuthRequest: {
+    method: 'GET',
+    path: '/admin/oauth/requests/{uid}',
+    auth: 'project_admin',
+    tag: 'oauth',
+    summary: 'A pending authorization request: the client, its redirect URI and the scopes asked for',
+    params: OAuthRequestParams,
+    response: { 200: OAuthRequest },
+  },
+  approveOAuthRequest: {
+    method: 'POST',
+    path: '/admin/oauth/requests/{uid}/approve',
+    auth: 'project_admin',
+    tag: 'oauth',
+    summary: "Approve a request: the client gets the chosen agent's tokens (audited)",
+    params: OAuthRequestParams,
+    body: OAuthApproval,
+    response: { 200: OAuthAnswer },
+  },
+  denyOAuthRequest: {
+    method: 'POST',
+    path: '/admin/oauth/requests/{uid}/deny',
+    auth: 'project_admin',
+    tag: 'oauth',
+    summary: 'Deny a request: the client receives access_denied (audited)',
+    params: OAuthRequestParams,
+    response: { 200: OAuthAnswer },
+  },
+  listConnectedClients: {
+    method: 'GET',
+    path: '/v1/agents/{name}/oauth-clients',
+    auth: 'project_member',
+    tag: 'oauth',
+    summary: "The OAuth clients holding the agent's grant",
+    params: AgentParams,
+    querystring: PageQuery,
+    response: { 200: ConnectedClientList },
+    paged: true,
+  },
+  revokeConnectedClient: {
+    method: 'DELETE',
+    path: '/admin/agents/{name}/oauth-clients/{client_id}',
+    auth: 'project_admin',
+    tag: 'oauth',
+    summary: "Revoke a client's grant: its codes and tokens stop working now",
+    params: ConnectedClientParams,
+    response: { 204: Empty },
+  },
+  getRegistrationPolicy: {
+    method: 'GET',
+    path: '/admin/oauth/registration',
+    auth: 'user_admin',
+    tag: 'oauth',
+    summary: 'Which ways of registering an OAuth client are on',
+    response: { 200: RegistrationPolicy },
+  },
+  setRegistrationPolicy: {
+    method: 'PUT',
+    path: '/admin/oauth/registration',
+    auth: 'user_admin',
+    tag: 'oauth',
+    summary: 'Switch Dynamic Client Registration and Client ID Metadata Documents on or off',
+    body: RegistrationPolicy,
+    response: { 200: RegistrationPolicy },
+  },
+  preRegisterOAuthClient: {
+    method: 'POST',
+    path: '/admin/oauth/clients',
+    auth: 'user_admin',
+    tag: 'oauth',
+    summary: 'Pre-register a public OAuth client with its redirect URIs',
+    body: PreRegisterClient,
+    response: { 201: PreRegisteredClient },
+  },
+});
