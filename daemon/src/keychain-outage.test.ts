@@ -65,11 +65,22 @@ describe('when the OS keychain gets locked under a running daemon', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  it('answers 503 keychain_unavailable for a new key, and stores no row', async () => {
+  it('answers 503 keychain_unavailable for a new key, saying what to do in words, and stores no row', async () => {
     const refused = await call('POST', '/admin/agents/before-lock/keys', {});
     expect(refused.status).toBe(503);
     expect(refused.body.code).toBe('keychain_unavailable');
+    expect(refused.body.detail).toMatch(/^The OS keychain is locked\. Unlock your login keyring/);
+    expect(refused.body.detail).not.toMatch(/collection|dbus|org\.freedesktop/i);
     expect((await call('GET', '/v1/agents/before-lock/keys')).body).toEqual([]);
+  });
+
+  it('shows the keychain locked in /v1/status, with what the user can do', async () => {
+    const status = await call('GET', '/v1/status');
+    expect(status.body.keychain).toMatchObject({
+      backend: 'keychain',
+      health: 'locked',
+      detail: expect.stringMatching(/^The OS keychain is locked\. Unlock/),
+    });
   });
 
   it('answers 503 for a new agent (its identity key cannot be kept), and stores no agent', async () => {
@@ -82,4 +93,22 @@ describe('when the OS keychain gets locked under a running daemon', () => {
     expect((await call('GET', '/v1/agents')).body.map((a: { name: string }) => a.name)).toEqual(['before-lock']);
     expect((await call('GET', '/v1/audit/verify')).body.is_valid).toBe(true);
   });
+});
+
+describe('when the OS keychain is locked as the daemon starts', () => {
+  it('refuses to start, saying the keychain is locked (not that a key is missing)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'gatehouse-locked-start-'));
+    try {
+      const daemon = spawnGatehouse(
+        ['daemon', '--quiet', '--home', home, '--port', '0'],
+        {},
+        { privateKeyringAddressFile: join(home, 'dbus-address'), lockKeyringFirst: true },
+      );
+      expect(await daemon.exited).not.toBe(0);
+      expect(daemon.output()).toMatch(/^gatehoused: The OS keychain is locked\. Unlock your login keyring/m);
+      expect(daemon.output()).not.toMatch(/signing key/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

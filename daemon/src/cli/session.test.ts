@@ -58,6 +58,7 @@ describe('gatehouse login and logout: the session lives in the OS keychain', () 
 
     const status = await gatehouse(t, ['status']);
     expect(status.stdout).toMatch(/^signed in +admin \(super_admin\), project default$/m);
+    expect(status.stdout).toMatch(/^keychain +OS keychain \(Secret Service\), service "gatehouse-test-\w+" \(ok\)$/m);
   });
 
   it('reuses a fresh access token, and refreshes an expiring one once however many sessions race', async () => {

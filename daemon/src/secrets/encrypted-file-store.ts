@@ -3,7 +3,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { StartupError } from '../errors.js';
 import { scrypt, type ScryptCost } from '../scrypt.js';
 import { SerialQueue } from '../serial-queue.js';
-import type { SecretStore } from './secret-store.js';
+import type { KeychainHealth, SecretStore } from './secret-store.js';
 
 /** scrypt cost: ~100 ms and 32 MiB once at start-up; the derived key then stays in memory. */
 const KDF = { N: 2 ** 15, r: 8, p: 1 } as const;
@@ -77,8 +77,13 @@ export class EncryptedFileSecretStore implements SecretStore {
     return this.entries.get(account) ?? null;
   }
 
-  async list(): Promise<string[]> {
-    return [...this.entries.keys()];
+  async list(): Promise<Map<string, string>> {
+    return new Map(this.entries);
+  }
+
+  /** Unlocked by the passphrase at start, for as long as the daemon runs. */
+  async health(): Promise<KeychainHealth> {
+    return { state: 'ok' };
   }
 
   async set(account: string, secret: string): Promise<void> {

@@ -1,11 +1,14 @@
 import keytar from 'keytar';
-import { SecretStoreUnavailableError, type SecretStore } from './secret-store.js';
+import { SecretStoreUnavailableError, type KeychainHealth, type SecretStore } from './secret-store.js';
 
 const platformName: Record<string, string> = {
   darwin: 'macOS Keychain',
   win32: 'Windows Credential Vault',
   linux: 'Secret Service',
 };
+
+/** The account a health check writes and removes again. */
+const PROBE_ACCOUNT = 'gatehouse-probe';
 
 /** The OS keychain through keytar: items are (service, account) → secret. */
 export class KeytarSecretStore implements SecretStore {
@@ -16,13 +19,26 @@ export class KeytarSecretStore implements SecretStore {
     this.description = `OS keychain (${platformName[process.platform] ?? process.platform}), service "${service}"`;
   }
 
-  /** Fails with a clear reason when no keychain is reachable (e.g. no D-Bus Secret Service). */
-  async probe(): Promise<void> {
-    await this.get('gatehouse-probe');
+  /**
+   * A locked Secret Service collection answers every read with nothing, as if the item were
+   * missing; only a write tells locked apart. So health is a write (and its removal).
+   */
+  async health(): Promise<KeychainHealth> {
+    try {
+      await this.set(PROBE_ACCOUNT, 'probe');
+      await this.call(() => keytar.deletePassword(this.service, PROBE_ACCOUNT));
+      return { state: 'ok' };
+    } catch (error) {
+      const { problem, reason } = error as SecretStoreUnavailableError;
+      return { state: problem, reason };
+    }
   }
 
   async get(account: string): Promise<string | null> {
-    return this.call(() => keytar.getPassword(this.service, account));
+    const secret = await this.call(() => keytar.getPassword(this.service, account));
+    // A miss may be a locked keychain: say so rather than call the secret missing.
+    if (secret === null) await this.assertUsable();
+    return secret;
   }
 
   async set(account: string, secret: string): Promise<void> {
@@ -30,12 +46,21 @@ export class KeytarSecretStore implements SecretStore {
   }
 
   async delete(account: string): Promise<boolean> {
-    return this.call(() => keytar.deletePassword(this.service, account));
+    const existed = await this.call(() => keytar.deletePassword(this.service, account));
+    if (!existed) await this.assertUsable();
+    return existed;
   }
 
-  async list(): Promise<string[]> {
+  /** libsecret ends the process when it lists a locked collection, so the list waits for a usable one. */
+  async list(): Promise<Map<string, string>> {
+    await this.assertUsable();
     const items = await this.call(() => keytar.findCredentials(this.service));
-    return items.map((item) => item.account);
+    return new Map(items.map((item) => [item.account, item.password]));
+  }
+
+  private async assertUsable(): Promise<void> {
+    const health = await this.health();
+    if (health.state !== 'ok') throw new SecretStoreUnavailableError(health.state, health.reason);
   }
 
   private async call<T>(operation: () => Promise<T>): Promise<T> {
@@ -43,7 +68,8 @@ export class KeytarSecretStore implements SecretStore {
       return await operation();
     } catch (error) {
       // keytar's messages name the D-Bus/keychain failure, never the secret.
-      throw new SecretStoreUnavailableError(error instanceof Error ? error.message : String(error));
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new SecretStoreUnavailableError(/locked/i.test(reason) ? 'locked' : 'unavailable', reason);
     }
   }
 }

@@ -13,12 +13,17 @@ export async function openSecretStore(config: DaemonConfig): Promise<SecretStore
     return EncryptedFileSecretStore.open(join(config.home, SECRETS_FILE), config.passphrase ?? '');
   }
   const store = new KeytarSecretStore(config.keychainService);
-  try {
-    await store.probe();
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+  const health = await store.health();
+  // Locked is not missing: a locked keychain reads as empty, and starting on it would replace the signing key.
+  if (health.state === 'locked') {
     throw new StartupError(
-      `No OS keychain is reachable (${reason.replace(/^The secret store is unavailable: /, '')}). ` +
+      'The OS keychain is locked. Unlock your login keyring (signing in to the desktop session does) and start ' +
+        'again, or run with --secret-store=file and GATEHOUSE_PASSPHRASE set.',
+    );
+  }
+  if (health.state === 'unavailable') {
+    throw new StartupError(
+      `No OS keychain is reachable (${health.reason}). ` +
         'Unlock or start a Secret Service (e.g. scripts/with-keyring.sh, or gnome-keyring in your session), ' +
         'or run with --secret-store=file and GATEHOUSE_PASSPHRASE set.',
     );

@@ -13,9 +13,25 @@ export interface SecretStore {
   set(account: string, secret: string): Promise<void>;
   /** Resolves to whether an entry was there. */
   delete(account: string): Promise<boolean>;
-  /** Every account the store holds for this service (what start-up reconciliation walks). */
-  list(): Promise<string[]>;
+  /** Every item the store holds for this service, account → secret (what start-up reconciliation walks). */
+  list(): Promise<Map<string, string>>;
+  /** Whether the store takes a write now: what `/v1/status` shows and start-up checks. */
+  health(): Promise<KeychainHealth>;
 }
+
+/** A store that cannot be used: locked (the user can unlock it) or not reachable at all. */
+export type KeychainProblem = 'locked' | 'unavailable';
+
+export type KeychainHealth = { state: 'ok' } | { state: KeychainProblem; reason: string };
+
+/** What the user can do about each problem: the detail of a 503 and of `/v1/status`. */
+export const keychainAdvice: Record<KeychainProblem, string> = {
+  locked:
+    'The OS keychain is locked. Unlock your login keyring (signing in to the desktop session does) and try again.',
+  unavailable:
+    'The OS keychain cannot be reached. Make sure a Secret Service (gnome-keyring or KWallet) runs in your session, ' +
+    'or run gatehoused with --secret-store=file, and try again.',
+};
 
 /** Keychain account names (SPEC §3). */
 export const accounts = {
@@ -41,10 +57,16 @@ export const accounts = {
   mcpServerCredential: (serverId: string) => `mcp-server-credential:${serverId}`,
 } as const;
 
-/** The secret store could not be reached or refused the operation: nothing was stored. */
+/**
+ * The secret store could not be reached or refused the operation: nothing was stored. The detail
+ * says what the user can do; the store's own words (D-Bus errors) stay in `reason`, for the log.
+ */
 export class SecretStoreUnavailableError extends ProblemError {
-  constructor(reason: string) {
-    super('keychain_unavailable', `The secret store is unavailable: ${reason}`);
+  constructor(
+    readonly problem: KeychainProblem,
+    readonly reason: string,
+  ) {
+    super('keychain_unavailable', keychainAdvice[problem]);
     this.name = 'SecretStoreUnavailableError';
   }
 }
@@ -58,7 +80,7 @@ export class MemorySecretStore implements SecretStore {
   failing = false;
 
   private check(): void {
-    if (this.failing) throw new SecretStoreUnavailableError('simulated outage');
+    if (this.failing) throw new SecretStoreUnavailableError('unavailable', 'simulated outage');
   }
   async get(account: string) {
     this.check();
@@ -74,6 +96,9 @@ export class MemorySecretStore implements SecretStore {
   }
   async list() {
     this.check();
-    return [...this.entries.keys()];
+    return new Map(this.entries);
+  }
+  async health(): Promise<KeychainHealth> {
+    return this.failing ? { state: 'unavailable', reason: 'simulated outage' } : { state: 'ok' };
   }
 }

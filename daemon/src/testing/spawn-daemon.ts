@@ -24,7 +24,13 @@ export interface SpawnOptions {
    * touching the one other tests share.
    */
   privateKeyringAddressFile?: string;
+  /** With `privateKeyringAddressFile`: locks that keyring's login collection before the daemon starts. */
+  lockKeyringFirst?: boolean;
 }
+
+const LOCK_LOGIN_COLLECTION =
+  'dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets ' +
+  'org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null &&';
 
 /** Runs `gatehouse <args>` from source in a child process, as a user would run it. */
 export function spawnGatehouse(args: string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): SpawnedDaemon {
@@ -34,7 +40,7 @@ export function spawnGatehouse(args: string[], env: NodeJS.ProcessEnv, options: 
         join(REPO, 'scripts/with-keyring.sh'),
         'bash',
         '-c',
-        'printf %s "$DBUS_SESSION_BUS_ADDRESS" > "$0" && exec "$@"',
+        `printf %s "$DBUS_SESSION_BUS_ADDRESS" > "$0" && ${options.lockKeyringFirst ? LOCK_LOGIN_COLLECTION : ''} exec "$@"`,
         options.privateKeyringAddressFile,
         ...command,
       ]

@@ -185,7 +185,8 @@ export const workflowsRoutes = defineRoutes({
     path: '/v1/workflows/{slug}/nodes/{node_id}',
     auth: 'agent',
     tag: 'agent-users',
-    summary: "An agent user (scope self:write) changes its own node's system_prompt or extra_config",
+    summary:
+      "An agent user changes its own node's system_prompt or extra_config (allowed when the platform_api tool is connected to the node)",
     params: AgentUserParams,
     body: SelfUpdateNodeRequest,
     response: { 200: WorkflowNode },

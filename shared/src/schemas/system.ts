@@ -9,6 +9,9 @@ export const Health = Type.Object({ ok: Type.Literal(true) });
 export const SecretBackend = Type.Union([Type.Literal('keychain'), Type.Literal('file'), Type.Literal('memory')]);
 export type SecretBackend = Static<typeof SecretBackend>;
 
+/** Whether the keychain takes a write now: `locked` the user can unlock, `unavailable` is not reachable at all. */
+export const KeychainState = Type.Union([Type.Literal('ok'), Type.Literal('locked'), Type.Literal('unavailable')]);
+
 export const DaemonStatus = Type.Object({
   version: Type.String(),
   started_at: Timestamp,
@@ -20,6 +23,8 @@ export const DaemonStatus = Type.Object({
   keychain: Type.Object({
     backend: SecretBackend,
     description: Type.String({ description: 'e.g. "OS keychain (Secret Service), service gatehouse"' }),
+    health: KeychainState,
+    detail: Nullable(Type.String({ description: 'What the user can do, when the keychain is not ok' })),
   }),
 });
 export type DaemonStatus = Static<typeof DaemonStatus>;

@@ -23,7 +23,10 @@ export function registerSessionCommands(program: Command): void {
         ['daemon', `${url} (gatehoused ${daemon.version}, up ${daemon.uptime_seconds} s)`],
         ['data', daemon.data_dir],
         ['database', daemon.db.ok ? `${daemon.db.path} (ok)` : `${daemon.db.path} (NOT ok)`],
-        ['keychain', daemon.keychain.description],
+        [
+          'keychain',
+          `${daemon.keychain.description} (${daemon.keychain.health})${daemon.keychain.detail ? `: ${daemon.keychain.detail}` : ''}`,
+        ],
         ['signed in', describe(whoami)],
       ]);
     });

@@ -35,7 +35,7 @@ export async function reconcileAgentKeychain(
   secrets: SecretStore,
   audit: AuditLog,
 ): Promise<KeychainReconciled> {
-  const items = new Set(await secrets.list());
+  const items = await secrets.list();
   const [agents, projects, keys, agentUsers] = await Promise.all([
     db.manager.find(AgentEntity, { select: { id: true, project_id: true, name: true, status: true } }),
     db.manager.find(ProjectEntity, { select: { id: true, slug: true } }),
@@ -51,12 +51,17 @@ export async function reconcileAgentKeychain(
 
   // A key item stays only while its key can still be used: a row, live, of an agent not revoked.
   const liveKeyItems = new Map<string, string>();
-  for (const item of items) {
+  for (const [item, secret] of items) {
     if (item.startsWith(KEY_ITEM)) {
       const key = keysById.get(item.slice(KEY_ITEM.length));
       const agent = key && agentsById.get(key.agent_id);
-      const secret = key && agent && agent.status !== 'revoked' && isKeyActive(key, now) && (await secrets.get(item));
-      if (key && secret && hashesMatch(key.secret_hash, sha256Hex(secret))) {
+      if (
+        key &&
+        agent &&
+        agent.status !== 'revoked' &&
+        isKeyActive(key, now) &&
+        hashesMatch(key.secret_hash, sha256Hex(secret))
+      ) {
         liveKeyItems.set(key.id, secret);
       } else {
         await secrets.delete(item);
@@ -76,15 +81,15 @@ export async function reconcileAgentKeychain(
     const alias = aliasOf(slugs.get(agent.project_id)!, agent.name);
     if (alias && !wanted.has(alias)) wanted.set(alias, key);
   }
-  for (const item of items) {
+  for (const item of items.keys()) {
     if (item.startsWith(ALIAS_ITEM) && !wanted.has(item)) {
       await secrets.delete(item);
       result.aliasesRemoved++;
     }
   }
   for (const [alias, key] of wanted) {
-    const current = items.has(alias) ? await secrets.get(alias) : null;
-    if (current !== null && hashesMatch(key.secret_hash, sha256Hex(current))) continue;
+    const current = items.get(alias);
+    if (current !== undefined && hashesMatch(key.secret_hash, sha256Hex(current))) continue;
     await secrets.set(alias, liveKeyItems.get(key.id)!);
     result.aliasesRepaired++;
   }

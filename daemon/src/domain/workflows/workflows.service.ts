@@ -39,6 +39,26 @@ const MAX_NODES = 1000;
 const MAX_EDGES = 5000;
 /** What an agent user may change on its own node. */
 const SELF_WRITABLE = ['system_prompt', 'extra_config'];
+/** The Pipelit tool through which an agent calls the platform: wired to a node, it lets that node's agent user change it. */
+const PLATFORM_API_TOOL = 'platform_api';
+
+/**
+ * Whether an admin wired the platform API to `node`, as Pipelit's graph does: a `tool` node whose
+ * `config.tool` is `platform_api` with an edge into the node, or `platform_api` in the node's own
+ * `config.tools`. That wiring is what grants self-modification; no scope is asked for besides.
+ */
+async function platformApiWired(tx: EntityManager, workflow: WorkflowRow, node: WorkflowNodeRow): Promise<boolean> {
+  const tools = nodeConfig(node).tools;
+  if (Array.isArray(tools) && tools.includes(PLATFORM_API_TOOL)) return true;
+  const edges = await tx.findBy(WorkflowEdgeEntity, { workflow_id: workflow.id, target_node_id: node.id });
+  if (edges.length === 0) return false;
+  const sources = await tx.findBy(WorkflowNodeEntity, {
+    workflow_id: workflow.id,
+    id: In(edges.map((edge) => edge.source_node_id)),
+    node_type: 'tool',
+  });
+  return sources.some((source) => nodeConfig(source).tool === PLATFORM_API_TOOL);
+}
 
 /** `Approval Pipeline!` → `approval-pipeline`: the slug used in agent-user names and Pipelit paths. */
 export const slugify = (name: string): string =>
@@ -317,17 +337,16 @@ export class WorkflowsService {
   }
 
   /**
-   * An agent user changes its own node (SPEC §5): with scope `self:write`, `system_prompt` and
-   * `extra_config` only; any other field or node is refused with 403, naming what was refused.
+   * An agent user changes its own node (SPEC §5) when the platform API is wired to that node:
+   * `system_prompt` and `extra_config` only; any other field or node is refused with 403, naming
+   * what was refused.
    */
   async selfUpdate(
     me: AgentUserIdentity,
-    scopes: string[],
     target: { slug: string; nodeId: string },
     changes: Record<string, unknown>,
     actor: Actor,
   ): Promise<WorkflowNode> {
-    if (!scopes.includes('self:write')) throw forbidden('Changing your own node needs the scope self:write.');
     const refused = Object.keys(changes).filter((field) => !SELF_WRITABLE.includes(field));
     if (refused.length > 0)
       throw forbidden(`An agent user may change only system_prompt and extra_config; not ${refused.join(', ')}.`);
@@ -336,6 +355,10 @@ export class WorkflowsService {
     return this.db.write(async (tx) => {
       const workflow = await tx.findOneByOrFail(WorkflowEntity, { id: me.workflow.id });
       const node = await this.findNode(tx, workflow, me.node.id);
+      if (!(await platformApiWired(tx, workflow, node)))
+        throw forbidden(
+          `Node ${me.workflow.slug}/${node.id} has no platform_api tool connected; an admin connects it to let its agent change the node.`,
+        );
       const now = new Date().toISOString();
       const config = JSON.stringify({ ...nodeConfig(node), ...changes });
       await tx.update(WorkflowNodeEntity, { workflow_id: workflow.id, id: node.id }, { config, updated_at: now });

@@ -15,18 +15,21 @@ describe('agent users (Pipelit)', () => {
         body: {
           name: 'writer',
           system_prompt: 'You are a self-improving agent.',
-          scopes: ['self:write'],
           issue_key: true,
         },
       })
     ).body.agent_key.api_key;
     await t.request('POST', '/admin/agents', { token: admin, body: { name: 'bystander', issue_key: true } });
     await t.request('POST', '/admin/workflows', { token: admin, body: { name: 'My Workflow' } });
+    const graph = (part: string, body: Record<string, unknown>) =>
+      t.request('POST', `/admin/workflows/my-workflow/graph/${part}`, { token: admin, body });
     for (const agent of ['writer', 'writer', 'bystander'])
-      await t.request('POST', '/admin/workflows/my-workflow/graph/nodes', {
-        token: admin,
-        body: { node_type: 'agent', agent_id: agent },
-      });
+      await graph('nodes', { node_type: 'agent', agent_id: agent });
+    // The seed's graph around n1: a chat trigger into the agent, and its two tools connected to it.
+    await graph('nodes', { node_type: 'start', label: 'Chat Trigger' });
+    await graph('nodes', { node_type: 'tool', label: 'Create Agent User', config: { tool: 'create_agent_user' } });
+    await graph('nodes', { node_type: 'tool', label: 'Platform API', config: { tool: 'platform_api' } });
+    for (const source of ['n4', 'n5', 'n6']) await graph('edges', { source_node_id: source, target_node_id: 'n1' });
   });
   afterAll(() => t.dispose());
 
@@ -37,7 +40,7 @@ describe('agent users (Pipelit)', () => {
     });
   const as = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
 
-  it('runs the seed’s self-improving agent story end to end', async () => {
+  it('runs the seed’s self-improving agent story end to end, the tools connected to its node being the whole grant', async () => {
     // 1. The agent calls create_agent_user(purpose="Self-improvement") with its own key.
     const created = await provision('n1', writerKey, { purpose: 'Self-improvement' });
     expect(created.status).toBe(201);
@@ -208,15 +211,25 @@ describe('agent users (Pipelit)', () => {
     expect(node2.config.system_prompt).toBeUndefined();
   });
 
-  it('needs the scope self:write to change its node', async () => {
-    // n3's agent (bystander) has no self:write scope.
-    const { api_key } = (await provision('n3', admin)).body;
-    const refused = await t.request('PATCH', '/v1/workflows/my-workflow/nodes/n3', {
-      ...as(api_key),
-      body: { system_prompt: 'x' },
-    });
+  it('changes a node only when the platform API is connected to it, by an edge or in its config.tools', async () => {
+    const { api_key } = (await provision('n2', admin)).body;
+    const patch = () =>
+      t.request('PATCH', '/v1/workflows/my-workflow/nodes/n2', { ...as(api_key), body: { system_prompt: 'better' } });
+    const refused = await patch();
     expect(refused.status).toBe(403);
-    expect(refused.body.detail).toContain('self:write');
+    expect(refused.body.detail).toContain('no platform_api tool connected');
+    // The create_agent_user tool alone is no grant.
+    await t.request('POST', '/admin/workflows/my-workflow/graph/edges', {
+      token: admin,
+      body: { source_node_id: 'n5', target_node_id: 'n2' },
+    });
+    expect((await patch()).status).toBe(403);
+
+    await t.request('PATCH', '/admin/workflows/my-workflow/graph/nodes/n2', {
+      token: admin,
+      body: { config: { tools: ['platform_api'] } },
+    });
+    expect((await patch()).status).toBe(200);
   });
 
   it('follows a rotation: the new key is the agent user’s, and a repeat call returns it', async () => {

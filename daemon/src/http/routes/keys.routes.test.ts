@@ -197,7 +197,7 @@ describe('agent keys when the keychain fails', () => {
   class PartlyFailingStore extends MemorySecretStore {
     failFor: ((account: string) => boolean) | null = null;
     override async set(account: string, secret: string) {
-      if (this.failFor?.(account)) throw new SecretStoreUnavailableError('simulated outage');
+      if (this.failFor?.(account)) throw new SecretStoreUnavailableError('unavailable', 'simulated outage');
       return super.set(account, secret);
     }
   }
@@ -525,7 +525,7 @@ describe('agent keys when the keychain fails during a rotation', () => {
   class SwitchableStore extends MemorySecretStore {
     failWrites = false;
     override async set(account: string, secret: string) {
-      if (this.failWrites) throw new SecretStoreUnavailableError('simulated outage');
+      if (this.failWrites) throw new SecretStoreUnavailableError('unavailable', 'simulated outage');
       return super.set(account, secret);
     }
   }

@@ -17,7 +17,12 @@ describe('status, health and the API description', () => {
       url: t.url,
       data_dir: t.home,
       db: { ok: true, migrations: expect.any(Number) },
-      keychain: { backend: 'keychain', description: expect.stringContaining(t.keychainService) },
+      keychain: {
+        backend: 'keychain',
+        description: expect.stringContaining(t.keychainService),
+        health: 'ok',
+        detail: null,
+      },
     });
     expect(status.body.db.migrations).toBeGreaterThanOrEqual(2);
   });

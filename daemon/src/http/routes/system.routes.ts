@@ -3,6 +3,7 @@ import { toAgent } from '../../domain/agents/agents.service.js';
 import { toProject } from '../../domain/projects/projects.service.js';
 import { toUser } from '../../domain/users/users.service.js';
 import { VERSION } from '../../package-info.js';
+import { keychainAdvice } from '../../secrets/secret-store.js';
 import { daemonUrl, listeningPort } from '../listening-port.js';
 import type { AgentAuthContext } from '../authenticate.js';
 import { answerSerializer, implement } from '../route-binding.js';
@@ -45,6 +46,7 @@ export const systemRoutes = [
     } catch {
       ok = false;
     }
+    const keychain = await services.secrets.health();
     return {
       version: VERSION,
       started_at: services.startedAt.toISOString(),
@@ -53,7 +55,12 @@ export const systemRoutes = [
       port,
       data_dir: services.config.home,
       db: { path: services.dbPath, ok, migrations },
-      keychain: { backend: services.secrets.backend, description: services.secrets.description },
+      keychain: {
+        backend: services.secrets.backend,
+        description: services.secrets.description,
+        health: keychain.state,
+        detail: keychain.state === 'ok' ? null : keychainAdvice[keychain.state],
+      },
     };
   }),
 

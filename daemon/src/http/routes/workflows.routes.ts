@@ -72,12 +72,6 @@ export const workflowsRoutes = [
   implement(routes.selfUpdateNode, async ({ services, auth, params, body }) => {
     const me = await services.agentUsers.forKey(auth.keyId);
     if (!me) throw forbidden('Only an agent user can change its own node: authenticate with the agent user’s API key.');
-    return services.workflows.selfUpdate(
-      me,
-      auth.scopes,
-      { slug: params.slug, nodeId: params.node_id },
-      body,
-      auth.actor,
-    );
+    return services.workflows.selfUpdate(me, { slug: params.slug, nodeId: params.node_id }, body, auth.actor);
   }),
 ];

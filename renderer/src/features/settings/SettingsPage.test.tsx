@@ -6,7 +6,7 @@ import { fakeBridge, problem, renderConsole } from '../../testing/console.js';
 afterEach(cleanup);
 
 describe('Settings', () => {
-  const status = () => ({
+  const status = (health: { health: 'ok' | 'locked'; detail: string | null } = { health: 'ok', detail: null }) => ({
     ok: true as const,
     data: {
       version: '0.1.0',
@@ -16,12 +16,16 @@ describe('Settings', () => {
       port: 7420,
       data_dir: '/home/me/.local/share/gatehouse',
       db: { path: '/home/me/.local/share/gatehouse/gatehouse.db', ok: true, migrations: 5 },
-      keychain: { backend: 'keychain', description: 'OS keychain (Secret Service), service gatehouse' },
+      keychain: {
+        backend: 'keychain',
+        description: 'OS keychain (Secret Service), service gatehouse',
+        ...health,
+      },
     },
   });
 
   it('shows the daemon’s version, port, data directory and keychain', async () => {
-    const bridge = fakeBridge({ status });
+    const bridge = fakeBridge({ status: () => status() });
     renderConsole('/settings', bridge);
     expect(await screen.findByText('/home/me/.local/share/gatehouse')).toBeTruthy();
     expect(screen.getByText('7420')).toBeTruthy();
@@ -32,8 +36,15 @@ describe('Settings', () => {
     expect(screen.getByText(/Restart the daemon where it runs/)).toBeTruthy();
   });
 
+  it('says when the keychain is locked, and what to do about it', async () => {
+    const locked = () =>
+      status({ health: 'locked', detail: 'The OS keychain is locked. Unlock your login keyring and try again.' });
+    renderConsole('/settings', fakeBridge({ status: locked }));
+    expect(await screen.findByText(/\(locked\) — The OS keychain is locked\. Unlock your login keyring/)).toBeTruthy();
+  });
+
   it('restarts the desktop app’s own daemon, and says why when it does not come back', async () => {
-    const bridge = fakeBridge({ status }, { shell: 'electron', can_restart_daemon: true });
+    const bridge = fakeBridge({ status: () => status() }, { shell: 'electron', can_restart_daemon: true });
     renderConsole('/settings', bridge);
     fireEvent.click(await screen.findByRole('button', { name: 'Restart daemon' }));
     await waitFor(() => expect(bridge.restartDaemon).toHaveBeenCalledOnce());

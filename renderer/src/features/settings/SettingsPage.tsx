@@ -35,7 +35,10 @@ export function SettingsPage(): React.JSX.Element {
     ['Port', String(s.port)],
     ['Data directory', s.data_dir],
     ['Database', `${s.db.path} (${s.db.ok ? `${s.db.migrations} migrations` : 'unreachable'})`],
-    ['Keychain', `${s.keychain.backend}: ${s.keychain.description}`],
+    [
+      'Keychain',
+      `${s.keychain.backend}: ${s.keychain.description} (${s.keychain.health})${s.keychain.detail ? ` — ${s.keychain.detail}` : ''}`,
+    ],
     ['Uptime', duration(s.uptime_seconds)],
     ['Console', `${shell.data.shell === 'electron' ? 'desktop app' : 'browser'} ${shell.data.app_version}`],
   ];
