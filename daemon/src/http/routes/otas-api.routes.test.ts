@@ -671,7 +671,7 @@ describe('OTAS agent key renewal when the keychain fails', () => {
   class SwitchableStore extends MemorySecretStore {
     failWrites = false;
     override async set(account: string, secret: string) {
-      if (this.failWrites) throw new SecretStoreUnavailableError('simulated outage');
+      if (this.failWrites) throw new SecretStoreUnavailableError('unavailable', 'simulated outage');
       return super.set(account, secret);
     }
   }
