@@ -137,7 +137,7 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
 }
 
 /** The database store's key-encryption key (and the one being rotated from): a file wins over the environment. */
-function keyEncryptionKeys(
+export function keyEncryptionKeys(
   input: ConfigInput,
   env: NodeJS.ProcessEnv,
 ): { kek: KeyEncryptionKey; previousKek?: KeyEncryptionKey } {

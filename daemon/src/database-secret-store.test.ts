@@ -103,7 +103,23 @@ describe('a daemon on --secret-store database', () => {
     const call = await fetch(`${t.url}/proxy/provider/v1/echo`, { headers: { authorization: `Bearer ${apiKey}` } });
     expect(call.status).toBe(200);
     expect(seen.at(-1)!.authorization).toBe(`Bearer ${UPSTREAM_SECRET}`);
-  });
+
+    // The CLI reads the agent's key from the database too, with the key from the environment.
+    const cli = (env: NodeJS.ProcessEnv) =>
+      spawnGatehouse(['secret', 'get', 'default/caller', '--home', t.home], {
+        GATEHOUSE_SECRET_STORE: 'database',
+        GATEHOUSE_KEK_FILE: '',
+        ...env,
+      });
+    const read = cli({ GATEHOUSE_KEK: kekBase64 });
+    expect(await read.exited).toBe(0);
+    expect(read.output().trim()).toBe(apiKey);
+    const refused = cli({ GATEHOUSE_KEK: randomBytes(32).toString('base64') });
+    expect(await refused.exited).toBe(1);
+    expect(refused.output().trim()).toMatch(
+      /^gatehouse: The key-encryption key from GATEHOUSE_KEK \(id \w+\) does not open/,
+    );
+  }, 60_000);
 });
 
 describe('starting gatehoused on --secret-store database', () => {

@@ -1,3 +1,4 @@
+import sqlite3 from 'sqlite3';
 import type { Database } from './database.js';
 
 /** One row of `sealed_secrets`: a secret sealed under its data key, the data key wrapped by a key-encryption key. */
@@ -15,6 +16,11 @@ export interface SealedSecretRow {
 export type WrappedDataKey = Pick<SealedSecretRow, 'kek_id' | 'key_nonce' | 'key_tag' | 'wrapped_key'>;
 
 const COLUMNS = 'account, kek_id, key_nonce, key_tag, wrapped_key, nonce, tag, ciphertext';
+const SELECT_ONE = `SELECT ${COLUMNS} FROM sealed_secrets WHERE account = ?`;
+const SELECT_ACCOUNTS = 'SELECT account FROM sealed_secrets ORDER BY account';
+/** One row per key-encryption key id: what the key check at open tries the key on. */
+const SELECT_SAMPLES = `SELECT ${COLUMNS} FROM sealed_secrets
+  WHERE rowid IN (SELECT min(rowid) FROM sealed_secrets GROUP BY kek_id)`;
 
 /**
  * The rows of the database secret store. A write joins the caller's write transaction when there
@@ -25,10 +31,7 @@ export class SealedSecretRows {
   constructor(private readonly db: Database) {}
 
   async get(account: string): Promise<SealedSecretRow | null> {
-    const rows: SealedSecretRow[] = await this.db.reader.query(
-      `SELECT ${COLUMNS} FROM sealed_secrets WHERE account = ?`,
-      [account],
-    );
+    const rows: SealedSecretRow[] = await this.db.reader.query(SELECT_ONE, [account]);
     return rows[0] ?? null;
   }
 
@@ -64,17 +67,13 @@ export class SealedSecretRows {
   }
 
   async accounts(): Promise<string[]> {
-    const rows: Array<{ account: string }> = await this.db.reader.query(
-      'SELECT account FROM sealed_secrets ORDER BY account',
-    );
+    const rows: Array<{ account: string }> = await this.db.reader.query(SELECT_ACCOUNTS);
     return rows.map((row) => row.account);
   }
 
   /** The key-encryption keys (by id) that rows are wrapped under, with a row of each to try the key on. */
   async samplesByKey(): Promise<SealedSecretRow[]> {
-    return this.db.reader.query(
-      `SELECT ${COLUMNS} FROM sealed_secrets WHERE rowid IN (SELECT min(rowid) FROM sealed_secrets GROUP BY kek_id)`,
-    );
+    return this.db.reader.query(SELECT_SAMPLES);
   }
 
   /**
@@ -103,5 +102,50 @@ export class SealedSecretRows {
     } finally {
       await this.db.source.query('PRAGMA secure_delete = OFF');
     }
+  }
+}
+
+/**
+ * The same rows read from a database file opened read-only, a short connection per read: for the
+ * CLI's `secret get` and `run`, beside a running daemon, which alone writes (and migrates).
+ */
+export class ReadOnlySealedSecretRows {
+  constructor(private readonly path: string) {}
+
+  async get(account: string): Promise<SealedSecretRow | null> {
+    return (await this.all<SealedSecretRow>(SELECT_ONE, [account]))[0] ?? null;
+  }
+
+  async accounts(): Promise<string[]> {
+    return (await this.all<{ account: string }>(SELECT_ACCOUNTS, [])).map((row) => row.account);
+  }
+
+  samplesByKey(): Promise<SealedSecretRow[]> {
+    return this.all(SELECT_SAMPLES, []);
+  }
+
+  put(): Promise<void> {
+    return Promise.reject(new Error('The database secret store is open read-only here.'));
+  }
+
+  delete(): Promise<boolean> {
+    return Promise.reject(new Error('The database secret store is open read-only here.'));
+  }
+
+  rewrap(): Promise<number> {
+    return Promise.reject(new Error('The database secret store is open read-only here.'));
+  }
+
+  private all<T>(sql: string, parameters: unknown[]): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      const db = new sqlite3.Database(this.path, sqlite3.OPEN_READONLY, (openError) => {
+        if (openError) return reject(openError);
+        db.all(sql, parameters, (error, rows: T[]) => {
+          db.close();
+          if (error) reject(error);
+          else resolve(rows);
+        });
+      });
+    });
   }
 }
