@@ -168,9 +168,23 @@ describe('the database secret store (real SQLite file, real migrations)', () => 
     expect(await store.get('connection:new')).toBeNull();
     expect(await store.get('connection:kept')).toBe('before');
 
+    // A write a transaction's callback left for later lands on its own once that transaction is over.
+    let later!: Promise<void>;
+    await db.write(async () => {
+      later = new Promise((resolve) => setTimeout(resolve, 20)).then(() => store.set('connection:late', 'later'));
+    });
+    // …not inside whichever transaction holds the shared connection by then, which rolls back.
+    const rolledBack = db.write(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      throw new Error('rolled back');
+    });
+    await expect(rolledBack).rejects.toThrow('rolled back');
+    await later;
+    expect(await store.get('connection:late')).toBe('later');
+
     // Concurrent writes outside a transaction are serialised with the daemon's other writes.
     await Promise.all(Array.from({ length: 10 }, (_, i) => store.set(`agent-key:p${i}`, `parallel ${i}`)));
-    expect(await store.list()).toHaveLength(11);
+    expect(await store.list()).toHaveLength(12);
   });
 });
 

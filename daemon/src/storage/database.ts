@@ -25,7 +25,7 @@ export const escapeLike = (value: string): string => value.replace(/[\\%_]/g, (c
 export class Database {
   private readonly writes = new SerialQueue();
   /** The transaction of the `write()` the current async call chain runs inside, if any. */
-  private readonly currentWrite = new AsyncLocalStorage<EntityManager>();
+  private readonly currentWrite = new AsyncLocalStorage<{ tx: EntityManager; open: boolean }>();
   private changes = 0;
   private readonly poll: NodeJS.Timeout;
 
@@ -93,18 +93,22 @@ export class Database {
    */
   join<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     const current = this.currentWrite.getStore();
-    // A callback the transaction left running after it ended must not write through it.
-    return current?.queryRunner?.isTransactionActive ? work(current) : this.write(work);
+    // A callback a transaction left running after it ended must not write through it: on SQLite's
+    // one shared connection that would land in whichever transaction runs by then.
+    return current?.open ? work(current.tx) : this.write(work);
   }
 
   /** The caller's write transaction if it is in one (it sees its own uncommitted rows), the shared manager otherwise. */
   get reader(): EntityManager {
     const current = this.currentWrite.getStore();
-    return current?.queryRunner?.isTransactionActive ? current : this.source.manager;
+    return current?.open ? current.tx : this.source.manager;
   }
 
   private tracked<T>(work: (tx: EntityManager) => Promise<T>): (tx: EntityManager) => Promise<T> {
-    return (tx) => this.currentWrite.run(tx, () => work(tx));
+    return (tx) => {
+      const write = { tx, open: true };
+      return this.currentWrite.run(write, () => work(tx)).finally(() => (write.open = false));
+    };
   }
 
   /**
