@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -103,6 +103,14 @@ describe('a daemon on --secret-store database', () => {
     const call = await fetch(`${t.url}/proxy/provider/v1/echo`, { headers: { authorization: `Bearer ${apiKey}` } });
     expect(call.status).toBe(200);
     expect(seen.at(-1)!.authorization).toBe(`Bearer ${UPSTREAM_SECRET}`);
+
+    // Nor in the logs.
+    const logs = readdirSync(join(t.home, 'logs'))
+      .filter((name) => name.endsWith('.log'))
+      .map((name) => readFileSync(join(t.home, 'logs', name), 'utf8'))
+      .join('\n');
+    expect(logs).toContain('gatehoused started');
+    for (const plaintext of [apiKey, totpSecret, UPSTREAM_SECRET, kekBase64]) expect(logs).not.toContain(plaintext);
 
     // The CLI reads the agent's key from the database too, with the key from the environment.
     const cli = (env: NodeJS.ProcessEnv) =>
