@@ -3,6 +3,8 @@ import { resolveConfig } from './config.js';
 import { defaultHome } from './home.js';
 import { StartupError } from './errors.js';
 
+const KEK = Buffer.alloc(32, 1).toString('base64');
+
 describe('resolveConfig', () => {
   it('defaults to loopback port 7420, the keychain, service "gatehouse" and the platform data dir', () => {
     const config = resolveConfig({}, { XDG_DATA_HOME: '/data' });
@@ -48,11 +50,34 @@ describe('resolveConfig', () => {
     [{ port: '70000' }, {}, /Invalid port "70000"/],
     [{ secretStore: 'plaintext' }, {}, /Invalid secret store "plaintext"/],
     [{ secretStore: 'file' }, {}, /needs the passphrase in GATEHOUSE_PASSPHRASE/],
+    [{ secretStore: 'database' }, {}, /--secret-store=database needs the key-encryption key/],
+    [{ secretStore: 'database' }, { GATEHOUSE_KEK: 'c2hvcnQ=' }, /in GATEHOUSE_KEK is not 32 bytes/],
+    [
+      { secretStore: 'database' },
+      { GATEHOUSE_KEK: KEK, GATEHOUSE_PREVIOUS_KEK: KEK },
+      /is the same key as the new one/,
+    ],
     [{ host: '0.0.0.0' }, {}, /needs --allow-remote/],
     [{ host: '0.0.0.0', allowRemote: true }, {}, /without TLS/],
   ])('refuses %o with a clear StartupError', (input, env, message) => {
     expect(() => resolveConfig(input, env)).toThrow(StartupError);
     expect(() => resolveConfig(input, env)).toThrow(message);
+  });
+
+  it('keeps the key-encryption keys only for the database store, a --kek-file winning over the environment', () => {
+    const other = Buffer.alloc(32, 7).toString('base64');
+    const config = resolveConfig(
+      { secretStore: 'database' },
+      { GATEHOUSE_KEK: KEK, GATEHOUSE_PREVIOUS_KEK: other, GATEHOUSE_SECRET_STORE: 'file' },
+    );
+    expect(config.secretStore).toBe('database');
+    expect(config.kek!.key.toString('base64')).toBe(KEK);
+    expect(config.kek!.source).toBe('GATEHOUSE_KEK');
+    expect(config.previousKek!.key.toString('base64')).toBe(other);
+    expect(resolveConfig({}, { GATEHOUSE_KEK: KEK }).kek).toBeUndefined();
+    expect(() =>
+      resolveConfig({ secretStore: 'database', kekFile: '/nonexistent/kek' }, { GATEHOUSE_KEK: KEK }),
+    ).toThrow('Cannot read the key-encryption key file /nonexistent/kek (ENOENT).');
   });
 
   it('keeps the passphrase only for the file store', () => {

@@ -1,7 +1,8 @@
 import { homeFrom } from './home.js';
 import { StartupError } from './errors.js';
+import { readKeyEncryptionKey, type KeyEncryptionKey } from './secrets/key-encryption-key.js';
 
-export type SecretStoreKind = 'keychain' | 'file';
+export type SecretStoreKind = 'keychain' | 'file' | 'database';
 
 export interface DaemonConfig {
   /** Where the database, `daemon.json`, logs (and the encrypted secrets file) live. */
@@ -14,6 +15,10 @@ export interface DaemonConfig {
   secretStore: SecretStoreKind;
   /** Only with `secretStore: 'file'`. Never logged. */
   passphrase?: string;
+  /** Only with `secretStore: 'database'`: wraps every data key. Never logged, never stored. */
+  kek?: KeyEncryptionKey;
+  /** The key-encryption key being rotated away from: data keys still under it are re-wrapped at start. */
+  previousKek?: KeyEncryptionKey;
   allowRemote: boolean;
   /**
    * Browser origins (`scheme://host[:port]`) an admin listed with --allow-origin: their pages may
@@ -42,6 +47,8 @@ export interface ConfigInput {
   host?: string;
   port?: string | number;
   secretStore?: string;
+  kekFile?: string;
+  previousKekFile?: string;
   allowRemote?: boolean;
   allowOrigins?: string[];
   allowSignup?: boolean;
@@ -81,13 +88,14 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
   }
 
   const secretStore = input.secretStore ?? env.GATEHOUSE_SECRET_STORE ?? 'keychain';
-  if (secretStore !== 'keychain' && secretStore !== 'file') {
-    throw new StartupError(`Invalid secret store "${secretStore}": use "keychain" (default) or "file".`);
+  if (secretStore !== 'keychain' && secretStore !== 'file' && secretStore !== 'database') {
+    throw new StartupError(`Invalid secret store "${secretStore}": use "keychain" (default), "file" or "database".`);
   }
   const passphrase = env.GATEHOUSE_PASSPHRASE;
   if (secretStore === 'file' && !passphrase) {
     throw new StartupError('--secret-store=file needs the passphrase in GATEHOUSE_PASSPHRASE.');
   }
+  const keys = secretStore === 'database' ? keyEncryptionKeys(input, env) : {};
 
   const approvalTimeoutText = env.GATEHOUSE_MCP_APPROVAL_TIMEOUT ?? String(DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS);
   const mcpApprovalTimeoutSeconds = Number(approvalTimeoutText);
@@ -123,6 +131,7 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     keychainService: env.GATEHOUSE_KEYCHAIN_SERVICE || 'gatehouse',
     secretStore,
     ...(secretStore === 'file' ? { passphrase } : {}),
+    ...keys,
     allowRemote,
     allowOrigins: [...new Set((input.allowOrigins ?? []).map(parseOrigin))],
     allowSignup: input.allowSignup ?? false,
@@ -132,4 +141,33 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     logMaxFiles,
     mcpApprovalTimeoutSeconds,
   };
+}
+
+/** The database store's key-encryption key (and the one being rotated from): a file wins over the environment. */
+export function keyEncryptionKeys(
+  input: ConfigInput,
+  env: NodeJS.ProcessEnv,
+): { kek: KeyEncryptionKey; previousKek?: KeyEncryptionKey } {
+  const kek = keyFrom(input.kekFile ?? env.GATEHOUSE_KEK_FILE, env.GATEHOUSE_KEK, 'GATEHOUSE_KEK');
+  if (!kek) {
+    throw new StartupError(
+      '--secret-store=database needs the key-encryption key: --kek-file <file>, GATEHOUSE_KEK_FILE or GATEHOUSE_KEK ' +
+        '(32 bytes in base64: head -c 32 /dev/urandom | base64).',
+    );
+  }
+  const previousKek = keyFrom(
+    input.previousKekFile ?? env.GATEHOUSE_PREVIOUS_KEK_FILE,
+    env.GATEHOUSE_PREVIOUS_KEK,
+    'GATEHOUSE_PREVIOUS_KEK',
+  );
+  if (previousKek?.id === kek.id) {
+    throw new StartupError('The previous key-encryption key is the same key as the new one: rotate to a new key.');
+  }
+  return { kek, ...(previousKek ? { previousKek } : {}) };
+}
+
+function keyFrom(file: string | undefined, base64: string | undefined, variable: string): KeyEncryptionKey | undefined {
+  if (file) return readKeyEncryptionKey({ file });
+  if (base64) return readKeyEncryptionKey({ base64, variable });
+  return undefined;
 }

@@ -36,9 +36,11 @@ import { buildApp } from './http/app.js';
 import { listeningPort } from './http/listening-port.js';
 import type { Services } from './http/services.js';
 import { createLogger } from './logging.js';
+import { DatabaseSecretStore } from './secrets/database-store.js';
 import { openSecretStore } from './secrets/open-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { Database } from './storage/database.js';
+import { SealedSecretRows } from './storage/sealed-secret-rows.js';
 import { WeakReadCache } from './storage/read-cache.js';
 import { VERSION } from './package-info.js';
 
@@ -77,11 +79,14 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
 
   let db: Database | undefined;
   try {
-    const secrets = options.secrets ?? (await openSecretStore(config));
     const dbPath = join(config.home, DB_FILE);
     db = await Database.open(dbPath).catch((error: Error) => {
       throw new StartupError(`Cannot open the database ${dbPath}: ${error.message}`);
     });
+    const secrets = options.secrets ?? (await openSecretStore(config, new SealedSecretRows(db)));
+    if (secrets instanceof DatabaseSecretStore && secrets.rewrapped > 0) {
+      log.logger.info(`re-wrapped ${secrets.rewrapped} data keys under key-encryption key ${config.kek!.id}`);
+    }
     const signer = await TokenSigner.load(db, secrets, (reason) =>
       log.logger.warn(`made a new token-signing key: ${reason}`),
     );

@@ -14,6 +14,8 @@ async function runDaemon(options: Record<string, string | string[] | boolean | u
       host: options.host as string | undefined,
       port: options.port as string | undefined,
       secretStore: options.secretStore as string | undefined,
+      kekFile: options.kekFile as string | undefined,
+      previousKekFile: options.previousKekFile as string | undefined,
       allowRemote: options.allowRemote === true,
       allowOrigins: options.allowOrigin as string[],
       allowSignup: options.allowSignup === true,
@@ -75,7 +77,16 @@ program
     new Option('--secret-store <kind>', 'where secrets live [env GATEHOUSE_SECRET_STORE]').choices([
       'keychain',
       'file',
+      'database',
     ]),
+  )
+  .option(
+    '--kek-file <file>',
+    'with --secret-store database: the key-encryption key, 32 bytes in base64 [env GATEHOUSE_KEK_FILE or GATEHOUSE_KEK]',
+  )
+  .option(
+    '--previous-kek-file <file>',
+    'rotate: re-wrap every data key from this old key to --kek-file at start [env GATEHOUSE_PREVIOUS_KEK_FILE]',
   )
   .option('--host <host>', 'address to bind (non-loopback needs --allow-remote and TLS)')
   .option('--allow-remote', 'allow a non-loopback --host')

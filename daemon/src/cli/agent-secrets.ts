@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
+import { openDatabaseSecretsReadOnly } from '../database-secrets.js';
 import { DB_FILE } from '../home.js';
 import { EncryptedFileSecretStore } from '../secrets/encrypted-file-store.js';
 import { KeytarSecretStore } from '../secrets/keytar-store.js';
@@ -9,8 +10,9 @@ import { accounts, type SecretStore } from '../secrets/secret-store.js';
 import { CliError, UsageError } from './errors.js';
 
 /*
- * An agent's secrets, read where the daemon wrote them (the OS keychain, or the encrypted file
- * of `--secret-store=file`), with no daemon running. Agents are named `<project slug>/<name>`,
+ * An agent's secrets, read where the daemon wrote them (the OS keychain, the encrypted file of
+ * `--secret-store=file`, or the database of `--secret-store=database`), with no daemon running.
+ * Agents are named `<project slug>/<name>`,
  * as in the keychain's `agent:<project>/<agent>` entries.
  */
 
@@ -32,7 +34,13 @@ export const formatRef = (ref: AgentRef) => `${ref.project}/${ref.agent}`;
 
 /** The store the daemon keeps agents' secrets in: `GATEHOUSE_SECRET_STORE`, as for the daemon. */
 export async function openAgentSecrets(home: string, keychainService: string): Promise<SecretStore> {
-  if ((process.env.GATEHOUSE_SECRET_STORE ?? 'keychain') !== 'file') return new KeytarSecretStore(keychainService);
+  const kind = process.env.GATEHOUSE_SECRET_STORE ?? 'keychain';
+  if (kind === 'database') {
+    const dbPath = join(home, DB_FILE);
+    if (!existsSync(dbPath)) throw new CliError(`there is no Gatehouse database in ${dbPath} (see --home).`);
+    return openDatabaseSecretsReadOnly(dbPath);
+  }
+  if (kind !== 'file') return new KeytarSecretStore(keychainService);
   const path = join(home, SECRETS_FILE);
   // Opening a missing file would create an empty one: only read what the daemon wrote.
   if (!existsSync(path)) throw new CliError(`there is no secrets file at ${path}.`);

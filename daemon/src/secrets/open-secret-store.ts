@@ -1,14 +1,21 @@
 import { join } from 'node:path';
 import type { DaemonConfig } from '../config.js';
 import { StartupError } from '../errors.js';
+import { DatabaseSecretStore, type SealedSecretTable } from './database-store.js';
 import { EncryptedFileSecretStore } from './encrypted-file-store.js';
 import { KeytarSecretStore } from './keytar-store.js';
 import type { SecretStore } from './secret-store.js';
 
 export const SECRETS_FILE = 'secrets.enc';
 
-/** Opens the configured store, or explains how to get one when none is reachable. */
-export async function openSecretStore(config: DaemonConfig): Promise<SecretStore> {
+/**
+ * Opens the configured store, or explains how to get one when none is reachable. `sealedSecrets`
+ * is the database's table, for `--secret-store database`.
+ */
+export async function openSecretStore(config: DaemonConfig, sealedSecrets: SealedSecretTable): Promise<SecretStore> {
+  if (config.secretStore === 'database') {
+    return DatabaseSecretStore.open(sealedSecrets, config.kek!, config.previousKek);
+  }
   if (config.secretStore === 'file') {
     return EncryptedFileSecretStore.open(join(config.home, SECRETS_FILE), config.passphrase ?? '');
   }

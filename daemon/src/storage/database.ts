@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SerialQueue } from '../serial-queue.js';
@@ -23,6 +24,8 @@ export const escapeLike = (value: string): string => value.replace(/[\\%_]/g, (c
  */
 export class Database {
   private readonly writes = new SerialQueue();
+  /** The transaction of the `write()` the current async call chain runs inside, if any. */
+  private readonly currentWrite = new AsyncLocalStorage<{ tx: EntityManager; open: boolean }>();
   private changes = 0;
   private readonly poll: NodeJS.Timeout;
 
@@ -79,7 +82,33 @@ export class Database {
 
   /** Runs `work` in a transaction of its own: it all lands, or none of it does. */
   write<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.writes.run(() => this.source.transaction(work).finally(() => this.changes++));
+    return this.writes.run(() => this.source.transaction(this.tracked(work)).finally(() => this.changes++));
+  }
+
+  /**
+   * Runs `work` inside the write transaction the caller is already in, so it lands or rolls back
+   * with it; in a transaction of its own otherwise. For writes made on behalf of a caller that
+   * may or may not hold a transaction (the database secret store): a nested `write()` would wait
+   * for the caller's own transaction to end, forever.
+   */
+  join<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    const current = this.currentWrite.getStore();
+    // A callback a transaction left running after it ended must not write through it: on SQLite's
+    // one shared connection that would land in whichever transaction runs by then.
+    return current?.open ? work(current.tx) : this.write(work);
+  }
+
+  /** The caller's write transaction if it is in one (it sees its own uncommitted rows), the shared manager otherwise. */
+  get reader(): EntityManager {
+    const current = this.currentWrite.getStore();
+    return current?.open ? current.tx : this.source.manager;
+  }
+
+  private tracked<T>(work: (tx: EntityManager) => Promise<T>): (tx: EntityManager) => Promise<T> {
+    return (tx) => {
+      const write = { tx, open: true };
+      return this.currentWrite.run(write, () => work(tx)).finally(() => (write.open = false));
+    };
   }
 
   /**
@@ -88,7 +117,7 @@ export class Database {
    * caches — the broker appends a batch of call records several times a second.
    */
   writeUncached<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.writes.run(() => this.source.transaction(work));
+    return this.writes.run(() => this.source.transaction(this.tracked(work)));
   }
 
   /** SQLite's `data_version` moves when another connection commits (never for this one's own commits). */

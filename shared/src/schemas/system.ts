@@ -5,8 +5,13 @@ import { Privilege, Project } from './projects.js';
 
 export const Health = Type.Object({ ok: Type.Literal(true) });
 
-/** Where secrets live: the OS keychain, or the passphrase-encrypted file. */
-export const SecretBackend = Type.Union([Type.Literal('keychain'), Type.Literal('file'), Type.Literal('memory')]);
+/** Where secrets live: the OS keychain, the passphrase-encrypted file, or sealed in the database (team mode). */
+export const SecretBackend = Type.Union([
+  Type.Literal('keychain'),
+  Type.Literal('file'),
+  Type.Literal('database'),
+  Type.Literal('memory'),
+]);
 export type SecretBackend = Static<typeof SecretBackend>;
 
 /** Whether the keychain takes a write now: `locked` the user can unlock, `unavailable` is not reachable at all. */

@@ -11,6 +11,7 @@ import { UsageLimits1795399000100 } from './0010-usage-limits.js';
 import { OAuthConnections1795399000200 } from './0010-oauth-connections.js';
 import { OAuth1795399100000 } from './0011-oauth.js';
 import { OtasApi1795399200000 } from './0008-otas-api.js';
+import { SealedSecrets1795399300000 } from './0012-sealed-secrets.js';
 import { OverviewIndexes1795399400000 } from './0013-overview-indexes.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
@@ -28,5 +29,6 @@ export const migrations = [
   OAuthConnections1795399000200,
   OAuth1795399100000,
   OtasApi1795399200000,
+  SealedSecrets1795399300000,
   OverviewIndexes1795399400000,
 ];
