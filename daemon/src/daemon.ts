@@ -29,7 +29,6 @@ import { createLogger } from './logging.js';
 import { openSecretStore } from './secrets/open-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { Database } from './storage/database.js';
-import { WeakReadCache } from './storage/read-cache.js';
 import { VERSION } from './package-info.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -109,7 +108,6 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       agentAuth,
       authFailures,
       usage,
-      whoamiAnswers: new WeakReadCache(db),
       startedAt: new Date(),
     };
 

@@ -17,10 +17,7 @@ import type { UsersService } from '../domain/users/users.service.js';
 import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
 import type { WorkflowsService } from '../domain/workflows/workflows.service.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import type { RouteResult, routes } from '@gatehouse/shared';
 import type { Database } from '../storage/database.js';
-import type { WeakReadCache } from '../storage/read-cache.js';
-import type { SerializedAnswer } from './route-binding.js';
 
 /** Everything the HTTP layer calls into, built once at start-up (see daemon.ts). */
 export interface Services {
@@ -46,10 +43,5 @@ export interface Services {
   agentAuth: AgentAuthService;
   authFailures: AuthFailures;
   usage: UsageRecorder;
-  /**
-   * Agents' whoami answers, which they ask for on every call: serialised once per credential (the
-   * key's cached row, the token's cached claims) and kept while the database is unchanged.
-   */
-  whoamiAnswers: WeakReadCache<object, SerializedAnswer<RouteResult<typeof routes.whoami>>>;
   startedAt: Date;
 }
