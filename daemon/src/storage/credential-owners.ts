@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager, EntitySchema } from 'typeorm';
+import type { DataSource, EntitySchema } from 'typeorm';
+import type { ReadManager } from './database.js';
 import { AgentEntity, AgentKeyEntity, type AgentKeyRow, type AgentRow } from './agent-entities.js';
 import { ProjectEntity, type ProjectRow } from './entities.js';
 import { frozenRow } from './read-cache.js';
@@ -60,7 +61,7 @@ export class CredentialOwners {
   }
 
   /** The key of this prefix, its agent and the agent's project. */
-  async keyWithOwner(manager: EntityManager, prefix: string): Promise<KeyWithOwner | null> {
+  async keyWithOwner(manager: ReadManager, prefix: string): Promise<KeyWithOwner | null> {
     const [raw] = (await manager.query(
       `SELECT ${this.key.select}, ${this.agent.select}, ${this.project.select}
        FROM agent_keys k LEFT JOIN agents a ON a.id = k.agent_id LEFT JOIN projects p ON p.id = a.project_id
@@ -76,7 +77,7 @@ export class CredentialOwners {
 
   /** The agent and its project. */
   async agentWithProject(
-    manager: EntityManager,
+    manager: ReadManager,
     agentId: string,
   ): Promise<{ agent: AgentRow; project: ProjectRow } | null> {
     const [raw] = (await manager.query(

@@ -1,11 +1,10 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { Agent, AgentListQuery, CreateAgentRequest, IssuedAgentKey, UpdateAgentRequest } from '@gatehouse/shared';
 import { conflict, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import { AgentEntity, AgentKeyEntity, type AgentRow } from '../../storage/agent-entities.js';
-import { escapeLike, type Database } from '../../storage/database.js';
+import { escapeLike, type Database, type ReadManager } from '../../storage/database.js';
 import { ReadCache } from '../../storage/read-cache.js';
 import type { ProjectRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
@@ -120,7 +119,7 @@ export class AgentsService {
   }
 
   /** By id or by name, within the project. */
-  async find(projectId: string, nameOrId: string, tx: EntityManager = this.db.manager): Promise<AgentRow> {
+  async find(projectId: string, nameOrId: string, tx: ReadManager = this.db.manager): Promise<AgentRow> {
     const agent =
       (UUID.test(nameOrId) ? await tx.findOneBy(AgentEntity, { project_id: projectId, id: nameOrId }) : null) ??
       (await tx.findOneBy(AgentEntity, { project_id: projectId, name: nameOrId.trim() }));
