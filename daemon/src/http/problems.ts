@@ -109,16 +109,24 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
-  return sendProblem(reply, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}.`);
+  const path = request.url.split('?')[0]!;
+  // The router refuses a parameter over its length limit (`frameworkErrors`) only when no other
+  // route matches; the console's `/*` catches such paths otherwise, and ends here.
+  const { maxParamLength } = request.server.initialConfig;
+  if (maxParamLength !== undefined && path.split('/').some((segment) => segment.length > maxParamLength))
+    return tooLong(reply);
+  return sendProblem(reply, 'not_found', `No route ${request.method} ${path}.`);
 }
+
+const tooLong = (reply: FastifyReply) =>
+  sendProblem(reply, 'uri_too_long', 'A path parameter is longer than the daemon reads.');
 
 /**
  * Requests Fastify refuses before routing (`frameworkErrors`). The path is never echoed: it is
  * whatever the caller sent, markup included.
  */
 export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
-    return sendProblem(reply, 'uri_too_long', 'A path parameter is longer than the daemon reads.');
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return tooLong(reply);
   if (error.code === 'FST_ERR_BAD_URL')
     return sendProblem(reply, 'bad_request', 'The path is not valid percent-encoding.');
   return sendProblem(reply, 'bad_request', problemTitle.bad_request);
