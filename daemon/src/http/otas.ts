@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { problemStatus, type OtasFailure, type ProblemCode, type RouteDescriptor } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
+import { holdConnection } from './problems.js';
 
 type OtasOptions = NonNullable<RouteDescriptor['otas']>;
 
@@ -30,8 +31,10 @@ function describe(code: ProblemCode, options: OtasOptions): string {
 /** Errors of an OTAS-compatible route, in OTAS's envelope. Internals stay in the log, as everywhere. */
 export function otasErrorHandler(options: OtasOptions) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof ProblemError)
+    if (error instanceof ProblemError) {
+      if (error.extras.holdConnectionMs) holdConnection(reply, error.extras.holdConnectionMs);
       return send(reply, error.status, describe(error.code, options), error.extras.headers);
+    }
     if (error.validation || error instanceof SyntaxError || error.code?.startsWith('FST_ERR_CTP_')) {
       const status = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? problemStatus.payload_too_large : 400;
       return send(reply, status, options.invalid);

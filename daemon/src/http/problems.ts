@@ -9,7 +9,7 @@ import {
   type Problem,
   type ProblemCode,
 } from '@gatehouse/shared';
-import { ProblemError } from '../errors.js';
+import { ProblemError, type ProblemExtras } from '../errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -31,16 +31,22 @@ export function problemOf(
   return problem;
 }
 
-export function sendProblem(
-  reply: FastifyReply,
-  code: ProblemCode,
-  detail: string,
-  extras: { errors?: FieldError[]; headers?: Record<string, string> } = {},
-) {
+export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: string, extras: ProblemExtras = {}) {
   const problem = problemOf(code, detail, { ...extras, requestId: String(reply.request.id) });
   for (const [name, value] of Object.entries(extras.headers ?? {})) reply.header(name, value);
+  if (extras.holdConnectionMs) holdConnection(reply, extras.holdConnectionMs);
   if (problem.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
   return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/** Once the answer is written, the connection's next request is not read for `ms` (`ProblemExtras`). */
+export function holdConnection(reply: FastifyReply, ms: number) {
+  const { socket } = reply.raw;
+  if (!socket) return;
+  reply.raw.once('finish', () => {
+    socket.pause();
+    setTimeout(() => socket.resume(), ms).unref();
+  });
 }
 
 interface AjvError {
