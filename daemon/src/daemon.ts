@@ -41,7 +41,6 @@ import { openSecretStore } from './secrets/open-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { Database } from './storage/database.js';
 import { SealedSecretRows } from './storage/sealed-secret-rows.js';
-import { WeakReadCache } from './storage/read-cache.js';
 import { VERSION } from './package-info.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -138,7 +137,6 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       authFailures,
       usage,
       oauth: new AuthorizationServer({ db, secrets, audit, agents, agentAuth }),
-      whoamiAnswers: new WeakReadCache(db),
       startedAt: new Date(),
       connections: new ConnectionsService(db, audit, secrets),
       limits,

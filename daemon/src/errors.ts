@@ -1,5 +1,15 @@
 import { problemStatus, type FieldError, type ProblemCode } from '@gatehouse/shared';
 
+export interface ProblemExtras {
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+  /**
+   * The caller's next request on this connection is read only after this long: a flood waits
+   * with its connections idle, while the refused request itself ends at once.
+   */
+  holdConnectionMs?: number;
+}
+
 /**
  * A failure with a stable problem code. Domain code throws these; the HTTP error handler turns
  * them into RFC 7807 documents. `detail` is shown to the caller, so it must never hold a secret
@@ -11,7 +21,7 @@ export class ProblemError extends Error {
   constructor(
     readonly code: ProblemCode,
     readonly detail: string,
-    readonly extras: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    readonly extras: ProblemExtras = {},
   ) {
     super(detail);
     this.name = 'ProblemError';

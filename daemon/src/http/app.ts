@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -13,10 +12,10 @@ import { lazyChildLogger, type DaemonLogger } from '../logging.js';
 import { VERSION } from '../package-info.js';
 import { registerBroker } from './broker.js';
 import { registerConsole } from './console.js';
-import { fastLane, EVERY_ANSWER_HEADERS } from './fast-lane.js';
 import { addressCheck, hostGuard, remoteNames } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
 import { registerMcpEndpoint } from './mcp-endpoint.js';
+import { EVERY_ANSWER_HEADERS } from './answer-headers.js';
 import { registerAuthorizationServer } from './oauth-server.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler, sendProblem } from './problems.js';
 import { nameRoutes, registerRoutes } from './route-binding.js';
@@ -51,7 +50,7 @@ export async function buildApp(
   });
   // Once shutdown starts, in-flight answers end their connection: a kept-alive socket would hold the server open.
   let closing = false;
-  const lane = fastLane({ services, addressed, closing: () => closing, logRequest: log.request });
+  const guard = hostGuard(addressed);
 
   const app = Fastify({
     loggerInstance: log.logger,
@@ -64,32 +63,17 @@ export async function buildApp(
     return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
-    // Fastify's own server, with the fast lane in front of its handler (fast-lane.ts).
-    serverFactory: (handler, options) => {
-      const listener = (request: IncomingMessage, response: ServerResponse) => {
-        const answering = lane(request, response);
-        if (!answering) handler(request, response);
-        else void answering.then((answered) => answered || handler(request, response));
-      };
-      const server = config.tls
-        ? createHttpsServer(
-            { ...SERVER_OPTIONS, cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) },
-            listener,
-          )
-        : createServer(SERVER_OPTIONS, listener);
-      // What Fastify sets on a server it makes itself (lib/server.js), from its defaulted options.
-      server.keepAliveTimeout = options.keepAliveTimeout as number;
-      server.requestTimeout = options.requestTimeout as number;
-      server.setTimeout(options.connectionTimeout as number);
-      return server;
-    },
+    ...(config.tls
+      ? { https: { ...SERVER_OPTIONS, cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } }
+      : { http: SERVER_OPTIONS }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // One synchronous hook for what every request must pass before routing: a hook per rule would
+  // cost a hook call each, and an async one a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
     if (closing) sendProblem(reply, 'shutting_down', 'The daemon is shutting down; try again once it has restarted.');
-    else done();
+    else guard.call(app, request, reply, done);
   });
-  app.addHook('onRequest', hostGuard(addressed));
   // Only past the guard, so only for the origins an admin listed: preflights answered, CORS headers added.
   if (config.allowOrigins.length > 0) {
     await app.register(cors, {

@@ -32,7 +32,7 @@ export interface AgentAuthContext {
   keyId: string | null;
   /**
    * The verified credential: the key's cached row or the token's cached claims, one object per
-   * credential while the database is unchanged (what `Services.whoamiAnswers` are kept by).
+   * credential while the database is unchanged (what kept whoami answers are kept by).
    */
   credential: object;
   claims: AgentClaims | null;
@@ -155,24 +155,6 @@ function agentContext(identity: Identity & { kind: 'agent' }, ip: string): Agent
     scopes: claims?.scopes ?? grantedScopes(identity.keyScopes, agent),
     actor: { label: `agent:${agent.name}`, user: null, source: ip },
   };
-}
-
-/**
- * The agent a request plainly authenticates as, for the fast lane (fast-lane.ts): null for
- * anything else — no credential, a refusal, a human — which the lane leaves to the full pipeline
- * (`authenticate` then records the refusal, once).
- */
-export async function plainAgent(
-  services: Services,
-  headers: IncomingHttpHeaders,
-  ip: string,
-): Promise<AgentAuthContext | null> {
-  const credential = presentedCredential(headers);
-  if (!credential) return null;
-  const found = await resolveCredential(services, credential);
-  return 'refused' in found || found.kind !== 'agent' || found.claims?.aud !== undefined
-    ? null
-    : agentContext(found, ip);
 }
 
 /**

@@ -6,7 +6,7 @@ import { Agent, errors as undiciErrors, request as upstreamRequest } from 'undic
 import { ProblemError } from '../errors.js';
 import type { BrokeredConnection } from '../domain/connections/connections.service.js';
 import { authenticate, type AgentAuthContext } from './authenticate.js';
-import { EVERY_ANSWER_HEADERS } from './fast-lane.js';
+import { EVERY_ANSWER_HEADERS } from './answer-headers.js';
 import type { Services } from './services.js';
 
 /** The largest request body the broker forwards. */

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { problemStatus, type OtasFailure, type ProblemCode, type RouteDescriptor } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
+import { holdConnection } from './problems.js';
 
 type OtasOptions = NonNullable<RouteDescriptor['otas']>;
 
@@ -56,8 +57,10 @@ export function otasDescription(code: ProblemCode, options: OtasOptions): string
 export function otasErrorHandler(options: OtasOptions) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof OtasRefusal) return sendOtasFailure(reply, error.status, error.description);
-    if (error instanceof ProblemError)
+    if (error instanceof ProblemError) {
+      if (error.extras.holdConnectionMs) holdConnection(reply, error.extras.holdConnectionMs);
       return sendOtasFailure(reply, error.status, otasDescription(error.code, options), error.extras.headers);
+    }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return sendOtasFailure(reply, problemStatus.payload_too_large, options.invalid);
     if (error instanceof SyntaxError || error.code?.startsWith('FST_ERR_CTP_'))

@@ -10,7 +10,7 @@ import {
   type Problem,
   type ProblemCode,
 } from '@gatehouse/shared';
-import { ProblemError } from '../errors.js';
+import { ProblemError, type ProblemExtras } from '../errors.js';
 import { otasDescription, sendOtasFailure } from './otas.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -27,12 +27,8 @@ export function problemOf(
   };
 }
 
-export function sendProblem(
-  reply: FastifyReply,
-  code: ProblemCode,
-  detail: string,
-  extras: { errors?: FieldError[]; headers?: Record<string, string> } = {},
-) {
+export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: string, extras: ProblemExtras = {}) {
+  if (extras.holdConnectionMs) holdConnection(reply, extras.holdConnectionMs);
   // A refusal from a hook (Host and Origin guard, rate limit) on an OTAS route: its clients read only OTAS's envelope.
   const otas = reply.request.routeOptions.config.otas;
   if (otas) return sendOtasFailure(reply, problemStatus[code], otasDescription(code, otas), extras.headers);
@@ -43,6 +39,16 @@ export function sendProblem(
     reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
   }
   return reply.status(answer.status).type(PROBLEM_CONTENT_TYPE).send(answer);
+}
+
+/** Once the answer is written, the connection's next request is not read for `ms` (`ProblemExtras`). */
+export function holdConnection(reply: FastifyReply, ms: number) {
+  const { socket } = reply.raw;
+  if (!socket) return;
+  reply.raw.once('finish', () => {
+    socket.pause();
+    setTimeout(() => socket.resume(), ms).unref();
+  });
 }
 
 interface AjvError {
@@ -123,16 +129,24 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
-  return sendProblem(reply, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}.`);
+  const path = request.url.split('?')[0]!;
+  // The router refuses a parameter over its length limit (`frameworkErrors`) only when no other
+  // route matches; the console's `/*` catches such paths otherwise, and ends here.
+  const { maxParamLength } = request.server.initialConfig;
+  if (maxParamLength !== undefined && path.split('/').some((segment) => segment.length > maxParamLength))
+    return tooLong(reply);
+  return sendProblem(reply, 'not_found', `No route ${request.method} ${path}.`);
 }
+
+const tooLong = (reply: FastifyReply) =>
+  sendProblem(reply, 'uri_too_long', 'A path parameter is longer than the daemon reads.');
 
 /**
  * Requests Fastify refuses before routing (`frameworkErrors`). The path is never echoed: it is
  * whatever the caller sent, markup included.
  */
 export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
-    return sendProblem(reply, 'uri_too_long', 'A path parameter is longer than the daemon reads.');
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return tooLong(reply);
   if (error.code === 'FST_ERR_BAD_URL')
     return sendProblem(reply, 'bad_request', 'The path is not valid percent-encoding.');
   return sendProblem(reply, 'bad_request', problemTitle.bad_request);

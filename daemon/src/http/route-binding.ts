@@ -17,7 +17,7 @@ import type { Services } from './services.js';
 
 /**
  * A success answer already written by its route's response serializer (`answerSerializer`), sent
- * as it is: what a handler returns when it keeps answers (see `Services.whoamiAnswers`).
+ * as it is: what a handler returns when it keeps answers (whoami, in system.routes.ts).
  */
 export class SerializedAnswer<T = unknown> {
   declare private readonly answerOf: T;

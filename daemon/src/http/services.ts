@@ -26,10 +26,7 @@ import type { CallAudit } from '../domain/connections/call-audit.js';
 import type { ConnectionsService } from '../domain/connections/connections.service.js';
 import type { UsageLimitsService } from '../domain/limits/usage-limits.service.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import type { RouteResult, routes } from '@gatehouse/shared';
 import type { Database } from '../storage/database.js';
-import type { WeakReadCache } from '../storage/read-cache.js';
-import type { SerializedAnswer } from './route-binding.js';
 
 /** Everything the HTTP layer calls into, built once at start-up (see daemon.ts). */
 export interface Services {
@@ -58,11 +55,6 @@ export interface Services {
   usage: UsageRecorder;
   /** The OAuth authorization server MCP clients get the gateway's tokens from. */
   oauth: AuthorizationServer;
-  /**
-   * Agents' whoami answers, which they ask for on every call: serialised once per credential (the
-   * key's cached row, the token's cached claims) and kept while the database is unchanged.
-   */
-  whoamiAnswers: WeakReadCache<object, SerializedAnswer<RouteResult<typeof routes.whoami>>>;
   startedAt: Date;
   connections: ConnectionsService;
   /** Brokered calls' records, appended to the audit chain in batches. */

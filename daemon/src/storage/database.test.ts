@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
+import type { EntityManager } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DB_FILE } from '../home.js';
 import { Database, EXTERNAL_CHANGE_POLL_MS } from './database.js';
+import { ToolEntity } from './permission-entities.js';
 import { migrations } from './migrations/index.js';
 import { AuditLog } from '../domain/audit/audit-log.js';
 
@@ -102,6 +104,28 @@ describe('the database', () => {
       ),
     );
     await expect.poll(() => db.generation, { timeout: EXTERNAL_CHANGE_POLL_MS * 3 }).toBeGreaterThan(seen);
+  });
+
+  it('hands reads a manager that cannot write, so no write bypasses the generation', async () => {
+    await db.write((tx) => tx.query("INSERT INTO tools (name, description, created_at) VALUES ('t1', '', '')"));
+    const generation = db.generation;
+    const manager = db.manager as unknown as EntityManager; // as code that casts its way past the type would
+    const tool = { name: 't2', description: '', created_at: '' };
+    expect(() => manager.insert(ToolEntity, tool)).toThrow(/Database.write/);
+    expect(() => manager.save(ToolEntity, tool)).toThrow(/Database.write/);
+    expect(() => manager.delete(ToolEntity, { name: 't1' })).toThrow(/Database.write/);
+    expect(() => manager.getRepository(ToolEntity)).toThrow(/Database.write/);
+    expect(() => manager.createQueryBuilder().update(ToolEntity).set({ description: 'x' })).toThrow(/Database.write/);
+    expect(() => manager.createQueryBuilder(ToolEntity, 't').delete()).toThrow(/Database.write/);
+    expect(() => manager.query("DELETE FROM tools WHERE name = 't1'")).toThrow(/Database.write/);
+
+    // Reads work as on TypeORM's own manager.
+    expect(await db.manager.findOneBy(ToolEntity, { name: 't1' })).toMatchObject({ name: 't1' });
+    expect(
+      await db.manager.createQueryBuilder(ToolEntity, 't').where('t.name = :name', { name: 't1' }).getCount(),
+    ).toBe(1);
+    expect(await db.manager.query('SELECT count(*) AS n FROM tools')).toEqual([{ n: 1 }]);
+    expect(db.generation).toBe(generation);
   });
 
   it('appends a batch of audit rows, chained, without moving the generation (no read cache reads them)', async () => {

@@ -14,16 +14,50 @@ import { limitEntities } from './limit-entities.js';
 /** How often another program's commits to the file are looked for (see `generation`). */
 export const EXTERNAL_CHANGE_POLL_MS = 1000;
 
+/** EntityManager methods that write, or hand out something that can (a repository). */
+const MANAGER_WRITES = [
+  'save',
+  'insert',
+  'update',
+  'upsert',
+  'delete',
+  'remove',
+  'softRemove',
+  'softDelete',
+  'restore',
+  'recover',
+  'increment',
+  'decrement',
+  'clear',
+  'transaction',
+  'getRepository',
+  'getTreeRepository',
+  'getMongoRepository',
+  'withRepository',
+  'getCustomRepository',
+] as const;
+/** Query-builder methods that turn a read into a write. */
+const BUILDER_WRITES = new Set(['insert', 'update', 'delete', 'softDelete', 'restore', 'relation']);
+
+/**
+ * The manager reads get: an EntityManager without its writes, in its type and at run time (raw
+ * SQL other than a SELECT is refused too). Every write goes through `Database.write`, which moves
+ * the generation the read caches depend on: a write outside it would let a revoked key work
+ * until the next write.
+ */
+export type ReadManager = Omit<EntityManager, (typeof MANAGER_WRITES)[number]>;
+
 /** Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`. */
 export const escapeLike = (value: string): string => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
  * The SQLite database. TypeORM's sqlite driver runs everything over one connection, so two
  * transactions started concurrently would nest into each other; every write therefore goes
- * through `write()`, which runs transactions one at a time. Reads use `manager` directly.
+ * through `write()`, which runs transactions one at a time. Reads use `manager`, which cannot write.
  */
 export class Database {
   private readonly writes = new SerialQueue();
+  readonly manager: ReadManager;
   /** The transaction of the `write()` the current async call chain runs inside, if any. */
   private readonly currentWrite = new AsyncLocalStorage<{ tx: EntityManager; open: boolean }>();
   private changes = 0;
@@ -35,6 +69,7 @@ export class Database {
   ) {
     this.poll = setInterval(() => void this.lookForExternalChanges(), EXTERNAL_CHANGE_POLL_MS);
     this.poll.unref();
+    this.manager = readOnly(source.manager);
   }
 
   static async open(path: string): Promise<Database> {
@@ -65,10 +100,6 @@ export class Database {
     // sqlite3's driver enables foreign keys; WAL makes NORMAL sync durable enough and much faster.
     await source.query('PRAGMA synchronous = NORMAL');
     return new Database(source, await dataVersion(source));
-  }
-
-  get manager(): EntityManager {
-    return this.source.manager;
   }
 
   /**
@@ -141,6 +172,32 @@ export class Database {
     await this.writes.drain();
     if (this.source.isInitialized) await this.source.destroy();
   }
+}
+
+const refused = (what: string) => () => {
+  throw new Error(`${what} through the read-only manager: writes go through Database.write`);
+};
+
+function readOnly(manager: EntityManager): ReadManager {
+  const writes = new Set<string | symbol>(MANAGER_WRITES);
+  const builder = <B extends object>(target: B): B =>
+    new Proxy(target, {
+      get: (inner, name, receiver) =>
+        BUILDER_WRITES.has(String(name)) ? refused(`${String(name)}()`) : Reflect.get(inner, name, receiver),
+    });
+  return new Proxy(manager, {
+    get(target, name) {
+      if (writes.has(name)) return refused(`${String(name)}()`);
+      if (name === 'createQueryBuilder')
+        return (...args: Parameters<EntityManager['createQueryBuilder']>) =>
+          builder(target.createQueryBuilder(...(args as [never])));
+      if (name === 'query')
+        return (sql: string, parameters?: unknown[]) =>
+          /^\s*SELECT\b/i.test(sql) ? target.query(sql, parameters) : refused('raw SQL other than a SELECT')();
+      const value = Reflect.get(target, name, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 async function dataVersion(source: DataSource): Promise<number> {

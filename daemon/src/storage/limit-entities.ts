@@ -1,6 +1,7 @@
 import { EntitySchema, type EntityManager } from 'typeorm';
 import type { LimitWindow } from '@gatehouse/shared';
 import { nullableText, text } from './entities.js';
+import type { ReadManager } from './database.js';
 
 export interface UsageLimitRow {
   id: string;
@@ -44,7 +45,7 @@ export interface UsageCounterRow {
   refilled_at: number;
 }
 
-export async function readUsageCounters(manager: EntityManager): Promise<UsageCounterRow[]> {
+export async function readUsageCounters(manager: ReadManager): Promise<UsageCounterRow[]> {
   const rows: Array<{ limit_id: string; windows: string; remaining: number | null; refilled_at: number }> =
     await manager.query('SELECT limit_id, windows, remaining, refilled_at FROM usage_counters');
   return rows.map((row) => ({ ...row, windows: JSON.parse(row.windows) as UsageCounterRow['windows'] }));

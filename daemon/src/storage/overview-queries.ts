@@ -1,4 +1,5 @@
-import { In, type EntityManager } from 'typeorm';
+import { In } from 'typeorm';
+import type { ReadManager } from './database.js';
 import { ACTIVITY_EVENT_TYPES } from '@gatehouse/shared';
 import { AgentEntity, AgentKeyEntity } from './agent-entities.js';
 import { AuditEventEntity } from './entities.js';
@@ -29,7 +30,7 @@ const APPEND_ORDER_SLACK_MS = 60_000;
  * The chain's sequence numbers follow time: seeking the first one through the `at` index lets a
  * count read the project's (or agent's) index from there on, not the whole chain.
  */
-async function firstSequenceAfter(manager: EntityManager, since: Date): Promise<number | null> {
+async function firstSequenceAfter(manager: ReadManager, since: Date): Promise<number | null> {
   const first = await manager
     .createQueryBuilder(AuditEventEntity, 'e')
     .select('e.sequence_number', 'sequence')
@@ -42,7 +43,7 @@ async function firstSequenceAfter(manager: EntityManager, since: Date): Promise<
 
 /** Counts per UTC hour of the events after `since`, of a project or (with `agentId`) one agent. */
 export async function activityByHour(
-  manager: EntityManager,
+  manager: ReadManager,
   scope: { projectId: string; agentId?: string },
   since: Date,
 ): Promise<ActivityRow[]> {
@@ -84,7 +85,7 @@ export async function activityByHour(
  * deleted since is left out.
  */
 export async function mostRefusedAgents(
-  manager: EntityManager,
+  manager: ReadManager,
   projectId: string,
   since: Date,
   limit: number,
@@ -114,7 +115,7 @@ export async function mostRefusedAgents(
     .sort((a, b) => b.denials - a.denials || a.agent.localeCompare(b.agent));
 }
 
-export async function agentCountsByStatus(manager: EntityManager, projectId: string): Promise<Map<string, number>> {
+export async function agentCountsByStatus(manager: ReadManager, projectId: string): Promise<Map<string, number>> {
   const rows = await manager
     .createQueryBuilder(AgentEntity, 'a')
     .select('a.status', 'status')
@@ -139,7 +140,7 @@ export interface KeyNeedingAttention {
  * all (one query: the count is a window over the same rows).
  */
 export async function keysNeedingAttention(
-  manager: EntityManager,
+  manager: ReadManager,
   projectId: string,
   which: { expiringBetween: [Date, Date] } | { neverUsedAt: Date },
   limit: number,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager, EntitySchema } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import {
   parseCredential,
   type AgentKey,
@@ -13,8 +13,9 @@ import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import type { SecretWrites } from '../../secrets/secret-writes.js';
 import { AgentEntity, AgentKeyEntity, type AgentKeyRow, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database } from '../../storage/database.js';
-import { ProjectEntity, type ProjectRow } from '../../storage/entities.js';
-import { frozenRow, ReadCache } from '../../storage/read-cache.js';
+import type { ProjectRow } from '../../storage/entities.js';
+import { CredentialOwners, type KeyWithOwner } from '../../storage/credential-owners.js';
+import { ReadCache } from '../../storage/read-cache.js';
 import { AgentUserEntity } from '../../storage/workflow-entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -51,13 +52,6 @@ export interface KeyOwner {
   projectSlug: string;
 }
 
-/** A key with its agent and project, as one lookup finds them (either may be gone). */
-interface KeyWithOwner {
-  key: AgentKeyRow;
-  agent: AgentRow | null;
-  project: ProjectRow | null;
-}
-
 export type KeyCheck =
   | { ok: true; key: AgentKeyRow; agent: AgentRow; project: ProjectRow }
   | { ok: false; reason: string; prefix: string | null; agentId: string | null; projectId: string | null };
@@ -70,47 +64,11 @@ export const grantedScopes = (credentialScopes: string[], agent: AgentRow): stri
   credentialScopes.length === 0 ? agent.scopes : credentialScopes.filter((scope) => agent.scopes.includes(scope));
 
 /**
- * One entity's columns in a hand-written join (`alias."col" AS "alias_col"`), read back into a row
- * exactly as TypeORM hydrates it (JSON and boolean columns included). Credential checks run on
- * every agent request: one raw query instead of one TypeORM find per table.
- */
-export class JoinedColumns<T> {
-  readonly select: string;
-  private readonly columns;
-
-  constructor(
-    private readonly source: DataSource,
-    entity: EntitySchema<T>,
-    private readonly alias: string,
-  ) {
-    this.columns = source.getMetadata(entity).columns;
-    this.select = this.columns
-      .map((column) => `${alias}."${column.databaseName}" AS "${alias}_${column.databaseName}"`)
-      .join(', ');
-  }
-
-  /** The row, or `null` when an outer join found none. */
-  read(raw: Record<string, unknown>): T | null {
-    if (raw[`${this.alias}_id`] == null) return null;
-    const row: Record<string, unknown> = {};
-    for (const column of this.columns) {
-      row[column.propertyName] = this.source.driver.prepareHydratedValue(
-        raw[`${this.alias}_${column.databaseName}`],
-        column,
-      );
-    }
-    return row as T;
-  }
-}
-
-/**
  * Agent API keys: stored as sha-256 with their prefix and last four, the plaintext shown once and
  * kept in the OS keychain (`agent-key:<key_id>`, and `agent:<project>/<agent>` for the newest).
  */
 export class AgentKeysService {
-  private readonly keyColumns: JoinedColumns<AgentKeyRow>;
-  private readonly agentColumns: JoinedColumns<AgentRow>;
-  private readonly projectColumns: JoinedColumns<ProjectRow>;
+  private readonly owners: CredentialOwners;
   /** Key prefix → its key, agent and project, or none (so a flood of unknown keys costs no queries either). */
   private readonly byPrefix: ReadCache<KeyWithOwner | null>;
 
@@ -120,9 +78,7 @@ export class AgentKeysService {
     private readonly secrets: SecretStore,
     private readonly keychainService: string,
   ) {
-    this.keyColumns = new JoinedColumns(db.source, AgentKeyEntity, 'k');
-    this.agentColumns = new JoinedColumns(db.source, AgentEntity, 'a');
-    this.projectColumns = new JoinedColumns(db.source, ProjectEntity, 'p');
+    this.owners = new CredentialOwners(db.source);
     this.byPrefix = new ReadCache(db);
   }
 
@@ -332,7 +288,9 @@ export class AgentKeysService {
     const parsed = parseCredential(plaintext);
     if (parsed?.kind !== 'agent')
       return { ok: false, reason: 'malformed', prefix: null, agentId: null, projectId: null };
-    const found = await this.byPrefix.get(parsed.prefix, () => this.keyWithOwner(parsed.prefix));
+    const found = await this.byPrefix.get(parsed.prefix, () =>
+      this.owners.keyWithOwner(this.db.manager, parsed.prefix),
+    );
     if (!found || !hashesMatch(found.key.secret_hash, sha256Hex(plaintext)))
       return { ok: false, reason: 'unknown_key', prefix: parsed.prefix, agentId: null, projectId: null };
     // A known agent's failures are audited in its project, where its admins can see them.
@@ -350,25 +308,6 @@ export class AgentKeysService {
     if (!agent || !project) return failed('unknown_agent');
     if (agent.status !== 'active') return failed(`agent_${agent.status}`);
     return { ok: true, key, agent, project };
-  }
-
-  /** The key, its agent and the agent's project in one query; the rows frozen, as they are cached. */
-  private async keyWithOwner(prefix: string): Promise<KeyWithOwner | null> {
-    const [raw] = (await this.db.manager.query(
-      `SELECT ${this.keyColumns.select}, ${this.agentColumns.select}, ${this.projectColumns.select}
-       FROM agent_keys k LEFT JOIN agents a ON a.id = k.agent_id LEFT JOIN projects p ON p.id = a.project_id
-       WHERE k.prefix = ?`,
-      [prefix],
-    )) as Array<Record<string, unknown>>;
-    const key = raw ? this.keyColumns.read(raw) : null;
-    if (!key) return null;
-    const agent = this.agentColumns.read(raw!);
-    const project = this.projectColumns.read(raw!);
-    return {
-      key: frozenRow(key),
-      agent: agent && frozenRow(agent),
-      project: project && frozenRow(project),
-    };
   }
 
   private async findKey(tx: EntityManager, agent: AgentRow, keyId: string): Promise<AgentKeyRow> {

@@ -1,11 +1,10 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { Agent, AgentListQuery, CreateAgentRequest, IssuedAgentKey, UpdateAgentRequest } from '@gatehouse/shared';
 import { conflict, notFound, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import { AgentEntity, AgentKeyEntity, type AgentRow } from '../../storage/agent-entities.js';
-import { escapeLike, type Database } from '../../storage/database.js';
+import { escapeLike, type Database, type ReadManager } from '../../storage/database.js';
 import { ReadCache } from '../../storage/read-cache.js';
 import type { ProjectRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
@@ -47,7 +46,7 @@ export const toAgent = (row: AgentRow): Agent => ({
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An agent by id or by name, within the project, read in `tx`. */
-export async function findAgent(tx: EntityManager, projectId: string, nameOrId: string): Promise<AgentRow> {
+export async function findAgent(tx: ReadManager, projectId: string, nameOrId: string): Promise<AgentRow> {
   const agent =
     (UUID.test(nameOrId) ? await tx.findOneBy(AgentEntity, { project_id: projectId, id: nameOrId }) : null) ??
     (await tx.findOneBy(AgentEntity, { project_id: projectId, name: nameOrId.normalize('NFC').trim() }));
@@ -132,7 +131,7 @@ export class AgentsService {
   }
 
   /** By id or by name, within the project. */
-  find(projectId: string, nameOrId: string, tx: EntityManager = this.db.manager): Promise<AgentRow> {
+  find(projectId: string, nameOrId: string, tx: ReadManager = this.db.manager): Promise<AgentRow> {
     return findAgent(tx, projectId, nameOrId);
   }
 

@@ -10,7 +10,7 @@ import type {
 } from '@gatehouse/shared';
 import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
 import { AgentEntity, AgentSessionEntity, type AgentRow } from '../../storage/agent-entities.js';
-import type { Database } from '../../storage/database.js';
+import type { Database, ReadManager } from '../../storage/database.js';
 import { ReadCache } from '../../storage/read-cache.js';
 import type { ProjectRow, UserRow } from '../../storage/entities.js';
 import {
@@ -292,7 +292,7 @@ export class PermissionsService {
   // ── what an agent may do ──────────────────────────────────────────────────────────────
 
   /** (allowed ∪ roles' tools) ∩ registered tools, sorted, read in `manager` (a transaction's, say). */
-  async effectiveTools(agent: AgentRow, manager: EntityManager = this.db.manager): Promise<string[]> {
+  async effectiveTools(agent: AgentRow, manager: ReadManager = this.db.manager): Promise<string[]> {
     const rows: Array<{ name: string }> = await manager.query(
       `SELECT t.name AS name FROM tools t
        WHERE t.name IN (SELECT value FROM json_each(?)) OR t.name IN (${ROLE_TOOLS})`,

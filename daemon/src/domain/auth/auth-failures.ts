@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ProblemError } from '../../errors.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -9,9 +8,11 @@ import { retryAfterHeader } from './mfa.service.js';
 const PER_SOURCE = 30;
 const PER_PREFIX = 10;
 /**
- * Past a limit, a failure is answered only after this long. A flood keeps its connections busy
- * waiting instead of sending more: 64 connections of wrong keys cost the daemon 256 answers a
- * second, not half its time, and agents with valid credentials (never delayed) keep the rest.
+ * Past a limit, the connection a failure came on is not read for this long. A flood keeps its
+ * connections waiting instead of sending more: 64 connections of wrong keys cost the daemon 256
+ * answers a second, not half its time, and agents with valid credentials (never held) keep the
+ * rest. The connection waits, not the request: a request held that long outlives young-generation
+ * collections and fills the old one (bench B9).
  */
 export const LIMITED_ANSWER_DELAY_MS = 250;
 
@@ -28,8 +29,8 @@ export interface AuthFailure {
 /**
  * Counts failed authentications per source and per key prefix. Each failure is audited and
  * answered 401 until a limit is reached; past it the answer is 429 with Retry-After and only the
- * moment the limit engages is audited, so a flood costs no database writes; and as the answer
- * waits (`LIMITED_ANSWER_DELAY_MS`), little time either.
+ * moment the limit engages is audited, so a flood costs no database writes; and as its connection
+ * then waits (`LIMITED_ANSWER_DELAY_MS`), little time either.
  * Valid credentials are never refused by this limiter: every local agent shares 127.0.0.1, and
  * a stranger who knows a key's prefix must not be able to lock its agent out.
  */
@@ -62,12 +63,10 @@ export class AuthFailures {
       });
     }
     if (wasLimited > 0) {
-      await sleep(LIMITED_ANSWER_DELAY_MS);
-      return new ProblemError(
-        'rate_limited',
-        'Too many failed authentications; try again later.',
-        retryAfterHeader(wait),
-      );
+      return new ProblemError('rate_limited', 'Too many failed authentications; try again later.', {
+        ...retryAfterHeader(wait),
+        holdConnectionMs: LIMITED_ANSWER_DELAY_MS,
+      });
     }
     return new ProblemError('unauthorized', 'The credentials are invalid, expired or revoked.');
   }

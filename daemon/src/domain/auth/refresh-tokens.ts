@@ -1,3 +1,4 @@
+import type { ReadManager } from '../../storage/database.js';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, EntitySchema } from 'typeorm';
 import { parseCredential } from '@gatehouse/shared';
@@ -40,7 +41,7 @@ export async function insertRefreshToken(
 
 /** The stored row of a presented refresh token, or `null` when it is malformed or unknown. */
 export async function findRefreshToken(
-  manager: EntityManager,
+  manager: ReadManager,
   table: RefreshTokens,
   presented: string,
 ): Promise<RefreshTokenRow | null> {

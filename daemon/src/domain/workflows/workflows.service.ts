@@ -15,7 +15,7 @@ import type {
 } from '@gatehouse/shared';
 import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
 import { AgentEntity, type AgentRow } from '../../storage/agent-entities.js';
-import { escapeLike, type Database } from '../../storage/database.js';
+import { escapeLike, type Database, type ReadManager } from '../../storage/database.js';
 import type { ProjectRow } from '../../storage/entities.js';
 import {
   WorkflowEdgeEntity,
@@ -110,7 +110,7 @@ export class WorkflowsService {
   }
 
   /** By id, name or slug, within the project. */
-  async find(projectId: string, ref: string, tx: EntityManager = this.db.manager): Promise<WorkflowRow> {
+  async find(projectId: string, ref: string, tx: ReadManager = this.db.manager): Promise<WorkflowRow> {
     const workflow =
       (UUID.test(ref) ? await tx.findOneBy(WorkflowEntity, { project_id: projectId, id: ref }) : null) ??
       (await tx.findOneBy(WorkflowEntity, { project_id: projectId, name: ref.normalize('NFC').trim() })) ??
@@ -387,12 +387,12 @@ export class WorkflowsService {
     return node;
   }
 
-  async presentNode(tx: EntityManager, row: WorkflowNodeRow): Promise<WorkflowNode> {
+  async presentNode(tx: ReadManager, row: WorkflowNodeRow): Promise<WorkflowNode> {
     const [node] = await this.presentNodes(tx, [row]);
     return node!;
   }
 
-  private async presentNodes(tx: EntityManager, rows: WorkflowNodeRow[]): Promise<WorkflowNode[]> {
+  private async presentNodes(tx: ReadManager, rows: WorkflowNodeRow[]): Promise<WorkflowNode[]> {
     const agentIds = [...new Set(rows.flatMap((row) => (row.agent_id ? [row.agent_id] : [])))];
     const agents = new Map<string, AgentRow>(
       agentIds.length > 0 ? (await tx.findBy(AgentEntity, { id: In(agentIds) })).map((agent) => [agent.id, agent]) : [],
@@ -414,7 +414,7 @@ export class WorkflowsService {
     });
   }
 
-  private async present(tx: EntityManager, rows: WorkflowRow[]): Promise<Workflow[]> {
+  private async present(tx: ReadManager, rows: WorkflowRow[]): Promise<Workflow[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((row) => row.id);
     const count = async (entity: typeof WorkflowNodeEntity | typeof WorkflowEdgeEntity) =>

@@ -1,4 +1,4 @@
-import { routes } from '@gatehouse/shared';
+import { routes, type RouteResult } from '@gatehouse/shared';
 import { toAgent } from '../../domain/agents/agents.service.js';
 import { toProject } from '../../domain/projects/projects.service.js';
 import { toUser } from '../../domain/users/users.service.js';
@@ -6,18 +6,26 @@ import { VERSION } from '../../package-info.js';
 import { keychainAdvice } from '../../secrets/secret-store.js';
 import { daemonUrl, listeningPort } from '../listening-port.js';
 import type { AgentAuthContext } from '../authenticate.js';
-import { answerSerializer, implement } from '../route-binding.js';
+import { answerSerializer, implement, type SerializedAnswer } from '../route-binding.js';
 import type { Services } from '../services.js';
+import type { Database } from '../../storage/database.js';
+import { WeakReadCache } from '../../storage/read-cache.js';
 
 const serializeWhoami = answerSerializer(routes.whoami);
 
+type WhoamiAnswers = WeakReadCache<object, SerializedAnswer<RouteResult<typeof routes.whoami>>>;
+/** Each daemon's kept whoami answers, by its database (whose writes end them). */
+const whoamiAnswers = new WeakMap<Database, WhoamiAnswers>();
+
 /**
  * An agent's whoami answer, serialised. Agents ask on every call and the answer changes only
- * with a write, so it is kept per credential while the database is unchanged (building and
- * serialising it was a third of the request's time). The fast lane sends the same (fast-lane.ts).
+ * with a write, so it is kept per credential (the key's cached row, the token's cached claims)
+ * while the database is unchanged: building and serialising it was a third of the request's time.
  */
-export function agentWhoami(services: Services, auth: AgentAuthContext) {
-  return services.whoamiAnswers.get(auth.credential, async () => {
+function agentWhoami(services: Services, auth: AgentAuthContext) {
+  let answers = whoamiAnswers.get(services.db);
+  if (!answers) whoamiAnswers.set(services.db, (answers = new WeakReadCache(services.db)));
+  return answers.get(auth.credential, async () => {
     // An agent user (Pipelit) authenticates with its node's key and learns its node and prompt.
     const me = auth.via === 'agent_key' ? await services.agentUsers.forKey(auth.keyId) : null;
     if (me) return serializeWhoami(services.agentUsers.whoami(me, auth.agent));
