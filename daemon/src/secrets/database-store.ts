@@ -116,10 +116,8 @@ export class DatabaseSecretStore implements SecretStore {
         dataKey.fill(0);
       }
     } catch {
-      throw new SecretStoreUnavailableError(
-        'unavailable',
-        `the stored secret "${account}" does not open with this key-encryption key (altered, or sealed under another key).`,
-      );
+      const detail = `The stored secret "${account}" does not open with this key-encryption key (altered, or sealed under another key).`;
+      throw new SecretStoreUnavailableError('unavailable', detail, detail);
     }
   }
 

@@ -59,14 +59,16 @@ export const accounts = {
 
 /**
  * The secret store could not be reached or refused the operation: nothing was stored. The detail
- * says what the user can do; the store's own words (D-Bus errors) stay in `reason`, for the log.
+ * says what the user can do (the keychain's advice, unless the store has its own); the store's own
+ * words (D-Bus errors) stay in `reason`, for the log.
  */
 export class SecretStoreUnavailableError extends ProblemError {
   constructor(
     readonly problem: KeychainProblem,
     readonly reason: string,
+    detail: string = keychainAdvice[problem],
   ) {
-    super('keychain_unavailable', keychainAdvice[problem]);
+    super('keychain_unavailable', detail);
     this.name = 'SecretStoreUnavailableError';
   }
 }
