@@ -90,10 +90,13 @@ function openSqlite(path: string) {
   };
 }
 
-/** Migration 0013's own `down`, on a copy: the overview as it was before its indexes. */
+/** Migration 0013's own `down`, on a copy: the overview's reads as they were before its indexes. */
 async function undoOverviewIndexes(path: string): Promise<void> {
   const db = openSqlite(path);
   await new OverviewIndexes1795399400000().down(db as unknown as QueryRunner);
+  // The refused-agents count names its index (INDEXED BY): under that name, the one the project's
+  // events had before, so the query runs with the plan it had before 0013.
+  await db.query(`CREATE INDEX audit_events_refusals ON audit_events (project_id, sequence_number)`);
   await db.close();
 }
 
