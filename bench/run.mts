@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import keytar from 'keytar';
 import sqlite3 from 'sqlite3';
 import type { Request } from 'autocannon';
+import type { QueryRunner } from 'typeorm';
 import { routes } from '@gatehouse/shared';
 import { startBaseline, startFrameworkFloor, startProxyFloor } from './lib/baseline.js';
 import {
@@ -26,6 +27,7 @@ import { runLoad, type LoadResult } from './lib/load.js';
 import { mcpLoad, startMcpUpstream, type McpLoadResult } from './lib/mcp-load.js';
 import { machine, markdown, round, thousands, writeResults, type Row } from './lib/report.js';
 import { addActivity, CACHE_DIR, SeededBytes, seededDatabase } from './lib/seed.js';
+import { OverviewIndexes1795399400000 } from '../daemon/src/storage/migrations/0013-overview-indexes.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -44,6 +46,7 @@ const settings = quick
       keys: 24,
       listConnections: 8,
       auditEvents: 100_000,
+      appendedEvents: 10_000,
       overviewSamples: 5,
       soakSeconds: 40,
     }
@@ -57,6 +60,7 @@ const settings = quick
       listConnections: 8,
       soakSeconds: 180,
       auditEvents: 1_000_000,
+      appendedEvents: 50_000,
       overviewSamples: 15,
     };
 /** How often B11 samples the daemon's RSS. */
@@ -75,6 +79,44 @@ const newHome = () => {
   return home;
 };
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** A database's statements, one at a time, on a connection of its own. */
+function openSqlite(path: string) {
+  const db = new sqlite3.Database(path);
+  return {
+    query: (sql: string, params: unknown[] = []) =>
+      new Promise<void>((resolve, reject) => db.run(sql, params, (e) => (e ? reject(e) : resolve()))),
+    close: () => new Promise<void>((resolve, reject) => db.close((e) => (e ? reject(e) : resolve()))),
+  };
+}
+
+/** Migration 0013's own `down`, on a copy: the overview's reads as they were before its indexes. */
+async function undoOverviewIndexes(path: string): Promise<void> {
+  const db = openSqlite(path);
+  await new OverviewIndexes1795399400000().down(db as unknown as QueryRunner);
+  // The refused-agents count names its index (INDEXED BY): under that name, the one the project's
+  // events had before, so the query runs with the plan it had before 0013.
+  await db.query(`CREATE INDEX audit_events_refusals ON audit_events (project_id, sequence_number)`);
+  await db.close();
+}
+
+/** Milliseconds to append `count` audit events (a brokered call's, one in ten refused) in one transaction. */
+async function timeAppend(path: string, count: number): Promise<number> {
+  const db = openSqlite(path);
+  const started = performance.now();
+  await db.query('BEGIN');
+  for (let i = 0; i < count; i++) {
+    await db.query(
+      `INSERT INTO audit_events (at, event_type, actor, agent_id, target, project_id, outcome, metadata, entry_hash)
+       VALUES (?, 'connection.called', 'agent:bench', ?, 'connection:bench', 'bench-project', ?, '{}', ?)`,
+      [new Date().toISOString(), `agent-${i % 1000}`, i % 10 === 3 ? 'failure' : 'success', `sha256:append-${i}`],
+    );
+  }
+  await db.query('COMMIT');
+  const elapsed = performance.now() - started;
+  await db.close();
+  return elapsed;
+}
 const ms = (n: number) => `${round(n, 1)} ms`;
 const rps = (result: LoadResult) => `${thousands(result.rps)} req/s`;
 const latency = (result: LoadResult) => `p50 ${result.p50} ms, p99 ${result.p99} ms`;
@@ -719,57 +761,65 @@ try {
     const home = seededHome();
     const dbPath = join(home, 'gatehouse.db');
     const seededActivity = await addActivity(dbPath, settings.auditEvents, log);
+    // The same database without migration 0013's indexes, for the side-by-side comparison.
+    const withoutHome = newHome();
+    const withoutPath = join(withoutHome, 'gatehouse.db');
+    copyFileSync(dbPath, withoutPath);
+    await undoOverviewIndexes(withoutPath);
     const daemon = await startDaemon(home, { keychainService: benchKeychainService() });
-    const admin = await login(daemon);
-    /** Sequential requests, one at a time: the time one admin waits for the screen's data. */
+    const without = await startDaemon(withoutHome, { keychainService: benchKeychainService() });
+    const admins = new Map([
+      [daemon, await login(daemon)],
+      [without, await login(without)],
+    ]);
+    /**
+     * Sequential requests, one at a time (the time one admin waits for the screen's data), to the
+     * two daemons in turn, the one asked first changing each round, so both see the same load.
+     */
     const timed = async (path: string) => {
-      const times: number[] = [];
+      const times = new Map([
+        [daemon, [] as number[]],
+        [without, [] as number[]],
+      ]);
       for (let i = 0; i < settings.overviewSamples; i++) {
-        const started = performance.now();
-        expectStatus(await daemon.request('GET', path, { token: admin }), 200, `GET ${path}`);
-        times.push(performance.now() - started);
+        for (const target of i % 2 === 0 ? [daemon, without] : [without, daemon]) {
+          const started = performance.now();
+          expectStatus(await target.request('GET', path, { token: admins.get(target)! }), 200, `GET ${path}`);
+          times.get(target)!.push(performance.now() - started);
+        }
       }
-      return { first: times[0]!, median: median(times.slice(1)), max: Math.max(...times.slice(1)) };
+      const summary = (t: number[]) => ({ first: t[0]!, median: median(t.slice(1)), max: Math.max(...t.slice(1)) });
+      return { indexed: summary(times.get(daemon)!), unindexed: summary(times.get(without)!) };
     };
     const overview = await timed('/v1/overview');
     const activity = await timed(`/v1/agents/${seededActivity.busiestAgent}/activity`);
-    // The same week's counts read the way the seek avoids: from the project's whole history.
-    const weekStart = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 6 * 86_400_000).toISOString();
-    const sqlTime = async (sql: string, params: unknown[]) => {
-      const db = new sqlite3.Database(dbPath, sqlite3.OPEN_READONLY);
-      const times: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const started = performance.now();
-        await new Promise<void>((resolve, reject) => db.all(sql, params, (e) => (e ? reject(e) : resolve())));
-        times.push(performance.now() - started);
-      }
-      await new Promise<void>((resolve) => db.close(() => resolve()));
-      return median(times);
-    };
-    const counts = `SELECT substr(at, 1, 13) AS hour, count(*) AS n,
-      sum(CASE WHEN outcome = 'failure' THEN 1 ELSE 0 END) AS denials FROM audit_events`;
-    const firstSequence = `(SELECT sequence_number FROM audit_events WHERE at > ? ORDER BY at LIMIT 1)`;
-    const seek = await sqlTime(
-      `${counts} WHERE project_id = ? AND sequence_number >= ${firstSequence} AND at > ? GROUP BY hour`,
-      [seededActivity.projectId, weekStart, weekStart],
-    );
-    const wholeHistory = await sqlTime(`${counts} WHERE project_id = ? AND at > ? GROUP BY hour`, [
-      seededActivity.projectId,
-      weekStart,
-    ]);
     await daemon.stop();
-    details.B12 = { overview, activity, seekMs: seek, wholeHistoryMs: wholeHistory, ...seededActivity };
-    const timing = (t: typeof overview) => `first ${ms(t.first)}, then median ${ms(t.median)} (max ${ms(t.max)})`;
+    await without.stop();
+    // What the indexes cost an append: the same events appended to both files, in turn.
+    const appendMs = { indexed: [] as number[], unindexed: [] as number[] };
+    for (let i = 0; i < 3; i++) {
+      appendMs.indexed.push(await timeAppend(dbPath, settings.appendedEvents));
+      appendMs.unindexed.push(await timeAppend(withoutPath, settings.appendedEvents));
+    }
+    const append = { indexed: median(appendMs.indexed), unindexed: median(appendMs.unindexed) };
+    rmSync(withoutHome, { recursive: true, force: true });
+    details.B12 = { overview, activity, append, appendedEvents: settings.appendedEvents, ...seededActivity };
+    const timing = (t: { first: number; median: number; max: number }) =>
+      `first ${ms(t.first)}, then median ${ms(t.median)} (max ${ms(t.max)})`;
+    const compared = (t: typeof overview) =>
+      `${timing(t.indexed)}; without 0013's indexes ${timing(t.unindexed)} ` +
+      `(${(t.unindexed.median / t.indexed.median).toFixed(2)}× slower)`;
     rows.push({
       id: 'B12',
       scenario:
         `GET /v1/overview / GET /v1/agents/{busiest}/activity, ${thousands(settings.agents)} agents & ` +
         `${thousands(settings.agents * 2)} keys, ${thousands(seededActivity.events)} audit events over 4 weeks ` +
-        `(${thousands(seededActivity.inLastWeek)} in the last week), ${settings.overviewSamples} sequential requests`,
+        `(${thousands(seededActivity.inLastWeek)} in the last week), ${settings.overviewSamples} sequential requests ` +
+        `each, with and without migration 0013's indexes in turn`,
       target: 'bounded by the week read, not the whole chain; report',
       measured:
-        `${timing(overview)} / ${timing(activity)}; the week's counts by the seek ${ms(seek)} vs ` +
-        `from the project's whole history ${ms(wholeHistory)} (${(wholeHistory / seek).toFixed(2)}× slower)`,
+        `${compared(overview)} / ${compared(activity)}; appending ${thousands(settings.appendedEvents)} events ` +
+        `${ms(append.indexed)} vs ${ms(append.unindexed)} without (${(append.indexed / append.unindexed).toFixed(2)}×)`,
       pass: null,
     });
   }
