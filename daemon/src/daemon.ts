@@ -27,6 +27,7 @@ import { OverviewService } from './domain/overview/overview.service.js';
 import { ProjectsService } from './domain/projects/projects.service.js';
 import { UsersService } from './domain/users/users.service.js';
 import { AgentUsersService } from './domain/workflows/agent-users.service.js';
+import { WorkflowGraphService } from './domain/workflows/workflow-graph.service.js';
 import { WorkflowsService } from './domain/workflows/workflows.service.js';
 import { CallAudit } from './domain/connections/call-audit.js';
 import { ConnectionsService } from './domain/connections/connections.service.js';
@@ -109,6 +110,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       (error: Error) => log.logger.warn(`keychain not reconciled at start: ${error.message}`),
     );
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
+    const workflows = new WorkflowsService(db, audit, agentUsers);
     const mcpSupervisor = new McpSupervisor(db, secrets, log.logger);
     // Brokered calls and MCP tool calls: audited in batches, not with a transaction per call.
     const feed = new AuditFeed(db);
@@ -129,7 +131,8 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       agents,
       permissions,
       approvals,
-      workflows: new WorkflowsService(db, audit, agents, agentUsers),
+      workflows,
+      workflowGraph: new WorkflowGraphService(db, audit, agents, agentUsers, workflows),
       agentUsers,
       feed,
       agentKeys,

@@ -21,6 +21,7 @@ import type { OverviewService } from '../domain/overview/overview.service.js';
 import type { ProjectsService } from '../domain/projects/projects.service.js';
 import type { UsersService } from '../domain/users/users.service.js';
 import type { AgentUsersService } from '../domain/workflows/agent-users.service.js';
+import type { WorkflowGraphService } from '../domain/workflows/workflow-graph.service.js';
 import type { WorkflowsService } from '../domain/workflows/workflows.service.js';
 import type { CallAudit } from '../domain/connections/call-audit.js';
 import type { ConnectionsService } from '../domain/connections/connections.service.js';
@@ -47,6 +48,8 @@ export interface Services {
   permissions: PermissionsService;
   approvals: ApprovalsService;
   workflows: WorkflowsService;
+  /** The nodes and edges inside one workflow. */
+  workflowGraph: WorkflowGraphService;
   agentUsers: AgentUsersService;
   /** Committed audit events, live, for `/v1/events`. */
   feed: AuditFeed;

@@ -19,28 +19,28 @@ export const workflowsRoutes = [
     services.workflows.delete(auth.project, params.name, auth.actor),
   ),
   implement(routes.getWorkflowGraph, async ({ services, auth, params }) =>
-    services.workflows.graph(auth.project.id, params.name),
+    services.workflowGraph.graph(auth.project.id, params.name),
   ),
   implement(routes.addWorkflowNode, async ({ services, auth, params, body }) =>
-    services.workflows.addNode(auth.project, params.name, body, auth.actor),
+    services.workflowGraph.addNode(auth.project, params.name, body, auth.actor),
   ),
   implement(routes.updateWorkflowNode, async ({ services, auth, params, body }) =>
-    services.workflows.updateNode(auth.project, params.name, params.node_id, body, auth.actor),
+    services.workflowGraph.updateNode(auth.project, params.name, params.node_id, body, auth.actor),
   ),
   implement(routes.deleteWorkflowNode, async ({ services, auth, params }) =>
-    services.workflows.deleteNode(auth.project, params.name, params.node_id, auth.actor),
+    services.workflowGraph.deleteNode(auth.project, params.name, params.node_id, auth.actor),
   ),
   implement(routes.addWorkflowEdge, async ({ services, auth, params, body }) =>
-    services.workflows.addEdge(auth.project, params.name, body, auth.actor),
+    services.workflowGraph.addEdge(auth.project, params.name, body, auth.actor),
   ),
   implement(routes.updateWorkflowEdge, async ({ services, auth, params, body }) =>
-    services.workflows.updateEdge(auth.project, params.name, params.edge_id, body, auth.actor),
+    services.workflowGraph.updateEdge(auth.project, params.name, params.edge_id, body, auth.actor),
   ),
   implement(routes.deleteWorkflowEdge, async ({ services, auth, params }) =>
-    services.workflows.deleteEdge(auth.project, params.name, params.edge_id, auth.actor),
+    services.workflowGraph.deleteEdge(auth.project, params.name, params.edge_id, auth.actor),
   ),
   implement(routes.validateWorkflow, async ({ services, auth, params }) =>
-    services.workflows.validate(auth.project.id, params.name),
+    services.workflowGraph.validate(auth.project.id, params.name),
   ),
 
   implement(routes.createAgentUser, async ({ services, auth, params, body, request, reply }) => {
@@ -72,6 +72,6 @@ export const workflowsRoutes = [
   implement(routes.selfUpdateNode, async ({ services, auth, params, body }) => {
     const me = await services.agentUsers.forKey(auth.keyId);
     if (!me) throw forbidden('Only an agent user can change its own node: authenticate with the agent user’s API key.');
-    return services.workflows.selfUpdate(me, { slug: params.slug, nodeId: params.node_id }, body, auth.actor);
+    return services.workflowGraph.selfUpdate(me, { slug: params.slug, nodeId: params.node_id }, body, auth.actor);
   }),
 ];
