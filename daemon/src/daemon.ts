@@ -109,7 +109,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       (error: Error) => log.logger.warn(`keychain not reconciled at start: ${error.message}`),
     );
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
-    const mcpSupervisor = new McpSupervisor(db, secrets, log.logger);
+    const mcpSupervisor = new McpSupervisor(db, secrets, log.logger, permissions);
     // Brokered calls and MCP tool calls: audited in batches, not with a transaction per call.
     const feed = new AuditFeed(db);
     const callAudit = new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'calls not audited'));
@@ -141,7 +141,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       connections: new ConnectionsService(db, audit, secrets),
       limits,
       callAudit,
-      mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor),
+      mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor, permissions),
       mcpSupervisor,
       mcpGateway: new McpGateway(
         mcpSupervisor,
