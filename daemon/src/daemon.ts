@@ -111,7 +111,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
     );
     const agentUsers = new AgentUsersService(db, audit, secrets, agentKeys, mfa);
     const workflows = new WorkflowsService(db, audit, agentUsers);
-    const mcpSupervisor = new McpSupervisor(db, secrets, log.logger);
+    const mcpSupervisor = new McpSupervisor(db, secrets, log.logger, permissions);
     // Brokered calls and MCP tool calls: audited in batches, not with a transaction per call.
     const feed = new AuditFeed(db);
     const callAudit = new CallAudit(db, audit, (error) => log.logger.error({ err: error }, 'calls not audited'));
@@ -144,7 +144,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       connections: new ConnectionsService(db, audit, secrets),
       limits,
       callAudit,
-      mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor),
+      mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor, permissions),
       mcpSupervisor,
       mcpGateway: new McpGateway(
         mcpSupervisor,

@@ -1,9 +1,20 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
 
 /** JSON-RPC's code for a server error the relay reports in place of the gateway's answer. */
 const RELAY_FAILED = -32000;
+/** How long the relay waits for the client's answer to its ping before it writes the answer anyway. */
+const PING_TIMEOUT_MS = 1_000;
+/** The ids of the relay's own pings, which cannot be the id of a request the gateway relays. */
+const PING_ID_PREFIX = 'gatehouse-mcp-ping-';
+
+const isAnswer = (message: JSONRPCMessage) => isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
 
 /**
  * Relays MCP between a client on stdin/stdout and the gateway at `url`, message for message:
@@ -37,7 +48,41 @@ export async function relayStdioToGateway(url: URL, agentKey: string): Promise<v
     process.stdin.once('end', close);
   });
 
+  // A client on the SDK handles a notification one microtask after reading it but an answer at
+  // once, and stops listening for a request's progress when its answer comes: when the last
+  // progress and the answer arrive in one read of the pipe, the progress is dropped
+  // (modelcontextprotocol/typescript-sdk#2580). The gateway sends them back to back, so after
+  // progress the relay pings the client and writes the answer once the client has answered the
+  // ping, and so has handled everything written before it.
+  let progressSinceAnswer = false;
+  let pings = 0;
+  const awaitingPong = new Map<string, () => void>();
+  const ping = () =>
+    new Promise<void>((resolve) => {
+      const id = `${PING_ID_PREFIX}${++pings}`;
+      const answered = () => {
+        clearTimeout(timer);
+        awaitingPong.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(answered, PING_TIMEOUT_MS);
+      awaitingPong.set(id, answered);
+      local.send({ jsonrpc: '2.0', id, method: 'ping' }).catch(answered);
+    });
+  const toClient = async (message: JSONRPCMessage) => {
+    const answer = isAnswer(message);
+    if (answer && progressSinceAnswer) await ping();
+    progressSinceAnswer = answer ? false : progressSinceAnswer || message.method === 'notifications/progress';
+    await local.send(message);
+  };
+  // One at a time, in the order the gateway sent them.
+  let delivered: Promise<void> = Promise.resolve();
+  gateway.onmessage = (message: JSONRPCMessage) => {
+    delivered = delivered.then(() => toClient(message)).catch(() => undefined);
+  };
   local.onmessage = (message: JSONRPCMessage) => {
+    const pong = isAnswer(message) ? awaitingPong.get(String(message.id)) : undefined;
+    if (pong) return pong();
     gateway.send(message).catch((error: Error) => {
       // A request the gateway did not take (refused credential, daemon down) still gets its answer.
       if (isJSONRPCRequest(message))
@@ -49,7 +94,6 @@ export async function relayStdioToGateway(url: URL, agentKey: string): Promise<v
       else process.stderr.write(`gatehouse mcp: ${error.message}\n`);
     });
   };
-  gateway.onmessage = (message: JSONRPCMessage) => void local.send(message).catch(() => undefined);
   gateway.onerror = (error: Error) => process.stderr.write(`gatehouse mcp: ${error.message}\n`);
   local.onerror = (error: Error) => process.stderr.write(`gatehouse mcp: ${error.message}\n`);
 

@@ -1,4 +1,4 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -11,6 +11,8 @@ export interface HttpUpstream {
   authorizations: Array<string | undefined>;
   /** Adds a tool to every open session and tells their clients the list changed. */
   addTool(name: string): void;
+  /** Removes a tool added with addTool from every open session and tells their clients. */
+  removeTool(name: string): void;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,14 @@ export interface HttpUpstream {
 export async function startHttpUpstream(options: { token?: string } = {}): Promise<HttpUpstream> {
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer }>();
   const extraTools: string[] = [];
+  /** The added tools as registered in each session, to remove them again. */
+  const registeredExtras = new Map<string, RegisteredTool[]>();
+  const registerExtra = (server: McpServer, name: string) => {
+    const tool = server.registerTool(name, { description: `Added ${name}` }, async () => ({
+      content: [{ type: 'text', text: name }],
+    }));
+    registeredExtras.set(name, [...(registeredExtras.get(name) ?? []), tool]);
+  };
   const authorizations: Array<string | undefined> = [];
 
   const newServer = () => {
@@ -52,10 +62,7 @@ export async function startHttpUpstream(options: { token?: string } = {}): Promi
         return { content: [{ type: 'text', text: `waited ${ms}` }] };
       },
     );
-    for (const name of extraTools)
-      server.registerTool(name, { description: `Added ${name}` }, async () => ({
-        content: [{ type: 'text', text: name }],
-      }));
+    for (const name of extraTools) registerExtra(server, name);
     return server;
   };
 
@@ -101,10 +108,12 @@ export async function startHttpUpstream(options: { token?: string } = {}): Promi
     authorizations,
     addTool(name) {
       extraTools.push(name);
-      for (const { server } of sessions.values())
-        server.registerTool(name, { description: `Added ${name}` }, async () => ({
-          content: [{ type: 'text', text: name }],
-        }));
+      for (const { server } of sessions.values()) registerExtra(server, name);
+    },
+    removeTool(name) {
+      extraTools.splice(extraTools.indexOf(name), 1);
+      for (const tool of registeredExtras.get(name) ?? []) tool.remove();
+      registeredExtras.delete(name);
     },
     async close() {
       await Promise.all([...sessions.values()].map(({ server }) => server.close().catch(() => undefined)));

@@ -72,6 +72,18 @@ export class PermissionsService {
     });
   }
 
+  /**
+   * For registry entries added or removed outside this service (an MCP server's tools coming and
+   * going): bumps every agent granted one of `tools` and applies their `on_permission_change`, in
+   * the caller's transaction. Returns how many agents were affected.
+   */
+  async registryChanged(tx: EntityManager, tools: string[], actor: Actor): Promise<number> {
+    if (tools.length === 0) return 0;
+    const bumped = await bumpAgentsUsing(tx, tools);
+    await this.permissionsChanged(tx, bumped, actor);
+    return bumped.length;
+  }
+
   async deleteTool(name: string, actor: Actor): Promise<void> {
     await this.db.write(async (tx) => {
       const { affected } = await tx.delete(ToolEntity, { name });
@@ -403,7 +415,7 @@ async function bumpHolders(tx: EntityManager, role: string): Promise<string[]> {
 }
 
 /** Bumps every agent granted any of `tools`, directly or through a role; returns their ids. */
-export async function bumpAgentsUsing(tx: EntityManager, tools: string[]): Promise<string[]> {
+async function bumpAgentsUsing(tx: EntityManager, tools: string[]): Promise<string[]> {
   const marks = tools.map(() => '?').join(', ');
   return bumpWhere(
     tx,

@@ -10,7 +10,7 @@ import type { ProjectRow } from '../../storage/entities.js';
 import { McpServerEntity, type McpServerRow } from '../../storage/mcp-entities.js';
 import { ToolEntity } from '../../storage/permission-entities.js';
 import type { Actor } from '../actor.js';
-import { bumpAgentsUsing } from '../agents/permissions.service.js';
+import type { PermissionsService } from '../agents/permissions.service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { writeWithSecrets } from '../secret-transaction.js';
 import type { McpSupervisor } from './mcp-supervisor.js';
@@ -55,6 +55,7 @@ export class McpServersService {
     private readonly audit: AuditLog,
     private readonly secrets: SecretStore,
     private readonly supervisor: McpSupervisor,
+    private readonly permissions: PermissionsService,
   ) {}
 
   async list(projectId: string): Promise<McpServer[]> {
@@ -157,27 +158,25 @@ export class McpServersService {
     await this.db.write(async (tx) => {
       await tx.delete(McpServerEntity, { id: row.id });
       const removed = await removeToolsOf(tx, row.name);
+      const agentsAffected = await this.permissions.registryChanged(tx, removed, actor);
       await this.audit.append(tx, {
         event_type: 'server.deleted',
         actor,
         project_id: project.id,
         target: `server:${name}`,
-        metadata: { tools_removed: removed.length },
+        metadata: { tools_removed: removed.length, agents_affected: agentsAffected },
       });
     });
     await Promise.all(secretAccounts(row).map((account) => this.secrets.delete(account).catch(() => false)));
   }
 }
 
-/** Removes `<server>.*` from the tool registry; agents granted one of them lose it on their next call. */
+/** Removes `<server>.*` from the tool registry; returns the names removed. */
 async function removeToolsOf(tx: EntityManager, serverName: string): Promise<string[]> {
   const names = (await tx.find(ToolEntity))
     .map((tool) => tool.name)
     .filter((tool) => tool.startsWith(`${serverName}.`));
-  if (names.length > 0) {
-    await tx.delete(ToolEntity, { name: In(names) });
-    await bumpAgentsUsing(tx, names);
-  }
+  if (names.length > 0) await tx.delete(ToolEntity, { name: In(names) });
   return names;
 }
 

@@ -13,7 +13,8 @@ import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import type { Database } from '../../storage/database.js';
 import { McpServerEntity, type McpServerRow } from '../../storage/mcp-entities.js';
 import { ToolEntity } from '../../storage/permission-entities.js';
-import { bumpAgentsUsing } from '../agents/permissions.service.js';
+import { systemActor } from '../actor.js';
+import type { PermissionsService } from '../agents/permissions.service.js';
 
 /** Restart delays after a failure: doubling from the first, capped at the last. */
 export const RESTART_BACKOFF = { firstMs: 500, maxMs: 30_000 } as const;
@@ -36,6 +37,7 @@ export class McpSupervisor {
     private readonly db: Database,
     private readonly secrets: SecretStore,
     private readonly logger: Logger,
+    private readonly permissions: PermissionsService,
   ) {}
 
   /** Starts every enabled server; called once the daemon listens. */
@@ -161,7 +163,7 @@ export class McpSupervisor {
           added.map((tool) => ({ name: tool.name, description: tool.description, created_at: now })),
         );
       const changed = [...gone, ...added.map((tool) => tool.name)];
-      if (changed.length > 0) await bumpAgentsUsing(tx, changed);
+      await this.permissions.registryChanged(tx, changed, { ...systemActor, label: `mcp-server:${row.name}` });
       await tx.update(McpServerEntity, { id: row.id }, { tools, status: 'running', last_error: null, updated_at: now });
     });
     return tools;

@@ -130,6 +130,47 @@ describe('MCP servers: registry, supervision and discovery', () => {
     expect(disabled.body.status).toBe('stopped');
   });
 
+  it('ends the sessions of an agent set to revoke_tokens when a granted server tool goes away or its server is deleted', async () => {
+    await t.request('POST', '/admin/servers', {
+      token: admin,
+      body: { name: 'strict', transport: 'http', url: upstream.url, credential: 'upstream-credential-4b1d' },
+    });
+    upstream.addTool('fleeting');
+    await until('strict', (s) => s.tools.some((tool: { name: string }) => tool.name === 'strict.fleeting'));
+    const agent = (
+      await t.request('POST', '/admin/agents', {
+        token: admin,
+        body: { name: 'strict-mcp', issue_key: true, on_permission_change: 'revoke_tokens' },
+      })
+    ).body;
+    await t.request('POST', '/admin/agents/strict-mcp/tools', {
+      token: admin,
+      body: { tools: ['strict.echo', 'strict.fleeting'] },
+    });
+    const signIn = async () =>
+      (await t.request('POST', '/v1/auth/token', { body: { agent_id: agent.id, secret: agent.agent_key.api_key } }))
+        .body;
+    const refresh = (tokens: { refresh_token: string }) =>
+      t.request('POST', '/v1/auth/refresh', { body: { refresh_token: tokens.refresh_token } });
+    const revocations = async () =>
+      (
+        await t.request('GET', `/v1/audit?event_type=agent.sessions_revoked&agent_id=${agent.id}`, { token: admin })
+      ).body.map((entry: { actor: string }) => entry.actor);
+
+    // The server stops offering a granted tool (tools/list_changed).
+    const before = await signIn();
+    upstream.removeTool('fleeting');
+    await until('strict', (s) => !s.tools.some((tool: { name: string }) => tool.name === 'strict.fleeting'));
+    expect((await refresh(before)).status).toBe(401);
+    expect(await revocations()).toEqual(['mcp-server:strict']);
+
+    // The server is deleted with its tools.
+    const fresh = await signIn();
+    expect((await t.request('DELETE', '/admin/servers/strict', { token: admin })).status).toBe(204);
+    expect((await refresh(fresh)).status).toBe(401);
+    expect(await revocations()).toEqual(['user:admin', 'mcp-server:strict']);
+  });
+
   it('deletes a server with its tools', async () => {
     expect((await t.request('DELETE', '/admin/servers/remote', { token: admin })).status).toBe(204);
     expect((await registry()).filter((name: string) => name.startsWith('remote.'))).toEqual([]);
