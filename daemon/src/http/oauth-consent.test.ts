@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   approvedCode,
   exchangeCode,
@@ -58,15 +58,34 @@ describe('consent on the OAuth authorization server', () => {
     }
   });
 
+  const form = (path: string, params: Record<string, string>) =>
+    fetch(`${t.url}/oauth/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(params),
+    });
+
+  // oidc-provider's default policies let any confidential client see or revoke another's tokens,
+  // and print a notice on the daemon's stdout each time they are asked.
+  it("keeps a client's tokens to that client: another can neither introspect nor revoke them", async () => {
+    const notices = vi.spyOn(console, 'info');
+    try {
+      const first = await approvedCode(t, admin, 'assistant');
+      const token = (await exchangeCode(t, first.clientId, first.code, first.verifier)).body.access_token as string;
+      const other = (await approvedCode(t, admin, 'assistant')).clientId;
+      expect(await (await form('introspect', { token, client_id: other })).json()).toEqual({ active: false });
+      await form('revoke', { token, client_id: other });
+      expect(await (await form('introspect', { token, client_id: first.clientId })).json()).toMatchObject({
+        active: true,
+      });
+    } finally {
+      notices.mockRestore();
+    }
+  });
+
   it('introspects a token for its client (RFC 7662): active with its audience, and inactive once revoked', async () => {
     const { clientId, code, verifier } = await approvedCode(t, admin, 'assistant');
     const tokens = await exchangeCode(t, clientId, code, verifier);
-    const form = (path: string, params: Record<string, string>) =>
-      fetch(`${t.url}/oauth/${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(params),
-      });
     const token = tokens.body.access_token as string;
     const active = await (await form('introspect', { token, client_id: clientId })).json();
     expect(active).toMatchObject({ active: true, aud: `${t.url}/mcp`, sub: agentId, client_id: clientId });

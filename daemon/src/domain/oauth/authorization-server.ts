@@ -332,8 +332,13 @@ export class AuthorizationServer {
           ack: 'draft-02',
           allowFetch: async () => (await registrationPolicy()).client_id_metadata_documents,
         },
-        revocation: { enabled: true },
-        introspection: { enabled: true },
+        // A client sees and revokes its own tokens only: Gatehouse has no other resource server
+        // that could be entitled to (the defaults let a confidential client reach any token).
+        revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+        introspection: {
+          enabled: true,
+          allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+        },
         rpInitiatedLogout: { enabled: false },
         resourceIndicators: {
           enabled: true,
