@@ -107,13 +107,14 @@ describe('every route of /openapi.json under malformed input', () => {
   beforeAll(async () => {
     ({ t, admin } = await startWithAdmin());
     const document = (await t.request('GET', '/openapi.json')).body as {
-      paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>>;
+      paths: Record<string, Record<string, { tags?: string[]; parameters?: Array<{ in: string; name: string }> }>>;
     };
     operations = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({
         method: method.toUpperCase(),
         path,
-        otas: path.startsWith('/api/'),
+        // OTAS's routes, whatever their path (its web app's reset pages are under /v1/user/).
+        otas: operation.tags?.includes('otas') ?? false,
         queryNames: (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
       })),
     );
@@ -173,7 +174,9 @@ describe('every route of /openapi.json under malformed input', () => {
                 ? (abort.abort(), '')
                 : await response.text();
               const where = `${method} ${path}${search.size > 0 ? `?${search}` : ''} (${who}, ${sent.kind})`;
-              if (response.status >= 500) {
+              // 501 is a deliberate, stable refusal (a compatibility route for what Gatehouse does
+              // not do, such as OTAS's reset by mail), checked below like any other.
+              if (response.status >= 500 && response.status !== 501) {
                 failures.push(`${where} → ${response.status} ${text.slice(0, 200)}`);
                 return false;
               }
