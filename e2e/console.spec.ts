@@ -282,6 +282,8 @@ test('a member of one other project works in it; a member of none is told so', a
   };
   await signInAs('researcher-only');
   await expect(page.getByLabel('Project')).toHaveValue(research.slug);
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await page.getByRole('link', { name: 'All agents: 0' }).click();
   await expect(page.getByText('No agents yet')).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
 
