@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { problemStatus, type OtasFailure, type ProblemCode, type RouteDescriptor } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
-import { holdConnection } from './problems.js';
+import { holdConnection } from './hold-connection.js';
 
 type OtasOptions = NonNullable<RouteDescriptor['otas']>;
 

@@ -11,6 +11,7 @@ import {
   type ProblemCode,
 } from '@gatehouse/shared';
 import { ProblemError, type ProblemExtras } from '../errors.js';
+import { holdConnection } from './hold-connection.js';
 import { otasDescription, sendOtasFailure } from './otas.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -39,16 +40,6 @@ export function sendProblem(reply: FastifyReply, code: ProblemCode, detail: stri
     reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
   }
   return reply.status(answer.status).type(PROBLEM_CONTENT_TYPE).send(answer);
-}
-
-/** Once the answer is written, the connection's next request is not read for `ms` (`ProblemExtras`). */
-export function holdConnection(reply: FastifyReply, ms: number) {
-  const { socket } = reply.raw;
-  if (!socket) return;
-  reply.raw.once('finish', () => {
-    socket.pause();
-    setTimeout(() => socket.resume(), ms).unref();
-  });
 }
 
 interface AjvError {
