@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { AgentAuthContext } from './authenticate.js';
+import { sendProblem } from './problems.js';
 import { authenticateGateway } from './resource-auth.js';
 import type { Services } from './services.js';
 
@@ -10,7 +12,9 @@ export const MCP_PATH = '/mcp';
  * DELETE of a session) is authenticated as an agent first — by its own key or token (a refused one
  * is answered 401 and audited like on every other route) or by an OAuth access token the admin's
  * consent issued for it; with no credential, 401 with the challenge that starts an MCP client's
- * OAuth discovery — and then handed to the gateway, which speaks MCP on the raw response. It is not a contract route: its bodies are MCP's JSON-RPC, not Gatehouse's.
+ * OAuth discovery — then its tool calls are counted against the agent's usage limits, and it is
+ * handed to the gateway, which speaks MCP on the raw response. It is not a contract route: its
+ * bodies are MCP's JSON-RPC, not Gatehouse's.
  */
 export function registerMcpEndpoint(app: FastifyInstance, services: Services): void {
   app.route({
@@ -20,6 +24,9 @@ export function registerMcpEndpoint(app: FastifyInstance, services: Services): v
     handler: async (request, reply) => {
       const auth = await authenticateGateway(services, request, reply);
       if (!auth) return reply;
+      const limit = await countToolCalls(services, auth, request.body);
+      if (limit && !limit.allowed) return sendProblem(reply, 'limit_reached', limit.detail, { headers: limit.headers });
+      for (const [name, value] of Object.entries(limit?.headers ?? {})) reply.raw.setHeader(name, value);
       reply.hijack();
       await services.mcpGateway.handle(request.raw, reply.raw, request.body, {
         agent: auth.agent,
@@ -29,4 +36,37 @@ export function registerMcpEndpoint(app: FastifyInstance, services: Services): v
       });
     },
   });
+}
+
+type LimitDecision = Awaited<ReturnType<Services['limits']['check']>>;
+
+/**
+ * Usage limits count tool calls as the broker counts requests: every `tools/call` the agent may
+ * make (granted, or waiting for a human's approval) counts against the agent's and its key's
+ * limits, before MCP sees it, so that over a limit the POST is a 429 with `Retry-After` and the
+ * RateLimit headers on the gateway as on the broker. Calls it may not make are refused by the
+ * gateway and not counted.
+ */
+async function countToolCalls(
+  services: Services,
+  auth: AgentAuthContext,
+  body: unknown,
+): Promise<LimitDecision | null> {
+  let decision: LimitDecision | null = null;
+  for (const message of Array.isArray(body) ? body : [body]) {
+    const tool = toolCalled(message);
+    if (tool === null) continue;
+    const grant = await services.permissions.authorize(auth.agent, tool, auth.claims?.tools ?? null);
+    if (!grant.allowed && !grant.approval_required) continue;
+    decision = await services.limits.check({ agentId: auth.agent.id, keyId: auth.keyId, connection: null });
+    if (!decision.allowed) return decision;
+  }
+  return decision;
+}
+
+/** The tool a JSON-RPC `tools/call` request names, or null for any other message. */
+function toolCalled(message: unknown): string | null {
+  if (typeof message !== 'object' || message === null) return null;
+  const { method, params } = message as { method?: unknown; params?: { name?: unknown } };
+  return method === 'tools/call' && typeof params?.name === 'string' ? params.name : null;
 }

@@ -144,6 +144,36 @@ describe('the MCP gateway (/mcp)', () => {
     expect(JSON.stringify(audit)).not.toContain('secret-argument-5f2');
   });
 
+  it("counts tool calls against the agent's usage limits: over one, a 429 with Retry-After and RateLimit headers", async () => {
+    const key = await newAgent('limited', ['remote.echo']);
+    const set = await t.request('PUT', '/admin/agents/limited/limits', {
+      token: admin,
+      body: { windows: [{ name: 'minute', limit: 2, seconds: 60 }] },
+    });
+    expect(set.status).toBe(200);
+    const client = await connect('limited');
+    await client.listTools();
+    // A tool it does not hold is the gateway's refusal and uses nothing up.
+    await expect(client.callTool({ name: 'remote.add', arguments: { a: 1, b: 1 } })).rejects.toThrow(/not_granted/);
+    for (const text of ['one', 'two']) await client.callTool({ name: 'remote.echo', arguments: { text } });
+    await expect(client.callTool({ name: 'remote.echo', arguments: { text: 'three' } })).rejects.toThrow(/429/);
+
+    const refused = await fetch(`${t.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'remote.echo' } }),
+    });
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ code: 'limit_reached' });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"minute";q=2;w=60');
+    expect(refused.headers.get('ratelimit')).toMatch(/^"minute";r=0;t=\d+$/);
+  });
+
   it('takes a new grant on the next tools/list and tools/call of an open session, and a revoked grant away', async () => {
     const client = await connect('worker');
     let listChanged = 0;
