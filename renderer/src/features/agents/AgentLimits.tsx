@@ -88,8 +88,8 @@ export function AgentLimits({ projectId, agent }: { projectId: string; agent: Ag
   return (
     <div>
       <p className="muted">
-        Over a limit, the broker answers 429 with <code>Retry-After</code> and the <code>RateLimit</code> headers. Use
-        is counted in memory and saved every second.
+        Over a limit, the broker and the MCP gateway answer 429 with <code>Retry-After</code> and the{' '}
+        <code>RateLimit</code> headers. Use is counted in memory and saved every second.
       </p>
       <ErrorNote error={remove.error} />
       {limits.isPending ? (
