@@ -12,7 +12,7 @@ import { AuditFeed } from './domain/audit/audit-feed.js';
 import { UsageRecorder } from './domain/agents/usage-recorder.js';
 import { AuthFailures } from './domain/auth/auth-failures.js';
 import { AgentsService } from './domain/agents/agents.service.js';
-import { reconcileAgentKeychain } from './domain/agents/keychain-reconciliation.js';
+import { reconcileKeychain } from './domain/keychain-reconciliation.js';
 import { AuditLog } from './domain/audit/audit-log.js';
 import { MfaService } from './domain/auth/mfa.service.js';
 import { PersonalTokensService } from './domain/auth/personal-tokens.service.js';
@@ -105,7 +105,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       log.logger.error({ err: error }, 'usage counters not saved'),
     );
     await limits.start();
-    await reconcileAgentKeychain(db, secrets, audit).then(
+    await reconcileKeychain(db, secrets, audit).then(
       (changed) => log.logger.info(changed, 'keychain reconciled with the database'),
       (error: Error) => log.logger.warn(`keychain not reconciled at start: ${error.message}`),
     );

@@ -33,13 +33,29 @@ export const keychainAdvice: Record<KeychainProblem, string> = {
     'or run gatehoused with --secret-store=file, and try again.',
 };
 
+/**
+ * The prefix of each kind of account the daemon writes for a row (a user, key, agent, connection
+ * or server): start-up reconciliation sorts the store's items by them. No prefix is the start of
+ * another, and items under none of them (the CLI's `cli-session:`, singletons) are not the daemon's rows'.
+ */
+export const accountPrefixes = {
+  totp: 'totp:',
+  agentKey: 'agent-key:',
+  agentAlias: 'agent:',
+  agentIdentity: 'agent-identity:',
+  connectionSecret: 'connection:',
+  connectionClientSecret: 'connection-client:',
+  mcpServerEnv: 'mcp-server-env:',
+  mcpServerCredential: 'mcp-server-credential:',
+} as const;
+
 /** Keychain account names (SPEC §3). */
 export const accounts = {
   signingKey: 'daemon-signing-key',
   /** The OAuth authorization server's signing key and cookie key (domain/oauth/oauth-keys.ts). */
   oauthKeys: 'oauth-keys',
-  totp: (userId: string) => `totp:${userId}`,
-  agentKey: (keyId: string) => `agent-key:${keyId}`,
+  totp: (userId: string) => `${accountPrefixes.totp}${userId}`,
+  agentKey: (keyId: string) => `${accountPrefixes.agentKey}${keyId}`,
   /**
    * One account per (project, agent), never shared: slugs hold no `/` and agent names no `/` and
    * none of the characters names may not hold (a NUL would end the account name in the
@@ -48,13 +64,13 @@ export const accounts = {
   agentAlias: (projectSlug: string, agentName: string) => {
     if (projectSlug.includes('/') || agentName.includes('/') || !isSafeName(projectSlug + agentName))
       throw new Error('A keychain alias was asked for a name the contract refuses.');
-    return `agent:${projectSlug}/${agentName}`;
+    return `${accountPrefixes.agentAlias}${projectSlug}/${agentName}`;
   },
-  agentIdentity: (agentId: string) => `agent-identity:${agentId}`,
-  connectionSecret: (connectionId: string) => `connection:${connectionId}`,
-  connectionClientSecret: (connectionId: string) => `connection-client:${connectionId}`,
-  mcpServerEnv: (serverId: string, name: string) => `mcp-server-env:${serverId}:${name}`,
-  mcpServerCredential: (serverId: string) => `mcp-server-credential:${serverId}`,
+  agentIdentity: (agentId: string) => `${accountPrefixes.agentIdentity}${agentId}`,
+  connectionSecret: (connectionId: string) => `${accountPrefixes.connectionSecret}${connectionId}`,
+  connectionClientSecret: (connectionId: string) => `${accountPrefixes.connectionClientSecret}${connectionId}`,
+  mcpServerEnv: (serverId: string, name: string) => `${accountPrefixes.mcpServerEnv}${serverId}:${name}`,
+  mcpServerCredential: (serverId: string) => `${accountPrefixes.mcpServerCredential}${serverId}`,
 } as const;
 
 /**

@@ -341,7 +341,8 @@ export class ConnectionsService {
 
   private async refresh(row: ConnectionRow): Promise<string> {
     const oauth = this.oauthOf(row);
-    const refreshToken = await this.secrets.get(row.secret_account);
+    // The row says whether an account is connected: a token a failed revocation left behind is not used.
+    const refreshToken = row.connected_at ? await this.secrets.get(row.secret_account) : null;
     if (!refreshToken)
       throw new ProblemError(
         'credentials_unrecoverable',
