@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -127,6 +127,45 @@ describe('a daemon on --secret-store database', () => {
     expect(refused.output().trim()).toMatch(
       /^gatehouse: The key-encryption key from GATEHOUSE_KEK \(id \w+\) does not open/,
     );
+  }, 60_000);
+
+  it('removes at start the sealed secrets no row names (what a crash between a delete and its secrets leaves), and keeps the live ones', async () => {
+    const auditor = await t.request('POST', '/admin/users', {
+      token: admin,
+      body: { username: 'auditor', password: 'a long enough password', role: 'super_admin' },
+    });
+    expect(auditor.status).toBe(201);
+    const secrets = t.daemon.services.secrets;
+    const live = await secrets.list();
+    // A delete removes its secrets in a write of its own after its rows are gone: a crash between
+    // leaves them, as it leaves the OS keychain's items.
+    const orphans = [
+      `agent-key:${randomUUID()}`,
+      `agent-identity:${randomUUID()}`,
+      `connection:${randomUUID()}`,
+      `connection-client:${randomUUID()}`,
+      `mcp-server-env:${randomUUID()}:TOKEN`,
+      `mcp-server-credential:${randomUUID()}`,
+      `totp:${randomUUID()}`,
+    ];
+    for (const account of orphans) await secrets.set(account, `orphan ${account}`);
+
+    t = await t.restart();
+    expect(await t.daemon.services.secrets.list()).toEqual(live);
+    const call = await fetch(`${t.url}/proxy/provider/v1/echo`, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(call.status).toBe(200);
+    expect(seen.at(-1)!.authorization).toBe(`Bearer ${UPSTREAM_SECRET}`);
+    const token = (await t.login('auditor', 'a long enough password')).body.access_token;
+    const audit = await t.request('GET', '/v1/audit?event_type=keychain.reconciled', { token });
+    expect(audit.body[0]?.metadata, JSON.stringify(audit.body)).toMatchObject({
+      orphanKeys: 1,
+      orphanIdentities: 1,
+      orphanConnectionSecrets: 1,
+      orphanConnectionClientSecrets: 1,
+      orphanServerEnv: 1,
+      orphanServerCredentials: 1,
+      orphanTotpSecrets: 1,
+    });
   }, 60_000);
 });
 
