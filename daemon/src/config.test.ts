@@ -85,6 +85,19 @@ describe('resolveConfig', () => {
     expect(resolveConfig({}, { GATEHOUSE_PASSPHRASE: 'p' }).passphrase).toBeUndefined();
   });
 
+  it('lists no metadata-document host unless GATEHOUSE_OAUTH_METADATA_HOSTS names some, and refuses anything but host[:port]', () => {
+    expect(resolveConfig({}, {}).oauthMetadataHosts).toEqual([]);
+    expect(
+      resolveConfig({}, { GATEHOUSE_OAUTH_METADATA_HOSTS: 'Localhost:8443, clients.example.com:443' })
+        .oauthMetadataHosts,
+    ).toEqual(['localhost:8443', 'clients.example.com']);
+    for (const hosts of ['https://a.example', 'a.example/path', 'user@a.example', 'a.example:99999']) {
+      expect(() => resolveConfig({}, { GATEHOUSE_OAUTH_METADATA_HOSTS: hosts })).toThrow(
+        'in GATEHOUSE_OAUTH_METADATA_HOSTS',
+      );
+    }
+  });
+
   it('takes each --allow-origin as a browser sends it, once, and refuses anything that is not one origin', () => {
     const config = resolveConfig({
       allowOrigins: ['https://Console.Example:8443', 'http://localhost:5173/', 'https://console.example:8443'],

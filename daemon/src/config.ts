@@ -37,6 +37,11 @@ export interface DaemonConfig {
   mcpApprovalTimeoutSeconds?: number;
   /** How long an MCP gateway session may go without a request before it is ended. */
   mcpSessionIdleSeconds?: number;
+  /**
+   * Hosts (`host[:port]`, from GATEHOUSE_OAUTH_METADATA_HOSTS) whose Client ID Metadata Documents
+   * may be fetched at a loopback or private address; any other host must resolve to a public one.
+   */
+  oauthMetadataHosts?: string[];
 }
 
 export const DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS = 900;
@@ -124,6 +129,12 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     throw new StartupError(`Invalid number of log files "${logMaxFilesText}": use a number from 1 to 1000.`);
   }
 
+  const oauthMetadataHosts = (env.GATEHOUSE_OAUTH_METADATA_HOSTS ?? '')
+    .split(',')
+    .map((host) => host.trim())
+    .filter(Boolean)
+    .map(parseHost);
+
   return {
     home: input.home ?? homeFrom(env),
     host,
@@ -140,7 +151,19 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     logMaxSize,
     logMaxFiles,
     mcpApprovalTimeoutSeconds,
+    oauthMetadataHosts,
   };
+}
+
+/** `host[:port]` as a URL names it (lower case, default port dropped), or a startup error. */
+function parseHost(text: string): string {
+  const url = URL.parse(`https://${text}`);
+  if (!url || url.href !== `https://${url.host}/` || url.username || url.password) {
+    throw new StartupError(
+      `Invalid host "${text}" in GATEHOUSE_OAUTH_METADATA_HOSTS: give host[:port] names separated by commas.`,
+    );
+  }
+  return url.host;
 }
 
 /** The database store's key-encryption key (and the one being rotated from): a file wins over the environment. */

@@ -4,6 +4,7 @@ import { registerAgentCommands } from './commands/agents.commands.js';
 import { registerAuditCommands } from './commands/audit.commands.js';
 import { registerKeyCommands } from './commands/keys.commands.js';
 import { registerMcpCommands } from './commands/mcp.commands.js';
+import { registerOAuthCommands } from './commands/oauth.commands.js';
 import { registerServerCommands } from './commands/servers.commands.js';
 import { registerSessionCommands } from './commands/session.commands.js';
 import { registerWorkflowCommands } from './commands/workflows.commands.js';
@@ -28,6 +29,7 @@ export function registerCommands(program: Command): void {
   registerLimitCommands(program);
   registerServerCommands(program);
   registerMcpCommands(program);
+  registerOAuthCommands(program);
 
   program
     .command('completion')

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   approvedCode,
@@ -7,6 +8,7 @@ import {
   startAuthorization,
   tokenRequest,
 } from '../testing/oauth-flow.js';
+import { sql } from '../testing/sql.js';
 import { startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
 
 describe('consent on the OAuth authorization server', () => {
@@ -111,6 +113,46 @@ describe('consent on the OAuth authorization server', () => {
     const { clientId, code } = await approvedCode(t, admin, 'assistant');
     const wrong = await exchangeCode(t, clientId, code, 'x'.repeat(43));
     expect(wrong).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('refuses an expired code, an expired refresh token and a revoked one with invalid_grant', async () => {
+    // Makes a stored code or token past its expiry, found as the store finds it: by its hash.
+    const expire = (model: string, id: string) =>
+      sql(
+        t,
+        `UPDATE oauth_records SET expires_at = 1
+         WHERE model = '${model}' AND id_hash = '${createHash('sha256').update(id).digest('base64url')}'`,
+      );
+    const refresh = (clientId: string, token: string) =>
+      tokenRequest(t, { grant_type: 'refresh_token', client_id: clientId, refresh_token: token });
+
+    const stale = await approvedCode(t, admin, 'assistant');
+    await expire('AuthorizationCode', stale.code);
+    expect(await exchangeCode(t, stale.clientId, stale.code, stale.verifier)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant' },
+    });
+
+    const aging = await approvedCode(t, admin, 'assistant');
+    const aged = await exchangeCode(t, aging.clientId, aging.code, aging.verifier);
+    await expire('RefreshToken', aged.body.refresh_token as string);
+    expect(await refresh(aging.clientId, aged.body.refresh_token as string)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant' },
+    });
+
+    const revoking = await approvedCode(t, admin, 'assistant');
+    const issued = await exchangeCode(t, revoking.clientId, revoking.code, revoking.verifier);
+    const revocation = await fetch(`${t.url}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: issued.body.refresh_token as string, client_id: revoking.clientId }),
+    });
+    expect(revocation.status).toBe(200);
+    expect(await refresh(revoking.clientId, issued.body.refresh_token as string)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant' },
+    });
   });
 
   it('rotates refresh tokens; presenting a used one revokes the chain', async () => {

@@ -4,7 +4,7 @@ import sqlite3 from 'sqlite3';
 import { join } from 'node:path';
 import { DB_FILE } from '../home.js';
 import { approvedCode, exchangeCode } from '../testing/oauth-flow.js';
-import { sql } from '../testing/sql.js';
+import { sql, sqlRows } from '../testing/sql.js';
 import { startTestDaemon, type TestDaemon } from '../testing/test-daemon.js';
 
 const verifier = () => randomBytes(32).toString('base64url');
@@ -45,7 +45,7 @@ describe('the OAuth authorization server', () => {
       introspection_endpoint: `${t.url}/oauth/introspect`,
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
-      token_endpoint_auth_methods_supported: ['none'],
+      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
       scopes_supported: expect.arrayContaining(['mcp:tools', 'offline_access']),
     });
     const jwks = (await (await fetch(metadata.jwks_uri as string)).json()) as { keys: Record<string, unknown>[] };
@@ -53,7 +53,7 @@ describe('the OAuth authorization server', () => {
     expect(jwks.keys[0]).not.toHaveProperty('d');
   });
 
-  it('registers a public client (RFC 7591); a confidential one is refused', async () => {
+  it('registers a public client (RFC 7591), and a confidential one whose secret it keeps only as a hash', async () => {
     const { status, body } = await register(['http://127.0.0.1/callback']);
     expect(status).toBe(201);
     expect(body).toMatchObject({ client_id: expect.any(String), token_endpoint_auth_method: 'none' });
@@ -66,8 +66,13 @@ describe('the OAuth authorization server', () => {
         token_endpoint_auth_method: 'client_secret_basic',
       }),
     });
-    expect(confidential.status).toBe(400);
-    expect(await confidential.json()).toMatchObject({ error: 'invalid_client_metadata' });
+    expect(confidential.status).toBe(201);
+    const { client_secret: secret } = (await confidential.json()) as { client_secret: string };
+    expect(secret).toEqual(expect.any(String));
+    const stored = await sqlRows<{ payload: string }>(t, `SELECT payload FROM oauth_records WHERE model = 'Client'`);
+    const secrets = stored.map((row) => (JSON.parse(row.payload) as { client_secret?: string }).client_secret);
+    expect(secrets).toContainEqual(expect.stringMatching(/^sha256:/));
+    expect(JSON.stringify(stored)).not.toContain(secret);
   });
 
   it('sends an authorization request with PKCE S256 on a loopback port of its choosing to the console consent page', async () => {

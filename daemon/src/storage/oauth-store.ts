@@ -1,10 +1,21 @@
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { EntityManager } from 'typeorm';
 import type { Database } from './database.js';
 
 const hashOf = (id: string): string => createHash('sha256').update(id).digest('base64url');
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** How a confidential client's secret is kept: its SHA-256, marked so a stored value is never taken for a secret. */
+const storedSecretOf = (secret: string): string => `sha256:${hashOf(secret)}`;
+
+/** Whether `presented` is the secret whose hash is `stored` (constant time). */
+export function clientSecretMatches(stored: string | undefined, presented: string): boolean {
+  if (!stored) return false;
+  const expected = Buffer.from(stored);
+  const actual = Buffer.from(storedSecretOf(presented));
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
 
 interface RecordRow {
   payload: string;
@@ -15,7 +26,9 @@ interface RecordRow {
 /**
  * oidc-provider's storage adapter over `oauth_records`. The id of a code, access token, refresh
  * token or session is the very secret its holder presents, so only its SHA-256 is stored and the
- * payload is kept without it (`jti`): a copy of the database redeems nothing.
+ * payload is kept without it (`jti`): a copy of the database redeems nothing. A client's secret
+ * (pre-registered or dynamically registered confidential clients) is kept as its hash too: the
+ * client has it once, in the registration answer built before this store sees it.
  */
 export function oauthAdapter(db: Database): new (model: string) => Adapter {
   return class OAuthRecords implements Adapter {
@@ -23,6 +36,9 @@ export function oauthAdapter(db: Database): new (model: string) => Adapter {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       const { jti: _presented, ...kept } = payload;
+      if (this.model === 'Client' && typeof kept.client_secret === 'string') {
+        kept.client_secret = storedSecretOf(kept.client_secret);
+      }
       // A grant is found again by its id (its codes and tokens name it); it redeems nothing by itself.
       const grantId = payload.grantId ?? (this.model === 'Grant' ? id : null);
       const expiresAt = expiresIn ? nowSeconds() + expiresIn : null;
@@ -119,13 +135,18 @@ export async function grantsOf(db: Database, agentId: string): Promise<AgentGran
   });
 }
 
-/** Which ways of registering a client the admin allows (pre-registration by an admin is always on). */
+/** Which ways of registering a client the admin allows. */
 export interface RegistrationPolicy {
+  pre_registered_clients: boolean;
   dynamic_registration: boolean;
   client_id_metadata_documents: boolean;
 }
 
-const DEFAULT_POLICY: RegistrationPolicy = { dynamic_registration: true, client_id_metadata_documents: true };
+const DEFAULT_POLICY: RegistrationPolicy = {
+  pre_registered_clients: true,
+  dynamic_registration: true,
+  client_id_metadata_documents: true,
+};
 // The policy is one record of the authorization server's own table, under a model of its own.
 const POLICY = { model: 'RegistrationPolicy', idHash: hashOf('current') };
 
@@ -152,4 +173,42 @@ export async function purgeExpired(db: Database): Promise<void> {
   await db.write((tx) =>
     tx.query(`DELETE FROM oauth_records WHERE expires_at IS NOT NULL AND expires_at <= ?`, [nowSeconds()]),
   );
+}
+
+/** The client ids an admin gives out start so; oidc-provider makes up dynamically registered ones itself. */
+export const PRE_REGISTERED_PREFIX = 'gatehouse-';
+
+export const isPreRegistered = (clientId: string): boolean => clientId.startsWith(PRE_REGISTERED_PREFIX);
+
+/** A pre-registered client's metadata, as oidc-provider keeps it. */
+export interface PreRegisteredRecord {
+  client_id: string;
+  client_name: string;
+  redirect_uris: string[];
+  token_endpoint_auth_method: string;
+  client_id_issued_at: number;
+}
+
+/** The clients an admin registered, newest first. */
+export async function preRegisteredClients(db: Database): Promise<PreRegisteredRecord[]> {
+  const rows: { payload: string }[] = await db.manager.query(
+    `SELECT payload FROM oauth_records
+     WHERE model = 'Client' AND substr(json_extract(payload, '$.client_id'), 1, ?) = ?
+     ORDER BY json_extract(payload, '$.client_id_issued_at') DESC`,
+    [PRE_REGISTERED_PREFIX.length, PRE_REGISTERED_PREFIX],
+  );
+  return rows.map(({ payload }) => JSON.parse(payload) as PreRegisteredRecord);
+}
+
+/** Deletes a client with every grant, code, token and session record issued to it; false if there was none. */
+export async function deleteClient(tx: EntityManager, clientId: string): Promise<boolean> {
+  const found: unknown[] = await tx.query(`SELECT 1 FROM oauth_records WHERE model = 'Client' AND id_hash = ?`, [
+    hashOf(clientId),
+  ]);
+  if (found.length === 0) return false;
+  await tx.query(`DELETE FROM oauth_records WHERE model = 'Client' AND id_hash = ?`, [hashOf(clientId)]);
+  await tx.query(`DELETE FROM oauth_records WHERE model <> 'Client' AND json_extract(payload, '$.clientId') = ?`, [
+    clientId,
+  ]);
+  return true;
 }

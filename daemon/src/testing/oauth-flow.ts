@@ -74,7 +74,7 @@ export async function startAuthorization(
  * console's consent page; `resume` later follows the consent API's answer in that same browser.
  */
 export async function openInBrowser(
-  t: TestDaemon,
+  t: Pick<TestDaemon, 'url'>,
   authorizationUrl: URL,
 ): Promise<Omit<PendingAuthorization, 'verifier'>> {
   const jar = new CookieJar();

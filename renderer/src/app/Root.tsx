@@ -103,6 +103,11 @@ function Shell({ user }: { user: User }): React.JSX.Element {
               Tools
             </Link>
           )}
+          {admin && (
+            <Link to="/oauth" {...navLink}>
+              OAuth
+            </Link>
+          )}
           <Link to="/settings" {...navLink}>
             Settings
           </Link>

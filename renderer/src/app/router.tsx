@@ -15,6 +15,7 @@ import { AGENT_STATUS_CHOICES, AgentsPage } from '../features/agents/AgentsPage.
 import { AUDIT_OUTCOME_CHOICES, AuditPage } from '../features/audit/AuditPage.js';
 import { ConnectionsPage } from '../features/connections/ConnectionsPage.js';
 import { ConsentPage } from '../features/oauth/ConsentPage.js';
+import { OAuthClientsPage } from '../features/oauth/OAuthClientsPage.js';
 import { ServersPage } from '../features/servers/ServersPage.js';
 import { SettingsPage } from '../features/settings/SettingsPage.js';
 import { ToolsPage } from '../features/tools/ToolsPage.js';
@@ -143,6 +144,7 @@ const serversRoute = createRoute({
 
 const usersRoute = createRoute({ getParentRoute: () => rootRoute, path: 'users', component: UsersPage });
 const toolsRoute = createRoute({ getParentRoute: () => rootRoute, path: 'tools', component: ToolsPage });
+const oauthClientsRoute = createRoute({ getParentRoute: () => rootRoute, path: 'oauth', component: OAuthClientsPage });
 const settingsRoute = createRoute({ getParentRoute: () => rootRoute, path: 'settings', component: SettingsPage });
 const accountRoute = createRoute({ getParentRoute: () => rootRoute, path: 'account', component: AccountPage });
 
@@ -162,6 +164,7 @@ export const routeTree = rootRoute.addChildren([
   ]),
   usersRoute,
   toolsRoute,
+  oauthClientsRoute,
   settingsRoute,
   accountRoute,
 ]);

@@ -42,8 +42,9 @@ export const ConnectedClientParams = Type.Object({
 });
 export type ConnectedClientParams = Static<typeof ConnectedClientParams>;
 
-/** Which ways of registering a client are on (an admin can always pre-register one). */
+/** Which ways of registering a client are on; each is the admin's to switch. */
 export const RegistrationPolicy = Type.Object({
+  pre_registered_clients: Type.Boolean({ description: 'Clients an admin registered (console, CLI, API)' }),
   dynamic_registration: Type.Boolean({ description: 'Dynamic Client Registration (RFC 7591)' }),
   client_id_metadata_documents: Type.Boolean({ description: 'Client ID Metadata Documents' }),
 });
@@ -52,6 +53,12 @@ export type RegistrationPolicy = Static<typeof RegistrationPolicy>;
 export const PreRegisterClient = Type.Object({
   client_name: Type.String({ minLength: 1, maxLength: 200 }),
   redirect_uris: Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { minItems: 1, maxItems: 10 }),
+  confidential: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description: 'A confidential client authenticates at the token endpoint with a secret (shown once)',
+    }),
+  ),
 });
 export type PreRegisterClient = Static<typeof PreRegisterClient>;
 
@@ -59,5 +66,18 @@ export const PreRegisteredClient = Type.Object({
   client_id: Type.String(),
   client_name: Type.String(),
   redirect_uris: Type.Array(Type.String()),
+  confidential: Type.Boolean(),
+  created_at: Timestamp,
 });
 export type PreRegisteredClient = Static<typeof PreRegisteredClient>;
+export const PreRegisteredClientList = Type.Array(PreRegisteredClient);
+
+/** A client just registered: a confidential one's secret, shown this once and stored only as a hash. */
+export const RegisteredClient = Type.Object({
+  ...PreRegisteredClient.properties,
+  client_secret: Type.Union([Type.String(), Type.Null()]),
+});
+export type RegisteredClient = Static<typeof RegisteredClient>;
+
+export const PreRegisteredClientParams = Type.Object({ client_id: Type.String({ minLength: 1, maxLength: 200 }) });
+export type PreRegisteredClientParams = Static<typeof PreRegisteredClientParams>;

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { default as Provider, ClientMetadata, Configuration, InteractionResults } from 'oidc-provider';
 import { importQuietly } from '../../logging.js';
-import { ProblemError, notFound } from '../../errors.js';
+import { randomBytes } from 'node:crypto';
+import { ProblemError, conflict, notFound } from '../../errors.js';
 import { systemActor, type Actor } from '../actor.js';
 import type { AgentsService } from '../agents/agents.service.js';
 import type { AgentAuthService } from '../agents/agent-auth.service.js';
@@ -11,11 +12,17 @@ import type { Database } from '../../storage/database.js';
 import type { AgentRow } from '../../storage/agent-entities.js';
 import type { ProjectRow } from '../../storage/entities.js';
 import {
+  clientSecretMatches,
+  deleteClient,
   grantsOf,
+  isPreRegistered,
   oauthAdapter,
+  PRE_REGISTERED_PREFIX,
+  preRegisteredClients,
   purgeExpired,
   readRegistrationPolicy,
   writeRegistrationPolicy,
+  type PreRegisteredRecord,
   type RegistrationPolicy,
 } from '../../storage/oauth-store.js';
 import { loadOAuthKeys } from './oauth-keys.js';
@@ -53,7 +60,32 @@ export interface AuthorizationServerDeps {
   audit: AuditLog;
   agents: AgentsService;
   agentAuth: AgentAuthService;
+  /**
+   * Hosts (`host[:port]`) whose Client ID Metadata Documents may be fetched even at a loopback or
+   * private address, which is otherwise refused (oidc-provider's SSRF protection). Empty unless
+   * the admin lists some: a test's own HTTPS server, or a client's document on the admin's network.
+   */
+  metadataDocumentHosts?: string[];
 }
+
+/** A client an admin registered, as the console and CLI list it. */
+export interface PreRegisteredClient {
+  client_id: string;
+  client_name: string;
+  redirect_uris: string[];
+  confidential: boolean;
+  created_at: string;
+}
+
+const CONFIDENTIAL_AUTH_METHOD = 'client_secret_basic';
+
+const preRegisteredOf = (record: PreRegisteredRecord): PreRegisteredClient => ({
+  client_id: record.client_id,
+  client_name: record.client_name,
+  redirect_uris: record.redirect_uris,
+  confidential: record.token_endpoint_auth_method !== 'none',
+  created_at: new Date(record.client_id_issued_at * 1000).toISOString(),
+});
 
 /** What the consent page shows about a pending authorization request. */
 export interface PendingAuthorization {
@@ -144,28 +176,57 @@ export class AuthorizationServer {
     return policy;
   }
 
-  /** Registers a client ahead of time (console, CLI, API): a public client with the redirect URIs given. */
+  /**
+   * Registers a client ahead of time (console, CLI, API) with the redirect URIs given. A
+   * confidential one authenticates at the token endpoint with a secret returned this once; the
+   * store keeps only its hash.
+   */
   async preRegister(
-    body: { client_name: string; redirect_uris: string[] },
+    body: { client_name: string; redirect_uris: string[]; confidential?: boolean },
     actor: Actor,
-  ): Promise<{ client_id: string; client_name: string; redirect_uris: string[] }> {
+  ): Promise<PreRegisteredClient & { client_secret: string | null }> {
+    if (!(await this.registrationPolicy()).pre_registered_clients) {
+      throw conflict('Pre-registered clients are switched off; switch them on first.');
+    }
     const server = await this.server();
-    const clientId = `gatehouse-${crypto.randomUUID()}`;
+    const clientId = `${PRE_REGISTERED_PREFIX}${crypto.randomUUID()}`;
+    const clientSecret = body.confidential ? randomBytes(32).toString('base64url') : null;
     const metadata: ClientMetadata = {
       client_id: clientId,
       client_name: body.client_name,
       redirect_uris: body.redirect_uris,
-      token_endpoint_auth_method: 'none',
+      token_endpoint_auth_method: clientSecret ? CONFIDENTIAL_AUTH_METHOD : 'none',
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
+      client_id_issued_at: nowSeconds(),
+      ...(clientSecret ? { client_secret: clientSecret } : {}),
     };
     // Validated as oidc-provider validates a registration; refused metadata is a 400 here too.
     await server.Client.validate(metadata).catch((error: Error & { error_description?: string }) => {
       throw new ProblemError('validation_failed', error.error_description ?? error.message);
     });
     await new (oauthAdapter(this.deps.db))('Client').upsert(clientId, metadata);
-    await this.deps.audit.record({ event_type: 'oauth.client_registered', actor, target: clientId });
-    return { client_id: clientId, client_name: body.client_name, redirect_uris: body.redirect_uris };
+    await this.deps.audit.record({
+      event_type: 'oauth.client_registered',
+      actor,
+      target: clientId,
+      metadata: { client_name: body.client_name, confidential: clientSecret !== null },
+    });
+    return { ...preRegisteredOf(metadata as unknown as PreRegisteredRecord), client_secret: clientSecret };
+  }
+
+  async preRegisteredClients(): Promise<PreRegisteredClient[]> {
+    return (await preRegisteredClients(this.deps.db)).map(preRegisteredOf);
+  }
+
+  /** Deletes a pre-registered client with every grant and token issued to it (audited). */
+  async deletePreRegistered(clientId: string, actor: Actor): Promise<void> {
+    const client = `OAuth client "${clientId}"`;
+    if (!isPreRegistered(clientId)) throw notFound(client);
+    await this.deps.db.write(async (tx) => {
+      if (!(await deleteClient(tx, clientId))) throw notFound(client);
+      await this.deps.audit.append(tx, { event_type: 'oauth.client_deleted', actor, target: clientId });
+    });
   }
 
   private async pending(uid: string) {
@@ -304,12 +365,23 @@ export class AuthorizationServer {
     const keys = await loadOAuthKeys(secrets);
     const resource = this.resource;
     const registrationPolicy = () => readRegistrationPolicy(db);
+    const trustedHosts = new Set(this.deps.metadataDocumentHosts ?? []);
     const configuration: Configuration = {
+      // oidc-provider hands fetch a dispatcher that refuses loopback and private addresses (SSRF).
+      // Only for a host the admin listed is it left out; certificates are checked either way,
+      // against the system's CAs and NODE_EXTRA_CA_CERTS.
+      fetch: (input, init) => {
+        const host = new URL(input instanceof Request ? input.url : input).host;
+        if (!trustedHosts.has(host)) return fetch(input, init);
+        const { dispatcher: _ssrfGuard, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+        return fetch(input, rest);
+      },
       adapter: oauthAdapter(db),
       jwks: { keys: [keys.signingKey] },
       cookies: { keys: keys.cookieKeys },
-      // Public clients only (desktop assistants, IDEs, CLIs): no client secret is ever stored.
-      clientAuthMethods: ['none'],
+      // Public clients (desktop assistants, IDEs, CLIs) and confidential ones holding a secret,
+      // which the store keeps only as a hash (see compareClientSecret below).
+      clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
       clientDefaults: {
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
@@ -399,6 +471,14 @@ export class AuthorizationServer {
       return withoutPort !== undefined && (this.redirectUris ?? []).some((r) => loopbackWithoutPort(r) === withoutPort);
     };
     provider.Client.prototype.redirectUriAllowed = exactOrLoopback;
+    // The stored secret is a hash: a presented secret is hashed to compare.
+    provider.Client.prototype.compareClientSecret = function (this: InstanceType<Provider['Client']>, presented) {
+      return clientSecretMatches(this.clientSecret, presented);
+    };
+    // Switched off, the pre-registered clients are unknown to every endpoint (and to consent).
+    const findClient = provider.Client.find.bind(provider.Client);
+    provider.Client.find = async (id) =>
+      isPreRegistered(id) && !(await registrationPolicy()).pre_registered_clients ? undefined : findClient(id);
     provider.use(async (ctx, next) => {
       // Dynamic Client Registration is the admin's to switch off; the endpoint then refuses, as
       // RFC 7591 §3.2.2 lets a server refuse a registration.

@@ -33,4 +33,12 @@ export const oauthRoutes = [
   implement(routes.preRegisterOAuthClient, async ({ services, auth, body }) =>
     services.oauth.preRegister(body, auth.actor),
   ),
+
+  implement(routes.listPreRegisteredClients, async ({ services, query }) =>
+    pageOf(await services.oauth.preRegisteredClients(), query),
+  ),
+
+  implement(routes.deletePreRegisteredClient, async ({ services, auth, params }) =>
+    services.oauth.deletePreRegistered(params.client_id, auth.actor),
+  ),
 ];

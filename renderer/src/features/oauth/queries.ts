@@ -24,3 +24,20 @@ export const oauthQueries = {
       queryFn: () => call('listConnectedClients', { projectId, params: { name: agent }, query: WHOLE }),
     }),
 };
+
+/** The authorization server's own settings (admins): how clients register, and the clients an admin registered. */
+export const oauthServerKeys = {
+  all: ['oauth-server'] as const,
+  registration: () => [...oauthServerKeys.all, 'registration'] as const,
+  preRegistered: () => [...oauthServerKeys.all, 'pre-registered'] as const,
+};
+
+export const oauthServerQueries = {
+  registration: () =>
+    queryOptions({ queryKey: oauthServerKeys.registration(), queryFn: () => call('getRegistrationPolicy', {}) }),
+  preRegistered: () =>
+    queryOptions({
+      queryKey: oauthServerKeys.preRegistered(),
+      queryFn: () => call('listPreRegisteredClients', { query: WHOLE }),
+    }),
+};
