@@ -90,7 +90,7 @@ async function broker(services: Services, dispatcher: Agent, request: FastifyReq
     started,
   };
   try {
-    // 2. the connection, the grant, the connection's own rules
+    // 2. the connection, the grant, the connection's own rules and the grant's narrowing of them
     const connection = await services.connections.forBroker(auth.project.id, name);
     if (!connection) throw new ProblemError('not_found', `No connection "${name}" in project "${auth.project.slug}".`);
     const grant = await services.permissions.authorize(auth.agent, connection.tool, auth.claims?.tools ?? null);
@@ -103,6 +103,12 @@ async function broker(services: Services, dispatcher: Agent, request: FastifyReq
       );
     if (!connection.allows(request.method, path))
       throw new ProblemError('path_not_allowed', `Connection "${name}" does not allow ${request.method} ${path}.`);
+    const granted = await services.connectionGrants.grantedRequests(auth.agent, connection);
+    if (!granted(request.method, path))
+      throw new ProblemError(
+        'path_not_allowed',
+        `Agent "${auth.agent.name}" is granted "${name}" for other methods or paths than ${request.method} ${path}.`,
+      );
     const length = Number(request.headers['content-length'] ?? 0);
     if (length > BROKER_BODY_LIMIT) throw tooLarge();
     // 3. the usage limits: counted only for a call that is otherwise allowed
