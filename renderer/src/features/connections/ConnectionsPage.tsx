@@ -219,7 +219,7 @@ function ConnectionGrants(props: {
   if (grants.isError) return <ErrorNote error={grants.error} />;
   if (grants.data.length === 0) return <span className="muted small">nobody yet</span>;
   return (
-    <ul className="plain" aria-label={`Grants of ${connection.name}`}>
+    <ul className="grants" aria-label={`Grants of ${connection.name}`}>
       {grants.data.map((grant) => (
         <li key={`${grant.subject}:${grant.name}`}>
           {grant.subject} <strong>{grant.name}</strong>
