@@ -28,6 +28,9 @@ export interface BrokeredConnection {
   tool: string;
   /** The base URL without its trailing slash. */
   base: string;
+  /** The base URL's origin and its path (without a trailing slash), as the broker's client takes them. */
+  origin: string;
+  basePath: string;
   /** The fixed secret; null for an OAuth connection, whose access token `accessToken` gives. */
   secret: string | null;
   allows(method: string, path: string): boolean;
@@ -262,6 +265,8 @@ export class ConnectionsService {
         row: frozenRow(row),
         tool: connectionTool(name),
         base: row.base_url,
+        origin: new URL(row.base_url).origin,
+        basePath: new URL(row.base_url).pathname.replace(/\/+$/, ''),
         secret,
         allows: (method: string, path: string) => (methods.size === 0 || methods.has(method)) && paths(path),
       });
