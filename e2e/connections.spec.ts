@@ -72,13 +72,27 @@ test('adds a connection, grants it, limits the agent, and sees the use and the r
   const refused = await callBroker();
   expect(refused.status).toBe(403);
 
-  // Grant it to the agent from the connection's row.
-  await table.getByRole('button', { name: 'Grant to agent' }).click();
+  // Grant it to the agent from the connection's row, narrowed to reading /v1/….
+  await table.getByRole('button', { name: 'Grant', exact: true }).click();
   const grant = page.getByRole('dialog', { name: 'Grant upstream' });
   await grant.getByRole('combobox').selectOption({ label: 'researcher (active)' });
-  await shot(page, '42-connection-grant');
-  await grant.getByRole('button', { name: 'Grant' }).click();
-  await expect(page.getByRole('status')).toContainText('researcher may now call upstream through the broker.');
+  await grant.getByLabel('GET').check();
+  await grant.getByLabel(/^Paths/).fill('/v1/**');
+  await shot(page, '70-connection-grant-narrowed');
+  await grant.getByRole('button', { name: 'Grant', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText('agent researcher may now call upstream through the broker.');
+  const grants = table.getByRole('list', { name: 'Grants of upstream' });
+  await expect(grants).toContainText('GET on /v1/**');
+  await shot(page, '71-connection-grants');
+
+  // The broker holds the agent to its grant: a write, or a path outside it, is refused and says why.
+  const write = await fetch(`${daemon.url}/proxy/upstream/v1/hello`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${agentKey}` },
+  });
+  expect(write.status).toBe(403);
+  expect(((await write.json()) as { code: string }).code).toBe('path_not_allowed');
+  expect(seenByUpstream).toEqual([]);
 
   // Limit the agent's use of it: 3 a minute.
   await page.goto(`${daemon.url}/#/agents/researcher?tab=Limits`);

@@ -31,6 +31,7 @@ import { WorkflowGraphService } from './domain/workflows/workflow-graph.service.
 import { WorkflowsService } from './domain/workflows/workflows.service.js';
 import { CallAudit } from './domain/connections/call-audit.js';
 import { ConnectionsService } from './domain/connections/connections.service.js';
+import { ConnectionGrantsService } from './domain/connections/connection-grants.service.js';
 import { UsageLimitsService } from './domain/limits/usage-limits.service.js';
 import { StartupError } from './errors.js';
 import { buildApp } from './http/app.js';
@@ -149,6 +150,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       }),
       startedAt: new Date(),
       connections: new ConnectionsService(db, audit, secrets),
+      connectionGrants: new ConnectionGrantsService(db, audit, permissions),
       limits,
       callAudit,
       mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor, permissions),

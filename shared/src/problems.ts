@@ -11,6 +11,8 @@ export const problemStatus = {
   validation_failed: 400,
   /** A name (agent, project, workflow, user, tool, role) holds a control, zero-width or bidirectional-override character. */
   invalid_name: 400,
+  /** A grant of a connection names a method or path pattern its connection does not allow: a grant only narrows. */
+  grant_wider_than_connection: 400,
   /** No credentials, or credentials that are not (or no longer) valid. */
   unauthorized: 401,
   /** The password was right but the account has MFA on and no `totp_code` was sent. */
@@ -43,7 +45,7 @@ export const problemStatus = {
   limit_reached: 429,
   /** The broker: the agent holds no grant of this connection. */
   connection_not_granted: 403,
-  /** The broker: the connection does not allow this method or path. */
+  /** The broker: the connection, or the agent's grant of it, does not allow this method or path. */
   path_not_allowed: 403,
   internal: 500,
   /** Something Gatehouse deliberately does not do (it sends no mail, so no password reset by mail). */
@@ -112,6 +114,7 @@ export const problemTitle: Record<ProblemCode, string> = {
   limit_reached: 'Usage limit reached',
   connection_not_granted: 'Connection not granted',
   path_not_allowed: 'Path not allowed',
+  grant_wider_than_connection: 'Grant wider than its connection',
   internal: 'Internal error',
   not_supported: 'Not supported',
   upstream_unreachable: 'Upstream unreachable',

@@ -1,8 +1,8 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { Transform, type Readable } from 'node:stream';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BROKER_AUDIENCE } from '@gatehouse/shared';
-import { Agent, errors as undiciErrors, request as upstreamRequest } from 'undici';
+import { Agent, errors as undiciErrors } from 'undici';
 import { ProblemError } from '../errors.js';
 import type { BrokeredConnection } from '../domain/connections/connections.service.js';
 import { authenticate, type AgentAuthContext } from './authenticate.js';
@@ -90,7 +90,7 @@ async function broker(services: Services, dispatcher: Agent, request: FastifyReq
     started,
   };
   try {
-    // 2. the connection, the grant, the connection's own rules
+    // 2. the connection, the grant, the connection's own rules and the grant's narrowing of them
     const connection = await services.connections.forBroker(auth.project.id, name);
     if (!connection) throw new ProblemError('not_found', `No connection "${name}" in project "${auth.project.slug}".`);
     const grant = await services.permissions.authorize(auth.agent, connection.tool, auth.claims?.tools ?? null);
@@ -103,31 +103,20 @@ async function broker(services: Services, dispatcher: Agent, request: FastifyReq
       );
     if (!connection.allows(request.method, path))
       throw new ProblemError('path_not_allowed', `Connection "${name}" does not allow ${request.method} ${path}.`);
+    const granted = await services.connectionGrants.grantedRequests(auth.agent, connection);
+    if (!granted(request.method, path))
+      throw new ProblemError(
+        'path_not_allowed',
+        `Agent "${auth.agent.name}" is granted "${name}" for other methods or paths than ${request.method} ${path}.`,
+      );
     const length = Number(request.headers['content-length'] ?? 0);
     if (length > BROKER_BODY_LIMIT) throw tooLarge();
     // 3. the usage limits: counted only for a call that is otherwise allowed
     const limit = await services.limits.check({ agentId: auth.agent.id, keyId: auth.keyId, connection: name });
     if (!limit.allowed) throw new ProblemError('limit_reached', limit.detail, { headers: limit.headers });
 
-    // 4. forward, with the upstream credential in place of the agent's
-    const upstream = await forward(services, dispatcher, connection, request, path, queryAt);
-
-    // 5. stream the answer back as it comes; the call is audited once it is all sent
-    // Piped straight to the socket: the answer is the upstream's, not one of Fastify's to serialise.
-    const body = upstream.body as Readable;
-    const raw = reply.hijack().raw;
-    const headers: OutgoingHttpHeaders = { ...EVERY_ANSWER_HEADERS, 'x-request-id': request.id, ...limit.headers };
-    for (const [header, value] of Object.entries(upstream.headers))
-      if (value !== undefined && !DROPPED_RESPONSE.has(header)) headers[header] = value;
-    raw.writeHead(upstream.statusCode, headers);
-    let bytes = 0;
-    body.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    body.once('error', () => raw.destroy());
-    raw.once('close', () => {
-      if (!body.readableEnded) body.destroy();
-      audit(services, call, upstream.statusCode, bytes, raw.writableFinished);
-    });
-    body.pipe(raw);
+    // 4. forward, with the upstream credential in place of the agent's; 5. relay the answer as it comes
+    await relay(services, dispatcher, connection, request, reply, { path, queryAt, limitHeaders: limit.headers, call });
     return reply;
   } catch (error) {
     const problem = asProblem(error);
@@ -136,35 +125,109 @@ async function broker(services: Services, dispatcher: Agent, request: FastifyReq
   }
 }
 
-async function forward(
+/**
+ * Sends the request upstream and writes the answer to the agent's socket as it arrives, through
+ * undici's handler interface: no stream stands between the two sockets, a slow reader pauses the
+ * upstream (SSE and chunked answers are not buffered), and the call is audited once the answer is
+ * all sent or cut. Resolves once the answer has begun; rejects, with nothing sent, when the
+ * upstream fails before answering.
+ */
+async function relay(
   services: Services,
   dispatcher: Agent,
   connection: BrokeredConnection,
   request: FastifyRequest,
-  path: string,
-  queryAt: number,
-) {
+  reply: FastifyReply,
+  {
+    path,
+    queryAt,
+    limitHeaders,
+    call,
+  }: { path: string; queryAt: number; limitHeaders: Record<string, string> | null; call: CallRecord },
+): Promise<void> {
   const { injection } = connection.row;
-  const query = new URLSearchParams(queryAt === -1 ? '' : request.url.slice(queryAt + 1));
   const headers = upstreamHeaders(request.headers);
   const secret = connection.secret ?? (await services.connections.accessToken(connection.row));
+  let search = queryAt === -1 ? '' : request.url.slice(queryAt);
   if (injection.kind === 'header')
     headers[injection.name.toLowerCase()] = injection.template.replace('{secret}', secret);
-  else query.set(injection.name, secret);
-  const search = query.size > 0 ? `?${query.toString()}` : '';
+  else {
+    const query = new URLSearchParams(search);
+    query.set(injection.name, secret);
+    search = `?${query.toString()}`;
+  }
   const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
-  return upstreamRequest(`${connection.base}${path === '/' ? '/' : path}${search}`, {
-    dispatcher,
-    method: request.method as (typeof METHODS)[number],
-    headers,
-    // A body of a known length was checked against the limit already (and undici holds it to its length).
-    body:
-      !hasBody || request.method === 'GET' || request.method === 'HEAD'
-        ? null
-        : request.headers['content-length'] !== undefined
-          ? request.raw
-          : request.raw.pipe(limited()),
+  // A body of a known length was checked against the limit already (and undici holds it to its length).
+  const body =
+    !hasBody || request.method === 'GET' || request.method === 'HEAD'
+      ? null
+      : request.headers['content-length'] !== undefined
+        ? request.raw
+        : request.raw.pipe(limited());
+  return new Promise((resolve, reject) => {
+    let raw: ServerResponse | undefined;
+    let abortUpstream: (error?: Error) => void = () => undefined;
+    let status = 0;
+    let bytes = 0;
+    dispatcher.dispatch(
+      {
+        origin: connection.origin,
+        path: `${connection.basePath}${path}${search}`,
+        method: request.method as (typeof METHODS)[number],
+        headers,
+        body,
+      },
+      {
+        onConnect: (abort) => (abortUpstream = abort),
+        onHeaders: (statusCode, rawHeaders, resume) => {
+          // An informational answer (103 Early Hints) is not the answer.
+          if (statusCode < 200) return true;
+          status = statusCode;
+          const response = (raw = reply.hijack().raw);
+          if (response.destroyed) {
+            // The agent went away while the upstream was still to answer: no 'close' is to come.
+            abortUpstream();
+            audit(services, call, status, 0, false);
+            resolve();
+            return false;
+          }
+          response.once('close', () => {
+            // The agent went away before the end: stop reading the upstream.
+            if (!response.writableFinished) abortUpstream();
+            audit(services, call, status, bytes, response.writableFinished);
+          });
+          response.on('drain', resume);
+          response.writeHead(statusCode, answerHeaders(rawHeaders, request.id, limitHeaders));
+          resolve();
+          return true;
+        },
+        onData: (chunk) => {
+          bytes += chunk.length;
+          return raw!.write(chunk);
+        },
+        onComplete: () => raw!.end(),
+        onError: (error) => (raw ? raw.destroy() : reject(error)),
+      },
+    );
   });
+}
+
+/** The upstream's answer headers, less those of one hop, with those of every answer of the daemon's. */
+function answerHeaders(
+  rawHeaders: Buffer[],
+  requestId: string,
+  limitHeaders: Record<string, string> | null,
+): OutgoingHttpHeaders {
+  const upstream: Record<string, string | string[]> = {};
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toString('latin1').toLowerCase();
+    if (DROPPED_RESPONSE.has(name)) continue;
+    const value = rawHeaders[i + 1]!.toString('latin1');
+    const earlier = upstream[name];
+    // A header the upstream repeats (Set-Cookie) stays repeated.
+    upstream[name] = earlier === undefined ? value : Array.isArray(earlier) ? [...earlier, value] : [earlier, value];
+  }
+  return { ...EVERY_ANSWER_HEADERS, 'x-request-id': requestId, ...limitHeaders, ...upstream };
 }
 
 function upstreamHeaders(incoming: IncomingHttpHeaders): Record<string, string | string[]> {

@@ -25,6 +25,7 @@ import type { WorkflowGraphService } from '../domain/workflows/workflow-graph.se
 import type { WorkflowsService } from '../domain/workflows/workflows.service.js';
 import type { CallAudit } from '../domain/connections/call-audit.js';
 import type { ConnectionsService } from '../domain/connections/connections.service.js';
+import type { ConnectionGrantsService } from '../domain/connections/connection-grants.service.js';
 import type { UsageLimitsService } from '../domain/limits/usage-limits.service.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { Database } from '../storage/database.js';
@@ -60,6 +61,8 @@ export interface Services {
   oauth: AuthorizationServer;
   startedAt: Date;
   connections: ConnectionsService;
+  /** Grants of connections, with the methods and paths each narrows its connection to. */
+  connectionGrants: ConnectionGrantsService;
   /** Brokered calls' records, appended to the audit chain in batches. */
   callAudit: CallAudit;
   limits: UsageLimitsService;

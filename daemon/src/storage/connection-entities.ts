@@ -39,4 +39,31 @@ export const ConnectionEntity = new EntitySchema<ConnectionRow>({
   },
 });
 
-export const connectionEntities = [ConnectionEntity];
+/** How one grant of a connection (an agent's direct grant, or a role's) narrows it. */
+export interface ConnectionGrantRuleRow {
+  id: string;
+  connection_id: string;
+  /** Exactly one of agent_id and role is set. */
+  agent_id: string | null;
+  role: string | null;
+  allowed_methods: string[];
+  allowed_paths: string[];
+  created_at: string;
+  updated_at: string;
+}
+export const ConnectionGrantRuleEntity = new EntitySchema<ConnectionGrantRuleRow>({
+  name: 'ConnectionGrantRule',
+  tableName: 'connection_grant_rules',
+  columns: {
+    id: { ...text, primary: true },
+    connection_id: text,
+    agent_id: nullableText,
+    role: nullableText,
+    allowed_methods: { type: 'simple-json' },
+    allowed_paths: { type: 'simple-json' },
+    created_at: text,
+    updated_at: text,
+  },
+});
+
+export const connectionEntities = [ConnectionEntity, ConnectionGrantRuleEntity];

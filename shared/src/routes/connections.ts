@@ -1,12 +1,17 @@
-import { PageQuery } from '../schemas/common.js';
+import { Empty, PageQuery } from '../schemas/common.js';
 import {
+  AgentConnectionGrantParams,
   Connection,
+  ConnectionGrant,
+  ConnectionGrantList,
+  ConnectionGrantRequest,
   ConnectionList,
   ConnectionParams,
   CreateConnectionRequest,
   OAuthCallbackQuery,
   OAuthConnected,
   OAuthStart,
+  RoleConnectionGrantParams,
 } from '../schemas/connections.js';
 import { defineRoutes } from '../route.js';
 
@@ -79,5 +84,54 @@ export const connectionsRoutes = defineRoutes({
     summary: "Disconnect an OAuth connection's account: its refresh token is revoked at the provider and deleted",
     params: ConnectionParams,
     response: { 200: Connection },
+  },
+  listConnectionGrants: {
+    method: 'GET',
+    path: '/v1/connections/{connection}/grants',
+    auth: 'project_member',
+    tag: 'connections',
+    summary: 'The agents and roles granted a connection, each with the methods and paths its grant narrows it to',
+    params: ConnectionParams,
+    querystring: PageQuery,
+    response: { 200: ConnectionGrantList },
+    paged: true,
+  },
+  setAgentConnectionGrant: {
+    method: 'PUT',
+    path: '/admin/connections/{connection}/grants/agents/{agent}',
+    auth: 'project_admin',
+    tag: 'connections',
+    summary: "Grant a connection to an agent, optionally narrowed (never wider than the connection's rules)",
+    params: AgentConnectionGrantParams,
+    body: ConnectionGrantRequest,
+    response: { 200: ConnectionGrant },
+  },
+  revokeAgentConnectionGrant: {
+    method: 'DELETE',
+    path: '/admin/connections/{connection}/grants/agents/{agent}',
+    auth: 'project_admin',
+    tag: 'connections',
+    summary: "Revoke an agent's direct grant of a connection, with its narrowing",
+    params: AgentConnectionGrantParams,
+    response: { 204: Empty },
+  },
+  setRoleConnectionGrant: {
+    method: 'PUT',
+    path: '/admin/connections/{connection}/grants/roles/{role}',
+    auth: 'user_admin',
+    tag: 'connections',
+    summary: "Put a connection in a role, optionally narrowed (never wider than the connection's rules)",
+    params: RoleConnectionGrantParams,
+    body: ConnectionGrantRequest,
+    response: { 200: ConnectionGrant },
+  },
+  revokeRoleConnectionGrant: {
+    method: 'DELETE',
+    path: '/admin/connections/{connection}/grants/roles/{role}',
+    auth: 'user_admin',
+    tag: 'connections',
+    summary: 'Take a connection out of a role, with its narrowing',
+    params: RoleConnectionGrantParams,
+    response: { 204: Empty },
   },
 });

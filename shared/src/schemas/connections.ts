@@ -107,6 +107,37 @@ export type CreateConnectionRequest = Static<typeof CreateConnectionRequest>;
 export const ConnectionParams = Type.Object({ connection: ConnectionName });
 export type ConnectionParams = Static<typeof ConnectionParams>;
 
+/**
+ * A grant of a connection to one agent or role, optionally narrower than the connection: its
+ * methods and path patterns apply on top of the connection's own (never wider). Empty lists: the
+ * connection's rules alone.
+ */
+export const ConnectionGrant = Type.Object({
+  subject: Type.Union([Type.Literal('agent'), Type.Literal('role')]),
+  /** The agent's or the role's name. */
+  name: Type.String(),
+  allowed_methods: Type.Array(Type.String()),
+  allowed_paths: Type.Array(Type.String()),
+});
+export type ConnectionGrant = Static<typeof ConnectionGrant>;
+export const ConnectionGrantList = Type.Array(ConnectionGrant);
+
+/** Grants the connection with these rules (or changes the rules of a grant already held). */
+export const ConnectionGrantRequest = StrictObject({
+  allowed_methods: Type.Optional(Type.Array(HttpMethodName, { maxItems: 7, uniqueItems: true })),
+  allowed_paths: Type.Optional(Type.Array(PathPattern, { maxItems: 100, uniqueItems: true })),
+});
+export type ConnectionGrantRequest = Static<typeof ConnectionGrantRequest>;
+
+export const AgentConnectionGrantParams = Type.Object({
+  connection: ConnectionName,
+  agent: Type.String({ minLength: 1, maxLength: 128 }),
+});
+export const RoleConnectionGrantParams = Type.Object({
+  connection: ConnectionName,
+  role: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
 /** Where the admin's browser goes to connect an account. */
 export const OAuthStart = Type.Object({ authorization_url: Type.String(), expires_at: Timestamp });
 export type OAuthStart = Static<typeof OAuthStart>;

@@ -19,7 +19,9 @@ import {
   ToolEntity,
   type CapabilityRoleRow,
 } from '../../storage/permission-entities.js';
+import { ConnectionEntity, ConnectionGrantRuleEntity } from '../../storage/connection-entities.js';
 import type { Actor } from '../actor.js';
+import { connectionTool } from '../connections/connections.service.js';
 import { assertWithinCeiling, unbounded } from '../users/tool-ceiling.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { findAgent, toAgent } from './agents.service.js';
@@ -115,11 +117,13 @@ export class PermissionsService {
 
   /** Revokes `tools`; `["*"]` revokes every granted tool. */
   async revoke(project: ProjectRow, nameOrId: string, tools: string[], actor: Actor): Promise<Agent> {
-    return this.db.write(async (tx) =>
-      this.changeAllowed(tx, project, nameOrId, actor, 'agent.tools_revoked', tools, (allowed) =>
+    return this.db.write(async (tx) => {
+      const agent = await this.changeAllowed(tx, project, nameOrId, actor, 'agent.tools_revoked', tools, (allowed) =>
         tools.includes('*') ? [] : allowed.filter((tool) => !tools.includes(tool)),
-      ),
-    );
+      );
+      await dropNarrowingsOfGone(tx, { agent_id: agent.id }, agent.allowed_tools);
+      return agent;
+    });
   }
 
   /** Sets the tools that need a human approval on each use; only a super_admin may. */
@@ -186,6 +190,7 @@ export class PermissionsService {
       };
       await tx.save(CapabilityRoleEntity, next);
       const toolsChanged = input.tools !== undefined && next.tools.join() !== sorted(role.tools).join();
+      if (toolsChanged) await dropNarrowingsOfGone(tx, { role: name }, next.tools);
       const bumped = toolsChanged ? await bumpHolders(tx, name) : [];
       await this.permissionsChanged(tx, bumped, actor);
       await this.audit.append(tx, {
@@ -401,8 +406,29 @@ async function grantableTools(tx: EntityManager, user: UserRow): Promise<string[
   return registered.filter((tool) => ceiling.has(tool));
 }
 
+/**
+ * A grant's narrowing goes with the grant: drops the connection rules of `holder` (an agent's
+ * direct grants, or a role) for the connections it no longer holds, so granting one again later
+ * starts from the connection's own rules.
+ */
+async function dropNarrowingsOfGone(
+  tx: EntityManager,
+  holder: { agent_id: string } | { role: string },
+  held: readonly string[],
+): Promise<void> {
+  const rules = await tx.findBy(ConnectionGrantRuleEntity, holder);
+  if (rules.length === 0) return;
+  const connections = await tx.findBy(ConnectionEntity, { id: In(rules.map((rule) => rule.connection_id)) });
+  const gone = connections.filter((connection) => !held.includes(connectionTool(connection.name)));
+  if (gone.length > 0)
+    await tx.delete(ConnectionGrantRuleEntity, {
+      ...holder,
+      connection_id: In(gone.map((connection) => connection.id)),
+    });
+}
+
 /** The agent with `changes` and its next permissions version. */
-const bump = (agent: AgentRow, changes: Partial<AgentRow>): AgentRow => ({
+export const bump = (agent: AgentRow, changes: Partial<AgentRow>): AgentRow => ({
   ...agent,
   ...changes,
   permissions_version: agent.permissions_version + 1,
@@ -410,7 +436,7 @@ const bump = (agent: AgentRow, changes: Partial<AgentRow>): AgentRow => ({
 });
 
 /** Bumps every agent holding `role`; returns their ids. */
-async function bumpHolders(tx: EntityManager, role: string): Promise<string[]> {
+export async function bumpHolders(tx: EntityManager, role: string): Promise<string[]> {
   return bumpWhere(tx, 'id IN (SELECT agent_id FROM agent_roles WHERE role = ?)', [role]);
 }
 

@@ -28,6 +28,9 @@ export interface BrokeredConnection {
   tool: string;
   /** The base URL without its trailing slash. */
   base: string;
+  /** The base URL's origin and its path (without a trailing slash), as the broker's client takes them. */
+  origin: string;
+  basePath: string;
   /** The fixed secret; null for an OAuth connection, whose access token `accessToken` gives. */
   secret: string | null;
   allows(method: string, path: string): boolean;
@@ -75,6 +78,36 @@ export function pathMatcher(patterns: string[]): (path: string) => boolean {
   );
   const regex = new RegExp(`^(?:${sources.join('|')})$`);
   return (path) => regex.test(path);
+}
+
+/** `**`, `*` and each literal character. */
+const patternParts = (pattern: string): string[] =>
+  pattern.split(/(\*\*|\*)/).flatMap((part) => (part === '**' || part === '*' ? [part] : [...part]));
+
+/**
+ * Whether every path `pattern` matches, `within` matches too: how a grant is kept from widening
+ * its connection. Each part of `pattern` must be covered by a part of `within` that matches at
+ * least as much (`**` covers anything, `*` covers characters and `*` but not `/` or `**`), so a
+ * yes is always right; a few equal languages written differently get a no, never a wrong yes.
+ */
+export function patternWithin(pattern: string, within: string): boolean {
+  const inner = patternParts(pattern);
+  const outer = patternParts(within);
+  const seen = new Map<number, boolean>();
+  const covers = (i: number, j: number): boolean => {
+    const key = i * (outer.length + 1) + j;
+    const known = seen.get(key);
+    if (known !== undefined) return known;
+    let answer: boolean;
+    if (j === outer.length) answer = i === inner.length;
+    else if (outer[j] === '**') answer = covers(i, j + 1) || (i < inner.length && covers(i + 1, j));
+    else if (outer[j] === '*')
+      answer = covers(i, j + 1) || (i < inner.length && inner[i] !== '**' && inner[i] !== '/' && covers(i + 1, j));
+    else answer = i < inner.length && inner[i] === outer[j] && covers(i + 1, j + 1);
+    seen.set(key, answer);
+    return answer;
+  };
+  return covers(0, 0);
 }
 
 export const toConnection = (row: ConnectionRow): Connection => ({
@@ -232,6 +265,8 @@ export class ConnectionsService {
         row: frozenRow(row),
         tool: connectionTool(name),
         base: row.base_url,
+        origin: new URL(row.base_url).origin,
+        basePath: new URL(row.base_url).pathname.replace(/\/+$/, ''),
         secret,
         allows: (method: string, path: string) => (methods.size === 0 || methods.has(method)) && paths(path),
       });

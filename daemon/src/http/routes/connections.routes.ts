@@ -35,4 +35,20 @@ export const connectionsRoutes = [
   implement(routes.revokeConnectionOAuth, async ({ services, auth, params }) =>
     services.connections.revokeOAuth(auth.project, params.connection, auth.actor),
   ),
+
+  implement(routes.listConnectionGrants, async ({ services, auth, params, query }) =>
+    pageOf(await services.connectionGrants.list(auth.project, params.connection), query),
+  ),
+  implement(routes.setAgentConnectionGrant, async ({ services, auth, params, body }) =>
+    services.connectionGrants.setForAgent(auth.project, params.connection, params.agent, body, auth.actor),
+  ),
+  implement(routes.revokeAgentConnectionGrant, async ({ services, auth, params }) =>
+    services.connectionGrants.revokeFromAgent(auth.project, params.connection, params.agent, auth.actor),
+  ),
+  implement(routes.setRoleConnectionGrant, async ({ services, auth, params, body }) =>
+    services.connectionGrants.setForRole(auth.project, params.connection, params.role, body, auth.actor),
+  ),
+  implement(routes.revokeRoleConnectionGrant, async ({ services, auth, params }) =>
+    services.connectionGrants.revokeFromRole(auth.project, params.connection, params.role, auth.actor),
+  ),
 ];

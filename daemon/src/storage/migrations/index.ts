@@ -13,6 +13,7 @@ import { OAuth1795399100000 } from './0011-oauth.js';
 import { OtasApi1795399200000 } from './0008-otas-api.js';
 import { SealedSecrets1795399300000 } from './0012-sealed-secrets.js';
 import { OverviewIndexes1795399400000 } from './0013-overview-indexes.js';
+import { ConnectionGrantRules1795399600000 } from './0015-connection-grant-rules.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   OtasApi1795399200000,
   SealedSecrets1795399300000,
   OverviewIndexes1795399400000,
+  ConnectionGrantRules1795399600000,
 ];

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Connection } from '@gatehouse/shared';
+import type { Connection, ConnectionGrant } from '@gatehouse/shared';
 import { agent, fakeBridge, problem, renderConsole } from '../../testing/console.js';
 
 afterEach(cleanup);
@@ -27,6 +27,7 @@ function connectionOf(body: Record<string, any>): Connection {
 
 function connectionsBridge() {
   const connections: Connection[] = [];
+  const grants: ConnectionGrant[] = [];
   return fakeBridge({
     listConnections: () => ({ ok: true, data: [...connections] }),
     createConnection: ({ body }) => {
@@ -46,7 +47,19 @@ function connectionsBridge() {
       return { ok: true, data: connections.splice(at, 1)[0] };
     },
     listAgents: () => ({ ok: true, data: [agent('researcher')], total: 1 }),
-    grantTools: () => ({ ok: true, data: agent('researcher') }),
+    listConnectionGrants: () => ({ ok: true, data: [...grants], total: grants.length }),
+    setAgentConnectionGrant: ({ params, body }) => {
+      if (body.allowed_paths?.includes('/admin/**'))
+        return { ok: false, problem: problem('grant_wider_than_connection', 'openai does not allow /admin/**.') };
+      const grant: ConnectionGrant = {
+        subject: 'agent',
+        name: params.agent,
+        allowed_methods: body.allowed_methods ?? [],
+        allowed_paths: body.allowed_paths ?? [],
+      };
+      grants.splice(0, grants.length, grant);
+      return { ok: true, data: grant };
+    },
   });
 }
 
@@ -237,21 +250,43 @@ describe('ConnectionsPage', () => {
     );
   });
 
-  it('grants a connection to an agent as the tool connection:<name>', async () => {
+  it('grants a connection to an agent, narrowed to methods and paths, and edits the narrowing', async () => {
     const bridge = connectionsBridge();
     renderConsole('/connections', bridge);
     await add({ Name: 'openai', 'Upstream base URL': 'https://api.openai.com', Secret: SECRET });
-    fireEvent.click(await screen.findByRole('button', { name: 'Grant to agent' }));
+    expect(await screen.findByText('nobody yet')).toBeTruthy();
+    fireEvent.click(await screen.findByRole('button', { name: 'Grant' }));
     const dialog = await screen.findByRole('dialog', { name: 'Grant openai' });
     await within(dialog).findByRole('option', { name: 'researcher (active)' });
     fireEvent.change(within(dialog).getByLabelText('Agent'), { target: { value: 'id-researcher' } });
+    fireEvent.click(within(dialog).getByLabelText('GET'));
+    fireEvent.change(within(dialog).getByLabelText(/^Paths/), { target: { value: '/admin/**' } });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Grant' }));
-    expect(await screen.findByText('researcher may now call openai through the broker.')).toBeTruthy();
-    expect(bridge.api).toHaveBeenCalledWith('grantTools', {
+    // The daemon refuses a grant wider than its connection: the dialog stays, with the reason.
+    expect(await within(dialog).findByText('openai does not allow /admin/**.')).toBeTruthy();
+    fireEvent.change(within(dialog).getByLabelText(/^Paths/), { target: { value: '/v1/models\n/v1/models/*' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Grant' }));
+    expect(await screen.findByText('agent researcher may now call openai through the broker.')).toBeTruthy();
+    expect(bridge.api).toHaveBeenCalledWith('setAgentConnectionGrant', {
       projectId: 'p-default',
-      params: { name: 'researcher' },
-      body: { tools: ['connection:openai'] },
+      params: { connection: 'openai', agent: 'researcher' },
+      body: { allowed_methods: ['GET'], allowed_paths: ['/v1/models', '/v1/models/*'] },
     });
+    const granted = await screen.findByRole('list', { name: 'Grants of openai' });
+    expect(await within(granted).findByText('GET on /v1/models, /v1/models/*')).toBeTruthy();
+
+    fireEvent.click(within(granted).getByRole('button', { name: 'Narrow' }));
+    const edit = await screen.findByRole('dialog', { name: 'Grant of openai to agent researcher' });
+    expect((within(edit).getByLabelText('GET') as HTMLInputElement).checked).toBe(true);
+    fireEvent.click(within(edit).getByLabelText('GET'));
+    fireEvent.click(within(edit).getByRole('button', { name: 'Save grant' }));
+    await waitFor(() =>
+      expect(bridge.api).toHaveBeenCalledWith('setAgentConnectionGrant', {
+        projectId: 'p-default',
+        params: { connection: 'openai', agent: 'researcher' },
+        body: { allowed_methods: [], allowed_paths: ['/v1/models', '/v1/models/*'] },
+      }),
+    );
   });
 
   it('removes a connection only once the confirm dialog is accepted', async () => {

@@ -1,11 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { Connection } from '@gatehouse/shared';
+import type { Connection, ConnectionGrant } from '@gatehouse/shared';
 import { call } from '../../api.js';
 import { useProject } from '../../app/project.js';
 import { ConfirmButton, Dialog, ErrorNote, formatTime, Loading } from '../../ui/components.js';
-import { AgentPicker, type PickedAgent } from '../agents/AgentPicker.js';
 import { AddConnectionDialog } from './AddConnectionDialog.js';
+import { GrantDialog } from './GrantDialog.js';
 import { useConnectionChange } from './mutations.js';
 import { connectionQueries } from './queries.js';
 
@@ -23,7 +23,7 @@ export function ConnectionsPage(): React.JSX.Element {
   const projectId = useProject().id;
   const connections = useQuery(connectionQueries.list(projectId));
   const [adding, setAdding] = useState(false);
-  const [granting, setGranting] = useState<Connection | null>(null);
+  const [granting, setGranting] = useState<{ connection: Connection; grant?: ConnectionGrant } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [consent, setConsent] = useState<{ connection: string; url: string } | null>(null);
   const remove = useConnectionChange(projectId, (name: string) =>
@@ -68,6 +68,7 @@ export function ConnectionsPage(): React.JSX.Element {
               <th>Upstream</th>
               <th>Credential</th>
               <th>Allowed</th>
+              <th>Granted to</th>
               <th>Added</th>
               <th />
             </tr>
@@ -99,6 +100,13 @@ export function ConnectionsPage(): React.JSX.Element {
                   {connection.allowed_methods.join(', ') || 'every method'}
                   <div className="muted small">{connection.allowed_paths.join(', ') || 'every path'}</div>
                 </td>
+                <td>
+                  <ConnectionGrants
+                    projectId={projectId}
+                    connection={connection}
+                    onEdit={(grant) => setGranting({ connection, grant })}
+                  />
+                </td>
                 <td>{formatTime(connection.created_at)}</td>
                 <td>
                   <div className="row-actions">
@@ -125,7 +133,7 @@ export function ConnectionsPage(): React.JSX.Element {
                         Disconnect
                       </ConfirmButton>
                     )}
-                    <button onClick={() => setGranting(connection)}>Grant to agent</button>
+                    <button onClick={() => setGranting({ connection })}>Grant</button>
                     <ConfirmButton
                       title={`Remove ${connection.name}?`}
                       description="Its secret is deleted from the keychain and every agent granted it is refused from its next call."
@@ -180,11 +188,12 @@ export function ConnectionsPage(): React.JSX.Element {
       {granting && (
         <GrantDialog
           projectId={projectId}
-          connection={granting}
+          connection={granting.connection}
+          grant={granting.grant}
           onClose={() => setGranting(null)}
-          onGranted={(agent) => {
+          onGranted={(grant) => {
             setGranting(null);
-            setNotice(`${agent} may now call ${granting.name} through the broker.`);
+            setNotice(`${grant.subject} ${grant.name} may now call ${granting.connection.name} through the broker.`);
           }}
         />
       )}
@@ -192,43 +201,50 @@ export function ConnectionsPage(): React.JSX.Element {
   );
 }
 
-/** Grants the connection's tool to one agent, as the agent's Permissions tab would. */
-function GrantDialog(props: {
+/** Who holds a connection, each grant with what it narrows the connection to; editable and revocable. */
+function ConnectionGrants(props: {
   projectId: string;
   connection: Connection;
-  onClose: () => void;
-  onGranted: (agent: string) => void;
+  onEdit: (grant: ConnectionGrant) => void;
 }): React.JSX.Element {
-  const [agent, setAgent] = useState<PickedAgent | null>(null);
-  const grant = useConnectionChange(props.projectId, (name: string) =>
-    call('grantTools', { projectId: props.projectId, params: { name }, body: { tools: [props.connection.tool] } }),
+  const { projectId, connection } = props;
+  const grants = useQuery(connectionQueries.grants(projectId, connection.name));
+  const revoke = useConnectionChange(projectId, (grant: ConnectionGrant) =>
+    grant.subject === 'agent'
+      ? call('revokeAgentConnectionGrant', { projectId, params: { connection: connection.name, agent: grant.name } })
+      : call('revokeRoleConnectionGrant', { projectId, params: { connection: connection.name, role: grant.name } }),
   );
+  // Not a Loading status of its own: the page has one, and each row has this cell.
+  if (grants.isPending) return <span className="muted small">…</span>;
+  if (grants.isError) return <ErrorNote error={grants.error} />;
+  if (grants.data.length === 0) return <span className="muted small">nobody yet</span>;
   return (
-    <Dialog title={`Grant ${props.connection.name}`} onClose={props.onClose}>
-      <form
-        className="form"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (agent) grant.mutate(agent.name, { onSuccess: () => props.onGranted(agent.name) });
-        }}
-      >
-        <AgentPicker
-          projectId={props.projectId}
-          label="Agent"
-          value={agent}
-          onChange={setAgent}
-          noneLabel="Choose an agent…"
-        />
-        <ErrorNote error={grant.error} />
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button className="primary" disabled={!agent || grant.isPending}>
-            Grant
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <ul className="grants" aria-label={`Grants of ${connection.name}`}>
+      {grants.data.map((grant) => (
+        <li key={`${grant.subject}:${grant.name}`}>
+          {grant.subject} <strong>{grant.name}</strong>
+          <div className="muted small">
+            {grant.allowed_methods.length === 0 && grant.allowed_paths.length === 0
+              ? 'as the connection allows'
+              : `${grant.allowed_methods.join(', ') || 'its methods'} on ${grant.allowed_paths.join(', ') || 'its paths'}`}
+          </div>
+          <div className="row-actions">
+            <button className="small" onClick={() => props.onEdit(grant)}>
+              Narrow
+            </button>
+            <ConfirmButton
+              title={`Revoke ${connection.name} from ${grant.subject} ${grant.name}?`}
+              description="Its calls through the broker are refused from the next one."
+              confirm="Revoke grant"
+              className="danger small"
+              onConfirm={() => revoke.mutate(grant)}
+            >
+              Revoke
+            </ConfirmButton>
+          </div>
+        </li>
+      ))}
+      <ErrorNote error={revoke.error} />
+    </ul>
   );
 }

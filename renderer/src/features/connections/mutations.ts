@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { agentKeys } from '../agents/queries.js';
-import { toolKeys } from '../tools/queries.js';
+import { roleKeys, toolKeys } from '../tools/queries.js';
 import { connectionKeys } from './queries.js';
 
 /**
@@ -15,6 +15,7 @@ export function useConnectionChange<T, V>(projectId: string, run: (variables: V)
       Promise.all([
         client.invalidateQueries({ queryKey: connectionKeys.project(projectId) }),
         client.invalidateQueries({ queryKey: toolKeys.all }),
+        client.invalidateQueries({ queryKey: roleKeys.all }),
         client.invalidateQueries({ queryKey: agentKeys.project(projectId) }),
       ]),
   });

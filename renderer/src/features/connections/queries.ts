@@ -6,6 +6,8 @@ export const connectionKeys = {
   all: ['connections'] as const,
   project: (projectId: string) => [...connectionKeys.all, projectId] as const,
   lists: (projectId: string) => [...connectionKeys.project(projectId), 'list'] as const,
+  grants: (projectId: string, connection: string) =>
+    [...connectionKeys.project(projectId), 'grants', connection] as const,
 };
 
 export const connectionQueries = {
@@ -13,5 +15,10 @@ export const connectionQueries = {
     queryOptions({
       queryKey: connectionKeys.lists(projectId),
       queryFn: () => call('listConnections', { projectId, query: WHOLE }),
+    }),
+  grants: (projectId: string, connection: string) =>
+    queryOptions({
+      queryKey: connectionKeys.grants(projectId, connection),
+      queryFn: () => call('listConnectionGrants', { projectId, params: { connection }, query: WHOLE }),
     }),
 };
