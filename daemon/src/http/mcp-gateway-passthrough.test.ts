@@ -199,6 +199,38 @@ describe('the MCP gateway passes the rest of the protocol through', () => {
     expect(messages.filter((message) => String(message.data).includes(second!.uri))).toEqual([]);
   });
 
+  it("serves one server's tools under its own names at /mcp/<server>, with the same permissions", async () => {
+    const key = await newAgent('single', ['remote.echo', 'everything.echo']);
+    const client = new Client({ name: 'single', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${t.url}/mcp/remote`), {
+        requestInit: { headers: { authorization: `Bearer ${key}` } },
+      }),
+    );
+    clients.push(client);
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['echo']);
+    const echoed = await client.callTool({ name: 'echo', arguments: { text: 'unprefixed' } });
+    expect(echoed.content).toEqual([{ type: 'text', text: 'unprefixed' }]);
+    await expect(client.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).rejects.toThrow(/not_granted/);
+    await expect(client.callTool({ name: 'everything.echo', arguments: { message: 'x' } })).rejects.toThrow(
+      /unknown_tool/,
+    );
+
+    // A session belongs to the endpoint that opened it.
+    const sessionId = (client.transport as StreamableHTTPClientTransport).sessionId!;
+    const elsewhere = await fetch(`${t.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'mcp-session-id': sessionId,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(elsewhere.status).toBe(404);
+  });
+
   it("cancels the upstream's call when the agent cancels it", async () => {
     const key = await newAgent('canceller', ['remote.slow']);
     const client = await connect(key);

@@ -54,6 +54,11 @@ export interface GatewayCaller {
   /** The tool list of an agent token that carries one (narrower than the agent's); null otherwise. */
   tokenTools: string[] | null;
   actor: Actor;
+  /**
+   * The one server a per-server endpoint (`/mcp/<server>`) serves, whose tools and prompts it names
+   * as the server does (no `<server>.` prefix); null on `/mcp`, which serves them all, prefixed.
+   */
+  server: string | null;
 }
 
 /** How often a call waiting for approval looks at its request, and tells its client it still waits. */
@@ -165,7 +170,7 @@ export class McpGateway implements UpstreamPeer {
     if (typeof sessionId === 'string') {
       const session = this.sessions.get(sessionId);
       // Another agent's session is as unknown to this one as a session that never was.
-      if (!session || session.agentId !== caller.agent.id)
+      if (!session || session.agentId !== caller.agent.id || session.caller.server !== caller.server)
         return jsonRpcError(response, 404, ErrorCode.InvalidRequest, 'Session not found: initialize a new one.');
       session.caller = caller;
       return this.answer(session, request, response, body);
@@ -262,13 +267,24 @@ export class McpGateway implements UpstreamPeer {
       tools: await this.listTools(callerOf(extra)),
     }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
-      this.callTool(callerOf(extra), session, request.params.name, request.params.arguments, extra),
+      this.callTool(
+        callerOf(extra),
+        session,
+        qualifiedName(callerOf(extra), request.params.name),
+        request.params.arguments,
+        extra,
+      ),
     );
     server.setRequestHandler(ListPromptsRequestSchema, async (_request, extra) => ({
       prompts: await this.listPrompts(callerOf(extra)),
     }));
     server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
-      const { server: upstream, name } = await this.serverFor(callerOf(extra), request.params.name, 'prompt');
+      const caller = callerOf(extra);
+      const { server: upstream, name } = await this.serverFor(
+        caller,
+        qualifiedName(caller, request.params.name),
+        'prompt',
+      );
       return this.relayTo(upstream, session, extra, () =>
         upstream.client.getPrompt({ ...request.params, name }, this.relayOptions(extra)),
       );
@@ -308,11 +324,12 @@ export class McpGateway implements UpstreamPeer {
   private async listTools(caller: GatewayCaller): Promise<Tool[]> {
     const held = new Set(await this.permissions.toolsFor(caller.agent, caller.tokenTools));
     const tools: Tool[] = [];
-    for (const server of this.supervisor.running(caller.project.id))
-      for (const tool of server.tools) {
-        const name = `${server.row.name}.${tool.name}`;
-        if (held.has(name)) tools.push({ ...tool, name });
-      }
+    for (const server of this.supervisor.running(caller.project.id)) {
+      if (caller.server !== null && server.row.name !== caller.server) continue;
+      for (const tool of server.tools)
+        if (held.has(`${server.row.name}.${tool.name}`))
+          tools.push({ ...tool, name: exposedName(caller, server, tool.name) });
+    }
     return tools;
   }
 
@@ -476,7 +493,11 @@ export class McpGateway implements UpstreamPeer {
   private async usableServers(caller: GatewayCaller): Promise<RunningServer[]> {
     const held = await this.permissions.toolsFor(caller.agent, caller.tokenTools);
     const prefixes = new Set(held.map((tool) => splitName(tool)?.server));
-    return this.supervisor.running(caller.project.id).filter((server) => prefixes.has(server.row.name));
+    return this.supervisor
+      .running(caller.project.id)
+      .filter(
+        (server) => prefixes.has(server.row.name) && (caller.server === null || server.row.name === caller.server),
+      );
   }
 
   private async serverFor(caller: GatewayCaller, qualified: string, kind: string) {
@@ -491,7 +512,7 @@ export class McpGateway implements UpstreamPeer {
     for (const server of await this.usableServers(caller)) {
       if (!server.client.getServerCapabilities()?.prompts) continue;
       for (const prompt of await pages<'prompts', Prompt>((cursor) => server.client.listPrompts(cursor), 'prompts'))
-        prompts.push({ ...prompt, name: `${server.row.name}.${prompt.name}` });
+        prompts.push({ ...prompt, name: exposedName(caller, server, prompt.name) });
     }
     return prompts;
   }
@@ -693,6 +714,16 @@ export class McpGateway implements UpstreamPeer {
         .catch(() => undefined);
     }
   }
+}
+
+/** How the endpoint of the caller names a server's tool or prompt: `<server>.<name>` on `/mcp`. */
+function exposedName(caller: GatewayCaller, server: RunningServer, name: string): string {
+  return caller.server === null ? `${server.row.name}.${name}` : name;
+}
+
+/** The Gatehouse name (`<server>.<name>`) of a tool or prompt the client named on its endpoint. */
+function qualifiedName(caller: GatewayCaller, name: string): string {
+  return caller.server === null ? name : `${caller.server}.${name}`;
 }
 
 /** Every page of a paginated list. */
