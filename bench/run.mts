@@ -653,7 +653,10 @@ try {
   if (wanted('B9')) {
     log('B9 MCP gateway vs the upstream directly…');
     const upstream = await startMcpUpstream();
-    const daemon = await startDaemon(newHome(), { keychainService: benchKeychainService() });
+    const daemon = await startDaemon(newHome(), {
+      keychainService: benchKeychainService(),
+      nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
+    });
     try {
       await setupAdmin(daemon);
       const admin = await login(daemon);
@@ -847,7 +850,7 @@ notes.push(
   `The daemon is the built one (\`node daemon/bin/gatehouse.js daemon\`) with its default flags (log level info).`,
 );
 if (profile)
-  notes.push(`CPU profile of the B1–B8 daemon in ${cpuProfileDir} (summary: \`tsx bench/profile-summary.mts\`).`);
+  notes.push(`CPU profile of the B1–B9 daemons in ${cpuProfileDir} (summary: \`tsx bench/profile-summary.mts\`).`);
 const title = `Gatehouse benchmarks${quick ? ' (quick)' : ''}`;
 const md = markdown(title, host, rows, notes);
 const day = host.date.slice(0, 10);

@@ -73,7 +73,7 @@ describe('gatehouse servers … and gatehouse mcp', () => {
     const table = (await gatehouse(t, ['servers', 'list'])).stdout;
     expect(table).toMatch(/^NAME\s+TRANSPORT\s+STATUS\s+TOOLS/);
     expect(table).toMatch(/everything\s+stdio\s+running/);
-    expect(table).toMatch(/remote\s+http\s+running\s+3/);
+    expect(table).toMatch(/remote\s+http\s+running\s+4/);
     expect(table + http.stdout + stdio.stderr).not.toMatch(/cli-secret-0aa|cli-credential-31c/);
     const shown = (await gatehouse(t, ['servers', 'show', 'remote'])).stdout;
     expect(shown).toContain('remote.echo');

@@ -8,7 +8,9 @@ import type { Services } from './services.js';
 export const MCP_PATH = '/mcp';
 
 /**
- * `/mcp`: the MCP gateway's Streamable HTTP endpoint. Each request (POST, the GET event stream,
+ * `/mcp`: the MCP gateway's Streamable HTTP endpoint; `/mcp/<server>` serves the same agent only that
+ * server's tools, prompts and resources, named as the server names them (for a client that expects
+ * the server's own names, such as the MCP conformance suite). Each request (POST, the GET event stream,
  * DELETE of a session) is authenticated as an agent first — by its own key or token (a refused one
  * is answered 401 and audited like on every other route) or by an OAuth access token the admin's
  * consent issued for it; with no credential, 401 with the challenge that starts an MCP client's
@@ -17,25 +19,29 @@ export const MCP_PATH = '/mcp';
  * bodies are MCP's JSON-RPC, not Gatehouse's.
  */
 export function registerMcpEndpoint(app: FastifyInstance, services: Services): void {
-  app.route({
-    method: ['GET', 'POST', 'DELETE'],
-    url: MCP_PATH,
-    schema: { hide: true },
-    handler: async (request, reply) => {
-      const auth = await authenticateGateway(services, request, reply);
-      if (!auth) return reply;
-      const limit = await countToolCalls(services, auth, request.body);
-      if (limit && !limit.allowed) return sendProblem(reply, 'limit_reached', limit.detail, { headers: limit.headers });
-      for (const [name, value] of Object.entries(limit?.headers ?? {})) reply.raw.setHeader(name, value);
-      reply.hijack();
-      await services.mcpGateway.handle(request.raw, reply.raw, request.body, {
-        agent: auth.agent,
-        project: auth.project,
-        tokenTools: auth.claims?.tools ?? null,
-        actor: auth.actor,
-      });
-    },
-  });
+  for (const url of [MCP_PATH, `${MCP_PATH}/:server`])
+    app.route<{ Params: { server?: string } }>({
+      method: ['GET', 'POST', 'DELETE'],
+      url,
+      schema: { hide: true },
+      handler: async (request, reply) => {
+        const auth = await authenticateGateway(services, request, reply);
+        if (!auth) return reply;
+        const server = request.params.server ?? null;
+        const limit = await countToolCalls(services, auth, server, request.body);
+        if (limit && !limit.allowed)
+          return sendProblem(reply, 'limit_reached', limit.detail, { headers: limit.headers });
+        for (const [name, value] of Object.entries(limit?.headers ?? {})) reply.raw.setHeader(name, value);
+        reply.hijack();
+        await services.mcpGateway.handle(request.raw, reply.raw, request.body, {
+          agent: auth.agent,
+          project: auth.project,
+          tokenTools: auth.claims?.tools ?? null,
+          actor: auth.actor,
+          server,
+        });
+      },
+    });
 }
 
 type LimitDecision = Awaited<ReturnType<Services['limits']['check']>>;
@@ -50,12 +56,14 @@ type LimitDecision = Awaited<ReturnType<Services['limits']['check']>>;
 async function countToolCalls(
   services: Services,
   auth: AgentAuthContext,
+  server: string | null,
   body: unknown,
 ): Promise<LimitDecision | null> {
   let decision: LimitDecision | null = null;
   for (const message of Array.isArray(body) ? body : [body]) {
-    const tool = toolCalled(message);
-    if (tool === null) continue;
+    const called = toolCalled(message);
+    if (called === null) continue;
+    const tool = server === null ? called : `${server}.${called}`;
     const grant = await services.permissions.authorize(auth.agent, tool, auth.claims?.tools ?? null);
     if (!grant.allowed && !grant.approval_required) continue;
     decision = await services.limits.check({ agentId: auth.agent.id, keyId: auth.keyId, connection: null });

@@ -1,5 +1,6 @@
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CreateMessageResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,8 @@ export interface HttpUpstream {
   url: string;
   /** The Authorization headers it received, in order. */
   authorizations: Array<string | undefined>;
+  /** The `ms` of each `slow` call its client cancelled before it was over. */
+  cancelled: number[];
   /** Adds a tool to every open session and tells their clients the list changed. */
   addTool(name: string): void;
   /** Removes a tool added with addTool from every open session and tells their clients. */
@@ -18,7 +21,8 @@ export interface HttpUpstream {
 
 /**
  * A Streamable HTTP MCP server built with the official SDK, as a test upstream: `echo`, `add`,
- * and `slow` (sends progress while it waits). With `token`, requests without
+ * `slow` (sends progress while it waits, notes when it is cancelled) and `ask` (asks its client to
+ * sample a message, giving up after `ms`). With `token`, requests without
  * `Authorization: Bearer <token>` get 401.
  */
 export async function startHttpUpstream(options: { token?: string } = {}): Promise<HttpUpstream> {
@@ -33,6 +37,7 @@ export async function startHttpUpstream(options: { token?: string } = {}): Promi
     registeredExtras.set(name, [...(registeredExtras.get(name) ?? []), tool]);
   };
   const authorizations: Array<string | undefined> = [];
+  const cancelled: number[] = [];
 
   const newServer = () => {
     const server = new McpServer({ name: 'test-http-upstream', version: '1.0.0' });
@@ -53,6 +58,10 @@ export async function startHttpUpstream(options: { token?: string } = {}): Promi
         const token = extra._meta?.progressToken;
         for (let step = 1; step <= 2; step += 1) {
           await new Promise((resolve) => setTimeout(resolve, ms / 2));
+          if (extra.signal.aborted) {
+            cancelled.push(ms);
+            return { content: [] };
+          }
           if (token !== undefined)
             await extra.sendNotification({
               method: 'notifications/progress',
@@ -60,6 +69,21 @@ export async function startHttpUpstream(options: { token?: string } = {}): Promi
             });
         }
         return { content: [{ type: 'text', text: `waited ${ms}` }] };
+      },
+    );
+    server.registerTool(
+      'ask',
+      { description: 'Asks the client to sample a message', inputSchema: { prompt: z.string(), ms: z.number() } },
+      async ({ prompt, ms }, extra) => {
+        const answer = await extra.sendRequest(
+          {
+            method: 'sampling/createMessage',
+            params: { messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 10 },
+          },
+          CreateMessageResultSchema,
+          { timeout: ms },
+        );
+        return { content: [answer.content].flat() };
       },
     );
     for (const name of extraTools) registerExtra(server, name);
@@ -106,6 +130,7 @@ export async function startHttpUpstream(options: { token?: string } = {}): Promi
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     authorizations,
+    cancelled,
     addTool(name) {
       extraTools.push(name);
       for (const { server } of sessions.values()) registerExtra(server, name);

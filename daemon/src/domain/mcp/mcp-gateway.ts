@@ -4,16 +4,27 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
+  CreateMessageResultSchema,
+  CreateMessageResultWithToolsSchema,
+  ElicitResultSchema,
   ErrorCode,
   GetPromptRequestSchema,
   isInitializeRequest,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
+  ListRootsResultSchema,
   ListToolsRequestSchema,
+  LoggingLevelSchema,
   McpError,
   ReadResourceRequestSchema,
+  RootsListChangedNotificationSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
   type CallToolResult,
+  type ClientResult,
+  type LoggingLevel,
   type Prompt,
   type Resource,
   type ResourceTemplate,
@@ -33,7 +44,8 @@ import type { ApprovalsService } from '../agents/approvals.service.js';
 import type { PermissionsService } from '../agents/permissions.service.js';
 import type { AuditFeed } from '../audit/audit-feed.js';
 import type { CallAudit } from '../connections/call-audit.js';
-import type { McpSupervisor, RunningServer } from './mcp-supervisor.js';
+import type { McpServerRow } from '../../storage/mcp-entities.js';
+import type { McpSupervisor, RunningServer, UpstreamPeer, UpstreamRequestExtra } from './mcp-supervisor.js';
 
 /** The agent behind one HTTP request to the gateway, authenticated by the HTTP layer. */
 export interface GatewayCaller {
@@ -42,6 +54,11 @@ export interface GatewayCaller {
   /** The tool list of an agent token that carries one (narrower than the agent's); null otherwise. */
   tokenTools: string[] | null;
   actor: Actor;
+  /**
+   * The one server a per-server endpoint (`/mcp/<server>`) serves, whose tools and prompts it names
+   * as the server does (no `<server>.` prefix); null on `/mcp`, which serves them all, prefixed.
+   */
+  server: string | null;
 }
 
 /** How often a call waiting for approval looks at its request, and tells its client it still waits. */
@@ -58,6 +75,12 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   server: Server;
   agentId: string;
+  /** The caller of its latest request: whose permissions decide what reaches it unasked. */
+  caller: GatewayCaller;
+  /** The level it asked for with `logging/setLevel`; until then it gets every log message. */
+  logLevel: LoggingLevel | null;
+  /** The keys (see subscriptionKey) of the resources it subscribed to. */
+  subscriptions: Set<string>;
   /** Which server each resource URI listed in this session came from, for `resources/read`. */
   resourceOwners: Map<string, string>;
   /** When its last request arrived, and how many of its requests are still being answered. */
@@ -74,6 +97,17 @@ const PERMISSION_EVENT =
 
 const refused = (message: string) => new McpError(ErrorCode.InvalidParams, message);
 
+const LOG_LEVELS = LoggingLevelSchema.options;
+
+/** One upstream subscription, shared by the sessions that subscribed to the same resource. */
+interface Subscription {
+  server: RunningServer;
+  uri: string;
+  sessions: Set<Session>;
+}
+
+const subscriptionKey = (serverId: string, uri: string) => `${serverId} ${uri}`;
+
 /** `<server>.<name>` → its parts, split at the first dot (server names hold none). */
 function splitName(name: string): { server: string; upstream: string } | null {
   const dot = name.indexOf('.');
@@ -88,8 +122,15 @@ function splitName(name: string): { server: string; upstream: string } | null {
  * already open. Approval-required tools wait in the approvals inbox, with progress notifications,
  * for a human's decision on that one call. Each call is audited with a hash of its arguments.
  */
-export class McpGateway {
+export class McpGateway implements UpstreamPeer {
   private readonly sessions = new Map<string, Session>();
+  /**
+   * For each upstream server, the requests of agent sessions it is answering now. An upstream's
+   * own request (sampling, elicitation, roots) is relayed to the session waiting on it: MCP ties
+   * such a request to none of the client's, and one connection to the upstream serves every session.
+   */
+  private readonly waiting = new Map<string, Map<Extra, Session>>();
+  private readonly subscriptions = new Map<string, Subscription>();
   private readonly unsubscribe: () => void;
   private readonly sweeper: NodeJS.Timeout;
   /** The audit feed's unsubscribe, once a first session follows permission changes. */
@@ -112,6 +153,7 @@ export class McpGateway {
     this.unsubscribe = supervisor.onToolsChanged(() => {
       for (const { server } of this.sessions.values()) void server.sendToolListChanged().catch(() => undefined);
     });
+    supervisor.setPeer(this);
   }
 
   /** Answers one HTTP request of the Streamable HTTP transport (POST, GET or DELETE). */
@@ -128,13 +170,14 @@ export class McpGateway {
     if (typeof sessionId === 'string') {
       const session = this.sessions.get(sessionId);
       // Another agent's session is as unknown to this one as a session that never was.
-      if (!session || session.agentId !== caller.agent.id)
+      if (!session || session.agentId !== caller.agent.id || session.caller.server !== caller.server)
         return jsonRpcError(response, 404, ErrorCode.InvalidRequest, 'Session not found: initialize a new one.');
+      session.caller = caller;
       return this.answer(session, request, response, body);
     }
     if (request.method !== 'POST' || !isInitializeRequest(body))
       return jsonRpcError(response, 400, ErrorCode.InvalidRequest, 'No session: send initialize first.');
-    const session = this.openSession(caller.agent.id);
+    const session = this.openSession(caller);
     await session.server.connect(session.transport);
     await this.answer(session, request, response, body);
   }
@@ -153,7 +196,7 @@ export class McpGateway {
   private async endIdleSessions(): Promise<void> {
     const before = Date.now() - this.sessionIdleMs;
     const idle = [...this.sessions].filter(([, session]) => session.open === 0 && session.lastSeen < before);
-    for (const [id] of idle) this.sessions.delete(id);
+    for (const [id, session] of idle) this.forget(id, session);
     await Promise.all(idle.map(([, { server }]) => server.close().catch(() => undefined)));
   }
 
@@ -164,7 +207,15 @@ export class McpGateway {
     (await this.following)?.();
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
+    this.subscriptions.clear();
     await Promise.all(sessions.map(({ server }) => server.close().catch(() => undefined)));
+  }
+
+  /** A session is over: it is no longer served, and what only it subscribed to is unsubscribed upstream. */
+  private forget(id: string, session: Session): void {
+    if (this.sessions.get(id) === session) this.sessions.delete(id);
+    for (const key of session.subscriptions) this.release(key, session);
+    session.subscriptions.clear();
   }
 
   /**
@@ -180,42 +231,63 @@ export class McpGateway {
       if (everyone || agents.has(session.agentId)) void session.server.sendToolListChanged().catch(() => undefined);
   }
 
-  private openSession(agentId: string): Session {
+  private openSession(caller: GatewayCaller): Session {
     this.following ??= this.feed.subscribe((events) => this.permissionsChanged(events));
     const server = new Server(
       { name: 'gatehouse', version: VERSION },
       {
-        capabilities: { tools: { listChanged: true }, resources: {}, prompts: {} },
+        capabilities: {
+          tools: { listChanged: true },
+          resources: { subscribe: true, listChanged: true },
+          prompts: { listChanged: true },
+          logging: {},
+        },
         instructions: 'Gatehouse: the tools this agent is granted, across the tool servers of its project.',
       },
     );
     const session: Session = {
       server,
-      agentId,
+      agentId: caller.agent.id,
+      caller,
+      logLevel: null,
+      subscriptions: new Set(),
       resourceOwners: new Map(),
       lastSeen: Date.now(),
       open: 0,
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
         onsessioninitialized: (id) => void this.sessions.set(id, session),
-        onsessionclosed: (id) => void this.sessions.delete(id),
+        onsessionclosed: (id) => this.forget(id, session),
       }),
     };
     session.transport.onclose = () => {
-      if (session.transport.sessionId) this.sessions.delete(session.transport.sessionId);
+      if (session.transport.sessionId) this.forget(session.transport.sessionId, session);
     };
     server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => ({
       tools: await this.listTools(callerOf(extra)),
     }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
-      this.callTool(callerOf(extra), request.params.name, request.params.arguments, extra),
+      this.callTool(
+        callerOf(extra),
+        session,
+        qualifiedName(callerOf(extra), request.params.name),
+        request.params.arguments,
+        extra,
+      ),
     );
     server.setRequestHandler(ListPromptsRequestSchema, async (_request, extra) => ({
       prompts: await this.listPrompts(callerOf(extra)),
     }));
     server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
-      const { server: upstream, name } = await this.serverFor(callerOf(extra), request.params.name, 'prompt');
-      return upstream.client.getPrompt({ ...request.params, name }, { signal: extra.signal });
+      const caller = callerOf(extra);
+      const { server: upstream, name } = await this.serverFor(
+        caller,
+        qualifiedName(caller, request.params.name),
+        'prompt',
+      );
+      return this.relayTo(upstream, session, extra, () =>
+        upstream.client.getPrompt({ ...request.params, name }, this.relayOptions(extra)),
+      );
     });
     server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => ({
       resources: await this.listResources(callerOf(extra), session),
@@ -226,6 +298,24 @@ export class McpGateway {
     server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) =>
       this.readResource(callerOf(extra), session, request.params.uri, extra),
     );
+    server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
+      await this.subscribe(callerOf(extra), session, request.params.uri, extra);
+      return {};
+    });
+    server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+      for (const key of session.subscriptions)
+        if (this.subscriptions.get(key)?.uri === request.params.uri) this.release(key, session);
+      return {};
+    });
+    server.setRequestHandler(SetLevelRequestSchema, async (request, extra) => {
+      session.logLevel = request.params.level;
+      await this.setUpstreamLogLevels(callerOf(extra));
+      return {};
+    });
+    server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+      for (const upstream of await this.usableServers(session.caller))
+        await upstream.client.sendRootsListChanged().catch(() => undefined);
+    });
     return session;
   }
 
@@ -234,16 +324,18 @@ export class McpGateway {
   private async listTools(caller: GatewayCaller): Promise<Tool[]> {
     const held = new Set(await this.permissions.toolsFor(caller.agent, caller.tokenTools));
     const tools: Tool[] = [];
-    for (const server of this.supervisor.running(caller.project.id))
-      for (const tool of server.tools) {
-        const name = `${server.row.name}.${tool.name}`;
-        if (held.has(name)) tools.push({ ...tool, name });
-      }
+    for (const server of this.supervisor.running(caller.project.id)) {
+      if (caller.server !== null && server.row.name !== caller.server) continue;
+      for (const tool of server.tools)
+        if (held.has(`${server.row.name}.${tool.name}`))
+          tools.push({ ...tool, name: exposedName(caller, server, tool.name) });
+    }
     return tools;
   }
 
   private async callTool(
     caller: GatewayCaller,
+    session: Session,
     name: string,
     args: Record<string, unknown> | undefined,
     extra: Extra,
@@ -300,26 +392,28 @@ export class McpGateway {
     // that arrives after the answer to its request.
     let forwarded: Promise<void> = Promise.resolve();
     try {
-      const result = (await server.client.callTool({ name: parts.upstream, arguments: args }, undefined, {
-        signal: extra.signal,
-        timeout: UPSTREAM_TIMEOUT_MS,
-        resetTimeoutOnProgress: true,
-        // The upstream's progress goes to the agent under the agent's own token.
-        ...(progressToken !== undefined
-          ? {
-              onprogress: (progress) => {
-                forwarded = forwarded
-                  .then(() =>
-                    extra.sendNotification({
-                      method: 'notifications/progress',
-                      params: { ...progress, progressToken },
-                    }),
-                  )
-                  .catch(() => undefined);
-              },
-            }
-          : {}),
-      })) as CallToolResult;
+      const result = (await this.relayTo(server, session, extra, () =>
+        server.client.callTool({ name: parts.upstream, arguments: args }, undefined, {
+          signal: extra.signal,
+          timeout: UPSTREAM_TIMEOUT_MS,
+          resetTimeoutOnProgress: true,
+          // The upstream's progress goes to the agent under the agent's own token.
+          ...(progressToken !== undefined
+            ? {
+                onprogress: (progress) => {
+                  forwarded = forwarded
+                    .then(() =>
+                      extra.sendNotification({
+                        method: 'notifications/progress',
+                        params: { ...progress, progressToken },
+                      }),
+                    )
+                    .catch(() => undefined);
+                },
+              }
+            : {}),
+        }),
+      )) as CallToolResult;
       await forwarded;
       record(result.isError ? 'tool_error' : 'ok', approvalId ? { approval_id: approvalId } : {});
       return result;
@@ -399,7 +493,11 @@ export class McpGateway {
   private async usableServers(caller: GatewayCaller): Promise<RunningServer[]> {
     const held = await this.permissions.toolsFor(caller.agent, caller.tokenTools);
     const prefixes = new Set(held.map((tool) => splitName(tool)?.server));
-    return this.supervisor.running(caller.project.id).filter((server) => prefixes.has(server.row.name));
+    return this.supervisor
+      .running(caller.project.id)
+      .filter(
+        (server) => prefixes.has(server.row.name) && (caller.server === null || server.row.name === caller.server),
+      );
   }
 
   private async serverFor(caller: GatewayCaller, qualified: string, kind: string) {
@@ -414,7 +512,7 @@ export class McpGateway {
     for (const server of await this.usableServers(caller)) {
       if (!server.client.getServerCapabilities()?.prompts) continue;
       for (const prompt of await pages<'prompts', Prompt>((cursor) => server.client.listPrompts(cursor), 'prompts'))
-        prompts.push({ ...prompt, name: `${server.row.name}.${prompt.name}` });
+        prompts.push({ ...prompt, name: exposedName(caller, server, prompt.name) });
     }
     return prompts;
   }
@@ -458,13 +556,174 @@ export class McpGateway {
     let lastError: unknown = refused(`Unknown resource "${uri}".`);
     for (const server of ordered) {
       try {
-        return await server.client.readResource({ uri }, { signal: extra.signal });
+        return await this.relayTo(server, session, extra, () =>
+          server.client.readResource({ uri }, this.relayOptions(extra)),
+        );
       } catch (error) {
         lastError = error;
       }
     }
     throw lastError;
   }
+
+  /**
+   * Subscribes the session to a resource of the server that listed it (or of the only usable
+   * server that offers subscriptions): one upstream subscription per resource, however many
+   * sessions share it.
+   */
+  private async subscribe(caller: GatewayCaller, session: Session, uri: string, extra: Extra): Promise<void> {
+    const usable = (await this.usableServers(caller)).filter(
+      (server) => server.client.getServerCapabilities()?.resources?.subscribe,
+    );
+    const owner = session.resourceOwners.get(uri);
+    const candidates = owner ? usable.filter((server) => server.row.name === owner) : usable;
+    if (candidates.length !== 1) throw refused(`Unknown resource "${uri}": list the resources first.`);
+    const [server] = candidates as [RunningServer];
+    const key = subscriptionKey(server.row.id, uri);
+    const existing = this.subscriptions.get(key);
+    if (existing && existing.server.client === server.client) {
+      existing.sessions.add(session);
+    } else {
+      await this.relayTo(server, session, extra, () =>
+        server.client.subscribeResource({ uri }, this.relayOptions(extra)),
+      );
+      this.subscriptions.set(key, { server, uri, sessions: new Set([session]) });
+    }
+    session.subscriptions.add(key);
+  }
+
+  /** The session no longer follows the resource; the last one out unsubscribes upstream. */
+  private release(key: string, session: Session): void {
+    session.subscriptions.delete(key);
+    const subscription = this.subscriptions.get(key);
+    if (!subscription?.sessions.delete(session) || subscription.sessions.size > 0) return;
+    this.subscriptions.delete(key);
+    void subscription.server.client.unsubscribeResource({ uri: subscription.uri }).catch(() => undefined);
+  }
+
+  /**
+   * An upstream's messages go out at the most verbose level that a session of its project which
+   * may use it asked for; each session then gets those at or above its own level.
+   */
+  private async setUpstreamLogLevels(caller: GatewayCaller): Promise<void> {
+    const levels = [...this.sessions.values()]
+      .filter((session) => session.caller.project.id === caller.project.id && session.logLevel)
+      .map((session) => LOG_LEVELS.indexOf(session.logLevel!));
+    const level = LOG_LEVELS[Math.min(...levels)];
+    if (!level) return;
+    for (const server of await this.usableServers(caller))
+      if (server.client.getServerCapabilities()?.logging)
+        await server.client.setLoggingLevel(level).catch(() => undefined);
+  }
+
+  // ── what upstreams send on their own ──────────────────────────────────────────────────
+
+  /** Runs a request to an upstream on behalf of a session, which meanwhile answers the upstream's own requests. */
+  private async relayTo<T>(server: RunningServer, session: Session, extra: Extra, call: () => Promise<T>): Promise<T> {
+    let waiting = this.waiting.get(server.row.id);
+    if (!waiting) this.waiting.set(server.row.id, (waiting = new Map()));
+    waiting.set(extra, session);
+    try {
+      return await call();
+    } finally {
+      waiting.delete(extra);
+    }
+  }
+
+  /** Cancelling the agent's request cancels the upstream's; the upstream's progress reaches the agent. */
+  private relayOptions(extra: Extra) {
+    const progressToken = extra._meta?.progressToken;
+    return {
+      signal: extra.signal,
+      ...(progressToken !== undefined
+        ? {
+            onprogress: (progress: { progress: number; total?: number; message?: string }) =>
+              void extra
+                .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } })
+                .catch(() => undefined),
+          }
+        : {}),
+    };
+  }
+
+  /**
+   * An upstream asks the agent something (sampling, elicitation, its roots) while it answers one
+   * of the agent's requests: the question goes to that agent's client on the same stream, with
+   * cancellation and progress relayed both ways. With no session waiting, or several (MCP does not
+   * say which of them the question serves), it is refused rather than shown to the wrong agent.
+   */
+  async request(row: McpServerRow, request: ServerRequest, upstream: UpstreamRequestExtra): Promise<ClientResult> {
+    const waiting = [...(this.waiting.get(row.id) ?? new Map<Extra, Session>())];
+    const sessions = new Set(waiting.map(([, session]) => session));
+    if (sessions.size !== 1)
+      throw new McpError(
+        ErrorCode.InternalError,
+        sessions.size === 0
+          ? `No agent session is waiting on ${row.name} to answer ${request.method}.`
+          : `Several agent sessions are waiting on ${row.name}: ${request.method} cannot be given to one.`,
+      );
+    const [extra] = waiting.at(-1)!;
+    const upstreamToken = request.params?._meta?.progressToken;
+    const options = {
+      signal: upstream.signal,
+      ...(upstreamToken !== undefined
+        ? {
+            onprogress: (progress: { progress: number; total?: number; message?: string }) =>
+              void upstream
+                .sendNotification({
+                  method: 'notifications/progress',
+                  params: { ...progress, progressToken: upstreamToken },
+                })
+                .catch(() => undefined),
+          }
+        : {}),
+    };
+    switch (request.method) {
+      case 'sampling/createMessage':
+        return extra.sendRequest(
+          request,
+          request.params.tools ? CreateMessageResultWithToolsSchema : CreateMessageResultSchema,
+          options,
+        );
+      case 'elicitation/create':
+        return extra.sendRequest(request, ElicitResultSchema, options);
+      case 'roots/list':
+        return extra.sendRequest(request, ListRootsResultSchema, options);
+      default:
+        throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
+    }
+  }
+
+  /**
+   * An upstream's notification reaches the sessions it concerns: a resource update those that
+   * subscribed to it, a log message and a changed list those whose agent may use that server.
+   */
+  notify(row: McpServerRow, notification: ServerNotification): void {
+    const subscribers =
+      notification.method === 'notifications/resources/updated'
+        ? (this.subscriptions.get(subscriptionKey(row.id, notification.params.uri))?.sessions ?? new Set<Session>())
+        : this.sessions.values();
+    const level = notification.method === 'notifications/message' ? LOG_LEVELS.indexOf(notification.params.level) : 0;
+    for (const session of subscribers) {
+      if (session.caller.project.id !== row.project_id) continue;
+      if (session.logLevel && level < LOG_LEVELS.indexOf(session.logLevel)) continue;
+      void this.usableServers(session.caller)
+        .then((usable) =>
+          usable.some((server) => server.row.id === row.id) ? session.server.notification(notification) : undefined,
+        )
+        .catch(() => undefined);
+    }
+  }
+}
+
+/** How the endpoint of the caller names a server's tool or prompt: `<server>.<name>` on `/mcp`. */
+function exposedName(caller: GatewayCaller, server: RunningServer, name: string): string {
+  return caller.server === null ? `${server.row.name}.${name}` : name;
+}
+
+/** The Gatehouse name (`<server>.<name>`) of a tool or prompt the client named on its endpoint. */
+function qualifiedName(caller: GatewayCaller, name: string): string {
+  return caller.server === null ? name : `${caller.server}.${name}`;
 }
 
 /** Every page of a paginated list. */

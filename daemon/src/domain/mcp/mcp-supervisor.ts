@@ -1,8 +1,27 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ToolListChangedNotificationSchema, type Tool as UpstreamTool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type ClientCapabilities,
+  type ClientNotification,
+  type ClientRequest,
+  type ClientResult,
+  type ServerNotification,
+  type ServerRequest,
+  type Tool as UpstreamTool,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { DiscoveredTool, ServerStatus } from '@gatehouse/shared';
 import type { Logger } from 'pino';
 import { createInterface } from 'node:readline';
@@ -24,6 +43,29 @@ const CONNECT_TIMEOUT_MS = 20_000;
 const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 
 /**
+ * What the daemon's client tells each upstream it can do: everything an agent's client may do, so
+ * that the upstream offers all it has. The gateway relays each such request to the agent's session,
+ * whose own client's capabilities then decide (an agent without sampling gets the SDK's error).
+ */
+const UPSTREAM_CLIENT_CAPABILITIES: ClientCapabilities = {
+  sampling: {},
+  elicitation: { form: {}, url: {} },
+  roots: { listChanged: true },
+};
+
+/** The `extra` of a request an upstream sends to the daemon's client. */
+export type UpstreamRequestExtra = RequestHandlerExtra<ClientRequest, ClientNotification>;
+
+/**
+ * Who answers what an upstream sends on its own (the gateway): its requests for an agent
+ * (sampling, elicitation, roots) and its notifications (resources, prompts, log messages).
+ */
+export interface UpstreamPeer {
+  request(server: McpServerRow, request: ServerRequest, extra: UpstreamRequestExtra): Promise<ClientResult>;
+  notify(server: McpServerRow, notification: ServerNotification): void;
+}
+
+/**
  * The daemon's live connections to the registered MCP servers: stdio servers are child processes
  * it starts, supervises (restart with backoff) and stops with itself; http servers are upstream
  * URLs. Whatever a server does — fail to start, die, answer garbage — ends up as its status and
@@ -32,6 +74,7 @@ const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 export class McpSupervisor {
   private readonly links = new Map<string, ServerLink>();
   private readonly toolListeners = new Set<(serverId: string) => void>();
+  private peer: UpstreamPeer | null = null;
 
   constructor(
     private readonly db: Database,
@@ -90,6 +133,22 @@ export class McpSupervisor {
   onToolsChanged(listener: (serverId: string) => void): () => void {
     this.toolListeners.add(listener);
     return () => this.toolListeners.delete(listener);
+  }
+
+  /** Sets who answers the upstreams' own requests and receives their notifications. */
+  setPeer(peer: UpstreamPeer): void {
+    this.peer = peer;
+  }
+
+  /** @internal for ServerLink */
+  async relayRequest(row: McpServerRow, request: ServerRequest, extra: UpstreamRequestExtra): Promise<ClientResult> {
+    if (!this.peer) throw new McpError(ErrorCode.MethodNotFound, `No agent can answer ${request.method}.`);
+    return this.peer.request(row, request, extra);
+  }
+
+  /** @internal for ServerLink */
+  relayNotification(row: McpServerRow, notification: ServerNotification): void {
+    this.peer?.notify(row, notification);
   }
 
   /** @internal for ServerLink */
@@ -202,8 +261,17 @@ class ServerLink {
 
   private async attempt(): Promise<void> {
     const { row, supervisor } = this;
-    const client = new Client({ name: 'gatehouse', version: VERSION }, { capabilities: {} });
+    const client = new Client({ name: 'gatehouse', version: VERSION }, { capabilities: UPSTREAM_CLIENT_CAPABILITIES });
     this.client = client;
+    const relay = (request: ServerRequest, extra: UpstreamRequestExtra) => supervisor.relayRequest(row, request, extra);
+    client.setRequestHandler(CreateMessageRequestSchema, relay);
+    client.setRequestHandler(ElicitRequestSchema, relay);
+    client.setRequestHandler(ListRootsRequestSchema, relay);
+    const notify = (notification: ServerNotification) => supervisor.relayNotification(row, notification);
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, notify);
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, notify);
+    client.setNotificationHandler(PromptListChangedNotificationSchema, notify);
+    client.setNotificationHandler(LoggingMessageNotificationSchema, notify);
     try {
       const transport = await this.transport();
       client.onclose = () => {

@@ -69,6 +69,7 @@ describe('MCP servers: registry, supervision and discovery', () => {
       'remote.echo',
       'remote.add',
       'remote.slow',
+      'remote.ask',
     ]);
     expect(upstream.authorizations.at(-1)).toBe('Bearer upstream-credential-4b1d');
 
