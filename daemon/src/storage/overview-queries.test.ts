@@ -34,7 +34,7 @@ describe('the overview queries', () => {
   const since = new Date(Date.now() - 7 * 86_400_000);
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-overview-'));
-    db = await Database.open(join(dir, DB_FILE));
+    db = await Database.open({ sqlite: join(dir, DB_FILE) });
     // One event in the window, so the counts run past the first sequence number's seek.
     await db.source.query(
       `INSERT INTO audit_events (at, event_type, actor, agent_id, project_id, outcome, metadata, entry_hash)

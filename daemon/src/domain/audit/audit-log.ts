@@ -108,7 +108,9 @@ export class AuditLog {
       project: scope.projectId,
     });
     if (query.event_type?.endsWith('.*')) {
-      q.andWhere("e.event_type LIKE :type ESCAPE '\\'", { type: `${escapeLike(query.event_type.slice(0, -1))}%` });
+      q.andWhere(this.db.dialect.likeIgnoringCase('e.event_type', 'type'), {
+        type: `${escapeLike(query.event_type.slice(0, -1))}%`,
+      });
     } else if (query.event_type) {
       q.andWhere('e.event_type = :type', { type: query.event_type });
     }
