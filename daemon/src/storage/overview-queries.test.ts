@@ -50,7 +50,7 @@ describe('the overview queries', () => {
   it("count a project's week from its covering index, and its refusals from theirs", async () => {
     const plans = await plansOf(db, async () => {
       await activityByHour(db.manager, { projectId: 'project-1' }, since);
-      await mostRefusedAgents(db.manager, 'project-1', since, 5);
+      await mostRefusedAgents(db.manager, db.driver, 'project-1', since, 5);
     });
     expect(plans).toEqual(
       expect.arrayContaining([

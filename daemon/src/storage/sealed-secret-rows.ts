@@ -1,5 +1,5 @@
-import sqlite3 from 'sqlite3';
 import type { Database } from './database.js';
+import type { ReadOnlyQuery } from './read-only-query.js';
 
 /** One row of `sealed_secrets`: a secret sealed under its data key, the data key wrapped by a key-encryption key. */
 export interface SealedSecretRow {
@@ -109,11 +109,11 @@ export class SealedSecretRows {
 }
 
 /**
- * The same rows read from a database file opened read-only, a short connection per read: for the
- * CLI's `secret get` and `run`, beside a running daemon, which alone writes (and migrates).
+ * The same rows read through a read-only connection per read: for the CLI's `secret get` and
+ * `run`, beside a running daemon, which alone writes (and migrates).
  */
 export class ReadOnlySealedSecretRows {
-  constructor(private readonly path: string) {}
+  constructor(private readonly all: ReadOnlyQuery) {}
 
   async get(account: string): Promise<SealedSecretRow | null> {
     return (await this.all<SealedSecretRow>(SELECT_ONE, [account]))[0] ?? null;
@@ -137,18 +137,5 @@ export class ReadOnlySealedSecretRows {
 
   rewrap(): Promise<number> {
     return Promise.reject(new Error('The database secret store is open read-only here.'));
-  }
-
-  private all<T>(sql: string, parameters: unknown[]): Promise<T[]> {
-    return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(this.path, sqlite3.OPEN_READONLY, (openError) => {
-        if (openError) return reject(openError);
-        db.all(sql, parameters, (error, rows: T[]) => {
-          db.close();
-          if (error) reject(error);
-          else resolve(rows);
-        });
-      });
-    });
   }
 }
