@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_FILE } from '../home.js';
+import { readKeyEncryptionKey } from '../secrets/key-encryption-key.js';
 import { createTestDatabase, testDatabaseServer, type TestDatabase } from '../testing/test-database.js';
 import { startTestDaemon } from '../testing/test-daemon.js';
 import { Database, numberPlaceholders } from './database.js';
@@ -76,6 +78,35 @@ describe.skipIf(!server)('a PostgreSQL database (GATEHOUSE_TEST_DATABASE_URL)', 
     } finally {
       await Promise.all([sqlite.close(), postgres.close()]);
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps one audit chain when two replicas write to it at once', async () => {
+    const shared = await createTestDatabase(server!);
+    // Replicas share their secrets (the token-signing key) through the database.
+    const kek = readKeyEncryptionKey({ base64: randomBytes(32).toString('base64'), variable: 'GATEHOUSE_KEK' });
+    const replica = () => startTestDaemon({ database: shared, config: { secretStore: 'database', kek } });
+    const a = await replica();
+    const b = await replica();
+    try {
+      const admin = (await a.setupAdmin()).access_token;
+      // Each creation appends to the chain in its own transaction, on either replica.
+      const created = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 ? a : b).request('POST', '/admin/agents', { token: admin, body: { name: `agent-${i}` } }),
+        ),
+      );
+      expect(created.map((response) => response.status)).toEqual(Array(40).fill(201));
+      for (const replica of [a, b]) {
+        const verified = await replica.request('GET', '/v1/audit/verify', { token: admin });
+        expect(verified.body).toMatchObject({ is_valid: true, first_sequence: 1 });
+        expect(verified.body.entries_checked).toBeGreaterThanOrEqual(40);
+      }
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      rmSync(a.home, { recursive: true, force: true });
+      rmSync(b.home, { recursive: true, force: true });
+      await shared.drop();
     }
   });
 });
