@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestDaemon } from '../testing/test-daemon.js';
+import { homeDatabaseUrl } from '../testing/spawn-daemon.js';
 
 /* Test harness: runs `gatehouse …` from source in a child process, as a user would. */
 
@@ -27,11 +28,13 @@ export function cliEnv(
 ) {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('GATEHOUSE_')) delete env[name];
+  // A harness daemon's own database, or (on PostgreSQL) the one a daemon spawned on this home uses.
+  const databaseUrl = t.databaseUrl ?? homeDatabaseUrl(t.home);
   return {
     ...env,
     GATEHOUSE_HOME: t.home,
     GATEHOUSE_KEYCHAIN_SERVICE: t.keychainService,
-    ...(t.databaseUrl ? { GATEHOUSE_DATABASE_URL: t.databaseUrl } : {}),
+    ...(databaseUrl ? { GATEHOUSE_DATABASE_URL: databaseUrl } : {}),
     ...extra,
   };
 }
