@@ -8,8 +8,9 @@ let failed = 0;
 let skipped = 0;
 let found = false;
 
-const vitest = 'test-results/vitest.json';
-if (existsSync(vitest)) {
+// The vitest suite on SQLite, and its integration tests again on PostgreSQL.
+for (const vitest of ['test-results/vitest.json', 'test-results/vitest-postgres.json']) {
+  if (!existsSync(vitest)) continue;
   const report = JSON.parse(readFileSync(vitest, 'utf8'));
   passed += report.numPassedTests;
   failed +=

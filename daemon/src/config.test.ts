@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from './config.js';
+import { redactedDatabaseUrl, resolveConfig } from './config.js';
 import { defaultHome } from './home.js';
 import { StartupError } from './errors.js';
 
@@ -78,6 +78,19 @@ describe('resolveConfig', () => {
     expect(() =>
       resolveConfig({ secretStore: 'database', kekFile: '/nonexistent/kek' }, { GATEHOUSE_KEK: KEK }),
     ).toThrow('Cannot read the key-encryption key file /nonexistent/kek (ENOENT).');
+  });
+
+  it('runs on SQLite unless --database or GATEHOUSE_DATABASE_URL names a PostgreSQL database', () => {
+    expect(resolveConfig({}, {}).databaseUrl).toBeUndefined();
+    const url = 'postgres://gatehouse:s3cret@db.internal:5432/gatehouse';
+    expect(resolveConfig({}, { GATEHOUSE_DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(resolveConfig({ database: 'postgresql://db/a' }, { GATEHOUSE_DATABASE_URL: url }).databaseUrl).toBe(
+      'postgresql://db/a',
+    );
+    expect(() => resolveConfig({ database: 'mysql://db/a' }, {})).toThrow(StartupError);
+    expect(() => resolveConfig({ database: '/var/lib/gatehouse.db' }, {})).toThrow(/give a PostgreSQL URL/);
+    // Shown on the status page and in startup errors without its password.
+    expect(redactedDatabaseUrl(url)).toBe('postgres://gatehouse:***@db.internal:5432/gatehouse');
   });
 
   it('keeps the passphrase only for the file store', () => {

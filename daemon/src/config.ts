@@ -7,6 +7,8 @@ export type SecretStoreKind = 'keychain' | 'file' | 'database';
 export interface DaemonConfig {
   /** Where the database, `daemon.json`, logs (and the encrypted secrets file) live. */
   home: string;
+  /** A PostgreSQL URL (team mode): the data lives there instead of the SQLite file in `home`. Never logged. */
+  databaseUrl?: string;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -49,6 +51,7 @@ export const DEFAULT_MCP_SESSION_IDLE_SECONDS = 30 * 60;
 
 export interface ConfigInput {
   home?: string;
+  database?: string;
   host?: string;
   port?: string | number;
   secretStore?: string;
@@ -134,9 +137,14 @@ export function resolveConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = 
     .map((host) => host.trim())
     .filter(Boolean)
     .map(parseHost);
+  const databaseUrl = input.database ?? (env.GATEHOUSE_DATABASE_URL || undefined);
+  if (databaseUrl !== undefined && !/^postgres(?:ql)?:\/\/./.test(databaseUrl)) {
+    throw new StartupError('Invalid --database: give a PostgreSQL URL, postgres://user@host:port/database.');
+  }
 
   return {
     home: input.home ?? homeFrom(env),
+    ...(databaseUrl ? { databaseUrl } : {}),
     host,
     port,
     keychainService: env.GATEHOUSE_KEYCHAIN_SERVICE || 'gatehouse',
@@ -193,4 +201,15 @@ function keyFrom(file: string | undefined, base64: string | undefined, variable:
   if (file) return readKeyEncryptionKey({ file });
   if (base64) return readKeyEncryptionKey({ base64, variable });
   return undefined;
+}
+
+/** The URL without its password, for messages and the status page. */
+export function redactedDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.href;
+  } catch {
+    return 'postgres://…';
+  }
 }

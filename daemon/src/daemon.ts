@@ -2,7 +2,12 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS, DEFAULT_MCP_SESSION_IDLE_SECONDS, type DaemonConfig } from './config.js';
+import {
+  DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS,
+  DEFAULT_MCP_SESSION_IDLE_SECONDS,
+  redactedDatabaseUrl,
+  type DaemonConfig,
+} from './config.js';
 import { claimDiscovery, DB_FILE, removeDiscovery, writeDiscovery } from './home.js';
 import { AgentAuthService } from './domain/agents/agent-auth.service.js';
 import { AgentKeysService } from './domain/agents/agent-keys.service.js';
@@ -80,10 +85,12 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
 
   let db: Database | undefined;
   try {
-    const dbPath = join(config.home, DB_FILE);
-    db = await Database.open(dbPath).catch((error: Error) => {
-      throw new StartupError(`Cannot open the database ${dbPath}: ${error.message}`);
-    });
+    const dbPath = config.databaseUrl ? redactedDatabaseUrl(config.databaseUrl) : join(config.home, DB_FILE);
+    db = await Database.open(config.databaseUrl ? { postgres: config.databaseUrl } : { sqlite: dbPath }).catch(
+      (error: Error) => {
+        throw new StartupError(`Cannot open the database ${dbPath}: ${error.message}`);
+      },
+    );
     const secrets = options.secrets ?? (await openSecretStore(config, new SealedSecretRows(db)));
     if (secrets instanceof DatabaseSecretStore && secrets.rewrapped > 0) {
       log.logger.info(`re-wrapped ${secrets.rewrapped} data keys under key-encryption key ${config.kek!.id}`);

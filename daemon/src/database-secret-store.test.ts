@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,19 +7,13 @@ import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotpCode } from './domain/auth/totp.js';
-import { DB_FILE } from './home.js';
 import { readKeyEncryptionKey } from './secrets/key-encryption-key.js';
+import { databaseBytes } from './testing/database-files.js';
 import { spawnGatehouse, waitForDaemon, type SpawnedDaemon } from './testing/spawn-daemon.js';
 import { ADMIN, startWithAdmin, type TestDaemon } from './testing/test-daemon.js';
 
 const UPSTREAM_SECRET = 'sk-upstream-sealed-4b7d9e2f0a1c3e5d';
 const TOTP_STEP_MS = 30_000;
-
-/** The database file and its WAL, as someone holding a copy of them would read them. */
-const databaseBytes = (home: string) => {
-  const path = join(home, DB_FILE);
-  return Buffer.concat([readFileSync(path), ...(existsSync(`${path}-wal`) ? [readFileSync(`${path}-wal`)] : [])]);
-};
 
 describe('a daemon on --secret-store database', () => {
   const kekBase64 = randomBytes(32).toString('base64');
@@ -80,7 +74,7 @@ describe('a daemon on --secret-store database', () => {
 
     // Nothing went to the OS keychain, and no plaintext is in the database file or its WAL.
     expect(await keytar.findCredentials(t.keychainService)).toEqual([]);
-    const bytes = databaseBytes(t.home);
+    const bytes = await databaseBytes(t);
     for (const plaintext of [apiKey, totpSecret, UPSTREAM_SECRET, kekBase64]) {
       expect(bytes.includes(Buffer.from(plaintext))).toBe(false);
     }
@@ -117,6 +111,7 @@ describe('a daemon on --secret-store database', () => {
       spawnGatehouse(['secret', 'get', 'default/caller', '--home', t.home], {
         GATEHOUSE_SECRET_STORE: 'database',
         GATEHOUSE_KEK_FILE: '',
+        GATEHOUSE_DATABASE_URL: t.databaseUrl ?? '',
         ...env,
       });
     const read = cli({ GATEHOUSE_KEK: kekBase64 });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { currentLogFile } from './home.js';
 import { spawnGatehouse, waitForDaemon, type SpawnedDaemon } from './testing/spawn-daemon.js';
 import { testKeychainService } from './testing/test-daemon.js';
+import { testDatabaseServer } from './testing/test-database.js';
 
 /** `gatehouse daemon` as a real child process: discovery file, signals, and one-line start-up failures. */
 describe('gatehouse daemon (process lifecycle)', () => {
@@ -44,7 +45,8 @@ describe('gatehouse daemon (process lifecycle)', () => {
     expect(info.port).toBeGreaterThan(0);
     expect(Date.parse(info.startedAt)).not.toBeNaN();
     expect(statSync(join(home, 'daemon.json')).mode & 0o777).toBe(0o600);
-    expect(statSync(join(home, 'gatehouse.db')).mode & 0o777).toBe(0o600);
+    // On PostgreSQL (GATEHOUSE_TEST_DATABASE_URL) the data is in the server's database instead.
+    if (!testDatabaseServer()) expect(statSync(join(home, 'gatehouse.db')).mode & 0o777).toBe(0o600);
 
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);

@@ -11,6 +11,7 @@ async function runDaemon(options: Record<string, string | string[] | boolean | u
   try {
     const config = resolveConfig({
       home: options.home as string | undefined,
+      database: options.database as string | undefined,
       host: options.host as string | undefined,
       port: options.port as string | undefined,
       secretStore: options.secretStore as string | undefined,
@@ -73,6 +74,10 @@ program
   .description('run gatehoused, the local API daemon, in the foreground')
   .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one) [env GATEHOUSE_PORT, default 7420]')
   .option('--home <dir>', 'data directory [env GATEHOUSE_HOME, default: the platform app-data dir]')
+  .option(
+    '--database <url>',
+    'team mode: keep the data in PostgreSQL, postgres://user:password@host:port/db [env GATEHOUSE_DATABASE_URL; default: SQLite in --home]',
+  )
   .addOption(
     new Option('--secret-store <kind>', 'where secrets live [env GATEHOUSE_SECRET_STORE]').choices([
       'keychain',

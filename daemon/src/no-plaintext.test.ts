@@ -1,18 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import keytar from 'keytar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { currentTotpCode } from './domain/auth/totp.js';
 import { currentLogFile } from './home.js';
+import { databaseFiles, filesHoldingData } from './testing/database-files.js';
 import { ADMIN, startTestDaemon, type TestDaemon } from './testing/test-daemon.js';
-
-/** Every file under `dir`, recursively (the DB, its WAL and shm, the logs, daemon.json). */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 /**
  * SPEC §3: no plaintext secret reaches the database, a log line or an audit event. This test
@@ -147,10 +139,11 @@ describe('no plaintext secret at rest', () => {
     await t.stop();
     // The query-string requests were logged (so their absence cannot pass this test).
     expect(readFileSync(currentLogFile(t.home), 'utf8')).toContain('"url":"/healthz?key=[redacted]"');
-    const files = filesUnder(t.home);
-    expect(files.map((f) => f.slice(t.home.length))).toEqual(
-      expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.1.log']),
-    );
+    // The home (logs, daemon.json, the SQLite database) and the database's files wherever they are.
+    const files = await filesHoldingData(t);
+    expect(files.map((f) => f.slice(t.home.length))).toContain('/logs/gatehoused.1.log');
+    expect(files).toEqual(expect.arrayContaining(await databaseFiles(t)));
+    expect(await databaseFiles(t)).not.toEqual([]);
     // The log really recorded the traffic (so an empty log cannot pass this test).
     expect(readFileSync(currentLogFile(t.home), 'utf8')).toContain('/auth/login');
 

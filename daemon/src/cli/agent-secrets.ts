@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
-import { openDatabaseSecretsReadOnly } from '../database-secrets.js';
+import { agentIdByName, daemonDatabase, openDatabaseSecretsReadOnly } from '../database-secrets.js';
 import { DB_FILE } from '../home.js';
 import { EncryptedFileSecretStore } from '../secrets/encrypted-file-store.js';
 import { KeytarSecretStore } from '../secrets/keytar-store.js';
@@ -32,14 +31,17 @@ export function parseAgentRef(text: string): AgentRef {
 
 export const formatRef = (ref: AgentRef) => `${ref.project}/${ref.agent}`;
 
+/** The daemon's database, or a clear line when there is none in `home`. */
+function database(home: string) {
+  const target = daemonDatabase(home);
+  if (!target) throw new CliError(`there is no Gatehouse database in ${join(home, DB_FILE)} (see --home).`);
+  return target;
+}
+
 /** The store the daemon keeps agents' secrets in: `GATEHOUSE_SECRET_STORE`, as for the daemon. */
 export async function openAgentSecrets(home: string, keychainService: string): Promise<SecretStore> {
   const kind = process.env.GATEHOUSE_SECRET_STORE ?? 'keychain';
-  if (kind === 'database') {
-    const dbPath = join(home, DB_FILE);
-    if (!existsSync(dbPath)) throw new CliError(`there is no Gatehouse database in ${dbPath} (see --home).`);
-    return openDatabaseSecretsReadOnly(dbPath);
-  }
+  if (kind === 'database') return openDatabaseSecretsReadOnly(database(home));
   if (kind !== 'file') return new KeytarSecretStore(keychainService);
   const path = join(home, SECRETS_FILE);
   // Opening a missing file would create an empty one: only read what the daemon wrote.
@@ -48,23 +50,10 @@ export async function openAgentSecrets(home: string, keychainService: string): P
   return EncryptedFileSecretStore.open(path, process.env.GATEHOUSE_PASSPHRASE);
 }
 
-/** The agent's id, from the data dir's database opened read-only; null when there is no such agent. */
+/** The agent's id, from the daemon's database opened read-only; null when there is no such agent. */
 export function findAgentId(home: string, ref: AgentRef): Promise<string | null> {
-  const path = join(home, DB_FILE);
-  if (!existsSync(path)) throw new CliError(`there is no Gatehouse database in ${path} (see --home).`);
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(path, sqlite3.OPEN_READONLY, (openError) => {
-      if (openError) return reject(new CliError(`cannot read ${path}: ${openError.message}`));
-      db.get(
-        'SELECT a.id AS id FROM agents a JOIN projects p ON p.id = a.project_id WHERE p.slug = ? AND a.name = ?',
-        [ref.project, ref.agent],
-        (error, row: { id: string } | undefined) => {
-          db.close();
-          if (error) reject(new CliError(`cannot read ${path}: ${error.message}`));
-          else resolve(row?.id ?? null);
-        },
-      );
-    });
+  return agentIdByName(database(home), ref.project, ref.agent).catch((error: Error) => {
+    throw new CliError(`cannot read the Gatehouse database: ${error.message}`);
   });
 }
 

@@ -1,21 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotpCode } from '../domain/auth/totp.js';
+import { filesHoldingData } from '../testing/database-files.js';
 import { ADMIN, startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
 import { KeytarSecretStore } from '../secrets/keytar-store.js';
 import { CliSession, sessionAccount } from './session.js';
 import { gatehouse } from './test-cli.js';
 
 const STEP_MS = 30_000;
-
-/** Every file under `dir`, recursively. */
-const filesUnder = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
-  );
 
 describe('gatehouse login and logout: the session lives in the OS keychain', () => {
   let t: TestDaemon;
@@ -47,7 +41,7 @@ describe('gatehouse login and logout: the session lives in the OS keychain', () 
     // secret-tool prints the items' secrets on stdout and their attributes on stderr.
     const search = spawnSync('secret-tool', ['search', '--all', 'service', t.keychainService], { encoding: 'utf8' });
     expect(search.stderr).toContain(`attribute.account = ${sessionAccount(t.url)}`);
-    for (const file of filesUnder(t.home)) {
+    for (const file of await filesHoldingData(t)) {
       const bytes = readFileSync(file);
       expect({
         file,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import keytar from 'keytar';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseFiles } from '../testing/database-files.js';
 import { startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
 
 interface Issued {
@@ -144,11 +145,7 @@ describe('OAuth connections against a real OAuth server', () => {
 
   it('never writes the tokens to the database, the logs or the audit chain', async () => {
     await t.daemon.services.callAudit.flush();
-    const files = [
-      join(t.home, 'gatehouse.db'),
-      join(t.home, 'gatehouse.db-wal'),
-      join(t.home, 'logs', 'gatehoused.log'),
-    ];
+    const files = [...(await databaseFiles(t)), join(t.home, 'logs', 'gatehoused.log')];
     const chain = JSON.stringify((await t.request('GET', '/v1/audit?limit=200', { token: admin })).body);
     for (const token of issued.flatMap((i) => [i.access_token, i.refresh_token, 'client-secret-0f9e8d7c'])) {
       expect(chain).not.toContain(token);

@@ -1,8 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import sqlite3 from 'sqlite3';
-import { join } from 'node:path';
-import { DB_FILE } from '../home.js';
 import { approvedCode, exchangeCode } from '../testing/oauth-flow.js';
 import { sql, sqlRows } from '../testing/sql.js';
 import { startTestDaemon, type TestDaemon } from '../testing/test-daemon.js';
@@ -146,12 +143,10 @@ describe('the OAuth authorization server', () => {
     );
     const { clientId, code, verifier } = await approvedCode(t, admin, 'assistant');
     expect((await exchangeCode(t, clientId, code, verifier)).status).toBe(200);
-    const kept = await new Promise<{ id_hash: string }[]>((resolve, reject) => {
-      const db = new sqlite3.Database(join(t.home, DB_FILE));
-      db.all(`SELECT id_hash FROM oauth_records WHERE id_hash IN ('expired', 'current')`, (error, rows) =>
-        db.close(() => (error ? reject(error) : resolve(rows as { id_hash: string }[]))),
-      );
-    });
+    const kept = await sqlRows<{ id_hash: string }>(
+      t,
+      `SELECT id_hash FROM oauth_records WHERE id_hash IN ('expired', 'current')`,
+    );
     expect(kept).toEqual([{ id_hash: 'current' }]);
   });
 });

@@ -21,7 +21,7 @@ describe('the database secret store (real SQLite file, real migrations)', () => 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-sealed-'));
     path = join(dir, 'gatehouse.db');
-    db = await Database.open(path);
+    db = await Database.open({ sqlite: path });
     rows = new SealedSecretRows(db);
   });
   afterEach(async () => {
@@ -51,7 +51,7 @@ describe('the database secret store (real SQLite file, real migrations)', () => 
     expect(bytes.includes(Buffer.from(kek.key.toString('base64')))).toBe(false);
 
     await db.close();
-    db = await Database.open(path);
+    db = await Database.open({ sqlite: path });
     rows = new SealedSecretRows(db);
     const reopened = await DatabaseSecretStore.open(rows, kek);
     expect(await reopened.get('totp:u1')).toBe(secrets['totp:u1']);

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { Driver } from './database.js';
 import type { AuditEventRow } from './entities.js';
 
 const COLUMNS = [
@@ -32,4 +33,14 @@ export async function insertAuditRows(tx: EntityManager, rows: AuditEventRow[]):
       batch.flatMap((entry) => COLUMNS.map((column) => entry[column])),
     );
   }
+}
+
+/**
+ * Holds the end of the chain until `tx` ends, so the appends of several daemons on one PostgreSQL
+ * database land one after the other, each after the hash the one before it wrote (a transaction
+ * advisory lock; the chain's last row is read after it is taken). On SQLite the one writer at a
+ * time already does this.
+ */
+export async function lockChainEnd(tx: EntityManager, driver: Driver): Promise<void> {
+  if (driver === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(hashtext(?))', ['gatehouse.audit_chain']);
 }

@@ -22,7 +22,7 @@ describe('the database', () => {
   let db: Database;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-db-'));
-    db = await Database.open(join(dir, DB_FILE));
+    db = await Database.open({ sqlite: join(dir, DB_FILE) });
   });
   afterEach(async () => {
     await db.close();
@@ -53,7 +53,7 @@ describe('the database', () => {
 
   it('reopens an existing file without running anything twice', async () => {
     await db.close();
-    db = await Database.open(join(dir, DB_FILE));
+    db = await Database.open({ sqlite: join(dir, DB_FILE) });
     expect(await db.migrationCount()).toBe(migrations.length);
   });
 

@@ -1,17 +1,27 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, openSync } from 'node:fs';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type DataSourceOptions, type EntityManager } from 'typeorm';
 import { SerialQueue } from '../serial-queue.js';
 import { agentEntities } from './agent-entities.js';
 import { entities } from './entities.js';
 import { migrations } from './migrations/index.js';
+import { postgresMigrations } from './migrations/postgres/index.js';
 import { mcpEntities } from './mcp-entities.js';
 import { permissionEntities } from './permission-entities.js';
 import { workflowEntities } from './workflow-entities.js';
 import { connectionEntities } from './connection-entities.js';
 import { limitEntities } from './limit-entities.js';
+import { dialects, type Dialect } from './dialect.js';
 
-/** How often another program's commits to the file are looked for (see `generation`). */
+/** Where the data lives: a SQLite file (the desktop default) or a PostgreSQL database (team mode). */
+export type DatabaseTarget = { sqlite: string } | { postgres: string };
+
+export type Driver = 'sqlite' | 'postgres';
+
+/** Held while one replica migrates: replicas starting together on an empty database migrate once. */
+const MIGRATION_LOCK = 'gatehouse.migrations';
+
+/** How often another program's commits are looked for (see `generation`). */
 export const EXTERNAL_CHANGE_POLL_MS = 1000;
 
 /** EntityManager methods that write, or hand out something that can (a repository). */
@@ -51,13 +61,17 @@ export type ReadManager = Omit<EntityManager, (typeof MANAGER_WRITES)[number]>;
 export const escapeLike = (value: string): string => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
- * The SQLite database. TypeORM's sqlite driver runs everything over one connection, so two
- * transactions started concurrently would nest into each other; every write therefore goes
- * through `write()`, which runs transactions one at a time. Reads use `manager`, which cannot write.
+ * The database: SQLite, or PostgreSQL through the same TypeORM code. TypeORM's sqlite driver runs
+ * everything over one connection, so two transactions started concurrently would nest into each
+ * other; every write therefore goes through `write()`, which runs this daemon's transactions one
+ * at a time (on PostgreSQL too, so the services' check-then-write rules hold the same way). Reads
+ * use `manager`, which cannot write.
  */
 export class Database {
   private readonly writes = new SerialQueue();
   readonly manager: ReadManager;
+  /** SQL that differs between the drivers. */
+  readonly dialect: Dialect;
   /** The transaction of the `write()` the current async call chain runs inside, if any. */
   private readonly currentWrite = new AsyncLocalStorage<{ tx: EntityManager; open: boolean }>();
   private changes = 0;
@@ -65,29 +79,25 @@ export class Database {
 
   private constructor(
     readonly source: DataSource,
-    private dataVersion: number,
+    readonly driver: Driver,
+    private dataVersion: string,
   ) {
     this.poll = setInterval(() => void this.lookForExternalChanges(), EXTERNAL_CHANGE_POLL_MS);
     this.poll.unref();
     this.manager = readOnly(source.manager);
+    this.dialect = dialects[driver];
   }
 
-  static async open(path: string): Promise<Database> {
+  static async open(target: DatabaseTarget): Promise<Database> {
+    if ('postgres' in target) return Database.openPostgres(target.postgres);
+    const path = target.sqlite;
     // Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
     closeSync(openSync(path, 'a', 0o600));
     chmodSync(path, 0o600);
     const source = new DataSource({
       type: 'sqlite',
       database: path,
-      entities: [
-        ...entities,
-        ...agentEntities,
-        ...permissionEntities,
-        ...workflowEntities,
-        ...connectionEntities,
-        ...limitEntities,
-        ...mcpEntities,
-      ],
+      entities: allEntities,
       migrations,
       migrationsRun: true,
       migrationsTransactionMode: 'each',
@@ -99,7 +109,33 @@ export class Database {
     await source.initialize();
     // sqlite3's driver enables foreign keys; WAL makes NORMAL sync durable enough and much faster.
     await source.query('PRAGMA synchronous = NORMAL');
-    return new Database(source, await dataVersion(source));
+    return new Database(source, 'sqlite', await dataVersion(source, 'sqlite'));
+  }
+
+  private static async openPostgres(url: string): Promise<Database> {
+    const options: DataSourceOptions = {
+      type: 'postgres',
+      url,
+      applicationName: 'gatehoused',
+      entities: allEntities,
+      migrations: postgresMigrations,
+      migrationsTransactionMode: 'each',
+      synchronize: false,
+      // Counts and BIGINT columns (epoch milliseconds, sequence numbers) as numbers, as on SQLite:
+      // every one of them is far below 2^53.
+      parseInt8: true,
+      logging: false,
+    };
+    const source = new DataSource(options);
+    await source.initialize();
+    wrapQueryRunners(source);
+    try {
+      await migrateOnce(source);
+    } catch (error) {
+      await source.destroy();
+      throw error;
+    }
+    return new Database(source, 'postgres', await dataVersion(source, 'postgres'));
   }
 
   /**
@@ -151,10 +187,13 @@ export class Database {
     return this.writes.run(() => this.source.transaction(this.tracked(work)));
   }
 
-  /** SQLite's `data_version` moves when another connection commits (never for this one's own commits). */
+  /**
+   * SQLite's `data_version` moves when another connection commits (never for this one's own
+   * commits); PostgreSQL's write-ahead log position moves with every commit to the server.
+   */
   private async lookForExternalChanges(): Promise<void> {
     try {
-      const version = await dataVersion(this.source);
+      const version = await dataVersion(this.source, this.driver);
       if (version !== this.dataVersion) this.changes++;
       this.dataVersion = version;
     } catch {
@@ -164,7 +203,7 @@ export class Database {
 
   async migrationCount(): Promise<number> {
     const rows: Array<{ n: number }> = await this.source.query('SELECT count(*) AS n FROM migrations');
-    return rows[0]?.n ?? 0;
+    return Number(rows[0]?.n ?? 0);
   }
 
   async close(): Promise<void> {
@@ -200,7 +239,64 @@ function readOnly(manager: EntityManager): ReadManager {
   });
 }
 
-async function dataVersion(source: DataSource): Promise<number> {
-  const [row] = (await source.query('PRAGMA data_version')) as Array<{ data_version: number }>;
-  return row!.data_version;
+async function dataVersion(source: DataSource, driver: Driver): Promise<string> {
+  const [row] = (await source.query(
+    driver === 'sqlite' ? 'PRAGMA data_version' : 'SELECT pg_current_wal_lsn()::text AS data_version',
+  )) as Array<{ data_version: number | string }>;
+  return String(row!.data_version);
+}
+
+const allEntities = [
+  ...entities,
+  ...agentEntities,
+  ...permissionEntities,
+  ...workflowEntities,
+  ...connectionEntities,
+  ...limitEntities,
+  ...mcpEntities,
+];
+
+/**
+ * Runs the pending migrations under a session-level advisory lock: a replica that starts while
+ * another migrates waits for it, then finds nothing left to run.
+ */
+async function migrateOnce(source: DataSource): Promise<void> {
+  const runner = source.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock(hashtext(?))', [MIGRATION_LOCK]);
+    try {
+      await source.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock(hashtext(?))', [MIGRATION_LOCK]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/**
+ * Lets the raw SQL in storage/ be written once for both drivers: PostgreSQL numbers its
+ * placeholders (`$1`), SQLite's are `?`. Each `?` outside a quoted string or identifier becomes
+ * the next `$n`; SQL TypeORM generates for PostgreSQL has no `?` and passes unchanged.
+ */
+function wrapQueryRunners(source: DataSource): void {
+  const driver = source.driver;
+  const create = driver.createQueryRunner.bind(driver);
+  driver.createQueryRunner = (mode) => {
+    const runner = create(mode);
+    const query = runner.query.bind(runner);
+    runner.query = ((sql: string, ...rest: unknown[]) =>
+      (query as (...args: unknown[]) => Promise<unknown>)(numberPlaceholders(sql), ...rest)) as typeof runner.query;
+    return runner;
+  };
+}
+
+/** `?` → `$1`, `$2`… outside '…', "…" and $$…$$. */
+export function numberPlaceholders(sql: string): string {
+  if (!sql.includes('?')) return sql;
+  let n = 0;
+  return sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\$\$[\s\S]*?\$\$|\?/g, (token) =>
+    token === '?' ? `$${++n}` : token,
+  );
 }

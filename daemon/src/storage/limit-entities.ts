@@ -60,7 +60,7 @@ export async function saveUsageCounters(
   for (const counter of counters)
     await tx.query(
       `INSERT INTO usage_counters (limit_id, windows, remaining, refilled_at, saved_at)
-       SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM usage_limits WHERE id = ?)
+       SELECT ?, ?, CAST(? AS INTEGER), CAST(? AS BIGINT), ? WHERE EXISTS (SELECT 1 FROM usage_limits WHERE id = ?)
        ON CONFLICT (limit_id) DO UPDATE SET windows = excluded.windows, remaining = excluded.remaining,
          refilled_at = excluded.refilled_at, saved_at = excluded.saved_at`,
       [

@@ -119,8 +119,9 @@ export interface AgentGrant {
 export async function grantsOf(db: Database, agentId: string): Promise<AgentGrant[]> {
   const rows: { grant_id: string; payload: string }[] = await db.manager.query(
     `SELECT grant_id, payload FROM oauth_records
-     WHERE model = 'Grant' AND json_extract(payload, '$.accountId') = ? AND (expires_at IS NULL OR expires_at > ?)
-     ORDER BY json_extract(payload, '$.iat') DESC`,
+     WHERE model = 'Grant' AND ${db.dialect.jsonText('payload', 'accountId')} = ?
+       AND (expires_at IS NULL OR expires_at > ?)
+     ORDER BY ${db.dialect.jsonNumber('payload', 'iat')} DESC`,
     [agentId, nowSeconds()],
   );
   return rows.map(({ grant_id, payload }) => {

@@ -34,7 +34,7 @@ describe('the overview queries', () => {
   const since = new Date(Date.now() - 7 * 86_400_000);
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-overview-'));
-    db = await Database.open(join(dir, DB_FILE));
+    db = await Database.open({ sqlite: join(dir, DB_FILE) });
     // One event in the window, so the counts run past the first sequence number's seek.
     await db.source.query(
       `INSERT INTO audit_events (at, event_type, actor, agent_id, project_id, outcome, metadata, entry_hash)
@@ -50,7 +50,7 @@ describe('the overview queries', () => {
   it("count a project's week from its covering index, and its refusals from theirs", async () => {
     const plans = await plansOf(db, async () => {
       await activityByHour(db.manager, { projectId: 'project-1' }, since);
-      await mostRefusedAgents(db.manager, 'project-1', since, 5);
+      await mostRefusedAgents(db.manager, db.driver, 'project-1', since, 5);
     });
     expect(plans).toEqual(
       expect.arrayContaining([

@@ -1,5 +1,5 @@
-import sqlite3 from 'sqlite3';
 import type { Database } from './database.js';
+import type { ReadOnlyQuery } from './read-only-query.js';
 
 /** One row of `sealed_secrets`: a secret sealed under its data key, the data key wrapped by a key-encryption key. */
 export interface SealedSecretRow {
@@ -20,7 +20,7 @@ const SELECT_ONE = `SELECT ${COLUMNS} FROM sealed_secrets WHERE account = ?`;
 const SELECT_ACCOUNTS = 'SELECT account FROM sealed_secrets ORDER BY account';
 /** One row per key-encryption key id: what the key check at open tries the key on. */
 const SELECT_SAMPLES = `SELECT ${COLUMNS} FROM sealed_secrets
-  WHERE rowid IN (SELECT min(rowid) FROM sealed_secrets GROUP BY kek_id)`;
+  WHERE account IN (SELECT min(account) FROM sealed_secrets GROUP BY kek_id)`;
 
 /**
  * The rows of the database secret store. A write joins the caller's write transaction when there
@@ -78,11 +78,14 @@ export class SealedSecretRows {
 
   /**
    * Re-wraps the data key of every row wrapped under `fromKekId`, in one transaction: a failure
-   * on any row leaves every row as it was. Freed bytes are zeroed and the WAL is emptied into the
-   * file afterwards, so the old wrapped keys are not left readable in free pages or WAL frames.
+   * on any row leaves every row as it was. On SQLite freed bytes are zeroed and the WAL is
+   * emptied into the file afterwards, so the old wrapped keys are not left readable in free pages
+   * or WAL frames. PostgreSQL has no such switch: old row versions stay in the table files and its
+   * WAL until vacuumed and overwritten, readable only with the old key-encryption key.
    */
   async rewrap(fromKekId: string, rewrapKey: (row: SealedSecretRow) => WrappedDataKey): Promise<number> {
-    await this.db.source.query('PRAGMA secure_delete = ON');
+    const sqlite = this.db.driver === 'sqlite';
+    if (sqlite) await this.db.source.query('PRAGMA secure_delete = ON');
     try {
       const count = await this.db.write(async (tx) => {
         const rows: SealedSecretRow[] = await tx.query(`SELECT ${COLUMNS} FROM sealed_secrets WHERE kek_id = ?`, [
@@ -97,20 +100,20 @@ export class SealedSecretRows {
         }
         return rows.length;
       });
-      await this.db.source.query('PRAGMA wal_checkpoint(TRUNCATE)');
+      if (sqlite) await this.db.source.query('PRAGMA wal_checkpoint(TRUNCATE)');
       return count;
     } finally {
-      await this.db.source.query('PRAGMA secure_delete = OFF');
+      if (sqlite) await this.db.source.query('PRAGMA secure_delete = OFF');
     }
   }
 }
 
 /**
- * The same rows read from a database file opened read-only, a short connection per read: for the
- * CLI's `secret get` and `run`, beside a running daemon, which alone writes (and migrates).
+ * The same rows read through a read-only connection per read: for the CLI's `secret get` and
+ * `run`, beside a running daemon, which alone writes (and migrates).
  */
 export class ReadOnlySealedSecretRows {
-  constructor(private readonly path: string) {}
+  constructor(private readonly all: ReadOnlyQuery) {}
 
   async get(account: string): Promise<SealedSecretRow | null> {
     return (await this.all<SealedSecretRow>(SELECT_ONE, [account]))[0] ?? null;
@@ -134,18 +137,5 @@ export class ReadOnlySealedSecretRows {
 
   rewrap(): Promise<number> {
     return Promise.reject(new Error('The database secret store is open read-only here.'));
-  }
-
-  private all<T>(sql: string, parameters: unknown[]): Promise<T[]> {
-    return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(this.path, sqlite3.OPEN_READONLY, (openError) => {
-        if (openError) return reject(openError);
-        db.all(sql, parameters, (error, rows: T[]) => {
-          db.close();
-          if (error) reject(error);
-          else resolve(rows);
-        });
-      });
-    });
   }
 }

@@ -1,8 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DiscoveryFile } from '@gatehouse/shared';
+import { testDatabaseServer } from './test-database.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(REPO, 'daemon/src/main.ts');
@@ -32,6 +34,29 @@ const LOCK_LOGIN_COLLECTION =
   'dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets ' +
   'org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null &&';
 
+/**
+ * With GATEHOUSE_TEST_DATABASE_URL, the PostgreSQL database of a daemon spawned on `home` (and of
+ * the CLI beside it): one per home, so a restart on the same home finds its data, made empty on
+ * first use; the throwaway server goes with its databases at the end of the run.
+ */
+export function homeDatabaseUrl(home: string): string | undefined {
+  const server = testDatabaseServer();
+  if (!server) return undefined;
+  const name = `gatehouse_test_home_${createHash('sha256').update(home).digest('hex').slice(0, 16)}`;
+  execFileSync('/usr/lib/postgresql/15/bin/psql', [server, '-qAt', '-v', 'ON_ERROR_STOP=1'], {
+    input: `SELECT 'CREATE DATABASE ${name}' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '${name}')\\gexec\n`,
+  });
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
+function databaseOfHome(args: string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const home = args.includes('--home') ? args[args.indexOf('--home') + 1] : env.GATEHOUSE_HOME;
+  const url = home && env.GATEHOUSE_DATABASE_URL === undefined ? homeDatabaseUrl(home) : undefined;
+  return url ? { GATEHOUSE_DATABASE_URL: url } : {};
+}
+
 /** Runs `gatehouse <args>` from source in a child process, as a user would run it. */
 export function spawnGatehouse(args: string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): SpawnedDaemon {
   const command = [process.execPath, '--import', 'tsx', MAIN, ...args];
@@ -47,7 +72,12 @@ export function spawnGatehouse(args: string[], env: NodeJS.ProcessEnv, options: 
     : command;
   const child = spawn(file!, argv, {
     cwd: REPO,
-    env: { ...process.env, ...env, ...(options.privateKeyringAddressFile ? { GATEHOUSE_PRIVATE_KEYRING: '1' } : {}) },
+    env: {
+      ...process.env,
+      ...env,
+      ...databaseOfHome(args, env),
+      ...(options.privateKeyringAddressFile ? { GATEHOUSE_PRIVATE_KEYRING: '1' } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

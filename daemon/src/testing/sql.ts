@@ -1,22 +1,52 @@
 import { join } from 'node:path';
+import pg from 'pg';
 import sqlite3 from 'sqlite3';
 import { DB_FILE } from '../home.js';
 
-/**
- * Runs SQL on a test daemon's database file through a second, independent connection: what
- * someone holding the file could do, or a way to make time pass for a row.
- */
-export function sql(daemon: { home: string }, statement: string): Promise<void> {
+type Daemon = { home: string; databaseUrl?: string };
+
+/** A second, independent connection to a test daemon's database: its SQLite file or its PostgreSQL database. */
+async function connected<T>(
+  daemon: Daemon,
+  onPostgres: (client: pg.Client) => Promise<T>,
+  onSqlite: (db: sqlite3.Database, done: (error: Error | null, result?: T) => void) => void,
+): Promise<T> {
+  if (daemon.databaseUrl) {
+    const client = new pg.Client({ connectionString: daemon.databaseUrl });
+    await client.connect();
+    try {
+      return await onPostgres(client);
+    } finally {
+      await client.end();
+    }
+  }
   const db = new sqlite3.Database(join(daemon.home, DB_FILE));
-  return new Promise((resolve, reject) => {
-    db.exec(statement, (error) => db.close(() => (error ? reject(error) : resolve())));
-  });
+  return new Promise<T>((resolve, reject) =>
+    onSqlite(db, (error, result) => db.close(() => (error ? reject(error) : resolve(result as T)))),
+  );
 }
 
-/** Reads rows from a test daemon's database file through a second, independent connection. */
-export function sqlRows<T>(daemon: { home: string }, statement: string): Promise<T[]> {
-  const db = new sqlite3.Database(join(daemon.home, DB_FILE));
-  return new Promise((resolve, reject) => {
-    db.all(statement, (error, rows) => db.close(() => (error ? reject(error) : resolve(rows as T[]))));
-  });
+/**
+ * Runs SQL (one statement or several) on a test daemon's database through a connection of its
+ * own: what someone holding the database could do, or a way to make time pass for a row.
+ */
+export function sql(daemon: Daemon, statements: string): Promise<void> {
+  return connected(
+    daemon,
+    async (client) => void (await client.query(statements)),
+    (db, done) => db.exec(statements, (error) => done(error)),
+  );
 }
+
+/** The rows of one SELECT on a test daemon's database, read through a connection of its own. */
+export function sqlRows<T>(daemon: Daemon, select: string): Promise<T[]> {
+  return connected(
+    daemon,
+    async (client) => (await client.query(select)).rows as T[],
+    (db, done) => db.all(select, (error, rows: T[]) => done(error, rows)),
+  );
+}
+
+/** `DROP TRIGGER` as each database spells it. */
+export const dropTrigger = (daemon: Daemon, trigger: string, table: string): string =>
+  daemon.databaseUrl ? `DROP TRIGGER ${trigger} ON ${table}` : `DROP TRIGGER ${trigger}`;

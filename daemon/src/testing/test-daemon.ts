@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { resolveConfig, type DaemonConfig } from '../config.js';
 import { startDaemon, type RunningDaemon } from '../daemon.js';
 import type { SecretStore } from '../secrets/secret-store.js';
+import { createTestDatabase, testDatabaseServer, type TestDatabase } from './test-database.js';
 
 /*
- * Test harness: a real gatehoused on a temp GATEHOUSE_HOME, a real SQLite file, real HTTP on
- * loopback and, unless a test injects another store, the real OS keychain under a test-only
- * service name. Tests run inside scripts/with-keyring.sh (a private gnome-keyring).
+ * Test harness: a real gatehoused on a temp GATEHOUSE_HOME, a real SQLite file (or, with
+ * GATEHOUSE_TEST_DATABASE_URL, a fresh PostgreSQL database of its own: see test-database.ts),
+ * real HTTP on loopback and, unless a test injects another store, the real OS keychain under a
+ * test-only service name. Tests run inside scripts/with-keyring.sh (a private gnome-keyring).
  */
 
 export const ADMIN = { username: 'admin', password: 'correct horse battery staple' } as const;
@@ -32,6 +34,8 @@ export interface RequestOptions {
 export interface TestDaemon {
   url: string;
   home: string;
+  /** The daemon's PostgreSQL database when the tests run on PostgreSQL. */
+  databaseUrl?: string;
   keychainService: string;
   daemon: RunningDaemon;
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<Response<T>>;
@@ -42,12 +46,14 @@ export interface TestDaemon {
   stop(): Promise<void>;
   /** Starts a new daemon on the same home and keychain service (a restart). */
   restart(): Promise<TestDaemon>;
-  /** Stops the daemon and deletes its home. */
+  /** Stops the daemon and deletes its home (and its PostgreSQL database). */
   dispose(): Promise<void>;
 }
 
 export interface TestDaemonOptions {
   home?: string;
+  /** A database made by an earlier start (a restart keeps its data). */
+  database?: TestDatabase;
   keychainService?: string;
   secrets?: SecretStore;
   config?: Partial<DaemonConfig>;
@@ -58,12 +64,20 @@ export const testKeychainService = () => `gatehouse-test-${randomBytes(4).toStri
 export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<TestDaemon> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const keychainService = options.keychainService ?? testKeychainService();
+  const server = testDatabaseServer();
+  const database = options.database ?? (server ? await createTestDatabase(server) : undefined);
   const config: DaemonConfig = {
     ...resolveConfig({ home, port: 0 }, { GATEHOUSE_KEYCHAIN_SERVICE: keychainService }),
+    ...(database ? { databaseUrl: database.url } : {}),
     logLevel: 'debug',
     ...options.config,
   };
-  const daemon = await startDaemon(config, options.secrets ? { secrets: options.secrets } : {});
+  const daemon = await startDaemon(config, options.secrets ? { secrets: options.secrets } : {}).catch(
+    async (error: unknown) => {
+      if (!options.database) await database?.drop();
+      throw error;
+    },
+  );
 
   const request = async <T>(method: string, path: string, opts: RequestOptions = {}): Promise<Response<T>> => {
     const headers: Record<string, string> = { ...opts.headers };
@@ -90,6 +104,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
   const handle: TestDaemon = {
     url: daemon.url,
     home,
+    ...(database ? { databaseUrl: database.url } : {}),
     keychainService,
     daemon,
     request,
@@ -104,11 +119,12 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     stop: () => daemon.close(),
     async restart() {
       await daemon.close();
-      return startTestDaemon({ ...options, home, keychainService });
+      return startTestDaemon({ ...options, home, keychainService, ...(database ? { database } : {}) });
     },
     async dispose() {
       await daemon.close();
       rmSync(home, { recursive: true, force: true });
+      await database?.drop();
     },
   };
   return handle;

@@ -106,9 +106,12 @@ export class AgentsService {
       const q = this.db.manager.createQueryBuilder(AgentEntity, 'a').where('a.project_id = :projectId', { projectId });
       if (query.status) q.andWhere('a.status = :status', { status: query.status });
       if (query.q) {
-        q.andWhere("(a.name LIKE :q ESCAPE '\\' OR a.description LIKE :q ESCAPE '\\')", {
-          q: `%${escapeLike(query.q)}%`,
-        });
+        q.andWhere(
+          `(${this.db.dialect.likeIgnoringCase('a.name', 'q')} OR ${this.db.dialect.likeIgnoringCase('a.description', 'q')})`,
+          {
+            q: `%${escapeLike(query.q)}%`,
+          },
+        );
       }
       return q;
     };

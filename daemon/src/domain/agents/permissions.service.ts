@@ -11,6 +11,7 @@ import type {
 import { conflict, forbidden, notFound, ProblemError } from '../../errors.js';
 import { AgentEntity, AgentSessionEntity, type AgentRow } from '../../storage/agent-entities.js';
 import type { Database, ReadManager } from '../../storage/database.js';
+import type { Dialect } from '../../storage/dialect.js';
 import { ReadCache } from '../../storage/read-cache.js';
 import type { ProjectRow, UserRow } from '../../storage/entities.js';
 import {
@@ -62,7 +63,7 @@ export class PermissionsService {
       const tool = { name: input.name, description: input.description ?? null, created_at: new Date().toISOString() };
       await tx.insert(ToolEntity, tool);
       // Agents already granted it (or holding a role with it) gain it now.
-      const bumped = await bumpAgentsUsing(tx, [tool.name]);
+      const bumped = await bumpAgentsUsing(this.db.dialect, tx, [tool.name]);
       await this.permissionsChanged(tx, bumped, actor);
       await this.audit.append(tx, {
         event_type: 'tool.created',
@@ -81,7 +82,7 @@ export class PermissionsService {
    */
   async registryChanged(tx: EntityManager, tools: string[], actor: Actor): Promise<number> {
     if (tools.length === 0) return 0;
-    const bumped = await bumpAgentsUsing(tx, tools);
+    const bumped = await bumpAgentsUsing(this.db.dialect, tx, tools);
     await this.permissionsChanged(tx, bumped, actor);
     return bumped.length;
   }
@@ -90,7 +91,7 @@ export class PermissionsService {
     await this.db.write(async (tx) => {
       const { affected } = await tx.delete(ToolEntity, { name });
       if (!affected) throw notFound(`Tool "${name}"`);
-      const bumped = await bumpAgentsUsing(tx, [name]);
+      const bumped = await bumpAgentsUsing(this.db.dialect, tx, [name]);
       await this.permissionsChanged(tx, bumped, actor);
       await this.audit.append(tx, {
         event_type: 'tool.deleted',
@@ -312,7 +313,8 @@ export class PermissionsService {
   async effectiveTools(agent: AgentRow, manager: ReadManager = this.db.manager): Promise<string[]> {
     const rows: Array<{ name: string }> = await manager.query(
       `SELECT t.name AS name FROM tools t
-       WHERE t.name IN (SELECT value FROM json_each(?)) OR t.name IN (${ROLE_TOOLS})`,
+       WHERE t.name IN (SELECT a.value FROM ${this.db.dialect.jsonArray('?', 'a')})
+          OR t.name IN (${roleTools(this.db.dialect)})`,
       [JSON.stringify(agent.allowed_tools), agent.id],
     );
     return sorted(rows.map((row) => row.name));
@@ -383,8 +385,8 @@ export class PermissionsService {
 }
 
 /** The tools an agent (the `?` parameter) holds through its roles. */
-const ROLE_TOOLS = `SELECT j.value FROM agent_roles ar JOIN capability_roles r ON r.name = ar.role, json_each(r.tools) j
-  WHERE ar.agent_id = ?`;
+const roleTools = (sql: Dialect) => `SELECT j.value FROM agent_roles ar JOIN capability_roles r ON r.name = ar.role,
+  ${sql.jsonArray('r.tools', 'j')} WHERE ar.agent_id = ?`;
 
 /** A grant names registered tools only: an unknown name is a typo or a tool not yet registered. */
 async function assertRegistered(tx: EntityManager, tools: string[]): Promise<void> {
@@ -441,13 +443,13 @@ export async function bumpHolders(tx: EntityManager, role: string): Promise<stri
 }
 
 /** Bumps every agent granted any of `tools`, directly or through a role; returns their ids. */
-async function bumpAgentsUsing(tx: EntityManager, tools: string[]): Promise<string[]> {
+async function bumpAgentsUsing(sql: Dialect, tx: EntityManager, tools: string[]): Promise<string[]> {
   const marks = tools.map(() => '?').join(', ');
   return bumpWhere(
     tx,
-    `EXISTS (SELECT 1 FROM json_each(agents.allowed_tools) WHERE value IN (${marks}))
-     OR id IN (SELECT ar.agent_id FROM agent_roles ar JOIN capability_roles r ON r.name = ar.role, json_each(r.tools) t
-               WHERE t.value IN (${marks}))`,
+    `EXISTS (SELECT 1 FROM ${sql.jsonArray('agents.allowed_tools', 'a')} WHERE a.value IN (${marks}))
+     OR id IN (SELECT ar.agent_id FROM agent_roles ar JOIN capability_roles r ON r.name = ar.role,
+               ${sql.jsonArray('r.tools', 't')} WHERE t.value IN (${marks}))`,
     [...tools, ...tools],
   );
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { MoreThan, type EntityManager } from 'typeorm';
 import type { AuditEvent, AuditOutcome, AuditQuery, AuditVerifyResult } from '@gatehouse/shared';
 import { escapeLike, type Database } from '../../storage/database.js';
-import { insertAuditRows } from '../../storage/audit-rows.js';
+import { insertAuditRows, lockChainEnd } from '../../storage/audit-rows.js';
 import { AuditEventEntity, type AuditEventRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 
@@ -69,7 +69,8 @@ const VERIFY_BATCH = 1000;
 /**
  * The append-only, hash-chained audit log. Entries are appended inside the transaction of the
  * change they record (so a rolled-back change leaves no event), and writes are serialised by
- * `Database.write`, so each entry's `previous_hash` is the true last hash.
+ * `Database.write` (and across daemons on one PostgreSQL database by a lock on the chain's end),
+ * so each entry's `previous_hash` is the true last hash.
  */
 export class AuditLog {
   constructor(private readonly db: Database) {}
@@ -82,6 +83,7 @@ export class AuditLog {
 
   /** Appends `entries` in order within an open write transaction, reading the chain's end once. */
   async appendAll(tx: EntityManager, entries: AuditEntry[]): Promise<AuditEventRow[]> {
+    await lockChainEnd(tx, this.db.driver);
     let last: Pick<AuditEventRow, 'sequence_number' | 'entry_hash'> | null = await tx.findOne(AuditEventEntity, {
       select: { sequence_number: true, entry_hash: true },
       where: {},
@@ -108,7 +110,9 @@ export class AuditLog {
       project: scope.projectId,
     });
     if (query.event_type?.endsWith('.*')) {
-      q.andWhere("e.event_type LIKE :type ESCAPE '\\'", { type: `${escapeLike(query.event_type.slice(0, -1))}%` });
+      q.andWhere(this.db.dialect.likeIgnoringCase('e.event_type', 'type'), {
+        type: `${escapeLike(query.event_type.slice(0, -1))}%`,
+      });
     } else if (query.event_type) {
       q.andWhere('e.event_type = :type', { type: query.event_type });
     }

@@ -75,7 +75,9 @@ export class SessionsService {
     const name = input.username.trim();
     const user = await this.db.manager
       .createQueryBuilder(UserEntity, 'u')
-      .where("u.kind = 'human' AND (u.username = :name OR u.email = :name COLLATE NOCASE)", { name })
+      .where(`u.kind = 'human' AND (u.username = :name OR ${this.db.dialect.equalsIgnoringCase('u.email', 'name')})`, {
+        name,
+      })
       .getOne();
     const actor = user ? userActor(user, client.source) : anonymousActor(client.source);
     if (!user?.password_hash) {

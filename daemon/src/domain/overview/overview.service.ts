@@ -89,7 +89,7 @@ export class OverviewService {
         LISTED,
       ),
       keysNeedingAttention(manager, projectId, { neverUsedAt: now }, LISTED),
-      mostRefusedAgents(manager, projectId, new Date(activity.week.since), LISTED),
+      mostRefusedAgents(manager, this.db.driver, projectId, new Date(activity.week.since), LISTED),
     ]);
     const active = statuses.get('active') ?? 0;
     const suspended = statuses.get('suspended') ?? 0;

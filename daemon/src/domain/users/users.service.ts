@@ -122,9 +122,12 @@ export class UsersService {
   async list(query: UserListQuery): Promise<{ items: User[]; total: number }> {
     const q = this.db.manager.createQueryBuilder(UserEntity, 'u');
     if (query.q)
-      q.where("(u.username LIKE :q ESCAPE '\\' OR u.email LIKE :q ESCAPE '\\')", {
-        q: `%${escapeLike(query.q)}%`,
-      });
+      q.where(
+        `(${this.db.dialect.likeIgnoringCase('u.username', 'q')} OR ${this.db.dialect.likeIgnoringCase('u.email', 'q')})`,
+        {
+          q: `%${escapeLike(query.q)}%`,
+        },
+      );
     const [rows, total] = await q
       .orderBy('u.username', 'ASC')
       .skip(query.offset ?? 0)
@@ -286,7 +289,7 @@ export class UsersService {
   private async assertNotLastSuperAdmin(tx: EntityManager, user: UserRow): Promise<void> {
     const others = await tx
       .createQueryBuilder(UserEntity, 'u')
-      .where("u.role = 'super_admin' AND u.disabled = 0 AND u.id != :id", { id: user.id })
+      .where("u.role = 'super_admin' AND NOT u.disabled AND u.id != :id", { id: user.id })
       .getCount();
     if (others === 0)
       throw new ProblemError(
@@ -301,7 +304,7 @@ export class UsersService {
     if (email) {
       const taken = await tx
         .createQueryBuilder(UserEntity, 'u')
-        .where('u.email = :email COLLATE NOCASE', { email })
+        .where(this.db.dialect.equalsIgnoringCase('u.email', 'email'), { email })
         .getExists();
       if (taken) throw conflict('That email address is already in use.');
     }

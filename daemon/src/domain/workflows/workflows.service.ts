@@ -38,7 +38,7 @@ export class WorkflowsService {
 
   async list(projectId: string, query: WorkflowListQuery): Promise<{ items: Workflow[]; total: number }> {
     const q = this.db.manager.createQueryBuilder(WorkflowEntity, 'w').where('w.project_id = :projectId', { projectId });
-    if (query.q) q.andWhere("w.name LIKE :q ESCAPE '\\'", { q: `%${escapeLike(query.q)}%` });
+    if (query.q) q.andWhere(this.db.dialect.likeIgnoringCase('w.name', 'q'), { q: `%${escapeLike(query.q)}%` });
     const [rows, total] = await q
       .orderBy('w.name', 'ASC')
       .skip(query.offset ?? 0)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from '../../testing/sql.js';
+import { dropTrigger, sql } from '../../testing/sql.js';
 import { startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
 
 describe('audit log', () => {
@@ -54,7 +54,7 @@ describe('audit log', () => {
     // Someone with the file drops the guard and rewrites history.
     await sql(
       t,
-      `DROP TRIGGER audit_events_no_update;
+      `${dropTrigger(t, 'audit_events_no_update', 'audit_events')};
        UPDATE audit_events SET actor = 'user:mallory' WHERE sequence_number = 2;`,
     );
     const broken = await t.request('GET', '/v1/audit/verify', { token: root });

@@ -1,10 +1,10 @@
 import { createPrivateKey } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySecretStore, SecretStoreUnavailableError } from '../../secrets/secret-store.js';
+import { databaseFiles, filesHoldingData } from '../../testing/database-files.js';
 import { sql } from '../../testing/sql.js';
 import { currentLogFile } from '../../home.js';
 import { startTestDaemon, startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
@@ -583,14 +583,6 @@ describe('agent keys when the keychain fails during a rotation', () => {
   });
 });
 
-/** Every file under `dir`, recursively. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
 describe('agent key material at rest', () => {
   let t: TestDaemon;
   afterAll(() => t?.dispose());
@@ -652,12 +644,13 @@ describe('agent key material at rest', () => {
     }
     await t.daemon.services.usage.flush();
 
-    const check = (when: string) => {
-      const files = filesUnder(t.home);
+    const check = async (when: string) => {
+      const files = await filesHoldingData(t);
       expect(
         files.map((f) => f.slice(t.home.length)),
         when,
-      ).toEqual(expect.arrayContaining(['/gatehouse.db', '/logs/gatehoused.1.log']));
+      ).toContain('/logs/gatehoused.1.log');
+      expect(files).toEqual(expect.arrayContaining(await databaseFiles(t)));
       for (const file of files) {
         const bytes = readFileSync(file);
         const text = bytes.toString('latin1');
@@ -667,11 +660,11 @@ describe('agent key material at rest', () => {
       }
     };
     // While running (the write-ahead log holds the recent writes), and after a clean stop.
-    expect(filesUnder(t.home).some((f) => f.endsWith('gatehouse.db-wal'))).toBe(true);
-    check('while running');
+    expect((await databaseFiles(t)).some((f) => /gatehouse\.db-wal$|\/pg_wal\//.test(f))).toBe(true);
+    await check('while running');
     await t.stop();
     expect(readFileSync(currentLogFile(t.home), 'utf8')).toContain('/admin/agents/vault/keys');
-    check('after stop');
+    await check('after stop');
   });
 });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { databaseBytes } from '../../testing/database-files.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpUpstream, type HttpUpstream } from '../../testing/mcp-upstream.js';
@@ -54,7 +55,7 @@ describe('MCP servers: registry, supervision and discovery', () => {
       upstream_name: 'get-sum',
     });
     expect(await registry()).toEqual(expect.arrayContaining(['everything.echo', 'everything.get-sum']));
-    expect(readFileSync(join(t.home, 'gatehouse.db')).toString('latin1')).not.toContain('env-secret-93ac7e');
+    expect((await databaseBytes(t)).toString('latin1')).not.toContain('env-secret-93ac7e');
   });
 
   it('connects to a Streamable HTTP upstream with its credential from the keychain, and follows list_changed', async () => {
@@ -76,7 +77,7 @@ describe('MCP servers: registry, supervision and discovery', () => {
     upstream.addTool('late');
     await until('remote', (s) => s.tools.some((tool: { name: string }) => tool.name === 'remote.late'));
     expect(await registry()).toContain('remote.late');
-    const db = readFileSync(join(t.home, 'gatehouse.db')).toString('latin1');
+    const db = (await databaseBytes(t)).toString('latin1');
     expect(db).not.toContain('upstream-credential-4b1d');
   });
 
