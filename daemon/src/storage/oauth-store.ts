@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { EntityManager } from 'typeorm';
 import type { Database } from './database.js';
+import type { Dialect } from './dialect.js';
 
 const hashOf = (id: string): string => createHash('sha256').update(id).digest('base64url');
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -190,26 +191,32 @@ export interface PreRegisteredRecord {
   client_id_issued_at: number;
 }
 
-/** The clients an admin registered, newest first. */
+/**
+ * The clients an admin registered, newest first. Issue times are in seconds (RFC 7591), so clients
+ * registered within one second are then in name order: the same list on every request.
+ */
 export async function preRegisteredClients(db: Database): Promise<PreRegisteredRecord[]> {
+  const clientId = db.dialect.jsonText('payload', 'client_id');
   const rows: { payload: string }[] = await db.manager.query(
     `SELECT payload FROM oauth_records
-     WHERE model = 'Client' AND substr(json_extract(payload, '$.client_id'), 1, ?) = ?
-     ORDER BY json_extract(payload, '$.client_id_issued_at') DESC`,
+     WHERE model = 'Client' AND substr(${clientId}, 1, ?) = ?
+     ORDER BY ${db.dialect.jsonNumber('payload', 'client_id_issued_at')} DESC,
+       ${db.dialect.jsonText('payload', 'client_name')}, ${clientId}`,
     [PRE_REGISTERED_PREFIX.length, PRE_REGISTERED_PREFIX],
   );
   return rows.map(({ payload }) => JSON.parse(payload) as PreRegisteredRecord);
 }
 
 /** Deletes a client with every grant, code, token and session record issued to it; false if there was none. */
-export async function deleteClient(tx: EntityManager, clientId: string): Promise<boolean> {
+export async function deleteClient(dialect: Dialect, tx: EntityManager, clientId: string): Promise<boolean> {
   const found: unknown[] = await tx.query(`SELECT 1 FROM oauth_records WHERE model = 'Client' AND id_hash = ?`, [
     hashOf(clientId),
   ]);
   if (found.length === 0) return false;
   await tx.query(`DELETE FROM oauth_records WHERE model = 'Client' AND id_hash = ?`, [hashOf(clientId)]);
-  await tx.query(`DELETE FROM oauth_records WHERE model <> 'Client' AND json_extract(payload, '$.clientId') = ?`, [
-    clientId,
-  ]);
+  await tx.query(
+    `DELETE FROM oauth_records WHERE model <> 'Client' AND ${dialect.jsonText('payload', 'clientId')} = ?`,
+    [clientId],
+  );
   return true;
 }

@@ -224,7 +224,7 @@ export class AuthorizationServer {
     const client = `OAuth client "${clientId}"`;
     if (!isPreRegistered(clientId)) throw notFound(client);
     await this.deps.db.write(async (tx) => {
-      if (!(await deleteClient(tx, clientId))) throw notFound(client);
+      if (!(await deleteClient(this.deps.db.dialect, tx, clientId))) throw notFound(client);
       await this.deps.audit.append(tx, { event_type: 'oauth.client_deleted', actor, target: clientId });
     });
   }

@@ -129,7 +129,7 @@ describe('OAuth client registration, as the admin switches it', () => {
     expect(stored).not.toContain(secret);
 
     const listed = await t.request('GET', '/admin/oauth/clients', { token: admin });
-    expect(listed.body[0]).toEqual({
+    expect(listed.body.find((client: { client_id: string }) => client.client_id === clientId)).toEqual({
       client_id: clientId,
       client_name: 'Team service',
       redirect_uris: ['http://127.0.0.1/callback'],
