@@ -11,7 +11,7 @@ import { routes } from '@gatehouse/shared';
 import { lazyChildLogger, type DaemonLogger } from '../logging.js';
 import { VERSION } from '../package-info.js';
 import { registerBroker } from './broker.js';
-import { registerConsole } from './console.js';
+import { registerConsole, type PagePolicy } from './console.js';
 import { addressCheck, hostGuard, remoteNames } from './host-guard.js';
 import { listeningPort } from './listening-port.js';
 import { registerMcpEndpoint } from './mcp-endpoint.js';
@@ -107,11 +107,16 @@ export async function buildApp(
     });
     done();
   });
+  // Known once the console is registered (last, below); until then no answer has a policy.
+  let pagePolicy: PagePolicy = () => undefined;
+  // The one onSend hook: every answer's headers, and the console pages' policy.
   app.addHook('onSend', (request, reply, payload, done) => {
     if (closing) reply.header('Connection', 'close');
     reply.header('X-Request-Id', request.id);
     reply.headers(EVERY_ANSWER_HEADERS);
     if (!request.url.startsWith('/docs')) reply.header('Cache-Control', 'no-store');
+    const policy = pagePolicy(request.url);
+    if (policy) reply.header('Content-Security-Policy', policy);
     done(null, payload);
   });
   // JSON only. Fastify also parses text/plain by default, and text/plain is what a web page can
@@ -154,7 +159,7 @@ export async function buildApp(
     return `${config.tls ? 'https' : 'http'}://${host}:${(port ??= listeningPort(app)) ?? config.port}`;
   });
   registerMcpEndpoint(app, services);
-  await registerConsole(app, services);
+  pagePolicy = await registerConsole(app, services);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
+import { CONSOLE_DIR } from './console.js';
 
 let t: TestDaemon;
 beforeAll(async () => ({ t } = await startWithAdmin()));
@@ -73,5 +76,23 @@ describe('the console session', () => {
     const whoami = await t.request('GET', '/v1/whoami', { headers: { cookie } });
     expect(whoami.status).toBe(401);
     expect(whoami.headers.get('set-cookie')).toBeNull();
+  });
+});
+
+describe('the console pages', () => {
+  it('carry the console policy when the console is built; no API answer, success or problem, carries one', async () => {
+    const built = existsSync(join(CONSOLE_DIR, 'index.html'));
+    const policy = (await t.request('GET', '/')).headers.get('content-security-policy');
+    if (built) expect(policy).toMatch(/^default-src 'self'; script-src 'self';.*frame-ancestors 'none'/);
+    else expect(policy).toBeNull();
+    const notFound = await t.request('GET', '/no-such-page');
+    expect(notFound.status).toBe(404);
+    expect(notFound.headers.get('content-security-policy')).toBe(policy);
+
+    for (const path of ['/healthz', '/v1/whoami', '/openapi.json', '/console/session/refresh']) {
+      const answer = await t.request(path === '/console/session/refresh' ? 'POST' : 'GET', path);
+      expect(answer.headers.get('content-security-policy'), path).toBeNull();
+      expect(answer.headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
   });
 });

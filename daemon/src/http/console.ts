@@ -36,13 +36,21 @@ const API_PREFIXES = [
   '/.well-known/',
 ];
 
+/** The Content-Security-Policy of the answer to a URL, if it has one of its own. */
+export type PagePolicy = (url: string) => string | undefined;
+
+/** The console's own pages (anything not under an API prefix) run only their own scripts. */
+const consolePagePolicy: PagePolicy = (url) =>
+  API_PREFIXES.some((prefix) => url.startsWith(prefix)) ? undefined : CONSOLE_CSP;
+
 /**
  * The daemon-served console (SPEC §1): the same renderer as the desktop app, at `/`, with a
  * browser session whose refresh token never reaches page script — an HttpOnly, SameSite=Strict
  * cookie scoped to the session routes. Cross-site use is refused by the Host/Origin guard, and
- * these routes take JSON only (a cross-site form cannot send it).
+ * these routes take JSON only (a cross-site form cannot send it). Resolves to the policy of its
+ * pages, which app.ts's one onSend hook sets (a hook of its own would cost a call per request).
  */
-export async function registerConsole(app: FastifyInstance, services: Services): Promise<void> {
+export async function registerConsole(app: FastifyInstance, services: Services): Promise<PagePolicy> {
   // Only the session routes read and write cookies: the plugin's hooks stay off every other route.
   await app.register(async (scope) => {
     await scope.register(fastifyCookie);
@@ -55,15 +63,10 @@ export async function registerConsole(app: FastifyInstance, services: Services):
         .type('text/plain; charset=utf-8')
         .send('The console is not built: run `npm run build` (the API is here; its docs at /docs).\n'),
     );
-    return;
+    return () => undefined;
   }
   // The console routes in the URL's hash (`/#/agents/…`), so the daemon serves no path of its own
   // for it: no catch-all route, which would also take an API path's 404 and 414 problems.
   await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/', wildcard: false, index: ['index.html'] });
-  // A callback hook: it runs on every request, where an async one costs a promise.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (!API_PREFIXES.some((prefix) => request.url.startsWith(prefix)))
-      reply.header('Content-Security-Policy', CONSOLE_CSP);
-    done(null, payload);
-  });
+  return consolePagePolicy;
 }

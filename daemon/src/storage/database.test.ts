@@ -128,6 +128,25 @@ describe('the database', () => {
     expect(db.generation).toBe(generation);
   });
 
+  it('tracks the current write only while one is open: after it, promises carry no async context', async () => {
+    // On Node 20 an enabled AsyncLocalStorage hooks every promise the process makes (it marks each
+    // with its context); the daemon's requests make many, and paid for it after its first write.
+    const marks = (promise: Promise<unknown>) => Object.getOwnPropertySymbols(promise).length;
+    const unmarked = marks(Promise.resolve());
+    let inside = 0;
+    await db.write(async (tx) => {
+      await tx.query("INSERT INTO tools (name, description, created_at) VALUES ('t1', '', '')");
+      inside = await db.join(async (joined) => {
+        expect(joined).toBe(tx);
+        expect(db.reader).toBe(tx);
+        return marks(Promise.resolve());
+      });
+    });
+    expect(inside).toBeGreaterThan(unmarked);
+    expect(marks(Promise.resolve())).toBe(unmarked);
+    expect(db.reader).toBe(db.source.manager);
+  });
+
   it('appends a batch of audit rows, chained, without moving the generation (no read cache reads them)', async () => {
     const audit = new AuditLog(db);
     await audit.record({ event_type: 'before', actor: { label: 'test', user: null, source: null } });

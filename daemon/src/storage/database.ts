@@ -171,10 +171,21 @@ export class Database {
     return current?.open ? current.tx : this.source.manager;
   }
 
+  /**
+   * Runs `work` with its transaction as the current write. On Node 20 an enabled AsyncLocalStorage
+   * installs promise hooks that every promise of the process pays for, every request's included,
+   * so it is enabled only while a write is open: writes run one at a time, and between them no
+   * call chain is inside an open one, so `getStore()` has nothing to tell.
+   */
   private tracked<T>(work: (tx: EntityManager) => Promise<T>): (tx: EntityManager) => Promise<T> {
     return (tx) => {
       const write = { tx, open: true };
-      return this.currentWrite.run(write, () => work(tx)).finally(() => (write.open = false));
+      return this.currentWrite
+        .run(write, () => work(tx))
+        .finally(() => {
+          write.open = false;
+          this.currentWrite.disable();
+        });
     };
   }
 
