@@ -260,10 +260,11 @@ export function registerConnectionCommands(program: Command): void {
           allowed_paths: options.paths ?? [],
         };
         const api = contextOf(command).api();
+        const holder = holderOf(options);
         const { data } =
-          holderOf(options).subject === 'agent'
-            ? await api.call('setAgentConnectionGrant', { params: { connection: name, agent: options.agent! }, body })
-            : await api.call('setRoleConnectionGrant', { params: { connection: name, role: options.role! }, body });
+          holder.subject === 'agent'
+            ? await api.call('setAgentConnectionGrant', { params: { connection: name, agent: holder.name }, body })
+            : await api.call('setRoleConnectionGrant', { params: { connection: name, role: holder.name }, body });
         if (options.json) return printJson(data);
         console.error(`Granted ${name} to ${data.subject} ${data.name}.`);
         printTable([data], grantColumns);

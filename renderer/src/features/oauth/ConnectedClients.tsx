@@ -3,6 +3,7 @@ import type { Agent } from '@gatehouse/shared';
 import { call } from '../../api.js';
 import { ConfirmButton, ErrorNote, formatTime, Loading } from '../../ui/components.js';
 import { oauthKeys, oauthQueries } from './queries.js';
+import { ClientCell } from './ClientCell.js';
 
 /** The OAuth clients (MCP clients an admin approved) acting as this agent, each revocable. */
 export function ConnectedClients({ projectId, agent }: { projectId: string; agent: Agent }): React.JSX.Element {
@@ -34,12 +35,7 @@ export function ConnectedClients({ projectId, agent }: { projectId: string; agen
           <tbody>
             {list.data.map((c) => (
               <tr key={c.client_id}>
-                <td>
-                  {c.client_name ?? '—'}
-                  <div className="muted small">
-                    <code>{c.client_id}</code>
-                  </div>
-                </td>
+                <ClientCell client={c} />
                 <td>{c.scopes.join(' ')}</td>
                 <td>{formatTime(c.connected_at)}</td>
                 <td>{formatTime(c.expires_at)}</td>

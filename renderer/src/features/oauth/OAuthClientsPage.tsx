@@ -4,6 +4,7 @@ import type { RegisteredClient, RegistrationPolicy } from '@gatehouse/shared';
 import { call } from '../../api.js';
 import { ConfirmButton, ErrorNote, formatTime, Loading, PlaintextOnceDialog } from '../../ui/components.js';
 import { oauthServerKeys, oauthServerQueries } from './queries.js';
+import { ClientCell } from './ClientCell.js';
 import { RegisterClientDialog } from './RegisterClientDialog.js';
 
 const METHODS: Array<{ key: keyof RegistrationPolicy; label: string; description: string }> = [
@@ -114,12 +115,7 @@ function PreRegisteredClients(): React.JSX.Element {
           <tbody>
             {list.data.map((c) => (
               <tr key={c.client_id}>
-                <td>
-                  {c.client_name}
-                  <div className="muted small">
-                    <code>{c.client_id}</code>
-                  </div>
-                </td>
+                <ClientCell client={c} />
                 <td>{c.confidential ? 'confidential' : 'public'}</td>
                 <td>
                   {c.redirect_uris.map((uri) => (
