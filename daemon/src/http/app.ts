@@ -71,7 +71,13 @@ export async function buildApp(
   // One synchronous hook for what every request must pass before routing: a hook per rule would
   // cost a hook call each, and an async one a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
-    if (closing) sendProblem(reply, 'shutting_down', 'The daemon is shutting down; try again once it has restarted.');
+    if (closing) {
+      sendProblem(reply, 'shutting_down', 'The daemon is shutting down; try again once it has restarted.');
+      return;
+    }
+    // On PostgreSQL, the other replicas' commits before this request are seen by it (see Database.caughtUp).
+    const caughtUp = services.db.caughtUp();
+    if (caughtUp) void caughtUp.then(() => guard.call(app, request, reply, done));
     else guard.call(app, request, reply, done);
   });
   // Only past the guard, so only for the origins an admin listed: preflights answered, CORS headers added.

@@ -12,6 +12,7 @@ import { workflowEntities } from './workflow-entities.js';
 import { connectionEntities } from './connection-entities.js';
 import { limitEntities } from './limit-entities.js';
 import { dialects, type Dialect } from './dialect.js';
+import { ReplicaChanges } from './replica-changes.js';
 
 /** Where the data lives: a SQLite file (the desktop default) or a PostgreSQL database (team mode). */
 export type DatabaseTarget = { sqlite: string } | { postgres: string };
@@ -21,7 +22,10 @@ export type Driver = 'sqlite' | 'postgres';
 /** Held while one replica migrates: replicas starting together on an empty database migrate once. */
 const MIGRATION_LOCK = 'gatehouse.migrations';
 
-/** How often another program's commits are looked for (see `generation`). */
+/**
+ * How often another program's commits are looked for (see `generation`): on PostgreSQL only the
+ * fallback for a notification that never came (see `ReplicaChanges`).
+ */
 export const EXTERNAL_CHANGE_POLL_MS = 1000;
 
 /** EntityManager methods that write, or hand out something that can (a repository). */
@@ -76,6 +80,8 @@ export class Database {
   private readonly currentWrite = new AsyncLocalStorage<{ tx: EntityManager; open: boolean }>();
   private changes = 0;
   private readonly poll: NodeJS.Timeout;
+  /** The other replicas' commits, announced (PostgreSQL only). */
+  private replicas: ReplicaChanges | undefined;
 
   private constructor(
     readonly source: DataSource,
@@ -135,21 +141,45 @@ export class Database {
       await source.destroy();
       throw error;
     }
-    return new Database(source, 'postgres', await dataVersion(source, 'postgres'));
+    const db = new Database(source, 'postgres', await dataVersion(source, 'postgres'));
+    db.replicas = await ReplicaChanges.listen(url, () => db.changes++);
+    return db;
   }
 
   /**
    * Changes whenever the data may have changed: after each of the daemon's write transactions
    * (committed or rolled back: reads on the shared connection may have seen it uncommitted), and
-   * within a second of another program committing to the file. `ReadCache`s key on it.
+   * within a second of another program committing to the file. On PostgreSQL, also when another
+   * replica's write transaction commits (its notification arrives), and on every read while no
+   * notifications can arrive: then nothing is served from a cache. `ReadCache`s key on it.
    */
   get generation(): number {
+    if (this.replicas && !this.replicas.listening) this.changes++;
     return this.changes;
   }
 
   /** Runs `work` in a transaction of its own: it all lands, or none of it does. */
   write<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.writes.run(() => this.source.transaction(this.tracked(work)).finally(() => this.changes++));
+    const replicas = this.replicas;
+    const announced = replicas
+      ? async (tx: EntityManager) => {
+          const result = await work(tx);
+          // Delivered to the other replicas at commit, and not at all on a rollback.
+          await tx.query(...replicas.announcement());
+          return result;
+        }
+      : work;
+    return this.writes.run(() => this.source.transaction(this.tracked(announced)).finally(() => this.changes++));
+  }
+
+  /**
+   * Resolves once the caches are invalidated for every other replica's commit that ended before
+   * the call (one round trip on PostgreSQL; at once on SQLite, whose other writers are programs
+   * beside the desktop daemon, found by the poll). Each request waits for it before it is
+   * answered, so a key revoked through one replica is refused on the next request to any other.
+   */
+  caughtUp(): Promise<void> | undefined {
+    return this.replicas?.caughtUp();
   }
 
   /**
@@ -220,6 +250,7 @@ export class Database {
   async close(): Promise<void> {
     clearInterval(this.poll);
     await this.writes.drain();
+    await this.replicas?.close();
     if (this.source.isInitialized) await this.source.destroy();
   }
 }
