@@ -1,10 +1,11 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
+import { BROKER_BODY_LIMIT } from './broker.js';
 
 const SECRET = 'sk-upstream-7f3e9c1d2b4a6e8f0a1c3e5d';
 
@@ -185,6 +186,54 @@ describe('connections and the broker', () => {
     expect(refusals).toEqual(
       expect.arrayContaining(['path_not_allowed', 'connection_not_granted', 'upstream_unreachable']),
     );
+  });
+
+  it('audits the status, bytes and duration of a relayed answer', async () => {
+    const response = await broker('/provider/v1/teapot');
+    const bytes = (await response.arrayBuffer()).byteLength;
+    const call = (await calls()).find((c) => c.metadata.path === '/v1/teapot')!;
+    expect(call).toMatchObject({ outcome: 'failure', metadata: { method: 'GET', status: 418, bytes } });
+    expect(call.metadata.duration_ms).toEqual(expect.any(Number));
+  });
+
+  it('refuses a body over the limit before reading it, and audits the refusal', async () => {
+    // The length alone says it is too large: the broker answers without waiting for the body.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const sent = request(`${t.url}/proxy/provider/v1/echo`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-length': String(BROKER_BODY_LIMIT + 1) },
+      });
+      sent.on('response', (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => {
+          resolve({ status: response.statusCode!, body });
+          sent.destroy();
+        });
+      });
+      sent.on('error', reject);
+      sent.flushHeaders();
+    });
+    expect(answer.status).toBe(413);
+    expect((JSON.parse(answer.body) as { code: string }).code).toBe('payload_too_large');
+    expect((await calls()).map((call) => call.metadata.refused)).toContain('payload_too_large');
+  });
+
+  it('refuses the very next call once the grant is revoked', async () => {
+    const issued = await t.request('POST', '/admin/agents', {
+      token: admin,
+      body: { name: 'revocable', issue_key: true, allowed_tools: ['connection:provider'] },
+    });
+    const credential = issued.body.agent_key.api_key as string;
+    expect((await broker('/provider/v1/echo', {}, credential)).status).toBe(200);
+    const revoked = await t.request('DELETE', '/admin/agents/revocable/tools', {
+      token: admin,
+      body: { tools: ['connection:provider'] },
+    });
+    expect(revoked.status).toBe(200);
+    const refused = await broker('/provider/v1/echo', {}, credential);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { code: string }).code).toBe('connection_not_granted');
   });
 
   it('stops granting once the connection is deleted', async () => {
