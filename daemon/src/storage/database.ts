@@ -23,6 +23,13 @@ export type Driver = 'sqlite' | 'postgres';
 const MIGRATION_LOCK = 'gatehouse.migrations';
 
 /**
+ * Taken by every `write()` transaction on PostgreSQL, until it ends. The services check, then
+ * write (is the name free? then insert); under READ COMMITTED two replicas' transactions would
+ * both pass the check. SQLite has one writer at a time already.
+ */
+const WRITE_LOCK = 'gatehouse.writes';
+
+/**
  * How often another program's commits are looked for (see `generation`): on PostgreSQL only the
  * fallback for a notification that never came (see `ReplicaChanges`).
  */
@@ -68,8 +75,8 @@ export const escapeLike = (value: string): string => value.replace(/[\\%_]/g, (c
  * The database: SQLite, or PostgreSQL through the same TypeORM code. TypeORM's sqlite driver runs
  * everything over one connection, so two transactions started concurrently would nest into each
  * other; every write therefore goes through `write()`, which runs this daemon's transactions one
- * at a time (on PostgreSQL too, so the services' check-then-write rules hold the same way). Reads
- * use `manager`, which cannot write.
+ * at a time (on PostgreSQL too, and across replicas under an advisory lock, so the services'
+ * check-then-write rules hold the same way). Reads use `manager`, which cannot write.
  */
 export class Database {
   private readonly writes = new SerialQueue();
@@ -163,6 +170,8 @@ export class Database {
     const replicas = this.replicas;
     const announced = replicas
       ? async (tx: EntityManager) => {
+          // Before the first read: the checks then see every commit of the write before this one.
+          await tx.query('SELECT pg_advisory_xact_lock(hashtext(?))', [WRITE_LOCK]);
           const result = await work(tx);
           // Delivered to the other replicas at commit, and not at all on a rollback.
           await tx.query(...replicas.announcement());
@@ -222,7 +231,9 @@ export class Database {
   /**
    * Runs `work` in a transaction of its own without moving the generation: for writes only to
    * tables no read cache reads (the audit chain, usage counters), which must not empty the
-   * caches — the broker appends a batch of call records several times a second.
+   * caches — the broker appends a batch of call records several times a second. It does not
+   * wait for other replicas' writes either: those appends check nothing first (the audit chain
+   * takes a lock of its own).
    */
   writeUncached<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.writes.run(() => this.source.transaction(this.tracked(work)));
@@ -303,14 +314,22 @@ const allEntities = [
  * another migrates waits for it, then finds nothing left to run.
  */
 async function migrateOnce(source: DataSource): Promise<void> {
+  await withSessionLock(source, MIGRATION_LOCK, () => source.runMigrations({ transaction: 'each' }));
+}
+
+/**
+ * Runs `work` holding PostgreSQL's session-level advisory lock `name` on a connection of its own
+ * (the lock goes with that connection, so a replica killed while holding it frees it).
+ */
+async function withSessionLock<T>(source: DataSource, name: string, work: () => Promise<T>): Promise<T> {
   const runner = source.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query('SELECT pg_advisory_lock(hashtext(?))', [MIGRATION_LOCK]);
+    await runner.query('SELECT pg_advisory_lock(hashtext(?))', [name]);
     try {
-      await source.runMigrations({ transaction: 'each' });
+      return await work();
     } finally {
-      await runner.query('SELECT pg_advisory_unlock(hashtext(?))', [MIGRATION_LOCK]);
+      await runner.query('SELECT pg_advisory_unlock(hashtext(?))', [name]);
     }
   } finally {
     await runner.release();
