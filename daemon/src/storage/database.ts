@@ -182,6 +182,17 @@ export class Database {
   }
 
   /**
+   * Runs `work` while holding the lock `lockName` across every replica on the database (a
+   * session-level advisory lock on PostgreSQL): for what must happen once, made by whichever
+   * replica comes first, such as a key made on first start. On SQLite, whose one daemon is the
+   * only writer, it just runs `work`. `work` uses the database as usual; holding the lock it sees
+   * everything the previous holder committed.
+   */
+  exclusively<T>(lockName: string, work: () => Promise<T>): Promise<T> {
+    return this.driver === 'postgres' ? withSessionLock(this.source, lockName, work) : work();
+  }
+
+  /**
    * Resolves once the caches are invalidated for every other replica's commit that ended before
    * the call (one round trip on PostgreSQL; at once on SQLite, whose other writers are programs
    * beside the desktop daemon, found by the poll). Each request waits for it before it is

@@ -19,6 +19,9 @@ import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 
 export const ISSUER = 'gatehouse';
 
+/** Held by the replica that loads (or makes) the signing key. */
+const SIGNING_KEY_LOCK = 'gatehouse.signing-key';
+
 /** Verified tokens remembered: an agent sends the same one on every request for up to an hour. */
 const VERIFIED_CAPACITY = 10_000;
 
@@ -41,7 +44,20 @@ export class TokenSigner {
 
   private constructor(private readonly key: ActiveKey) {}
 
-  static async load(db: Database, secrets: SecretStore, onReplaced?: (reason: string) => void): Promise<TokenSigner> {
+  /**
+   * The active key, made on first start. Replicas starting together on an empty database take
+   * turns: each would otherwise make a key of its own, and the tokens of all but the last to
+   * write would stop verifying anywhere.
+   */
+  static load(db: Database, secrets: SecretStore, onReplaced?: (reason: string) => void): Promise<TokenSigner> {
+    return db.exclusively(SIGNING_KEY_LOCK, () => TokenSigner.loadOrMake(db, secrets, onReplaced));
+  }
+
+  private static async loadOrMake(
+    db: Database,
+    secrets: SecretStore,
+    onReplaced?: (reason: string) => void,
+  ): Promise<TokenSigner> {
     const row = await db.manager.findOne(SigningKeyEntity, {
       where: { retired_at: null as unknown as undefined },
       order: { created_at: 'DESC' },

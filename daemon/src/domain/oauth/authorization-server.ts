@@ -362,7 +362,7 @@ export class AuthorizationServer {
     const { secrets, db, audit, agentAuth } = this.deps;
     // Imported on first use: its runtime warning goes to the log, not the daemon's stderr.
     const { default: Provider, errors } = await importQuietly(() => import('oidc-provider'), this.log!);
-    const keys = await loadOAuthKeys(secrets);
+    const keys = await loadOAuthKeys(db, secrets);
     const resource = this.resource;
     const registrationPolicy = () => readRegistrationPolicy(db);
     const trustedHosts = new Set(this.deps.metadataDocumentHosts ?? []);

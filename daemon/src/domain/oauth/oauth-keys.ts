@@ -1,6 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
+import type { Database } from '../../storage/database.js';
+
+/** Held by the replica that loads (or makes) the keys. */
+const OAUTH_KEYS_LOCK = 'gatehouse.oauth-keys';
 
 /** What the authorization server signs with and seals its cookies with, all from the keychain. */
 export interface OAuthKeys {
@@ -20,7 +24,13 @@ interface StoredKeys {
  * them, new ones are made and outstanding access tokens stop verifying (refresh tokens, which
  * are database records, still work).
  */
-export async function loadOAuthKeys(secrets: SecretStore): Promise<OAuthKeys> {
+export function loadOAuthKeys(db: Database, secrets: SecretStore): Promise<OAuthKeys> {
+  // Replicas that build their authorization servers together take turns: each would otherwise
+  // make keys of its own, and the last to write would leave the others' tokens unverifiable.
+  return db.exclusively(OAUTH_KEYS_LOCK, () => loadOrMake(secrets));
+}
+
+async function loadOrMake(secrets: SecretStore): Promise<OAuthKeys> {
   const stored = await secrets.get(accounts.oauthKeys);
   if (stored) {
     const keys = JSON.parse(stored) as StoredKeys;
