@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VERSION } from './package-info.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -19,4 +20,64 @@ it('installs a service unit whose command line is this checkout’s built gateho
   expect(node).toMatch(/^\//); // absolute
   expect(existsSync(gatehouse!)).toBe(true);
   expect(execFileSync(node!, [gatehouse!, '--version'], { encoding: 'utf8' }).trim()).toBe(VERSION);
+});
+
+const TEAM_UNIT = join(REPO, 'packaging/gatehoused-team.service');
+const TEAM_ENV = join(REPO, 'packaging/gatehoused-team.env.example');
+const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+
+/** `NAME=value` lines of an environment file, comments left out. */
+const settings = (file: string) =>
+  new Map(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const),
+  );
+
+describe('the team server unit (packaging/gatehoused-team.service)', () => {
+  it('runs the checkout’s gatehouse with its settings file, the key-encryption key as a credential', () => {
+    const unit = readFileSync(TEAM_UNIT, 'utf8');
+    const execStart =
+      /^ExecStart=\/usr\/bin\/node \/opt\/gatehouse\/(\S+) daemon --quiet --home \S+ \$GATEHOUSE_DAEMON_FLAGS$/m.exec(
+        unit,
+      );
+    expect(execStart, unit).not.toBeNull();
+    expect(existsSync(join(REPO, execStart![1]!))).toBe(true);
+    expect(unit).toMatch(/^EnvironmentFile=\/etc\/gatehouse\/gatehoused-team\.env$/m);
+    expect(unit).toMatch(/^Environment=GATEHOUSE_SECRET_STORE=database$/m);
+    expect(unit).toMatch(/^LoadCredential=kek:\/etc\/gatehouse\/kek$/m);
+    expect(unit).toMatch(/^Environment=GATEHOUSE_KEK_FILE=%d\/kek$/m);
+  });
+
+  it('has an example settings file of variables the daemon reads and flags it takes', () => {
+    const example = settings(TEAM_ENV);
+    expect([...example.keys()]).toEqual(expect.arrayContaining(['GATEHOUSE_DATABASE_URL', 'GATEHOUSE_DAEMON_FLAGS']));
+    const source = ['daemon/src/config.ts', 'daemon/src/main.ts'].map((file) => readFileSync(join(REPO, file), 'utf8'));
+    for (const name of example.keys())
+      if (name !== 'GATEHOUSE_DAEMON_FLAGS')
+        expect(
+          source.some((text) => text.includes(name)),
+          name,
+        ).toBe(true);
+    const help = execFileSync(process.execPath, ['--import', 'tsx', 'daemon/src/main.ts', 'daemon', '--help'], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
+    const flags = example.get('GATEHOUSE_DAEMON_FLAGS')!.match(/--[a-z-]+/g)!;
+    expect(flags).toEqual(['--allow-remote', '--tls-cert', '--tls-key']);
+    for (const flag of flags) expect(help).toContain(`${flag} `);
+  });
+
+  it.skipIf(!hasSystemdAnalyze)(
+    'passes systemd-analyze verify, hardened to an exposure of 2.0 or less (needs systemd-analyze)',
+    () => {
+      const verify = spawnSync('systemd-analyze', ['verify', TEAM_UNIT], { encoding: 'utf8' });
+      expect(verify.status, verify.stderr).toBe(0);
+      expect(verify.stderr).toBe('');
+      const security = execFileSync('systemd-analyze', ['security', '--offline=yes', TEAM_UNIT], { encoding: 'utf8' });
+      const exposure = /Overall exposure level for \S+: ([\d.]+)/.exec(security);
+      expect(Number(exposure![1])).toBeLessThanOrEqual(2);
+    },
+  );
 });
