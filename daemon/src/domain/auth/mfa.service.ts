@@ -2,7 +2,7 @@ import type { MfaSetupResponse } from '@gatehouse/shared';
 import { conflict, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import type { Database } from '../../storage/database.js';
-import { UserEntity, type UserRow } from '../../storage/entities.js';
+import { countUserFailure, UserEntity, type UserRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { AttemptLimiter } from './attempt-limiter.js';
@@ -79,16 +79,13 @@ export class MfaService {
       const fresh = await tx.findOneByOrFail(UserEntity, { id: user.id });
       const step = acceptTotpCode(secret, code, fresh.totp_last_step);
       if (step === null) {
-        const failures = fresh.totp_failures + 1;
-        const locked = failures >= LOCK_AFTER_FAILURES;
-        await tx.update(
-          UserEntity,
-          { id: user.id },
-          {
-            totp_failures: locked ? 0 : failures,
-            ...(locked ? { totp_locked_until: new Date(Date.now() + LOCK_MS).toISOString() } : {}),
-          },
-        );
+        const locked = (await countUserFailure(tx, user.id, 'totp_failures')) >= LOCK_AFTER_FAILURES;
+        if (locked)
+          await tx.update(
+            UserEntity,
+            { id: user.id },
+            { totp_failures: 0, totp_locked_until: new Date(Date.now() + LOCK_MS).toISOString() },
+          );
         await this.audit.append(tx, {
           event_type: 'auth.failed',
           actor,

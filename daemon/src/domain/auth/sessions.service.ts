@@ -6,6 +6,7 @@ import { ProblemError } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
 import { frozenRow, ReadCache } from '../../storage/read-cache.js';
 import {
+  countUserFailure,
   RefreshTokenEntity,
   SessionEntity,
   UserEntity,
@@ -235,16 +236,13 @@ export class SessionsService {
     await this.db.write(async (tx) => {
       let locked = false;
       if (user) {
-        const failures = user.failed_logins + 1;
-        locked = failures >= LOCK_AFTER_FAILURES;
-        await tx.update(
-          UserEntity,
-          { id: user.id },
-          {
-            failed_logins: locked ? 0 : failures,
-            ...(locked ? { locked_until: new Date(Date.now() + LOCK_MS).toISOString() } : {}),
-          },
-        );
+        locked = (await countUserFailure(tx, user.id, 'failed_logins')) >= LOCK_AFTER_FAILURES;
+        if (locked)
+          await tx.update(
+            UserEntity,
+            { id: user.id },
+            { failed_logins: 0, locked_until: new Date(Date.now() + LOCK_MS).toISOString() },
+          );
       }
       await this.audit.append(tx, {
         event_type: 'auth.failed',

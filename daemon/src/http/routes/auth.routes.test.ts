@@ -212,6 +212,29 @@ describe('login lockout', () => {
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
   });
 
+  it('counts wrong passwords sent at once: 4 leave the account open, 5 lock it', async () => {
+    const t2 = await startTestDaemon();
+    try {
+      const admin = (await t2.setupAdmin()).access_token;
+      await t2.request('POST', '/admin/users', {
+        token: admin,
+        body: { username: 'erin', password: 'erin password 1' },
+      });
+      const wrongAtOnce = (n: number) =>
+        Promise.all(Array.from({ length: n }, (_, i) => t2.login('erin', `wrong ${i}`)));
+
+      expect((await wrongAtOnce(4)).map((r) => r.status)).toEqual([401, 401, 401, 401]);
+      // The right password resets the count; then five at once reach the threshold exactly.
+      expect((await t2.login('erin', 'erin password 1')).status).toBe(200);
+      expect((await wrongAtOnce(5)).map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+      const locked = await t2.login('erin', 'erin password 1');
+      expect(locked.status).toBe(429);
+      expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
+    } finally {
+      await t2.dispose();
+    }
+  });
+
   it('refuses a disabled user even with the right password', async () => {
     const t2 = await startTestDaemon();
     try {
