@@ -1,4 +1,4 @@
-import { EntitySchema } from 'typeorm';
+import { EntitySchema, type EntityManager } from 'typeorm';
 import type { AuditOutcome, Privilege, ToolCeiling, UserKind, UserRole } from '@gatehouse/shared';
 
 /*
@@ -83,6 +83,22 @@ export const UserEntity = new EntitySchema<UserRow>({
     updated_at: text,
   },
 });
+
+/**
+ * Adds one to a user's failure counter and returns the count it reached. The increment is one
+ * UPDATE, so failures racing each other (in this daemon or on another replica) all count; a count
+ * read before the write and written back would lose them. The read sees the transaction's own
+ * update, and on PostgreSQL the row stays locked until the transaction ends.
+ */
+export async function countUserFailure(
+  tx: EntityManager,
+  userId: string,
+  counter: 'failed_logins' | 'totp_failures',
+): Promise<number> {
+  await tx.increment(UserEntity, { id: userId }, counter, 1);
+  const row = await tx.findOneOrFail(UserEntity, { where: { id: userId }, select: { id: true, [counter]: true } });
+  return row[counter];
+}
 
 export interface MembershipRow {
   user_id: string;

@@ -1,7 +1,8 @@
 import { ProblemError } from '../../errors.js';
 import type { Actor } from '../actor.js';
+import type { Database } from '../../storage/database.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { AttemptLimiter } from './attempt-limiter.js';
+import { attemptCounter, type AttemptCounter } from './attempt-counter.js';
 import { retryAfterHeader } from './mfa.service.js';
 
 /** Failed authentications allowed per minute from one address, and against one key prefix. */
@@ -35,20 +36,25 @@ export interface AuthFailure {
  * a stranger who knows a key's prefix must not be able to lock its agent out.
  */
 export class AuthFailures {
-  private readonly bySource = new AttemptLimiter(PER_SOURCE, 60_000);
-  private readonly byPrefix = new AttemptLimiter(PER_PREFIX, 60_000);
+  private readonly bySource: AttemptCounter;
+  private readonly byPrefix: AttemptCounter;
 
-  constructor(private readonly audit: AuditLog) {}
+  constructor(
+    db: Database,
+    private readonly audit: AuditLog,
+  ) {
+    this.bySource = attemptCounter(db, 'auth_source', PER_SOURCE, 60_000);
+    this.byPrefix = attemptCounter(db, 'auth_prefix', PER_PREFIX, 60_000);
+  }
 
   /** Records the failure and returns the problem to answer with. */
   async fail(failure: AuthFailure): Promise<ProblemError> {
     const source = failure.actor.source ?? 'unknown';
-    const limits: Array<[AttemptLimiter, string]> = [[this.bySource, source]];
-    if (failure.prefix) limits.push([this.byPrefix, failure.prefix]);
-
-    const wasLimited = Math.max(...limits.map(([limiter, key]) => limiter.retryAfter(key)));
-    for (const [limiter, key] of limits) limiter.hit(key);
-    const wait = Math.max(...limits.map(([limiter, key]) => limiter.retryAfter(key)));
+    const counts = [this.bySource.hit(source)];
+    if (failure.prefix) counts.push(this.byPrefix.hit(failure.prefix));
+    const waits = await Promise.all(counts);
+    const wasLimited = Math.max(...waits.map((w) => w.before));
+    const wait = Math.max(...waits.map((w) => w.after));
 
     if (wasLimited === 0) {
       await this.audit.record({

@@ -2,10 +2,10 @@ import type { MfaSetupResponse } from '@gatehouse/shared';
 import { conflict, ProblemError } from '../../errors.js';
 import { accounts, type SecretStore } from '../../secrets/secret-store.js';
 import type { Database } from '../../storage/database.js';
-import { UserEntity, type UserRow } from '../../storage/entities.js';
+import { countUserFailure, UserEntity, type UserRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { AttemptLimiter } from './attempt-limiter.js';
+import { attemptCounter, type AttemptCounter } from './attempt-counter.js';
 import { acceptTotpCode, newTotpSecret, otpauthUri } from './totp.js';
 
 /** SPEC §4: 5 tries a minute; 10 wrong codes in a row lock TOTP for 15 minutes. */
@@ -19,13 +19,15 @@ export const retryAfterHeader = (seconds: number) => ({
 
 /** TOTP enrolment and checking. The secret lives in the keychain (`totp:<user_id>`) only. */
 export class MfaService {
-  private readonly tries = new AttemptLimiter(TRIES_PER_MINUTE, 60_000);
+  private readonly tries: AttemptCounter;
 
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly secrets: SecretStore,
-  ) {}
+  ) {
+    this.tries = attemptCounter(db, 'totp_tries', TRIES_PER_MINUTE, 60_000);
+  }
 
   async setup(user: UserRow, actor: Actor): Promise<MfaSetupResponse> {
     if (user.mfa_enabled) throw conflict('MFA is already on; disable it first to enrol a new authenticator.');
@@ -63,10 +65,11 @@ export class MfaService {
     actor: Actor,
     onAccepted?: Parameters<Database['write']>[0],
   ): Promise<void> {
-    const wait = Math.max(this.tries.retryAfter(user.id), lockedFor(user.totp_locked_until));
+    // Counted before the code is looked at, so that tries sent at once (to any replica) all count;
+    // a refused try counts too, which keeps a client that does not pause refused.
+    const wait = lockedFor(user.totp_locked_until) || (await this.tries.hit(user.id)).before;
     if (wait > 0)
       throw new ProblemError('rate_limited', 'Too many two-factor attempts; try again later.', retryAfterHeader(wait));
-    this.tries.hit(user.id);
 
     const secret = await this.secrets.get(accounts.totp(user.id));
     if (!secret) {
@@ -79,16 +82,13 @@ export class MfaService {
       const fresh = await tx.findOneByOrFail(UserEntity, { id: user.id });
       const step = acceptTotpCode(secret, code, fresh.totp_last_step);
       if (step === null) {
-        const failures = fresh.totp_failures + 1;
-        const locked = failures >= LOCK_AFTER_FAILURES;
-        await tx.update(
-          UserEntity,
-          { id: user.id },
-          {
-            totp_failures: locked ? 0 : failures,
-            ...(locked ? { totp_locked_until: new Date(Date.now() + LOCK_MS).toISOString() } : {}),
-          },
-        );
+        const locked = (await countUserFailure(tx, user.id, 'totp_failures')) >= LOCK_AFTER_FAILURES;
+        if (locked)
+          await tx.update(
+            UserEntity,
+            { id: user.id },
+            { totp_failures: 0, totp_locked_until: new Date(Date.now() + LOCK_MS).toISOString() },
+          );
         await this.audit.append(tx, {
           event_type: 'auth.failed',
           actor,

@@ -6,6 +6,7 @@ import { ProblemError } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
 import { frozenRow, ReadCache } from '../../storage/read-cache.js';
 import {
+  countUserFailure,
   RefreshTokenEntity,
   SessionEntity,
   UserEntity,
@@ -15,7 +16,7 @@ import {
 import { anonymousActor, userActor, type Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuthFailures } from './auth-failures.js';
-import { AttemptLimiter } from './attempt-limiter.js';
+import { attemptCounter, type AttemptCounter } from './attempt-counter.js';
 import { lockedFor, retryAfterHeader, type MfaService } from './mfa.service.js';
 import { hashPassword, verifyDecoyPassword, verifyPassword } from './passwords.js';
 import {
@@ -46,7 +47,7 @@ const invalidRefresh = () =>
 
 /** Human sessions: login, refresh-token rotation with reuse detection, logout, access-token checks. */
 export class SessionsService {
-  private readonly failuresBySource = new AttemptLimiter(SOURCE_FAILURES, LOCK_MS);
+  private readonly failuresBySource: AttemptCounter;
   /** An open session's user by session id, while the database is unchanged (every console request asks). */
   private readonly openSessions: ReadCache<{ user: UserRow; sessionId: string } | null>;
 
@@ -58,12 +59,13 @@ export class SessionsService {
     private readonly failures: AuthFailures,
   ) {
     this.openSessions = new ReadCache(db);
+    this.failuresBySource = attemptCounter(db, 'login_source', SOURCE_FAILURES, LOCK_MS);
   }
 
   async login(input: LoginRequest, client: ClientInfo): Promise<TokenPair> {
     // 1. throttle the source before spending a password hash on it
     const sourceKey = client.source ?? 'unknown';
-    const sourceWait = this.failuresBySource.retryAfter(sourceKey);
+    const sourceWait = await this.failuresBySource.retryAfter(sourceKey);
     if (sourceWait > 0)
       throw new ProblemError(
         'rate_limited',
@@ -113,8 +115,8 @@ export class SessionsService {
     }
 
     // 5. open the session
-    this.failuresBySource.reset(sourceKey);
     return this.db.write(async (tx) => {
+      await this.failuresBySource.reset(sourceKey, tx);
       await tx.update(UserEntity, { id: user.id }, { failed_logins: 0, locked_until: null });
       const pair = await this.openSession(tx, user, client);
       await this.audit.append(tx, {
@@ -231,20 +233,17 @@ export class SessionsService {
   }
 
   private async failLogin(actor: Actor, user: UserRow | null, reason: string, sourceKey: string): Promise<never> {
-    this.failuresBySource.hit(sourceKey);
+    await this.failuresBySource.hit(sourceKey);
     await this.db.write(async (tx) => {
       let locked = false;
       if (user) {
-        const failures = user.failed_logins + 1;
-        locked = failures >= LOCK_AFTER_FAILURES;
-        await tx.update(
-          UserEntity,
-          { id: user.id },
-          {
-            failed_logins: locked ? 0 : failures,
-            ...(locked ? { locked_until: new Date(Date.now() + LOCK_MS).toISOString() } : {}),
-          },
-        );
+        locked = (await countUserFailure(tx, user.id, 'failed_logins')) >= LOCK_AFTER_FAILURES;
+        if (locked)
+          await tx.update(
+            UserEntity,
+            { id: user.id },
+            { failed_logins: 0, locked_until: new Date(Date.now() + LOCK_MS).toISOString() },
+          );
       }
       await this.audit.append(tx, {
         event_type: 'auth.failed',

@@ -212,6 +212,29 @@ describe('login lockout', () => {
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
   });
 
+  it('counts wrong passwords sent at once: 4 leave the account open, 5 lock it', async () => {
+    const t2 = await startTestDaemon();
+    try {
+      const admin = (await t2.setupAdmin()).access_token;
+      await t2.request('POST', '/admin/users', {
+        token: admin,
+        body: { username: 'erin', password: 'erin password 1' },
+      });
+      const wrongAtOnce = (n: number) =>
+        Promise.all(Array.from({ length: n }, (_, i) => t2.login('erin', `wrong ${i}`)));
+
+      expect((await wrongAtOnce(4)).map((r) => r.status)).toEqual([401, 401, 401, 401]);
+      // The right password resets the count; then five at once reach the threshold exactly.
+      expect((await t2.login('erin', 'erin password 1')).status).toBe(200);
+      expect((await wrongAtOnce(5)).map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+      const locked = await t2.login('erin', 'erin password 1');
+      expect(locked.status).toBe(429);
+      expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
+    } finally {
+      await t2.dispose();
+    }
+  });
+
   it('refuses a disabled user even with the right password', async () => {
     const t2 = await startTestDaemon();
     try {
@@ -309,13 +332,13 @@ describe('MFA (TOTP)', () => {
     const { daemon: first, secret } = await restartedWithMfa();
     let daemon = first;
     try {
-      // The per-minute throttle allows 5 tries; a restart resets it but not the stored failure count.
+      // The per-minute throttle allows 5 tries; emptying it leaves the stored failure count.
       for (let i = 0; i < 5; i++)
         expect((await daemon.login(ADMIN.username, ADMIN.password, '111111')).status).toBe(401);
-      daemon = await daemon.restart();
+      daemon = await withoutTotpThrottle(daemon);
       for (let i = 0; i < 5; i++)
         expect((await daemon.login(ADMIN.username, ADMIN.password, '111111')).status).toBe(401);
-      daemon = await daemon.restart();
+      daemon = await withoutTotpThrottle(daemon);
       const locked = await daemon.login(ADMIN.username, ADMIN.password, currentTotpCode(secret, Date.now() + STEP_MS));
       expect(locked.status).toBe(429);
       expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
@@ -325,13 +348,25 @@ describe('MFA (TOTP)', () => {
   });
 });
 
-/** A daemon whose admin has MFA on, restarted so the per-minute TOTP throttle starts empty. */
+/** A daemon whose admin has MFA on, with the per-minute TOTP throttle empty. */
 async function restartedWithMfa(): Promise<{ daemon: TestDaemon; secret: string }> {
   const first = await startTestDaemon();
   const admin = (await first.setupAdmin()).access_token;
   const secret: string = (await first.request('POST', '/auth/mfa/setup', { token: admin })).body.secret;
   await first.request('POST', '/auth/mfa/verify', { token: admin, body: { code: currentTotpCode(secret) } });
-  return { daemon: await first.restart(), secret };
+  return { daemon: await withoutTotpThrottle(first), secret };
+}
+
+/**
+ * Restarts `daemon` with the per-minute TOTP throttle empty: the restart empties it on SQLite
+ * (in memory); on PostgreSQL the replicas share it in the database, where it is deleted.
+ */
+async function withoutTotpThrottle(daemon: TestDaemon): Promise<TestDaemon> {
+  const restarted = await daemon.restart();
+  await restarted.daemon.services.db.writeUncached((tx) =>
+    tx.query("DELETE FROM attempt_counts WHERE kind = 'totp_tries'"),
+  );
+  return restarted;
 }
 
 describe('personal API tokens', () => {
