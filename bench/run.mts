@@ -4,7 +4,8 @@
  * keyring (the npm script does it), so key creation (B7) writes to a real Secret Service.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +28,7 @@ import { runLoad, type LoadResult } from './lib/load.js';
 import { mcpLoad, startMcpUpstream, type McpLoadResult } from './lib/mcp-load.js';
 import { machine, markdown, round, thousands, writeResults, type Row } from './lib/report.js';
 import { addActivity, CACHE_DIR, SeededBytes, seededDatabase } from './lib/seed.js';
+import { createTestDatabase } from '../daemon/src/testing/test-database.js';
 import { OverviewIndexes1795399400000 } from '../daemon/src/storage/migrations/0013-overview-indexes.js';
 
 const args = process.argv.slice(2);
@@ -218,6 +220,42 @@ async function compare(
   };
 }
 
+/** First-run setup on `daemon`, a registered tool and an agent granted it: the admin's token, the agent's key and JWT. */
+async function prepareAgent(daemon: BenchDaemon): Promise<{ admin: string; key: string; jwt: string }> {
+  await setupAdmin(daemon);
+  const admin = await login(daemon);
+  expectStatus(
+    await daemon.request('POST', '/admin/tools', { token: admin, body: { name: 'bench_tool' } }),
+    201,
+    'create a tool',
+  );
+  const agent = expectStatus(
+    await daemon.request<{ id: string; agent_key: { api_key: string } }>('POST', '/admin/agents', {
+      token: admin,
+      body: { name: 'bench-agent', backend: 'gpt-4o', allowed_tools: ['bench_tool'], issue_key: true },
+    }),
+    201,
+    'create an agent',
+  );
+  const key = agent.agent_key.api_key;
+  const { access_token: jwt } = expectStatus(
+    await daemon.request<{ access_token: string }>('POST', '/v1/auth/token', {
+      body: { agent_id: agent.id, secret: key },
+    }),
+    200,
+    'exchange the key for a token',
+  );
+  return { admin, key, jwt };
+}
+
+/** The machine's busy and total CPU time so far (all cores, from /proc/stat), in clock ticks. */
+function machineCpu(): { busy: number; total: number } {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const total = ticks.reduce((sum, n) => sum + n, 0);
+  // idle and iowait
+  return { busy: total - ticks[3]! - ticks[4]!, total };
+}
+
 /** "0.46×", and in a full run "0.46× (rounds 0.44, 0.49, 0.46)". */
 const ratioText = ({ ratio, rounds }: Comparison) =>
   `${ratio.toFixed(2)}×${rounds.length > 1 ? ` (rounds ${rounds.map((r) => (r.daemon / r.baseline).toFixed(2)).join(', ')})` : ''}`;
@@ -278,29 +316,7 @@ try {
       keychainService,
       nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
     });
-    await setupAdmin(daemon);
-    const admin = await login(daemon);
-    expectStatus(
-      await daemon.request('POST', '/admin/tools', { token: admin, body: { name: 'bench_tool' } }),
-      201,
-      'create a tool',
-    );
-    const agent = expectStatus(
-      await daemon.request<{ id: string; agent_key: { api_key: string } }>('POST', '/admin/agents', {
-        token: admin,
-        body: { name: 'bench-agent', backend: 'gpt-4o', allowed_tools: ['bench_tool'], issue_key: true },
-      }),
-      201,
-      'create an agent',
-    );
-    const key = agent.agent_key.api_key;
-    const { access_token: jwt } = expectStatus(
-      await daemon.request<{ access_token: string }>('POST', '/v1/auth/token', {
-        body: { agent_id: agent.id, secret: key },
-      }),
-      200,
-      'exchange the key for a token',
-    );
+    const { admin, key, jwt } = await prepareAgent(daemon);
     const whoamiWithKey = { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${key}` } } as const;
 
     // ── B6 (idle), B1, B6 (after B1), B0 ─────────────────────────────────────────────────────
@@ -460,6 +476,122 @@ try {
       });
     }
     await daemon.stop();
+  }
+
+  // ── B1 and B3 on PostgreSQL beside SQLite's; B13: two replicas on it against one ──────────────
+  if (['B1', 'B3', 'B13'].some(wanted)) {
+    const server = process.env.GATEHOUSE_TEST_DATABASE_URL;
+    if (!server) {
+      notes.push(
+        'B1 and B3 on PostgreSQL and B13 (replicas) were not run: they need a PostgreSQL server ' +
+          '(`bash scripts/with-postgres.sh npm run bench …` starts a throwaway one).',
+      );
+    } else {
+      const database = await createTestDatabase(server);
+      // Team mode as deployed: the data and the secrets in PostgreSQL, every replica on the same key.
+      const team = {
+        GATEHOUSE_DATABASE_URL: database.url,
+        GATEHOUSE_SECRET_STORE: 'database',
+        GATEHOUSE_KEK: randomBytes(32).toString('base64'),
+      };
+      const replicas: BenchDaemon[] = [];
+      const replica = async () => {
+        const started = await startDaemon(newHome(), { keychainService, env: team });
+        replicas.push(started);
+        return started;
+      };
+      try {
+        const a = await replica();
+        const { key, jwt } = await prepareAgent(a);
+        const whoamiWithKey = {
+          method: 'GET',
+          path: '/v1/whoami',
+          headers: { authorization: `Bearer ${key}` },
+        } as const;
+        if (wanted('B1')) {
+          log('B1 on PostgreSQL…');
+          const b1pg = await compare(a, whoamiWithKey, { schema: routes.whoami.response[200] });
+          throughputRow(
+            'B1-pg',
+            `B1 on PostgreSQL (database secret store): GET /v1/whoami, agent key, ${CONNECTIONS} connections, ${settings.seconds} s`,
+            b1pg,
+            0.7,
+          );
+        }
+        if (wanted('B3')) {
+          log('B3 on PostgreSQL…');
+          const b3pg = await compare(
+            a,
+            {
+              method: 'POST',
+              path: '/v1/authorize',
+              headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ tool: 'bench_tool' }),
+            },
+            { schema: routes.authorize.response[200] },
+          );
+          throughputRow(
+            'B3-pg',
+            `B3 on PostgreSQL (database secret store): POST /v1/authorize, agent JWT, ${CONNECTIONS} connections, ${settings.seconds} s`,
+            b3pg,
+            0.6,
+          );
+        }
+        if (wanted('B13')) {
+          log('B13 two replicas against one…');
+          const b = await replica();
+          // A load generator per replica, the connections split between them; the machine's
+          // CPU is read around it, as with 2 cores it is what runs out.
+          const serve = async (targets: BenchDaemon[]) => {
+            const before = machineCpu();
+            const results = await Promise.all(
+              targets.map((target) =>
+                runLoad(
+                  {
+                    url: target.url,
+                    connections: CONNECTIONS / targets.length,
+                    seconds: settings.seconds,
+                    warmupSeconds: settings.warmup,
+                    requests: [whoamiWithKey],
+                  },
+                  target.pid,
+                ),
+              ),
+            );
+            const after = machineCpu();
+            for (const result of results)
+              if (result.ok !== result.requests || result.errors > 0)
+                throw new Error(`B13: not every answer was a 2xx: ${JSON.stringify(result)}`);
+            return {
+              rps: results.reduce((sum, result) => sum + result.rps, 0),
+              p99: Math.max(...results.map((result) => result.p99)),
+              serverCpuUs: results.map((result) => round(result.serverCpuUs!, 1)),
+              machineBusy: (after.busy - before.busy) / (after.total - before.total),
+            };
+          };
+          const one = await serve([a]);
+          const two = await serve([a, b]);
+          const ratio = two.rps / one.rps;
+          details.B13 = { one, two, ratio, cores: host.cores };
+          const busy = (share: number) => `${Math.round(share * 100)} %`;
+          rows.push({
+            id: 'B13',
+            scenario:
+              `GET /v1/whoami (agent key) on PostgreSQL, ${CONNECTIONS} connections, ${settings.seconds} s: ` +
+              'two replicas (a load generator each, half the connections each) against one',
+            target: '≥ 1.7× one replica’s req/s (or say what limits it)',
+            measured:
+              `${ratio.toFixed(2)}×; ${thousands(two.rps)} vs ${thousands(one.rps)} req/s; p99 ${two.p99} vs ${one.p99} ms; ` +
+              `the machine's ${host.cores} cores busy ${busy(two.machineBusy)} vs ${busy(one.machineBusy)}; ` +
+              `server CPU per request ${two.serverCpuUs.join(' + ')} µs vs ${one.serverCpuUs[0]} µs`,
+            pass: ratio >= 1.7,
+          });
+        }
+      } finally {
+        for (const started of replicas) await started.stop();
+        await database.drop();
+      }
+    }
   }
 
   // ── B11: memory under sustained mixed load ─────────────────────────────────────────────────

@@ -39,6 +39,8 @@ export interface StartOptions {
   keychainService: string;
   /** Extra Node flags for the daemon (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
+  /** Extra environment (team mode: `GATEHOUSE_DATABASE_URL`, the database secret store and its key). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -49,7 +51,12 @@ export async function startDaemon(home: string, options: StartOptions): Promise<
   const started = performance.now();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), GATEHOUSE, 'daemon', '--port', '0'], {
     cwd: REPO,
-    env: { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_KEYCHAIN_SERVICE: options.keychainService },
+    env: {
+      ...process.env,
+      GATEHOUSE_HOME: home,
+      GATEHOUSE_KEYCHAIN_SERVICE: options.keychainService,
+      ...options.env,
+    },
     // stdout is the one line for people: discarded, as a supervisor would.
     stdio: ['ignore', 'ignore', 'pipe'],
   });
