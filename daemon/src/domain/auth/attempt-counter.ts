@@ -20,9 +20,9 @@ export interface AttemptWaits {
  */
 export interface AttemptCounter {
   /** Seconds until `key` may try again, or 0 if it may try now. */
-  retryAfter(key: string): Promise<number>;
+  retryAfter(key: string, now?: number): Promise<number>;
   /** Counts an attempt of `key`. */
-  hit(key: string): Promise<AttemptWaits>;
+  hit(key: string, now?: number): Promise<AttemptWaits>;
   /** Forgets `key`'s attempts, inside the caller's write `tx`. */
   reset(key: string, tx: EntityManager): Promise<void>;
 }
@@ -41,14 +41,14 @@ export function attemptCounter(db: Database, kind: string, maxAttempts: number, 
 class LocalAttempts implements AttemptCounter {
   constructor(private readonly limiter: AttemptLimiter) {}
 
-  retryAfter(key: string): Promise<number> {
-    return Promise.resolve(this.limiter.retryAfter(key));
+  retryAfter(key: string, now = Date.now()): Promise<number> {
+    return Promise.resolve(this.limiter.retryAfter(key, now));
   }
 
-  hit(key: string): Promise<AttemptWaits> {
-    const before = this.limiter.retryAfter(key);
-    this.limiter.hit(key);
-    return Promise.resolve({ before, after: this.limiter.retryAfter(key) });
+  hit(key: string, now = Date.now()): Promise<AttemptWaits> {
+    const before = this.limiter.retryAfter(key, now);
+    this.limiter.hit(key, now);
+    return Promise.resolve({ before, after: this.limiter.retryAfter(key, now) });
   }
 
   reset(key: string): Promise<void> {
@@ -85,15 +85,13 @@ class SharedAttempts implements AttemptCounter {
     this.capacityMs = this.costMs * maxAttempts;
   }
 
-  async retryAfter(key: string): Promise<number> {
-    const now = Date.now();
+  async retryAfter(key: string, now = Date.now()): Promise<number> {
     const known = this.knownWait(key, now);
     if (known > 0) return known;
     return this.waitAfter(key, await readAttemptsDrainedAt(this.db.manager, this.kind, key), now);
   }
 
-  async hit(key: string): Promise<AttemptWaits> {
-    const now = Date.now();
+  async hit(key: string, now = Date.now()): Promise<AttemptWaits> {
     const known = this.knownWait(key, now);
     if (known > 0) return { before: known, after: known };
     const prune = now - this.prunedAt >= this.windowMs;
