@@ -28,7 +28,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { In } from 'typeorm';
 import { VERSION } from '../../package-info.js';
-import { accounts, type SecretStore } from '../../secrets/secret-store.js';
+import type { SecretStore } from '../../secrets/secret-store.js';
 import type { Database } from '../../storage/database.js';
 import { McpServerEntity, type McpServerRow } from '../../storage/mcp-entities.js';
 import { ToolEntity } from '../../storage/permission-entities.js';
@@ -164,8 +164,8 @@ export class McpSupervisor {
   /** @internal the environment of a stdio server, secrets read from the keychain at each start. */
   async environment(row: McpServerRow): Promise<Record<string, string>> {
     const env: Record<string, string> = { ...getDefaultEnvironment(), ...row.env };
-    for (const name of row.secret_env) {
-      const value = await this.secrets.get(accounts.mcpServerEnv(row.id, name));
+    for (const [name, account] of Object.entries(row.secret_accounts)) {
+      const value = await this.secrets.get(account);
       if (value === null) throw new Error(`the secret environment variable ${name} is missing from the keychain`);
       env[name] = value;
     }
@@ -174,8 +174,8 @@ export class McpSupervisor {
 
   /** @internal the headers an http upstream expects its credential in. */
   async headers(row: McpServerRow): Promise<Record<string, string>> {
-    if (!row.has_credential) return {};
-    const credential = await this.secrets.get(accounts.mcpServerCredential(row.id));
+    if (!row.credential_account) return {};
+    const credential = await this.secrets.get(row.credential_account);
     if (credential === null) throw new Error('the upstream credential is missing from the keychain');
     return row.credential_header ? { [row.credential_header]: credential } : { authorization: `Bearer ${credential}` };
   }
