@@ -127,9 +127,13 @@ const host = machine();
 log(`${quick ? 'quick' : 'full'} run on ${host.cores} × ${host.cpuModel}, Node ${host.node}`);
 
 // The daemon under test is the built bundle (out/main/daemon.js, what `gatehouse daemon` runs):
-// build it from the current sources first.
-const build = spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
-if (build.status !== 0) throw new Error('the build failed (npm run build); the bench measures the built daemon');
+// build it from the current sources first, unless another build is named (GATEHOUSE_BENCH_COMMAND).
+if (process.env.GATEHOUSE_BENCH_COMMAND) {
+  log(`the daemon is ${process.env.GATEHOUSE_BENCH_COMMAND} (GATEHOUSE_BENCH_COMMAND): not building`);
+} else {
+  const build = spawnSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('the build failed (npm run build); the bench measures the built daemon');
+}
 
 const baseline = await startBaseline();
 const floor = await startFrameworkFloor();

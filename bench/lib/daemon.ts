@@ -6,8 +6,12 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-/** The installed command, running the compiled daemon (`npm run build`): what users run. */
-const GATEHOUSE = join(REPO, 'daemon/bin/gatehouse.js');
+/**
+ * The installed command, running the compiled daemon (`npm run build`): what users run. Another
+ * build's entry (a copy of `out/main/daemon.js` kept inside the checkout, so its externals still
+ * resolve from node_modules) can be named in `GATEHOUSE_BENCH_COMMAND` to measure it against this one.
+ */
+const GATEHOUSE = process.env.GATEHOUSE_BENCH_COMMAND ?? join(REPO, 'daemon/bin/gatehouse.js');
 
 export const ADMIN = { username: 'bench-admin', password: 'bench admin passphrase' } as const;
 

@@ -234,12 +234,15 @@ describe('a kill -9 during parallel connection and MCP server creation', () => {
       ...connections.map((connection) => [`connection:${connection.id}`, `sk-${connection.name}`] as const),
       ...servers.map((server) => [`mcp-server-env:${server.id}:SERVER_TOKEN`, `env-${server.name}`] as const),
     ]);
+    // A server's items are named `mcp-server-env:<server>:<uuid>:<NAME>`, a new uuid for each value written.
+    const items = (await keytar.findCredentials(keychainService)).filter((item) =>
+      /^(connection|connection-client|mcp-server-env|mcp-server-credential):/.test(item.account),
+    );
     const held = new Map(
-      (await keytar.findCredentials(keychainService))
-        .filter((item) => /^(connection|connection-client|mcp-server-env|mcp-server-credential):/.test(item.account))
-        .map((item) => [item.account, item.password]),
+      items.map((item) => [item.account.replace(/^(mcp-server-env:[^:]+):[0-9a-f-]{36}:/, '$1:'), item.password]),
     );
     expect(held).toEqual(wanted);
+    expect(items).toHaveLength(wanted.size);
 
     // A brokered call through each connection carries that connection's secret.
     const agent = await call(url, 'POST', '/admin/agents', admin, {

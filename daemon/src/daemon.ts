@@ -25,7 +25,7 @@ import { SessionsService } from './domain/auth/sessions.service.js';
 import { TokenSigner } from './domain/auth/token-signer.js';
 import { AuthorizationServer } from './domain/oauth/authorization-server.js';
 import { SdkKeysService } from './domain/projects/sdk-keys.service.js';
-import { McpGateway } from './domain/mcp/mcp-gateway.js';
+import { McpGatewayLoader } from './domain/mcp/mcp-gateway-loader.js';
 import { McpServersService } from './domain/mcp/mcp-servers.service.js';
 import { McpSupervisor } from './domain/mcp/mcp-supervisor.js';
 import { OverviewService } from './domain/overview/overview.service.js';
@@ -162,14 +162,17 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       callAudit,
       mcpServers: new McpServersService(db, audit, secrets, mcpSupervisor, permissions),
       mcpSupervisor,
-      mcpGateway: new McpGateway(
-        mcpSupervisor,
-        permissions,
-        approvals,
-        callAudit,
-        feed,
-        config.mcpApprovalTimeoutSeconds ?? DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS,
-        (config.mcpSessionIdleSeconds ?? DEFAULT_MCP_SESSION_IDLE_SECONDS) * 1000,
+      mcpGateway: new McpGatewayLoader(
+        ({ McpGateway }) =>
+          new McpGateway(
+            mcpSupervisor,
+            permissions,
+            approvals,
+            callAudit,
+            feed,
+            config.mcpApprovalTimeoutSeconds ?? DEFAULT_MCP_APPROVAL_TIMEOUT_SECONDS,
+            (config.mcpSessionIdleSeconds ?? DEFAULT_MCP_SESSION_IDLE_SECONDS) * 1000,
+          ),
       ),
       overview: new OverviewService(db),
     };

@@ -54,17 +54,17 @@ const ownedKinds: Array<{
     prefix: accountPrefixes.mcpServerEnv,
     counter: 'orphanServerEnv',
     named: async (db) =>
-      (await db.find(McpServerEntity, { select: { id: true, secret_env: true } })).flatMap((row) =>
-        row.secret_env.map((name) => accounts.mcpServerEnv(row.id, name)),
+      (await db.find(McpServerEntity, { select: { id: true, secret_accounts: true } })).flatMap((row) =>
+        Object.values(row.secret_accounts),
       ),
   },
   {
     prefix: accountPrefixes.mcpServerCredential,
     counter: 'orphanServerCredentials',
     named: async (db) =>
-      (await db.find(McpServerEntity, { select: { id: true, has_credential: true } }))
-        .filter((row) => row.has_credential)
-        .map((row) => accounts.mcpServerCredential(row.id)),
+      (await db.find(McpServerEntity, { select: { id: true, credential_account: true } })).flatMap((row) =>
+        row.credential_account ? [row.credential_account] : [],
+      ),
   },
   {
     // Any user's: a user with MFA off may hold one from an enrolment under way (`/auth/mfa/setup`).

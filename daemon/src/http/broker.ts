@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'n
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BROKER_AUDIENCE } from '@gatehouse/shared';
-import { Agent, errors as undiciErrors } from 'undici';
+import type { Agent } from 'undici';
 import { ProblemError } from '../errors.js';
 import type { BrokeredConnection } from '../domain/connections/connections.service.js';
 import { authenticate, type AgentAuthContext } from './authenticate.js';
@@ -50,12 +50,14 @@ const CREDENTIAL_PARAMS = /^(?:.*[_-])?(?:key|token|secret|password|signature|si
  * Registered in a scope of its own that parses no body: the request stream is forwarded as is.
  */
 export async function registerBroker(app: FastifyInstance, services: Services): Promise<void> {
-  const dispatcher = new Agent({
-    headersTimeout: BROKER_HEADERS_TIMEOUT_MS,
-    bodyTimeout: BROKER_BODY_TIMEOUT_MS,
-    connections: 256,
-  });
-  app.addHook('onClose', async () => dispatcher.close());
+  // undici is imported with the first brokered call: a daemon with no connection called never holds it.
+  let agent: Promise<Agent> | undefined;
+  const dispatcher = () =>
+    (agent ??= import('undici').then(
+      ({ Agent }) =>
+        new Agent({ headersTimeout: BROKER_HEADERS_TIMEOUT_MS, bodyTimeout: BROKER_BODY_TIMEOUT_MS, connections: 256 }),
+    ));
+  app.addHook('onClose', async () => (await agent)?.close());
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -74,7 +76,12 @@ interface CallRecord {
   started: number;
 }
 
-async function broker(services: Services, dispatcher: Agent, request: FastifyRequest, reply: FastifyReply) {
+async function broker(
+  services: Services,
+  dispatcher: () => Promise<Agent>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
   // 1. authenticate: an agent, with its key or an agent token
   const auth = (await authenticate(services, request, 'agent', BROKER_AUDIENCE)) as AgentAuthContext;
   const { connection: name } = request.params as { connection: string };
@@ -116,7 +123,12 @@ async function broker(services: Services, dispatcher: Agent, request: FastifyReq
     if (!limit.allowed) throw new ProblemError('limit_reached', limit.detail, { headers: limit.headers });
 
     // 4. forward, with the upstream credential in place of the agent's; 5. relay the answer as it comes
-    await relay(services, dispatcher, connection, request, reply, { path, queryAt, limitHeaders: limit.headers, call });
+    await relay(services, await dispatcher(), connection, request, reply, {
+      path,
+      queryAt,
+      limitHeaders: limit.headers,
+      call,
+    });
     return reply;
   } catch (error) {
     const problem = asProblem(error);
@@ -253,9 +265,11 @@ function limited(): Transform {
 
 function asProblem(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
-  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError)
+  // undici's errors by their documented codes (its classes are not loaded until the first call).
+  const undiciCode = (error as { code?: unknown }).code;
+  if (undiciCode === 'UND_ERR_HEADERS_TIMEOUT' || undiciCode === 'UND_ERR_BODY_TIMEOUT')
     return new ProblemError('upstream_timeout', 'The upstream did not answer in time.');
-  if (error instanceof undiciErrors.RequestContentLengthMismatchError)
+  if (undiciCode === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH')
     return new ProblemError('bad_request', 'The Content-Length does not match the body.');
   const cause = (error as { cause?: unknown }).cause;
   if (cause instanceof ProblemError) return cause;

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import keytar from 'keytar';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CrashingStore } from '../testing/crashing-store.js';
 import { databaseFiles } from '../testing/database-files.js';
-import { startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
+import { ADMIN, startWithAdmin, testKeychainService, type TestDaemon } from '../testing/test-daemon.js';
 
 interface Issued {
   grant: string;
@@ -19,6 +20,8 @@ interface Issued {
 
 describe('OAuth connections against a real OAuth server', () => {
   let t: TestDaemon;
+  const keychainService = testKeychainService();
+  const store = new CrashingStore(keychainService);
   let admin: string;
   const oauth = new OAuth2Server();
   let upstream: Server;
@@ -33,6 +36,17 @@ describe('OAuth connections against a real OAuth server', () => {
       body: (await response.json()) as Record<string, unknown>,
     }));
   let key: string;
+  /** The refresh-token items of the connection: `connection:<id>` and `connection:<id>:<uuid>`. */
+  const refreshTokens = async () =>
+    (await keytar.findCredentials(keychainService))
+      .filter((item) => item.account.startsWith(`connection:${connectionId}`))
+      .map((item) => item.password);
+  /** An admin connects an account: start, the provider's consent, its redirect to the daemon. */
+  const connectAccount = async () => {
+    const start = await t.request('POST', '/admin/connections/github/oauth/start', { token: admin });
+    const consent = await fetch(new URL(start.body.authorization_url), { redirect: 'manual' });
+    return fetch(consent.headers.get('location')!);
+  };
 
   beforeAll(async () => {
     await oauth.issuer.keys.generate('RS256');
@@ -64,7 +78,7 @@ describe('OAuth connections against a real OAuth server', () => {
       response.end('{"login":"octocat"}');
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    ({ t, admin } = await startWithAdmin());
+    ({ t, admin } = await startWithAdmin({ keychainService, secrets: store }));
     const issuer = oauth.issuer.url!;
     const created = await t.request('POST', '/admin/connections', {
       token: admin,
@@ -124,7 +138,7 @@ describe('OAuth connections against a real OAuth server', () => {
     // A state is good once.
     expect((await fetch(consent.headers.get('location')!)).status).toBe(400);
 
-    expect(await keytar.getPassword(t.keychainService, `connection:${connectionId}`)).toBe(issued[0]!.refresh_token);
+    expect(await refreshTokens()).toEqual([issued[0]!.refresh_token]);
     const listed = await t.request('GET', '/v1/connections/github', { token: admin });
     expect(listed.body.oauth.connected_at).not.toBeNull();
   });
@@ -140,7 +154,34 @@ describe('OAuth connections against a real OAuth server', () => {
     expect(issued).toHaveLength(2);
     expect(issued[1]).toMatchObject({ grant: 'refresh_token', refreshSent: issued[0]!.refresh_token });
     expect(seenAuthorization.slice(-3)).toEqual(Array(3).fill(`Bearer ${issued[1]!.access_token}`));
-    expect(await keytar.getPassword(t.keychainService, `connection:${connectionId}`)).toBe(issued[1]!.refresh_token);
+    expect(await refreshTokens()).toEqual([issued[1]!.refresh_token]);
+  });
+
+  it('keeps the connected account when a reconnect dies between its keychain write and its commit, and replaces it when one completes', async () => {
+    const before = (await t.request('GET', '/v1/connections/github', { token: admin })).body;
+    const connected = issued[1]!.refresh_token;
+
+    store.crashAfterNextWrite();
+    expect((await connectAccount()).status).toBe(500);
+    const newer = issued.at(-1)!.refresh_token;
+    store.revive();
+    t = await t.restart();
+    admin = (await t.login(ADMIN.username, ADMIN.password)).body.access_token;
+
+    // The row as it was, naming the token it was committed with; the new token's item is gone.
+    expect((await t.request('GET', '/v1/connections/github', { token: admin })).body).toEqual(before);
+    expect(await refreshTokens()).toEqual([connected]);
+    const reconciled = await t.request('GET', '/v1/audit?event_type=keychain.reconciled', { token: admin });
+    expect(reconciled.body[0].metadata).toMatchObject({ orphanConnectionSecrets: 1 });
+    // The broker still refreshes with the connected account's token.
+    expect((await broker(key)).status).toBe(200);
+    expect(issued.at(-1)).toMatchObject({ grant: 'refresh_token', refreshSent: connected });
+    expect(issued.map((i) => i.refreshSent)).not.toContain(newer);
+
+    const rotated = issued.at(-1)!.refresh_token;
+    expect((await connectAccount()).status).toBe(200);
+    expect(await refreshTokens()).toEqual([issued.at(-1)!.refresh_token]);
+    expect(await refreshTokens()).not.toContain(rotated);
   });
 
   it('never writes the tokens to the database, the logs or the audit chain', async () => {
@@ -165,8 +206,8 @@ describe('OAuth connections against a real OAuth server', () => {
     const revokedAnswer = await t.request('POST', '/admin/connections/github/oauth/revoke', { token: admin });
     expect(revokedAnswer.status).toBe(200);
     expect(revokedAnswer.body.oauth.connected_at).toBeNull();
-    await expect.poll(() => revoked).toEqual([issued[1]!.refresh_token]);
-    expect(await keytar.getPassword(t.keychainService, `connection:${connectionId}`)).toBeNull();
+    await expect.poll(() => revoked).toEqual([issued.at(-1)!.refresh_token]);
+    expect(await refreshTokens()).toEqual([]);
     expect((await broker(key)).status).toBe(409);
   });
 });

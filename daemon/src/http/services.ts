@@ -14,7 +14,7 @@ import type { PersonalTokensService } from '../domain/auth/personal-tokens.servi
 import type { SessionsService } from '../domain/auth/sessions.service.js';
 import type { TokenSigner } from '../domain/auth/token-signer.js';
 import type { SdkKeysService } from '../domain/projects/sdk-keys.service.js';
-import type { McpGateway } from '../domain/mcp/mcp-gateway.js';
+import type { McpGatewayLoader } from '../domain/mcp/mcp-gateway-loader.js';
 import type { McpServersService } from '../domain/mcp/mcp-servers.service.js';
 import type { McpSupervisor } from '../domain/mcp/mcp-supervisor.js';
 import type { OverviewService } from '../domain/overview/overview.service.js';
@@ -70,6 +70,6 @@ export interface Services {
   /** Live connections to the registered MCP servers. */
   mcpSupervisor: McpSupervisor;
   /** The MCP gateway behind `/mcp`. */
-  mcpGateway: McpGateway;
+  mcpGateway: McpGatewayLoader;
   overview: OverviewService;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isSafeName, type SecretBackend } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
 
@@ -69,8 +70,18 @@ export const accounts = {
   agentIdentity: (agentId: string) => `${accountPrefixes.agentIdentity}${agentId}`,
   connectionSecret: (connectionId: string) => `${accountPrefixes.connectionSecret}${connectionId}`,
   connectionClientSecret: (connectionId: string) => `${accountPrefixes.connectionClientSecret}${connectionId}`,
-  mcpServerEnv: (serverId: string, name: string) => `${accountPrefixes.mcpServerEnv}${serverId}:${name}`,
-  mcpServerCredential: (serverId: string) => `${accountPrefixes.mcpServerCredential}${serverId}`,
+  /*
+   * A secret that a later write replaces gets a new account each time it is written, named in its
+   * row: the new item is written, the row committed naming it, and only then the old item deleted.
+   * A crash in between leaves the row with its old, matching secret, and the new item is one that
+   * no row names (start-up reconciliation removes it); an item overwritten in place would leave the
+   * row naming a secret it was never committed with.
+   */
+  connectionRefreshToken: (connectionId: string) =>
+    `${accountPrefixes.connectionSecret}${connectionId}:${randomUUID()}`,
+  mcpServerEnv: (serverId: string, name: string) =>
+    `${accountPrefixes.mcpServerEnv}${serverId}:${randomUUID()}:${name}`,
+  mcpServerCredential: (serverId: string) => `${accountPrefixes.mcpServerCredential}${serverId}:${randomUUID()}`,
 } as const;
 
 /**

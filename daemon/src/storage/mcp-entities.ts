@@ -10,10 +10,14 @@ export interface McpServerRow {
   command: string | null;
   args: string[];
   env: Record<string, string>;
-  /** Names only: the values are keychain items `mcp-server-env:<id>:<NAME>`. */
+  /** Names only: the values are the keychain items `secret_accounts` names. */
   secret_env: string[];
+  /** Each secret variable's keychain account, by name; a new one each time its value is set. */
+  secret_accounts: Record<string, string>;
   url: string | null;
   has_credential: boolean;
+  /** The upstream credential's keychain account while `has_credential`; a new one each time it is set. */
+  credential_account: string | null;
   credential_header: string | null;
   enabled: boolean;
   status: ServerStatus;
@@ -34,8 +38,10 @@ export const McpServerEntity = new EntitySchema<McpServerRow>({
     args: { type: 'simple-json' },
     env: { type: 'simple-json' },
     secret_env: { type: 'simple-json' },
+    secret_accounts: { type: 'simple-json' },
     url: nullableText,
     has_credential: { type: 'boolean' },
+    credential_account: nullableText,
     credential_header: nullableText,
     enabled: { type: 'boolean' },
     status: text,

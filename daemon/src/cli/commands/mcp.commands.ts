@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { openAgentSecrets, parseAgentRef, readAgentKey } from '../agent-secrets.js';
 import { contextOf } from '../context.js';
-import { relayStdioToGateway } from '../mcp-relay.js';
 
 /** `mcp --agent`: the gateway as a stdio MCP server, for clients that only launch stdio servers. */
 export function registerMcpCommands(program: Command): void {
@@ -20,6 +19,8 @@ export function registerMcpCommands(program: Command): void {
       const ref = parseAgentRef(options.agent);
       const secrets = await openAgentSecrets(context.home, context.keychainService);
       const key = await readAgentKey(secrets, context.home, ref);
+      // Imported here: the MCP SDK is loaded by the commands that use it, not by every `gatehouse` run.
+      const { relayStdioToGateway } = await import('../mcp-relay.js');
       await relayStdioToGateway(new URL('/mcp', context.daemonUrl()), key);
     });
 }

@@ -316,16 +316,28 @@ export class ConnectionsService {
     if (!answer.refresh_token)
       throw new ProblemError('upstream_unreachable', 'The provider issued no refresh token; the broker needs one.');
     const connectedAt = new Date().toISOString();
-    await writeWithSecrets(this.db, this.secrets, async (tx, secrets) => {
-      await tx.update(ConnectionEntity, { id: row.id }, { connected_at: connectedAt, updated_at: connectedAt });
+    // A new account for the new token (see `accounts.connectionRefreshToken`): the one connected
+    // before keeps working until the row naming the new one is committed.
+    const account = accounts.connectionRefreshToken(row.id);
+    const replaced = await writeWithSecrets(this.db, this.secrets, async (tx, secrets) => {
+      const current = await tx.findOneBy(ConnectionEntity, { id: row.id });
+      if (!current) throw notFound('Connection');
+      await tx.update(
+        ConnectionEntity,
+        { id: row.id },
+        { secret_account: account, connected_at: connectedAt, updated_at: connectedAt },
+      );
       await this.audit.append(tx, {
         event_type: 'connection.oauth_connected',
         actor,
         project_id: row.project_id,
         target: connectionTool(row.name),
       });
-      await secrets.set(row.secret_account, answer.refresh_token!);
+      await secrets.set(account, answer.refresh_token!);
+      return current.secret_account;
     });
+    // After the commit: a keychain failure here leaves an orphan for start-up reconciliation.
+    await this.secrets.delete(replaced).catch(() => undefined);
     this.keep(row.id, answer);
     return { connection: row.name, connected_at: connectedAt };
   }

@@ -39,10 +39,20 @@ export const toServer = (row: McpServerRow): McpServer => ({
 });
 
 /** The keychain accounts a server's row refers to. */
-const secretAccounts = (row: Pick<McpServerRow, 'id' | 'secret_env' | 'has_credential'>): string[] => [
-  ...row.secret_env.map((name) => accounts.mcpServerEnv(row.id, name)),
-  ...(row.has_credential ? [accounts.mcpServerCredential(row.id)] : []),
+const secretAccounts = (row: Pick<McpServerRow, 'secret_accounts' | 'credential_account'>): string[] => [
+  ...Object.values(row.secret_accounts),
+  ...(row.credential_account ? [row.credential_account] : []),
 ];
+
+/** New keychain accounts for the secrets `input` sets (see `accounts.mcpServerEnv`), by what they hold. */
+function newAccounts(serverId: string, input: Pick<CreateServerRequest, 'secret_env' | 'credential'>) {
+  return {
+    env: input.secret_env
+      ? Object.fromEntries(Object.keys(input.secret_env).map((name) => [name, accounts.mcpServerEnv(serverId, name)]))
+      : null,
+    credential: input.credential !== undefined ? accounts.mcpServerCredential(serverId) : null,
+  };
+}
 
 /**
  * MCP servers registered in a project. Secret environment values and upstream credentials go to
@@ -79,12 +89,15 @@ export class McpServersService {
         throw conflict(`An MCP server named "${input.name}" is already registered.`);
       const now = new Date().toISOString();
       const id = uuidv7();
+      const fresh = newAccounts(id, input);
       const created: McpServerRow = {
         id,
         project_id: project.id,
         name: input.name,
         transport: input.transport,
         ...settings.columns,
+        secret_accounts: fresh.env ?? {},
+        credential_account: fresh.credential,
         status: settings.columns.enabled ? 'starting' : 'stopped',
         last_error: null,
         tools: [],
@@ -92,7 +105,7 @@ export class McpServersService {
         updated_at: now,
       };
       await tx.insert(McpServerEntity, created);
-      await storeSecrets(secrets, id, input);
+      await storeSecrets(secrets, created, input);
       await this.audit.append(tx, {
         event_type: 'server.created',
         actor,
@@ -125,18 +138,22 @@ export class McpServersService {
       secret_env: input.secret_env,
       credential: input.credential,
     });
+    // New accounts for the secrets given: the old items keep serving the committed row until then.
+    const fresh = newAccounts(current.id, input);
     const updated: McpServerRow = {
       ...current,
       ...settings.columns,
       secret_env: input.secret_env ? Object.keys(input.secret_env) : current.secret_env,
+      secret_accounts: fresh.env ?? current.secret_accounts,
       has_credential: input.credential !== undefined || current.has_credential,
+      credential_account: fresh.credential ?? current.credential_account,
       status: merged.enabled ? 'starting' : 'stopped',
       last_error: null,
       updated_at: new Date().toISOString(),
     };
     await writeWithSecrets(this.db, this.secrets, async (tx, secrets) => {
       await tx.save(McpServerEntity, updated);
-      await storeSecrets(secrets, current.id, input);
+      await storeSecrets(secrets, updated, input);
       await this.audit.append(tx, {
         event_type: 'server.updated',
         actor,
@@ -145,7 +162,7 @@ export class McpServersService {
         metadata: { changed: Object.keys(input) },
       });
     });
-    // Secret variables no longer named are dropped only once the row no longer refers to them.
+    // Items replaced or no longer named are dropped only once the row no longer refers to them.
     const stale = secretAccounts(current).filter((account) => !secretAccounts(updated).includes(account));
     await Promise.all(stale.map((account) => this.secrets.delete(account).catch(() => false)));
     this.supervisor.start(updated);
@@ -180,14 +197,15 @@ async function removeToolsOf(tx: EntityManager, serverName: string): Promise<str
   return names;
 }
 
+/** Writes the secrets `input` sets under the accounts `row` names for them. */
 async function storeSecrets(
   secrets: SecretWrites,
-  serverId: string,
+  row: Pick<McpServerRow, 'secret_accounts' | 'credential_account'>,
   input: Pick<CreateServerRequest, 'secret_env' | 'credential'>,
 ): Promise<void> {
   for (const [name, value] of Object.entries(input.secret_env ?? {}))
-    await secrets.set(accounts.mcpServerEnv(serverId, name), value);
-  if (input.credential !== undefined) await secrets.set(accounts.mcpServerCredential(serverId), input.credential);
+    await secrets.set(row.secret_accounts[name]!, value);
+  if (input.credential !== undefined) await secrets.set(row.credential_account!, input.credential);
 }
 
 /** The settings a transport allows, as columns; a field of the other transport is a 400. */

@@ -1,26 +1,14 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ErrorCode,
-  ListRootsRequestSchema,
-  LoggingMessageNotificationSchema,
-  McpError,
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-  ToolListChangedNotificationSchema,
-  type ClientCapabilities,
-  type ClientNotification,
-  type ClientRequest,
-  type ClientResult,
-  type ServerNotification,
-  type ServerRequest,
-  type Tool as UpstreamTool,
+import type {
+  ClientCapabilities,
+  ClientNotification,
+  ClientRequest,
+  ClientResult,
+  ServerNotification,
+  ServerRequest,
+  Tool as UpstreamTool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { DiscoveredTool, ServerStatus } from '@gatehouse/shared';
 import type { Logger } from 'pino';
@@ -28,7 +16,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { In } from 'typeorm';
 import { VERSION } from '../../package-info.js';
-import { accounts, type SecretStore } from '../../secrets/secret-store.js';
+import type { SecretStore } from '../../secrets/secret-store.js';
 import type { Database } from '../../storage/database.js';
 import { McpServerEntity, type McpServerRow } from '../../storage/mcp-entities.js';
 import { ToolEntity } from '../../storage/permission-entities.js';
@@ -41,6 +29,8 @@ export const RESTART_BACKOFF = { firstMs: 500, maxMs: 30_000 } as const;
 const CONNECT_TIMEOUT_MS = 20_000;
 /** Upstream tool names that can be Gatehouse tool names (see RegisteredToolName). */
 const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+/** The SDK, loaded when a server first starts (see mcp-client-sdk.ts). */
+const sdk = () => import('./mcp-client-sdk.js');
 
 /**
  * What the daemon's client tells each upstream it can do: everything an agent's client may do, so
@@ -142,7 +132,10 @@ export class McpSupervisor {
 
   /** @internal for ServerLink */
   async relayRequest(row: McpServerRow, request: ServerRequest, extra: UpstreamRequestExtra): Promise<ClientResult> {
-    if (!this.peer) throw new McpError(ErrorCode.MethodNotFound, `No agent can answer ${request.method}.`);
+    if (!this.peer) {
+      const { McpError, ErrorCode } = await sdk();
+      throw new McpError(ErrorCode.MethodNotFound, `No agent can answer ${request.method}.`);
+    }
     return this.peer.request(row, request, extra);
   }
 
@@ -163,9 +156,9 @@ export class McpSupervisor {
 
   /** @internal the environment of a stdio server, secrets read from the keychain at each start. */
   async environment(row: McpServerRow): Promise<Record<string, string>> {
-    const env: Record<string, string> = { ...getDefaultEnvironment(), ...row.env };
-    for (const name of row.secret_env) {
-      const value = await this.secrets.get(accounts.mcpServerEnv(row.id, name));
+    const env: Record<string, string> = { ...(await sdk()).getDefaultEnvironment(), ...row.env };
+    for (const [name, account] of Object.entries(row.secret_accounts)) {
+      const value = await this.secrets.get(account);
       if (value === null) throw new Error(`the secret environment variable ${name} is missing from the keychain`);
       env[name] = value;
     }
@@ -174,8 +167,8 @@ export class McpSupervisor {
 
   /** @internal the headers an http upstream expects its credential in. */
   async headers(row: McpServerRow): Promise<Record<string, string>> {
-    if (!row.has_credential) return {};
-    const credential = await this.secrets.get(accounts.mcpServerCredential(row.id));
+    if (!row.credential_account) return {};
+    const credential = await this.secrets.get(row.credential_account);
     if (credential === null) throw new Error('the upstream credential is missing from the keychain');
     return row.credential_header ? { [row.credential_header]: credential } : { authorization: `Bearer ${credential}` };
   }
@@ -261,6 +254,18 @@ class ServerLink {
 
   private async attempt(): Promise<void> {
     const { row, supervisor } = this;
+    const {
+      Client,
+      CreateMessageRequestSchema,
+      ElicitRequestSchema,
+      ListRootsRequestSchema,
+      LoggingMessageNotificationSchema,
+      PromptListChangedNotificationSchema,
+      ResourceListChangedNotificationSchema,
+      ResourceUpdatedNotificationSchema,
+      ToolListChangedNotificationSchema,
+    } = await sdk();
+    if (this.stopped) return;
     const client = new Client({ name: 'gatehouse', version: VERSION }, { capabilities: UPSTREAM_CLIENT_CAPABILITIES });
     this.client = client;
     const relay = (request: ServerRequest, extra: UpstreamRequestExtra) => supervisor.relayRequest(row, request, extra);
@@ -301,6 +306,7 @@ class ServerLink {
 
   private async transport(): Promise<Transport> {
     const { row, supervisor } = this;
+    const { StdioClientTransport, StreamableHTTPClientTransport } = await sdk();
     if (row.transport === 'http') {
       return new StreamableHTTPClientTransport(new URL(row.url!), {
         requestInit: { headers: await supervisor.headers(row) },

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
+import keytar from 'keytar';
 import { databaseBytes } from '../../testing/database-files.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpUpstream, type HttpUpstream } from '../../testing/mcp-upstream.js';
-import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
+import { McpServerEntity } from '../../storage/mcp-entities.js';
+import { CrashingStore } from '../../testing/crashing-store.js';
+import { ADMIN, startWithAdmin, testKeychainService, type TestDaemon } from '../../testing/test-daemon.js';
 
 const everything = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
 
@@ -179,5 +182,75 @@ describe('MCP servers: registry, supervision and discovery', () => {
     expect((await t.request('GET', '/v1/servers', { token: admin })).body.map((s: { name: string }) => s.name)).toEqual(
       ['dies', 'everything', 'garbage', 'missing'],
     );
+  });
+});
+
+describe('MCP servers: an update that replaces a secret', () => {
+  const keychainService = testKeychainService();
+  const store = new CrashingStore(keychainService);
+  let t: TestDaemon;
+  let admin: string;
+  beforeAll(async () => ({ t, admin } = await startWithAdmin({ keychainService, secrets: store })));
+  afterAll(() => t.dispose());
+
+  /** The values of the items under `prefix` (the row's own and any left beside it). */
+  const items = async (prefix: string) =>
+    (await keytar.findCredentials(keychainService))
+      .filter((item) => item.account.startsWith(prefix))
+      .map((item) => item.password);
+  /** The value of each item the server's row names. */
+  const named = async (name: string) => {
+    const row = await t.daemon.services.db.manager.findOneByOrFail(McpServerEntity, { name });
+    const read = (account: string | null) => (account ? keytar.getPassword(keychainService, account) : null);
+    return { env: await read(row.secret_accounts.TOKEN ?? null), credential: await read(row.credential_account) };
+  };
+  const patch = (name: string, body: unknown) => t.request('PATCH', `/admin/servers/${name}`, { token: admin, body });
+
+  it('keeps the committed secrets when it dies between its keychain write and its commit, and drops the old ones once it commits', async () => {
+    const stdio = await t.request('POST', '/admin/servers', {
+      token: admin,
+      body: {
+        name: 'local',
+        transport: 'stdio',
+        command: process.execPath,
+        args: ['-e', ''],
+        secret_env: { TOKEN: 'env-old' },
+        enabled: false,
+      },
+    });
+    const http = await t.request('POST', '/admin/servers', {
+      token: admin,
+      body: {
+        name: 'remote',
+        transport: 'http',
+        url: 'http://127.0.0.1:9/mcp',
+        credential: 'credential-old',
+        enabled: false,
+      },
+    });
+    expect([stdio.status, http.status]).toEqual([201, 201]);
+
+    for (const [name, body] of [
+      ['local', { secret_env: { TOKEN: 'env-new' } }],
+      ['remote', { credential: 'credential-new' }],
+    ] as const) {
+      store.crashAfterNextWrite();
+      expect((await patch(name, body)).status).toBe(500);
+      store.revive();
+    }
+    t = await t.restart();
+    admin = (await t.login(ADMIN.username, ADMIN.password)).body.access_token;
+
+    expect(await named('local')).toEqual({ env: 'env-old', credential: null });
+    expect(await named('remote')).toEqual({ env: null, credential: 'credential-old' });
+    expect(await items(`mcp-server-env:${stdio.body.id}`)).toEqual(['env-old']);
+    expect(await items(`mcp-server-credential:${http.body.id}`)).toEqual(['credential-old']);
+
+    expect((await patch('local', { secret_env: { TOKEN: 'env-new' } })).status).toBe(200);
+    expect((await patch('remote', { credential: 'credential-new' })).status).toBe(200);
+    expect(await named('local')).toEqual({ env: 'env-new', credential: null });
+    expect(await named('remote')).toEqual({ env: null, credential: 'credential-new' });
+    expect(await items(`mcp-server-env:${stdio.body.id}`)).toEqual(['env-new']);
+    expect(await items(`mcp-server-credential:${http.body.id}`)).toEqual(['credential-new']);
   });
 });

@@ -14,6 +14,7 @@ import { OtasApi1795399200000 } from './0008-otas-api.js';
 import { SealedSecrets1795399300000 } from './0012-sealed-secrets.js';
 import { OverviewIndexes1795399400000 } from './0013-overview-indexes.js';
 import { ConnectionGrantRules1795399600000 } from './0015-connection-grant-rules.js';
+import { McpServerSecretAccounts1795399700000 } from './0016-mcp-server-secret-accounts.js';
 import { AttemptCounts1795399800000 } from './0017-attempt-counts.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
@@ -34,5 +35,6 @@ export const migrations = [
   SealedSecrets1795399300000,
   OverviewIndexes1795399400000,
   ConnectionGrantRules1795399600000,
+  McpServerSecretAccounts1795399700000,
   AttemptCounts1795399800000,
 ];

@@ -15,6 +15,7 @@ import { McpServers1795398900000 } from './0009-mcp-servers.js';
 import { UsageLimits1795399000100 } from './0010-usage-limits.js';
 import { OAuth1795399100000 } from './0011-oauth.js';
 import { SealedSecrets1795399300000 } from './0012-sealed-secrets.js';
+import { McpServerSecretAccounts1795399700000 } from './0016-mcp-server-secret-accounts.js';
 
 /**
  * PostgreSQL's migrations, one for each of SQLite's (../index.ts) with the same name and timestamp
@@ -37,5 +38,6 @@ export const postgresMigrations = [
   SealedSecrets1795399300000,
   OverviewIndexes1795399400000,
   ConnectionGrantRules1795399600000,
+  McpServerSecretAccounts1795399700000,
   AttemptCounts1795399800000,
 ];
