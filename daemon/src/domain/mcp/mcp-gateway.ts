@@ -45,6 +45,7 @@ import type { PermissionsService } from '../agents/permissions.service.js';
 import type { AuditFeed } from '../audit/audit-feed.js';
 import type { CallAudit } from '../connections/call-audit.js';
 import type { McpServerRow } from '../../storage/mcp-entities.js';
+import { honourCancellationOfRequestZero, numberRequestsFromOne } from './request-zero.js';
 import type { McpSupervisor, RunningServer, UpstreamPeer, UpstreamRequestExtra } from './mcp-supervisor.js';
 
 /** The agent behind one HTTP request to the gateway, authenticated by the HTTP layer. */
@@ -245,6 +246,8 @@ export class McpGateway implements UpstreamPeer {
         instructions: 'Gatehouse: the tools this agent is granted, across the tool servers of its project.',
       },
     );
+    honourCancellationOfRequestZero(server);
+    numberRequestsFromOne(server);
     const session: Session = {
       server,
       agentId: caller.agent.id,
