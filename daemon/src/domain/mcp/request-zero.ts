@@ -18,12 +18,20 @@ interface ProtocolInternals {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyProtocol = Protocol<any, any, any>;
 
-/** Cancels the handler of any request id, 0 included, as the SDK does for the others. */
-export function honourCancellationOfRequestZero(peer: AnyProtocol): void {
+/**
+ * Cancels the handler of any request id, 0 included, as the SDK does for the others; `also` is
+ * told of each cancellation, for requests handled outside the SDK.
+ */
+export function honourCancellationOfRequestZero(
+  peer: AnyProtocol,
+  also: (id: RequestId, reason: unknown) => void = () => undefined,
+): void {
   const { _requestHandlerAbortControllers: handlers } = peer as unknown as ProtocolInternals;
   peer.setNotificationHandler(CancelledNotificationSchema, (notification) => {
     const id = notification.params.requestId;
-    if (id !== undefined) handlers.get(id)?.abort(notification.params.reason);
+    if (id === undefined) return;
+    handlers.get(id)?.abort(notification.params.reason);
+    also(id, notification.params.reason);
   });
 }
 
