@@ -818,11 +818,12 @@ try {
         201,
         'create an agent',
       );
-      const direct = { url: upstream.url, headers: {}, tool: 'echo' };
+      const direct = { url: upstream.url, headers: {}, tool: 'echo', pids: { upstream: upstream.pid } };
       const gateway = {
         url: `${daemon.url}/mcp`,
         headers: { authorization: `Bearer ${agent.agent_key.api_key}` },
         tool: 'bench.echo',
+        pids: { daemon: daemon.pid, upstream: upstream.pid },
       };
       const measure = async (sessions: number) => {
         const rounds: Array<{ direct: McpLoadResult; gateway: McpLoadResult }> = [];
@@ -856,7 +857,9 @@ try {
           `added p50 ${round(addedP50, 2)} ms, added p99 ${round(addedP99, 2)} ms ` +
           `(gateway p50 ${single.gateway.p50} / p99 ${single.gateway.p99} ms, direct p50 ${single.direct.p50} / p99 ${single.direct.p99} ms); ` +
           `16 sessions ${ratioOf(middle).toFixed(2)}×${throughputRounds.length > 1 ? ` (rounds ${throughputRounds.map((r) => ratioOf(r).toFixed(2)).join(', ')})` : ''}: ` +
-          `${thousands(middle.gateway.rps)} vs ${thousands(middle.direct.rps)} calls/s`,
+          `${thousands(middle.gateway.rps)} vs ${thousands(middle.direct.rps)} calls/s; CPU per call: ` +
+          `daemon ${middle.gateway.cpuUsPerCall.daemon} µs + upstream ${middle.gateway.cpuUsPerCall.upstream} µs through the gateway, ` +
+          `upstream ${middle.direct.cpuUsPerCall.upstream} µs directly`,
         pass: addedP50 <= 0.5 && addedP99 <= 3 && ratioOf(middle) >= 0.8,
       });
     } finally {

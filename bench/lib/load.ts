@@ -43,7 +43,7 @@ export const MEASURING = 'measuring';
  * CPU time of a process so far (user + system, every thread), in ms: fields 14 and 15 of
  * /proc/<pid>/stat, in clock ticks of 10 ms (Linux's USER_HZ on every common architecture).
  */
-function processCpuMs(pid: number): number {
+export function processCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { processCpuMs } from './load.js';
 
 export interface McpUpstream {
   url: string;
@@ -27,6 +28,8 @@ export interface McpLoadResult {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU time (user + system) each process named in `pids` used per call during the measured load, in µs. */
+  cpuUsPerCall: Record<string, number>;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
@@ -34,7 +37,8 @@ const round = (n: number) => Math.round(n * 1000) / 1000;
 
 /**
  * `sessions` SDK clients on `url` (each its own MCP session), each calling `tool` again as soon as
- * the last call answered, for `seconds` after `warmupSeconds`; latencies as each client sees them.
+ * the last call answered, for `seconds` after `warmupSeconds`; latencies as each client sees them,
+ * and what each server process of `pids` (by name) spent per call.
  */
 export async function mcpLoad(options: {
   url: string;
@@ -43,6 +47,7 @@ export async function mcpLoad(options: {
   sessions: number;
   seconds: number;
   warmupSeconds: number;
+  pids: Record<string, number>;
 }): Promise<McpLoadResult> {
   const clients = await Promise.all(
     Array.from({ length: options.sessions }, async (_, index) => {
@@ -72,6 +77,7 @@ export async function mcpLoad(options: {
   try {
     await run(options.warmupSeconds, null);
     const latencies: number[] = [];
+    const cpuAtStart = Object.entries(options.pids).map(([name, pid]) => [name, pid, processCpuMs(pid)] as const);
     const started = performance.now();
     await run(options.seconds, latencies);
     const elapsed = (performance.now() - started) / 1000;
@@ -81,6 +87,12 @@ export async function mcpLoad(options: {
       rps: Math.round(latencies.length / elapsed),
       p50: round(percentile(latencies, 0.5)),
       p99: round(percentile(latencies, 0.99)),
+      cpuUsPerCall: Object.fromEntries(
+        cpuAtStart.map(([name, pid, before]) => [
+          name,
+          Math.round(((processCpuMs(pid) - before) * 1000) / latencies.length),
+        ]),
+      ),
     };
   } finally {
     await Promise.all(clients.map((client) => client.close().catch(() => undefined)));

@@ -156,7 +156,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         metadataDocumentHosts: config.oauthMetadataHosts ?? [],
       }),
       startedAt: new Date(),
-      connections: new ConnectionsService(db, audit, secrets),
+      connections: new ConnectionsService(db, audit, secrets, permissions),
       connectionGrants: new ConnectionGrantsService(db, audit, permissions),
       limits,
       callAudit,

@@ -128,6 +128,29 @@ describe('the MCP gateway passes the rest of the protocol through', () => {
     expect(JSON.stringify(result.content)).toMatch(/Method not found/);
   });
 
+  it("cancels the agent's answer when the upstream gives up on its own request, the session's first or a later one", async () => {
+    const key = await newAgent('abandoned', ['remote.ask']);
+    const asked: AbortSignal[] = [];
+    const client = await connect(key, (c) =>
+      // Never answers: only the upstream's cancellation, relayed under the id this client knows, ends it.
+      c.setRequestHandler(CreateMessageRequestSchema, (_request, extra) => {
+        asked.push(extra.signal);
+        return new Promise(() => undefined);
+      }),
+    );
+    // Each request of the upstream times out after 300 ms, and it sends notifications/cancelled.
+    // The first is request 0 of both the upstream's session and the agent's (the SDK drops a
+    // cancellation of id 0: typescript-sdk#2283).
+    for (const round of [1, 2]) {
+      const result = await client.callTool({ name: 'remote.ask', arguments: { prompt: 'unanswered', ms: 300 } });
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result.content)).toMatch(/timed out/);
+      expect(asked).toHaveLength(round);
+      await eventually(() => asked[round - 1]!.aborted, `the agent's sampling handler saw cancellation ${round}`);
+      expect(String(asked[round - 1]!.reason)).toMatch(/timed out/i);
+    }
+  });
+
   it('subscribes to a resource upstream, delivers its updates, and unsubscribes upstream when the agent does', async () => {
     const key = await newAgent('follower', ['everything.toggle-subscriber-updates']);
     const updated: string[] = [];

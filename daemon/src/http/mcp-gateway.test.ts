@@ -305,6 +305,47 @@ describe('the MCP gateway (/mcp)', () => {
     }
   });
 
+  it('answers a lone tools/call as JSON, and as an event stream once progress must go out before the result', async () => {
+    await newAgent('wire', ['remote.echo', 'remote.slow']);
+    const transport = (await connect('wire')).transport as StreamableHTTPClientTransport;
+    const post = (id: number, params: object) =>
+      fetch(`${t.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${keys.get('wire')}`,
+          'mcp-session-id': transport.sessionId!,
+          'mcp-protocol-version': transport.protocolVersion!,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }),
+      });
+
+    const plain = await post(7, { name: 'remote.echo', arguments: { text: 'as json' } });
+    expect(plain.headers.get('content-type')).toBe('application/json');
+    expect(await plain.json()).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      result: { content: [{ type: 'text', text: 'as json' }] },
+    });
+
+    const refused = await post(8, { name: 'remote.add', arguments: { a: 1, b: 2 } });
+    expect(await refused.json()).toMatchObject({ jsonrpc: '2.0', id: 8, error: { code: -32602 } });
+
+    const streamed = await post(9, { name: 'remote.slow', arguments: { ms: 100 }, _meta: { progressToken: 'p-9' } });
+    expect(streamed.headers.get('content-type')).toBe('text/event-stream');
+    const events = (await streamed.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((event) => JSON.parse(event.replace(/^event: message\ndata: /, '')));
+    expect(events.map((event) => event.method ?? event.id)).toEqual([
+      'notifications/progress',
+      'notifications/progress',
+      9,
+    ]);
+    expect(events[0].params).toMatchObject({ progressToken: 'p-9', progress: 1 });
+  });
+
   it('passes prompts and resources through for the servers the agent may use', async () => {
     await newAgent('reader', ['everything.echo']);
     const client = await connect('reader');

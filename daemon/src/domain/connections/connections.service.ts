@@ -9,6 +9,7 @@ import { ToolEntity } from '../../storage/permission-entities.js';
 import { frozenRow, ReadCache } from '../../storage/read-cache.js';
 import type { ProjectRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
+import type { PermissionsService } from '../agents/permissions.service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { writeWithSecrets } from '../secret-transaction.js';
 import {
@@ -150,6 +151,7 @@ export class ConnectionsService {
     private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly secrets: SecretStore,
+    private readonly permissions: PermissionsService,
   ) {
     this.brokered = new ReadCache(db);
   }
@@ -211,12 +213,19 @@ export class ConnectionsService {
         throw conflict(`The tool "${tool}" is already registered.`);
       await tx.insert(ConnectionEntity, row);
       await tx.insert(ToolEntity, { name: tool, description: `Brokered calls to ${base_url}`, created_at: now });
+      // A grant that outlived an earlier connection of this name grants again from now on.
+      const agentsAffected = await this.permissions.registryChanged(tx, [tool], actor);
       await this.audit.append(tx, {
         event_type: 'connection.created',
         actor,
         project_id: project.id,
         target: tool,
-        metadata: { base_url, injection: input.injection.kind, oauth: oauth !== undefined },
+        metadata: {
+          base_url,
+          injection: input.injection.kind,
+          oauth: oauth !== undefined,
+          agents_affected: agentsAffected,
+        },
       });
       // Last: a keychain failure rolls the rows back, and a failed commit undoes the secret.
       if (input.secret !== undefined) await secrets.set(row.secret_account, input.secret);
@@ -232,11 +241,13 @@ export class ConnectionsService {
       await tx.delete(ConnectionEntity, { id: found.id });
       // The grants name the tool; with it gone they grant nothing (effective tools are ∩ registered).
       await tx.delete(ToolEntity, { name: connectionTool(name) });
+      const agentsAffected = await this.permissions.registryChanged(tx, [connectionTool(name)], actor);
       await this.audit.append(tx, {
         event_type: 'connection.deleted',
         actor,
         project_id: project.id,
         target: connectionTool(name),
+        metadata: { agents_affected: agentsAffected },
       });
       return found;
     });

@@ -2,6 +2,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import {
   CallToolRequestSchema,
   CreateMessageResultSchema,
@@ -10,6 +11,7 @@ import {
   ErrorCode,
   GetPromptRequestSchema,
   isInitializeRequest,
+  isJSONRPCRequest,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
@@ -22,10 +24,13 @@ import {
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type CallToolRequest,
   type CallToolResult,
   type ClientResult,
   type LoggingLevel,
   type Prompt,
+  type RequestId,
   type Resource,
   type ResourceTemplate,
   type ServerNotification,
@@ -45,6 +50,8 @@ import type { PermissionsService } from '../agents/permissions.service.js';
 import type { AuditFeed } from '../audit/audit-feed.js';
 import type { CallAudit } from '../connections/call-audit.js';
 import type { McpServerRow } from '../../storage/mcp-entities.js';
+import { PostAnswer } from './post-answer.js';
+import { honourCancellationOfRequestZero, numberRequestsFromOne } from './request-zero.js';
 import type { McpSupervisor, RunningServer, UpstreamPeer, UpstreamRequestExtra } from './mcp-supervisor.js';
 
 /** The agent behind one HTTP request to the gateway, authenticated by the HTTP layer. */
@@ -86,6 +93,8 @@ interface Session {
   /** When its last request arrived, and how many of its requests are still being answered. */
   lastSeen: number;
   open: number;
+  /** Its tool calls the gateway answers itself (see callDirectly), by request id. */
+  direct: Map<RequestId, { answer: PostAnswer; controller: AbortController }>;
 }
 
 /** `sha256:<hex>` of a call's arguments, as JSON: what the audit chain and an approval hold of them. */
@@ -173,6 +182,8 @@ export class McpGateway implements UpstreamPeer {
       if (!session || session.agentId !== caller.agent.id || session.caller.server !== caller.server)
         return jsonRpcError(response, 404, ErrorCode.InvalidRequest, 'Session not found: initialize a new one.');
       session.caller = caller;
+      const call = loneToolCall(request, body);
+      if (call) return this.callDirectly(session, sessionId, response, call);
       return this.answer(session, request, response, body);
     }
     if (request.method !== 'POST' || !isInitializeRequest(body))
@@ -183,14 +194,57 @@ export class McpGateway implements UpstreamPeer {
   }
 
   private async answer(session: Session, request: IncomingMessage, response: ServerResponse, body: unknown) {
-    session.lastSeen = Date.now();
-    session.open += 1;
-    // An answer (or the GET event stream) is over when its response closes, written or cut.
-    response.once('close', () => {
-      session.open -= 1;
-      session.lastSeen = Date.now();
-    });
+    track(session, response);
     await session.transport.handleRequest(request, response, body);
+  }
+
+  /**
+   * A lone `tools/call` of an open session, answered without the SDK's server and transport (they
+   * were most of the gateway's cost per call, bench B9): the same callTool — permissions, approval, audit, the
+   * upstream call — with the request's own `extra`, whose messages to the agent (progress, the
+   * upstream's requests, cancellations) the session's transport hands to this call's answer. The
+   * answer is JSON unless something must go out before the response (see PostAnswer).
+   */
+  private async callDirectly(
+    session: Session,
+    sessionId: string,
+    response: ServerResponse,
+    call: CallToolRequest & { id: RequestId },
+  ): Promise<void> {
+    track(session, response);
+    const { caller, server } = session;
+    const answer = new PostAnswer(response, sessionId);
+    const controller = new AbortController();
+    session.direct.set(call.id, { answer, controller });
+    const related = { relatedRequestId: call.id };
+    const extra: Extra = {
+      signal: controller.signal,
+      requestId: call.id,
+      sessionId,
+      ...(call.params._meta ? { _meta: call.params._meta } : {}),
+      sendNotification: (notification) => server.notification(notification, related),
+      sendRequest: (request, schema, options) => server.request(request, schema, { ...options, ...related }),
+    };
+    try {
+      const name = qualifiedName(caller, call.params.name);
+      const result = await this.callTool(caller, session, name, call.params.arguments, extra);
+      answer.end({ jsonrpc: '2.0', id: call.id, result });
+    } catch (error) {
+      if (controller.signal.aborted) return answer.cancel();
+      // As the SDK's server answers a handler's error.
+      const { code, message, data } = error as { code?: unknown; message?: string; data?: unknown };
+      answer.end({
+        jsonrpc: '2.0',
+        id: call.id,
+        error: {
+          code: Number.isSafeInteger(code) ? (code as number) : ErrorCode.InternalError,
+          message: message ?? 'Internal error',
+          ...(data !== undefined ? { data } : {}),
+        },
+      });
+    } finally {
+      session.direct.delete(call.id);
+    }
   }
 
   private async endIdleSessions(): Promise<void> {
@@ -245,6 +299,8 @@ export class McpGateway implements UpstreamPeer {
         instructions: 'Gatehouse: the tools this agent is granted, across the tool servers of its project.',
       },
     );
+    honourCancellationOfRequestZero(server, (id, reason) => session.direct.get(id)?.controller.abort(reason));
+    numberRequestsFromOne(server);
     const session: Session = {
       server,
       agentId: caller.agent.id,
@@ -254,6 +310,7 @@ export class McpGateway implements UpstreamPeer {
       resourceOwners: new Map(),
       lastSeen: Date.now(),
       open: 0,
+      direct: new Map(),
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
         onsessioninitialized: (id) => void this.sessions.set(id, session),
@@ -262,6 +319,13 @@ export class McpGateway implements UpstreamPeer {
     };
     session.transport.onclose = () => {
       if (session.transport.sessionId) this.forget(session.transport.sessionId, session);
+    };
+    // What the session's server sends about a call the gateway answers itself goes on that answer.
+    const send = session.transport.send.bind(session.transport);
+    session.transport.send = async (message, options) => {
+      const id = options?.relatedRequestId;
+      const direct = id === undefined ? undefined : session.direct.get(id);
+      return direct ? direct.answer.send(message) : send(message, options);
     };
     server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => ({
       tools: await this.listTools(callerOf(extra)),
@@ -714,6 +778,33 @@ export class McpGateway implements UpstreamPeer {
         .catch(() => undefined);
     }
   }
+}
+
+/** Counts an HTTP request of the session as open until its response closes, written or cut. */
+function track(session: Session, response: ServerResponse): void {
+  session.lastSeen = Date.now();
+  session.open += 1;
+  response.once('close', () => {
+    session.open -= 1;
+    session.lastSeen = Date.now();
+  });
+}
+
+/**
+ * The `tools/call` of a POST that holds only that request, with headers the SDK's transport takes
+ * as they are, and no task; null for anything else, which the SDK's transport answers (its errors included).
+ */
+function loneToolCall(request: IncomingMessage, body: unknown): (CallToolRequest & { id: RequestId }) | null {
+  if (request.method !== 'POST' || !isJSONRPCRequest(body) || body.method !== 'tools/call') return null;
+  const accept = request.headers.accept ?? '';
+  const version = request.headers['mcp-protocol-version'];
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return null;
+  if (!isJsonContentType(request.headers['content-type'])) return null;
+  if (version !== undefined && (typeof version !== 'string' || !SUPPORTED_PROTOCOL_VERSIONS.includes(version)))
+    return null;
+  const parsed = CallToolRequestSchema.safeParse(body);
+  if (!parsed.success || parsed.data.params.task) return null;
+  return { ...parsed.data, id: body.id };
 }
 
 /** How the endpoint of the caller names a server's tool or prompt: `<server>.<name>` on `/mcp`. */

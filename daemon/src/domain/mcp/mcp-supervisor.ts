@@ -22,6 +22,7 @@ import { McpServerEntity, type McpServerRow } from '../../storage/mcp-entities.j
 import { ToolEntity } from '../../storage/permission-entities.js';
 import { systemActor } from '../actor.js';
 import type { PermissionsService } from '../agents/permissions.service.js';
+import { honourCancellationOfRequestZero } from './request-zero.js';
 
 /** Restart delays after a failure: doubling from the first, capped at the last. */
 export const RESTART_BACKOFF = { firstMs: 500, maxMs: 30_000 } as const;
@@ -268,6 +269,7 @@ class ServerLink {
     if (this.stopped) return;
     const client = new Client({ name: 'gatehouse', version: VERSION }, { capabilities: UPSTREAM_CLIENT_CAPABILITIES });
     this.client = client;
+    honourCancellationOfRequestZero(client);
     const relay = (request: ServerRequest, extra: UpstreamRequestExtra) => supervisor.relayRequest(row, request, extra);
     client.setRequestHandler(CreateMessageRequestSchema, relay);
     client.setRequestHandler(ElicitRequestSchema, relay);
