@@ -64,6 +64,30 @@ export const grantedScopes = (credentialScopes: string[], agent: AgentRow): stri
   credentialScopes.length === 0 ? agent.scopes : credentialScopes.filter((scope) => agent.scopes.includes(scope));
 
 /**
+ * A presented key against its looked-up row: sha-256 compared in constant time, then the key's
+ * and the agent's state, expiry against the clock of this request.
+ */
+function keyVerdict(plaintext: string, prefix: string, found: KeyWithOwner | null): KeyCheck {
+  if (!found || !hashesMatch(found.key.secret_hash, sha256Hex(plaintext)))
+    return { ok: false, reason: 'unknown_key', prefix, agentId: null, projectId: null };
+  // A known agent's failures are audited in its project, where its admins can see them.
+  const { key, agent, project } = found;
+  const failed = (reason: string): KeyCheck => ({
+    ok: false,
+    reason,
+    prefix,
+    agentId: key.agent_id,
+    projectId: agent?.project_id ?? null,
+  });
+  const now = new Date().toISOString();
+  if (key.revoked_at && key.revoked_at <= now) return failed(key.replaced_by ? 'rotated' : 'revoked');
+  if (key.expires_at && key.expires_at <= now) return failed('expired');
+  if (!agent || !project) return failed('unknown_agent');
+  if (agent.status !== 'active') return failed(`agent_${agent.status}`);
+  return { ok: true, key, agent, project };
+}
+
+/**
  * Agent API keys: stored as sha-256 with their prefix and last four, the plaintext shown once and
  * kept in the OS keychain (`agent-key:<key_id>`, and `agent:<project>/<agent>` for the newest).
  */
@@ -291,23 +315,18 @@ export class AgentKeysService {
     const found = await this.byPrefix.get(parsed.prefix, () =>
       this.owners.keyWithOwner(this.db.manager, parsed.prefix),
     );
-    if (!found || !hashesMatch(found.key.secret_hash, sha256Hex(plaintext)))
-      return { ok: false, reason: 'unknown_key', prefix: parsed.prefix, agentId: null, projectId: null };
-    // A known agent's failures are audited in its project, where its admins can see them.
-    const { key, agent, project } = found;
-    const failed = (reason: string): KeyCheck => ({
-      ok: false,
-      reason,
-      prefix: parsed.prefix,
-      agentId: key.agent_id,
-      projectId: agent?.project_id ?? null,
-    });
-    const now = new Date().toISOString();
-    if (key.revoked_at && key.revoked_at <= now) return failed(key.replaced_by ? 'rotated' : 'revoked');
-    if (key.expires_at && key.expires_at <= now) return failed('expired');
-    if (!agent || !project) return failed('unknown_agent');
-    if (agent.status !== 'active') return failed(`agent_${agent.status}`);
-    return { ok: true, key, agent, project };
+    return keyVerdict(plaintext, parsed.prefix, found);
+  }
+
+  /**
+   * `check`'s answer without a promise, when the key's lookup is cached (every request of a key
+   * in use but the first after a write); `undefined` when only `check` can tell.
+   */
+  checkKnown(plaintext: string): KeyCheck | undefined {
+    const parsed = parseCredential(plaintext);
+    if (parsed?.kind !== 'agent') return undefined;
+    const known = this.byPrefix.known(parsed.prefix);
+    return known && keyVerdict(plaintext, parsed.prefix, known.value);
   }
 
   private async findKey(tx: EntityManager, agent: AgentRow, keyId: string): Promise<AgentKeyRow> {
