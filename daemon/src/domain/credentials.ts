@@ -37,6 +37,12 @@ export function hashesMatch(expectedHex: string, actualHex: string): boolean {
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
+/** Whether `plaintext` hashes to `expected` (a sha-256 digest), compared in constant time. */
+export function digestMatches(expected: Buffer, plaintext: string): boolean {
+  const actual = hash('sha256', plaintext, 'buffer');
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
 /**
  * A new high-entropy credential (`<kind>_<prefix>_<32 random><6 checksum>`). 190 random bits
  * make a slow KDF pointless: a sha-256 is stored and compared in constant time.

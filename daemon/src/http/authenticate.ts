@@ -3,10 +3,10 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteAuth } from '@gatehouse/shared';
 import { ProblemError } from '../errors.js';
 import { anonymousActor, userActor, type Actor } from '../domain/actor.js';
-import type { AgentClaims } from '../domain/agents/agent-auth.service.js';
+import type { AgentClaims, AuthenticatedAgent } from '../domain/agents/agent-auth.service.js';
 import type { AuthFailure } from '../domain/auth/auth-failures.js';
 import type { ProjectScope } from '../domain/projects/projects.service.js';
-import { grantedScopes } from '../domain/agents/agent-keys.service.js';
+import { grantedScopes, type KeyCheck } from '../domain/agents/agent-keys.service.js';
 import { isUserAdmin } from '../domain/users/users.service.js';
 import type { AgentRow } from '../storage/agent-entities.js';
 import type { ProjectRow, UserRow } from '../storage/entities.js';
@@ -96,17 +96,7 @@ async function resolveCredential(services: Services, credential: string): Promis
       const { reason, prefix, agentId, projectId } = check;
       return { refused: { reason, prefix, agentId, projectId } };
     }
-    services.usage.keyUsed(check.key.id, check.agent.id);
-    return {
-      kind: 'agent',
-      agent: check.agent,
-      project: check.project,
-      via: 'agent_key',
-      keyId: check.key.id,
-      keyScopes: check.key.scopes,
-      claims: null,
-      credential: check.key,
-    };
+    return keyIdentity(services, check);
   }
   if (credential.startsWith('ghp_')) {
     const found = await services.personalTokens.authenticate(credential);
@@ -119,19 +109,53 @@ async function resolveCredential(services: Services, credential: string): Promis
     if (found) return { kind: 'user', user: found.user, via: 'session', sessionId: found.sessionId };
   } else if (claims?.typ === 'agent') {
     const found = await services.agentAuth.fromClaims(claims);
-    if (found)
-      return {
-        kind: 'agent',
-        agent: found.agent,
-        project: found.project,
-        via: 'agent_token',
-        keyId: null,
-        keyScopes: [],
-        claims: found.claims,
-        credential: found.claims,
-      };
+    if (found) return tokenIdentity(found);
   }
   return { refused: { reason: claims ? 'stale_token' : 'invalid_token' } };
+}
+
+/**
+ * An agent credential's identity without a promise, when everything it needs is cached (an agent
+ * in use, between writes): an agent request then passes its hook synchronously. `undefined` when
+ * only `resolveCredential` can tell, refusals included (it records them).
+ */
+function knownAgentIdentity(services: Services, credential: string): (Identity & { kind: 'agent' }) | undefined {
+  if (credential.startsWith('agent_')) {
+    const check = services.agentKeys.checkKnown(credential);
+    return check?.ok ? keyIdentity(services, check) : undefined;
+  }
+  const claims = services.signer.verifyKnown(credential);
+  if (claims?.typ !== 'agent') return undefined;
+  const found = services.agentAuth.fromClaimsKnown(claims);
+  return found ? tokenIdentity(found) : undefined;
+}
+
+/** An accepted key's identity; its use is recorded. */
+function keyIdentity(services: Services, check: KeyCheck & { ok: true }): Identity & { kind: 'agent' } {
+  services.usage.keyUsed(check.key.id, check.agent.id);
+  return {
+    kind: 'agent',
+    agent: check.agent,
+    project: check.project,
+    via: 'agent_key',
+    keyId: check.key.id,
+    keyScopes: check.key.scopes,
+    claims: null,
+    credential: check.key,
+  };
+}
+
+function tokenIdentity(found: AuthenticatedAgent): Identity & { kind: 'agent' } {
+  return {
+    kind: 'agent',
+    agent: found.agent,
+    project: found.project,
+    via: 'agent_token',
+    keyId: null,
+    keyScopes: [],
+    claims: found.claims,
+    credential: found.claims,
+  };
 }
 
 /** Who the credential belongs to; a refusal is counted, audited and answered 401 (429 past the limits). */
@@ -170,6 +194,23 @@ export async function authenticate(
   const credential = presentedCredential(request.headers);
   if (!credential) throw missing();
   return authorize(services, request, level, await identify(services, request.ip, credential), audience);
+}
+
+/**
+ * `authenticate`'s answer without a promise, for an agent whose credential is cached and accepted
+ * on a route agents may call; `undefined` when `authenticate` must tell (and refuse, or record).
+ */
+export function authenticatedAgent(
+  services: Services,
+  request: FastifyRequest,
+  level: Exclude<RouteAuth, 'public'>,
+): AgentAuthContext | undefined {
+  if (level !== 'agent' && level !== 'any') return undefined;
+  const credential = presentedCredential(request.headers);
+  const identity = credential ? knownAgentIdentity(services, credential) : undefined;
+  // A token bound to an audience is refused on the API (see `authorize`): `authenticate` says so.
+  if (!identity || identity.claims?.aud !== undefined) return undefined;
+  return agentContext(identity, request.ip);
 }
 
 /**

@@ -11,7 +11,13 @@ import {
   type RouteResult,
 } from '@gatehouse/shared';
 import { otasErrorHandler, requireHeaders } from './otas.js';
-import { authenticate, type AgentAuthContext, type AuthContext, type AuthFor } from './authenticate.js';
+import {
+  authenticate,
+  authenticatedAgent,
+  type AgentAuthContext,
+  type AuthContext,
+  type AuthFor,
+} from './authenticate.js';
 import { compileSerializer } from './serializers.js';
 import type { Services } from './services.js';
 
@@ -90,9 +96,17 @@ export function answerSerializer<R extends RouteDescriptor>(
 
 const toFastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
-/** The onRequest hook of a route that needs a caller: sets `request.auth`, or fails with its problem. */
+/**
+ * The onRequest hook of a route that needs a caller: sets `request.auth`, or fails with its
+ * problem. A cached agent passes at once; anything else waits for `authenticate`.
+ */
 function authenticated(services: Services, level: Exclude<RouteDescriptor['auth'], 'public'>) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+    const agent = authenticatedAgent(services, request, level);
+    if (agent) {
+      request.auth = agent;
+      return done();
+    }
     authenticate(services, request, level).then((auth) => {
       request.auth = auth;
       done();

@@ -48,6 +48,19 @@ describe('ReadCache', () => {
     expect(await cache.get('k', async () => 'fine')).toBe('fine');
   });
 
+  it('knows a value without a promise only once its read has finished, and only in its generation', async () => {
+    const data = { generation: 0 };
+    const cache = new ReadCache<string | null>(data);
+    const pending = cache.get('k', async () => null);
+    expect(cache.known('k')).toBeUndefined(); // still being read
+    await pending;
+    expect(cache.known('k')).toEqual({ value: null }); // a lookup that found nothing is known too
+    data.generation++;
+    expect(cache.known('k')).toBeUndefined();
+    await expect(cache.get('f', () => Promise.reject(new Error('busy')))).rejects.toThrow('busy');
+    expect(cache.known('f')).toBeUndefined();
+  });
+
   it('holds at most its capacity, dropping the oldest key first', async () => {
     const cache = new ReadCache<string>({ generation: 0 }, 2);
     const read = countedRead(() => 'v');
@@ -73,6 +86,17 @@ describe('WeakReadCache', () => {
     data.generation++;
     expect(await cache.get(first, read)).toBe('read at 1');
     expect(read.calls).toBe(3);
+  });
+
+  it('knows a finished read of its generation', async () => {
+    const data = { generation: 0 };
+    const cache = new WeakReadCache<object, string>(data);
+    const key = {};
+    await cache.get(key, async () => 'v');
+    expect(cache.known(key)).toEqual({ value: 'v' });
+    expect(cache.known({})).toBeUndefined();
+    data.generation++;
+    expect(cache.known(key)).toBeUndefined();
   });
 
   it('forgets a failed read', async () => {

@@ -25,6 +25,15 @@ export class ReadCache<V> {
     if (!entry && this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return readThrough(this.entries, generation, key, read);
   }
+
+  /**
+   * The value `get` would give now, without a promise: only once a read of this generation has
+   * finished. Lets an agent request whose credential is known be checked synchronously.
+   */
+  known(key: string): Known<V> | undefined {
+    const entry = this.entries.get(key);
+    return entry?.generation === this.data.generation ? entry.known : undefined;
+  }
 }
 
 /**
@@ -42,11 +51,24 @@ export class WeakReadCache<K extends object, V> {
     if (entry?.generation === generation) return entry.value;
     return readThrough(this.entries, generation, key, read);
   }
+
+  /** As `ReadCache.known`. */
+  known(key: K): Known<V> | undefined {
+    const entry = this.entries.get(key);
+    return entry?.generation === this.data.generation ? entry.known : undefined;
+  }
+}
+
+/** A finished read's value, boxed: a read may well have found `null`. */
+export interface Known<V> {
+  readonly value: V;
 }
 
 interface Entry<V> {
   generation: number;
   value: Promise<V>;
+  /** Set when the read succeeds. */
+  known: Known<V> | undefined;
 }
 
 /** Starts the read and keeps it for its generation; a failed read is forgotten, so the next one retries. */
@@ -57,10 +79,14 @@ function readThrough<K, V>(
   read: () => Promise<V>,
 ): Promise<V> {
   const value = read();
-  entries.set(key, { generation, value });
-  value.catch(() => {
-    if (entries.get(key)?.value === value) entries.delete(key);
-  });
+  const entry: Entry<V> = { generation, value, known: undefined };
+  entries.set(key, entry);
+  value.then(
+    (result) => (entry.known = { value: result }),
+    () => {
+      if (entries.get(key) === entry) entries.delete(key);
+    },
+  );
   return value;
 }
 

@@ -107,6 +107,12 @@ export class TokenSigner {
    * The verified claims, or `null` for a token that is malformed, forged or expired. The claims
    * are shared by every request with the same token: frozen.
    */
+  /** `verify`'s answer without a promise, for a token verified before and not expired since. */
+  verifyKnown(token: string): JWTPayload | undefined {
+    const known = this.verified.get(token);
+    return known && known.exp! * 1000 > Date.now() ? known : undefined;
+  }
+
   async verify(token: string): Promise<JWTPayload | null> {
     const known = this.verified.get(token);
     if (known) {

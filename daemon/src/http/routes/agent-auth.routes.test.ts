@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checksumOf } from '@gatehouse/shared';
+import { BROKER_AUDIENCE, checksumOf } from '@gatehouse/shared';
 import { LIMITED_ANSWER_DELAY_MS } from '../../domain/auth/auth-failures.js';
 import { randomBase62 } from '../../domain/credentials.js';
 import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
@@ -94,6 +94,20 @@ describe('agent authentication', () => {
       agent: { id: agent.id },
       scopes: ['papers:read'],
     });
+  });
+
+  it('refuses a broker-bound token on the API every time, once its claims and agent are cached too', async () => {
+    const agent = await newAgent('bound');
+    expect((await whoami(agent.key)).status).toBe(200);
+    const bound = await t.request('POST', '/v1/auth/token', {
+      body: { agent_id: agent.id, secret: agent.key, audience: BROKER_AUDIENCE },
+    });
+    expect(bound.status).toBe(200);
+    for (let i = 0; i < 2; i++) {
+      const refused = await whoami(bound.body.access_token);
+      expect(refused.status).toBe(401);
+      expect(refused.body.detail).toContain('only at the broker');
+    }
   });
 
   it("refuses another agent's key, and does not say which part was wrong", async () => {

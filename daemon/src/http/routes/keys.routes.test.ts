@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import keytar from 'keytar';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemorySecretStore, SecretStoreUnavailableError } from '../../secrets/secret-store.js';
 import { databaseFiles, filesHoldingData } from '../../testing/database-files.js';
 import { sql } from '../../testing/sql.js';
@@ -134,6 +134,20 @@ describe('agent keys', () => {
     expect((await asAgent(old.api_key)).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await asAgent(old.api_key)).status).toBe(401);
+  });
+
+  it('refuses a key once its expiry passes, while its lookup is still cached', async () => {
+    await newAgent('lapsing');
+    const key = (await issue('lapsing', { expires_in_days: 1 })).body;
+    expect((await asAgent(key.api_key)).status).toBe(200);
+    expect((await asAgent(key.api_key)).status).toBe(200); // served from the cached lookup
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.parse(key.expires_at) + 1);
+      expect((await asAgent(key.api_key)).status).toBe(401);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses an expired key, and will not rotate it', async () => {
