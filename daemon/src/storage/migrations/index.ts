@@ -15,6 +15,7 @@ import { SealedSecrets1795399300000 } from './0012-sealed-secrets.js';
 import { OverviewIndexes1795399400000 } from './0013-overview-indexes.js';
 import { ConnectionGrantRules1795399600000 } from './0015-connection-grant-rules.js';
 import { AttemptCounts1795399800000 } from './0017-attempt-counts.js';
+import { UsageCounts1795400000000 } from './0019-usage-counts.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   OverviewIndexes1795399400000,
   ConnectionGrantRules1795399600000,
   AttemptCounts1795399800000,
+  UsageCounts1795400000000,
 ];
