@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf } from '@gatehouse/shared';
 import { currentTotpCode } from '../domain/auth/totp.js';
@@ -75,6 +77,85 @@ describe.skipIf(!server)('limits and lockouts shared by two replicas (needs GATE
     const throttled = await a.login('gina', 'gina password 1', currentTotpCode(secret, Date.now() + STEP_MS));
     expect(throttled.status).toBe(429);
     expect(throttled.body.code).toBe('rate_limited');
+  });
+
+  describe('usage limits', () => {
+    let upstream: Server;
+    let upstreamCalls = 0;
+    beforeAll(async () => {
+      upstream = createServer((request, response) => {
+        upstreamCalls++;
+        request.resume();
+        response.setHeader('content-type', 'application/json');
+        response.end('{"ok":true}');
+      });
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const created = await a.request('POST', '/admin/connections', {
+        token: admin,
+        body: {
+          name: 'up',
+          base_url: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+          secret: 'sk-limits',
+          injection: { kind: 'query', name: 'key' },
+        },
+      });
+      expect(created.status).toBe(201);
+    });
+    afterAll(() => upstream?.close());
+
+    /** `n` calls at once through the broker, alternating between A and B; the statuses that came back. */
+    const crowd = async (agent: string, limit: Record<string, unknown>, n: number) => {
+      const created = await a.request('POST', '/admin/agents', {
+        token: admin,
+        body: { name: agent, issue_key: true, allowed_tools: ['connection:up'] },
+      });
+      const key = created.body.agent_key.api_key as string;
+      expect((await a.request('PUT', `/admin/agents/${agent}/limits`, { token: admin, body: limit })).status).toBe(200);
+      const before = upstreamCalls;
+      const statuses = await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          fetch(`${replica(i).url}/proxy/up/v1/x`, { headers: { authorization: `Bearer ${key}` } }).then(
+            (response) => response.status,
+          ),
+        ),
+      );
+      expect(upstreamCalls - before).toBe(statuses.filter((status) => status === 200).length);
+      return statuses;
+    };
+    const passed = (statuses: number[]) => statuses.filter((status) => status === 200).length;
+
+    it('lets exactly a window’s limit through, of 50 callers spread over A and B', async () => {
+      const statuses = await crowd('crowd', { windows: [{ name: 'hour', limit: 20, seconds: 3600 }] }, 50);
+      expect(passed(statuses)).toBe(20);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(30);
+      const listed = await b.request('GET', '/v1/agents/crowd/limits', { token: admin });
+      expect(listed.body[0].windows[0]).toMatchObject({ limit: 20, used: 20 });
+    });
+
+    it('lets exactly the remaining uses through, of 50 callers spread over A and B', async () => {
+      expect(passed(await crowd('uses', { remaining: 7 }, 50))).toBe(7);
+      const listed = await a.request('GET', '/v1/agents/uses/limits', { token: admin });
+      expect(listed.body[0].remaining).toBe(0);
+    });
+
+    it('reports in RateLimit what is left to both replicas', async () => {
+      await crowd('headers', { windows: [{ name: 'hour', limit: 20, seconds: 3600 }] }, 0);
+      const key = (await a.request('POST', '/admin/agents/headers/keys', { token: admin, body: {} })).body
+        .api_key as string;
+      const left = async (i: number) =>
+        (await fetch(`${replica(i).url}/proxy/up/v1/x`, { headers: { authorization: `Bearer ${key}` } })).headers.get(
+          'ratelimit',
+        );
+      expect(await left(0)).toMatch(/^"hour";r=19;/);
+      expect(await left(1)).toMatch(/^"hour";r=18;/);
+      expect(await left(0)).toMatch(/^"hour";r=17;/);
+    });
+
+    it('leases a larger budget in shares and still lets exactly the limit through', async () => {
+      // A budget of 200 is leased 4 uses at a time.
+      const statuses = await crowd('large', { windows: [{ name: 'hour', limit: 200, seconds: 3600 }] }, 250);
+      expect(passed(statuses)).toBe(200);
+    });
   });
 
   // Last: afterwards this address may not sign in for a while.

@@ -73,3 +73,70 @@ export async function saveUsageCounters(
       ],
     );
 }
+
+/** One shared budget of a limit: a window (`period` its start) or the remaining uses of one refill period. */
+export interface UsageBudget {
+  limitId: string;
+  /** Names the budget within its limit, and the limit's version: a limit set anew starts afresh. */
+  budget: string;
+  period: number;
+  /** The uses the budget allows in its period. */
+  cap: number;
+}
+
+/**
+ * Leases up to `wanted` uses of `budget`, as many as are left of its cap; returns how many, and
+ * the uses leased of the budget by every replica once they are.
+ * PostgreSQL only (`FOR UPDATE`): the row stays locked until the transaction ends, so replicas
+ * leasing at once never hand out more than the cap between them.
+ */
+export async function leaseUsage(
+  tx: EntityManager,
+  budget: UsageBudget,
+  wanted: number,
+): Promise<{ granted: number; used: number }> {
+  const key = [budget.limitId, budget.budget, budget.period];
+  // The budget's ended periods count nothing any more.
+  await tx.query('DELETE FROM usage_counts WHERE limit_id = ? AND budget = ? AND period < ?', key);
+  await tx.query(
+    `INSERT INTO usage_counts (limit_id, budget, period, used)
+     SELECT ?, ?, CAST(? AS BIGINT), 0 WHERE EXISTS (SELECT 1 FROM usage_limits WHERE id = ?)
+     ON CONFLICT DO NOTHING`,
+    [...key, budget.limitId],
+  );
+  const rows: Array<{ used: number }> = await tx.query(
+    'SELECT used FROM usage_counts WHERE limit_id = ? AND budget = ? AND period = ? FOR UPDATE',
+    key,
+  );
+  if (!rows[0]) return { granted: 0, used: budget.cap };
+  const used = Number(rows[0].used);
+  const granted = Math.max(0, Math.min(wanted, budget.cap - used));
+  if (granted > 0)
+    await tx.query('UPDATE usage_counts SET used = used + ? WHERE limit_id = ? AND budget = ? AND period = ?', [
+      granted,
+      ...key,
+    ]);
+  return { granted, used: used + granted };
+}
+
+/** Gives back uses leased and not spent. */
+export async function returnUsage(tx: EntityManager, budget: UsageBudget, unused: number): Promise<void> {
+  await tx.query('UPDATE usage_counts SET used = used - ? WHERE limit_id = ? AND budget = ? AND period = ?', [
+    unused,
+    budget.limitId,
+    budget.budget,
+    budget.period,
+  ]);
+}
+
+/** The uses leased of each budget of a limit, by `budget` and `period`. */
+export async function readUsageCounts(
+  manager: ReadManager,
+  limitId: string,
+): Promise<Array<{ budget: string; period: number; used: number }>> {
+  const rows: Array<{ budget: string; period: number; used: number }> = await manager.query(
+    'SELECT budget, period, used FROM usage_counts WHERE limit_id = ?',
+    [limitId],
+  );
+  return rows.map((row) => ({ budget: row.budget, period: Number(row.period), used: Number(row.used) }));
+}

@@ -7,8 +7,10 @@ import type { Database } from '../../storage/database.js';
 import type { ProjectRow } from '../../storage/entities.js';
 import {
   readUsageCounters,
+  readUsageCounts,
   saveUsageCounters,
   UsageLimitEntity,
+  type UsageBudget,
   type UsageCounterRow,
   type UsageLimitRow,
 } from '../../storage/limit-entities.js';
@@ -16,6 +18,7 @@ import { ReadCache } from '../../storage/read-cache.js';
 import type { Actor } from '../actor.js';
 import type { AgentsService } from '../agents/agents.service.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { UsageLeases } from './usage-leases.js';
 
 /**
  * How often counters are saved. Uses counted in the last interval before a crash are lost (a
@@ -34,6 +37,12 @@ export type LimitDecision =
   | { allowed: true; headers: Record<string, string> | null }
   | { allowed: false; detail: string; headers: Record<string, string> };
 
+/** A budget the call needs a use of, and the refusal when none is left to any replica. */
+interface BudgetNeed {
+  budget: UsageBudget;
+  refuse: () => LimitDecision;
+}
+
 interface Counter {
   windows: Map<string, { start: number; used: number }>;
   remaining: number | null;
@@ -47,12 +56,19 @@ interface Counter {
  * saved every second (`COUNTER_FLUSH_MS`) outside the read caches' generation, and read back at
  * start-up. Window starts are aligned to the epoch, so a restart resumes the same windows.
  * `check` is what every enforcement point calls (the broker; the MCP gateway later).
+ *
+ * On PostgreSQL, where several replicas serve one database, each window and each refill period
+ * of remaining uses is also a shared budget: a call spends a use of every budget it counts
+ * against from a lease this replica holds (`UsageLeases`), and leases more when it holds none,
+ * so the replicas together never let more than a limit through. The counters in memory then
+ * only answer what this replica has seen; the shared rows are what `list` shows.
  */
 export class UsageLimitsService {
   private readonly limitsOf: ReadCache<readonly UsageLimitRow[]>;
   private readonly counters = new Map<string, Counter>();
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private readonly leases: UsageLeases | null;
 
   constructor(
     private readonly db: Database,
@@ -61,6 +77,7 @@ export class UsageLimitsService {
     private readonly onError: (error: unknown) => void,
   ) {
     this.limitsOf = new ReadCache(db);
+    this.leases = db.driver === 'postgres' ? new UsageLeases(db) : null;
   }
 
   async start(): Promise<void> {
@@ -83,31 +100,62 @@ export class UsageLimitsService {
         (limit.key_id === null || limit.key_id === subject.keyId) &&
         (limit.connection === null || limit.connection === subject.connection),
     );
-    // Everything below is synchronous: no other call runs between the checks and the counting.
-    let tightest: { name: string; left: number; reset: number } | null = null;
+    for (;;) {
+      const decision = this.decide(applying, now);
+      if ('allowed' in decision) return decision;
+      // Budgets this replica holds no use of: lease more, then decide again (callers waiting on
+      // one lease may have spent it). None left to lease: refused.
+      const granted = await Promise.all(decision.lease.map((need) => this.leases!.lease(need.budget)));
+      const exhausted = decision.lease.find((_, i) => granted[i] === 0);
+      if (exhausted) return exhausted.refuse();
+    }
+  }
+
+  /**
+   * Counts one use against every limit in `applying`, or refuses without counting any; or names
+   * the shared budgets to lease first. Synchronous: no other call runs between the checks and
+   * the counting.
+   */
+  private decide(applying: UsageLimitRow[], now: number): LimitDecision | { lease: BudgetNeed[] } {
+    // What each window will have left after this call: counted here, or (shared) as far as this replica knows.
+    const lefts: Array<{ name: string; reset: number; left: () => number }> = [];
     const policies: string[] = [];
+    const needs: BudgetNeed[] = [];
     for (const limit of applying) {
       const counter = this.counterOf(limit, now);
       if (limit.expires_at !== null && Date.parse(limit.expires_at) <= now)
         return refusal(`The ${describe(limit)} expired at ${limit.expires_at}.`, null, policies);
-      if (counter.remaining !== null && counter.remaining <= 0) {
+      if (counter.remaining !== null) {
         const reset = limit.refill ? counter.refilledAt + limit.refill.interval_seconds * 1000 - now : null;
-        return refusal(`The ${describe(limit)} has no uses left.`, reset, policies);
+        const noneLeft = () => refusal(`The ${describe(limit)} has no uses left.`, reset, [...policies]);
+        if (this.leases) needs.push({ budget: remainingBudget(limit, now), refuse: noneLeft });
+        else if (counter.remaining <= 0) return noneLeft();
       }
       for (const window of limit.windows) {
         const state = windowState(counter, window, now);
         const reset = state.start + window.seconds * 1000 - now;
         policies.push(`"${window.name}";q=${window.limit};w=${window.seconds}`);
-        if (state.used >= window.limit)
-          return refusal(
+        const full = (policiesSoFar: string[]) =>
+          refusal(
             `The ${describe(limit)} allows ${window.limit} requests per ${window.seconds} s ("${window.name}").`,
             reset,
-            policies,
+            policiesSoFar,
             `"${window.name}";r=0;t=${Math.ceil(reset / 1000)}`,
           );
-        const left = window.limit - state.used - 1;
-        if (!tightest || left < tightest.left) tightest = { name: window.name, left, reset };
+        if (state.used >= window.limit) return full(policies);
+        if (this.leases) {
+          const leases = this.leases;
+          const policiesSoFar = [...policies];
+          const budget = windowBudget(limit, window.name, state.start, window.limit);
+          needs.push({ budget, refuse: () => full(policiesSoFar) });
+          lefts.push({ name: window.name, reset, left: () => leases.leftOf(budget) });
+        } else lefts.push({ name: window.name, reset, left: () => window.limit - state.used });
       }
+    }
+    if (this.leases) {
+      const missing = needs.filter((need) => !this.leases!.has(need.budget));
+      if (missing.length > 0) return { lease: missing };
+      for (const need of needs) this.leases.spend(need.budget);
     }
     for (const limit of applying) {
       const counter = this.counters.get(limit.id)!;
@@ -115,7 +163,10 @@ export class UsageLimitsService {
       if (counter.remaining !== null) counter.remaining--;
       this.dirty.add(limit.id);
     }
-    if (!tightest) return { allowed: true, headers: null };
+    if (lefts.length === 0) return { allowed: true, headers: null };
+    const tightest = lefts
+      .map((window) => ({ ...window, left: window.left() }))
+      .reduce((a, b) => (b.left < a.left ? b : a));
     return {
       allowed: true,
       headers: {
@@ -128,7 +179,11 @@ export class UsageLimitsService {
   async list(project: ProjectRow, agentName: string): Promise<UsageLimit[]> {
     const agent = await this.agents.find(project.id, agentName);
     const now = Date.now();
-    return (await this.readLimits(agent.id)).map((limit) => this.toUsageLimit(limit, now));
+    const limits = await this.readLimits(agent.id);
+    if (!this.leases) return limits.map((limit) => this.toUsageLimit(limit, now));
+    return Promise.all(
+      limits.map(async (limit) => this.sharedUsage(limit, await readUsageCounts(this.db.manager, limit.id), now)),
+    );
   }
 
   /** Sets (or replaces) the limit of one subject; its counters start afresh. */
@@ -168,6 +223,7 @@ export class UsageLimitsService {
       };
       await tx.save(UsageLimitEntity, next);
       await tx.query('DELETE FROM usage_counters WHERE limit_id = ?', [next.id]);
+      await tx.query('DELETE FROM usage_counts WHERE limit_id = ?', [next.id]);
       await this.audit.append(tx, {
         event_type: 'agent.limit_set',
         actor,
@@ -215,6 +271,8 @@ export class UsageLimitsService {
 
   /** Saves the counters changed since the last save. Never rejects (failures go to `onError`). */
   async flush(): Promise<void> {
+    // On PostgreSQL the shared rows are the counts: what is saved is the unspent leases, given back.
+    if (this.leases) return this.leases.settle().catch((error: unknown) => this.onError(error));
     if (this.dirty.size === 0) return;
     const rows: UsageCounterRow[] = [];
     for (const id of this.dirty) {
@@ -261,6 +319,35 @@ export class UsageLimitsService {
     return counter;
   }
 
+  /**
+   * `limit` as every replica has used it: the uses leased of its shared budgets, less what this
+   * replica leased and has not spent (another replica's unspent share counts until it gives it
+   * back, within a second).
+   */
+  private sharedUsage(
+    limit: UsageLimitRow,
+    counts: Array<{ budget: string; period: number; used: number }>,
+    now: number,
+  ): UsageLimit {
+    const used = (budget: UsageBudget) =>
+      (counts.find((count) => count.budget === budget.budget && count.period === budget.period)?.used ?? 0) -
+      this.leases!.unspent(budget);
+    const remaining = limit.remaining === null ? null : remainingBudget(limit, now);
+    return {
+      ...this.toUsageLimit(limit, now),
+      windows: limit.windows.map((window) => {
+        const length = window.seconds * 1000;
+        const start = Math.floor(now / length) * length;
+        return {
+          ...window,
+          used: used(windowBudget(limit, window.name, start, window.limit)),
+          resets_at: new Date(start + length).toISOString(),
+        };
+      }),
+      remaining: remaining && remaining.cap - used(remaining),
+    };
+  }
+
   private toUsageLimit(limit: UsageLimitRow, now: number): UsageLimit {
     const counter = this.counterOf(limit, now);
     return {
@@ -280,6 +367,26 @@ export class UsageLimitsService {
     };
   }
 }
+
+/** The remaining uses of `limit` in the refill period of `now`, as one shared budget. */
+function remainingBudget(limit: UsageLimitRow, now: number): UsageBudget {
+  const base = Date.parse(limit.updated_at);
+  const interval = limit.refill ? limit.refill.interval_seconds * 1000 : 0;
+  const periods = interval > 0 ? Math.max(0, Math.floor((now - base) / interval)) : 0;
+  return {
+    limitId: limit.id,
+    budget: `${limit.updated_at} remaining`,
+    period: base + periods * interval,
+    cap: periods > 0 ? limit.refill!.amount : (limit.remaining ?? 0),
+  };
+}
+
+const windowBudget = (limit: UsageLimitRow, name: string, start: number, cap: number): UsageBudget => ({
+  limitId: limit.id,
+  budget: `${limit.updated_at} window ${name}`,
+  period: start,
+  cap,
+});
 
 /** The window's current state: a new window (aligned to the epoch) starts at zero. */
 function windowState(counter: Counter, window: { name: string; seconds: number }, now: number) {

@@ -16,6 +16,7 @@ import { OverviewIndexes1795399400000 } from './0013-overview-indexes.js';
 import { ConnectionGrantRules1795399600000 } from './0015-connection-grant-rules.js';
 import { McpServerSecretAccounts1795399700000 } from './0016-mcp-server-secret-accounts.js';
 import { AttemptCounts1795399800000 } from './0017-attempt-counts.js';
+import { UsageCounts1795400000000 } from './0019-usage-counts.js';
 
 /** Every migration, in order. New ones are appended here, never reordered. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   ConnectionGrantRules1795399600000,
   McpServerSecretAccounts1795399700000,
   AttemptCounts1795399800000,
+  UsageCounts1795400000000,
 ];

@@ -6,6 +6,7 @@ import { OAuthConnections1795399000200 } from '../0010-oauth-connections.js';
 import { OverviewIndexes1795399400000 } from '../0013-overview-indexes.js';
 import { ConnectionGrantRules1795399600000 } from '../0015-connection-grant-rules.js';
 import { AttemptCounts1795399800000 } from '../0017-attempt-counts.js';
+import { UsageCounts1795400000000 } from '../0019-usage-counts.js';
 import { Foundation1795398000000 } from './0001-foundation.js';
 import { Agents1795398100000 } from './0002-agents.js';
 import { Workflows1795398400000 } from './0005-workflows.js';
@@ -40,4 +41,5 @@ export const postgresMigrations = [
   ConnectionGrantRules1795399600000,
   McpServerSecretAccounts1795399700000,
   AttemptCounts1795399800000,
+  UsageCounts1795400000000,
 ];
