@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -7,6 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../testing/self-signed-certificate.js';
 import { spawnGatehouse, waitForDaemon, type SpawnedDaemon } from '../testing/spawn-daemon.js';
 import { ADMIN, testKeychainService } from '../testing/test-daemon.js';
 import { gatehouse } from './test-cli.js';
@@ -19,107 +19,79 @@ const require = createRequire(import.meta.url);
 function provider(
   dir: string,
 ): Promise<{ server: Server; url: string; seen: Array<{ url: string; headers: IncomingHttpHeaders }> }> {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  const tls = selfSignedCertificate(dir, { commonName: '127.0.0.1', subjectAltName: 'IP:127.0.0.1' });
   const seen: Array<{ url: string; headers: IncomingHttpHeaders }> = [];
-  const server = createServer(
-    { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
-    (request, response) => {
-      let text = '';
-      request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      request.on('end', () => {
-        seen.push({ url: request.url!, headers: request.headers });
-        const body = JSON.parse(text || '{}') as { stream?: boolean };
-        if (request.url === '/v1/chat/completions' && body.stream) {
-          response.writeHead(200, { 'content-type': 'text/event-stream' });
-          for (const word of ['brokered', ' hello'])
-            response.write(
-              `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: word }, finish_reason: null }] })}\n\n`,
-            );
-          return response.end('data: [DONE]\n\n');
-        }
-        if (request.url === '/v1/chat/completions') {
-          response.writeHead(200, { 'content-type': 'application/json' });
-          return response.end(
-            JSON.stringify({
-              id: 'c0',
-              object: 'chat.completion',
-              created: 1,
-              model: 'm',
-              choices: [{ index: 0, message: { role: 'assistant', content: 'openai ok' }, finish_reason: 'stop' }],
-            }),
+  const server = createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, (request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      seen.push({ url: request.url!, headers: request.headers });
+      const body = JSON.parse(text || '{}') as { stream?: boolean };
+      if (request.url === '/v1/chat/completions' && body.stream) {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const word of ['brokered', ' hello'])
+          response.write(
+            `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: word }, finish_reason: null }] })}\n\n`,
           );
-        }
-        if (request.url === '/v1/messages') {
-          response.writeHead(200, { 'content-type': 'text/event-stream' });
-          const events: Array<[string, object]> = [
-            [
-              'message_start',
-              {
-                type: 'message_start',
-                message: {
-                  id: 'msg_1',
-                  type: 'message',
-                  role: 'assistant',
-                  model: 'claude',
-                  content: [],
-                  stop_reason: null,
-                  stop_sequence: null,
-                  usage: { input_tokens: 1, output_tokens: 0 },
-                },
+        return response.end('data: [DONE]\n\n');
+      }
+      if (request.url === '/v1/chat/completions') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        return response.end(
+          JSON.stringify({
+            id: 'c0',
+            object: 'chat.completion',
+            created: 1,
+            model: 'm',
+            choices: [{ index: 0, message: { role: 'assistant', content: 'openai ok' }, finish_reason: 'stop' }],
+          }),
+        );
+      }
+      if (request.url === '/v1/messages') {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        const events: Array<[string, object]> = [
+          [
+            'message_start',
+            {
+              type: 'message_start',
+              message: {
+                id: 'msg_1',
+                type: 'message',
+                role: 'assistant',
+                model: 'claude',
+                content: [],
+                stop_reason: null,
+                stop_sequence: null,
+                usage: { input_tokens: 1, output_tokens: 0 },
               },
-            ],
-            [
-              'content_block_start',
-              { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
-            ],
-            [
-              'content_block_delta',
-              { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'anthropic ' } },
-            ],
-            [
-              'content_block_delta',
-              { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'streamed' } },
-            ],
-            ['content_block_stop', { type: 'content_block_stop', index: 0 }],
-            [
-              'message_delta',
-              {
-                type: 'message_delta',
-                delta: { stop_reason: 'end_turn', stop_sequence: null },
-                usage: { output_tokens: 2 },
-              },
-            ],
-            ['message_stop', { type: 'message_stop' }],
-          ];
-          for (const [event, data] of events) response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-          return response.end();
-        }
-        response.writeHead(404).end();
-      });
-    },
-  );
+            },
+          ],
+          ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
+          [
+            'content_block_delta',
+            { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'anthropic ' } },
+          ],
+          [
+            'content_block_delta',
+            { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'streamed' } },
+          ],
+          ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+          [
+            'message_delta',
+            {
+              type: 'message_delta',
+              delta: { stop_reason: 'end_turn', stop_sequence: null },
+              usage: { output_tokens: 2 },
+            },
+          ],
+          ['message_stop', { type: 'message_stop' }],
+        ];
+        for (const [event, data] of events) response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        return response.end();
+      }
+      response.writeHead(404).end();
+    });
+  });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
       resolve({ server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }),

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
@@ -6,6 +5,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiscoveryFile } from '@gatehouse/shared';
+import { selfSignedCertificate } from '../testing/self-signed-certificate.js';
 import { spawnGatehouse, type SpawnedDaemon } from '../testing/spawn-daemon.js';
 import { ADMIN, testKeychainService } from '../testing/test-daemon.js';
 import { createTestDatabase, testDatabaseServer, type TestDatabase } from '../testing/test-database.js';
@@ -16,36 +16,6 @@ const server = testDatabaseServer();
 const address = Object.values(networkInterfaces())
   .flat()
   .find((entry) => entry && !entry.internal && entry.family === 'IPv4')?.address;
-
-/** A self-signed certificate for `ip`, which the CLI trusts through NODE_EXTRA_CA_CERTS. */
-function certificateFor(dir: string, ip: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${ip}`,
-      '-addext',
-      `subjectAltName=IP:${ip}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 /** `/healthz` over HTTPS with `ca` as the one trusted certificate. */
 const healthy = (url: string, ca: string) =>
@@ -84,7 +54,7 @@ describe.skipIf(!server || !address)(
       database = await createTestDatabase(server!);
       home = mkdtempSync(join(tmpdir(), 'gatehouse-team-'));
       member.home = mkdtempSync(join(tmpdir(), 'gatehouse-member-'));
-      tls = certificateFor(home, address!);
+      tls = selfSignedCertificate(home, { commonName: address!, subjectAltName: `IP:${address!}` });
       spawned = spawnGatehouse(
         [
           'daemon',

@@ -6,7 +6,6 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { challengeOf, newVerifier, openInBrowser, REDIRECT_URI } from '../testing/oauth-flow.js';
+import { selfSignedCertificate } from '../testing/self-signed-certificate.js';
 import { spawnGatehouse, waitForDaemon, type SpawnedDaemon } from '../testing/spawn-daemon.js';
 import { ADMIN, testKeychainService } from '../testing/test-daemon.js';
 
@@ -25,35 +25,8 @@ import { ADMIN, testKeychainService } from '../testing/test-daemon.js';
  * certificate. So the daemon runs as its own process, started with both, as an admin would.
  */
 
-/** A self-signed certificate for `localhost` and 127.0.0.1 in `dir`: its own trust anchor. */
-function certificate(dir: string, name: string): { key: string; cert: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.pem`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { key, cert };
-}
+/** Its own trust anchor for `localhost` and 127.0.0.1. */
+const localhost = { commonName: 'localhost', subjectAltName: 'DNS:localhost,IP:127.0.0.1' };
 
 /** An HTTPS server answering each path with the document kept for it (and counting the fetches). */
 async function documentServer(tls: { key: string; cert: string }) {
@@ -128,8 +101,8 @@ describe('Client ID Metadata Documents, fetched from an HTTPS server the daemon 
   };
 
   beforeAll(async () => {
-    trusted = await documentServer(certificate(dir, 'trusted'));
-    untrusted = await documentServer(certificate(dir, 'untrusted'));
+    trusted = await documentServer(selfSignedCertificate(dir, { name: 'trusted', ...localhost }));
+    untrusted = await documentServer(selfSignedCertificate(dir, { name: 'untrusted', ...localhost }));
     daemon = spawnGatehouse(['daemon', '--port', '0'], {
       GATEHOUSE_HOME: home,
       GATEHOUSE_KEYCHAIN_SERVICE: testKeychainService(),
