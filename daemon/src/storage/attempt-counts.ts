@@ -13,12 +13,16 @@ export async function countAttempt(
   key: string,
   now: number,
   costMs: number,
+  staleAfterMs: number,
 ): Promise<number> {
+  // A level further ahead than `staleAfterMs` was written by a clock that has since gone back (or
+  // a replica's clock far ahead): counted from now, or it would lock the key out until that time.
   await tx.query(
     `INSERT INTO attempt_counts (kind, key, drained_at) VALUES (?, ?, CAST(? AS BIGINT))
      ON CONFLICT (kind, key) DO UPDATE SET drained_at = CAST(? AS BIGINT) +
-       CASE WHEN attempt_counts.drained_at > CAST(? AS BIGINT) THEN attempt_counts.drained_at ELSE CAST(? AS BIGINT) END`,
-    [kind, key, now + costMs, costMs, now, now],
+       CASE WHEN attempt_counts.drained_at > CAST(? AS BIGINT) AND attempt_counts.drained_at <= CAST(? AS BIGINT)
+         THEN attempt_counts.drained_at ELSE CAST(? AS BIGINT) END`,
+    [kind, key, now + costMs, costMs, now, now + staleAfterMs, now],
   );
   return readAttemptsDrainedAt(tx, kind, key);
 }

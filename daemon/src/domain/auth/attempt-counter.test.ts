@@ -34,4 +34,12 @@ describe.skipIf(!server)('failed attempts counted in PostgreSQL (GATEHOUSE_TEST_
     await db.write((tx) => replicaB.reset('k', tx));
     expect(await replicaA.retryAfter('k', T0 + 20_000)).toBe(0);
   });
+
+  it('counts from now when a clock went back: an attempt made a day ahead locks nothing out', async () => {
+    const counter = attemptCounter(db, 'test-clock', 3, 60_000);
+    const dayAhead = T0 + 86_400_000;
+    expect(await counter.hit('k', dayAhead)).toEqual({ before: 0, after: 0 });
+    expect(await counter.retryAfter('k', T0)).toBe(0);
+    expect(await counter.hit('k', T0)).toEqual({ before: 0, after: 0 });
+  });
 });

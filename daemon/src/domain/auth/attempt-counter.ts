@@ -73,6 +73,8 @@ class SharedAttempts implements AttemptCounter {
   private readonly costMs: number;
   /** What the bucket holds: `maxAttempts` costs. */
   private readonly capacityMs: number;
+  /** A level further ahead than this came from a clock that went back since: it counts as drained. */
+  private readonly staleAfterMs: number;
   private prunedAt = 0;
 
   constructor(
@@ -83,6 +85,7 @@ class SharedAttempts implements AttemptCounter {
   ) {
     this.costMs = Math.ceil(windowMs / maxAttempts);
     this.capacityMs = this.costMs * maxAttempts;
+    this.staleAfterMs = 2 * this.capacityMs;
   }
 
   async retryAfter(key: string, now = Date.now()): Promise<number> {
@@ -99,7 +102,7 @@ class SharedAttempts implements AttemptCounter {
     // Outside the read caches' generation: no cache reads this table.
     const drainedAt = await this.db.writeUncached(async (tx) => {
       if (prune) await pruneAttemptCounts(tx, this.kind, now);
-      return countAttempt(tx, this.kind, key, now, this.costMs);
+      return countAttempt(tx, this.kind, key, now, this.costMs, this.staleAfterMs);
     });
     const after = this.waitAfter(key, drainedAt, now);
     // This attempt was within the limit if the bucket held it.
@@ -114,7 +117,7 @@ class SharedAttempts implements AttemptCounter {
   /** Seconds until one more attempt fits in the bucket that drains at `drainedAt`. */
   private waitAfter(key: string, drainedAt: number, now: number): number {
     const until = drainedAt + this.costMs - this.capacityMs;
-    if (until <= now) return 0;
+    if (until <= now || drainedAt - now > this.staleAfterMs) return 0;
     this.limitedUntil.set(key, until);
     if (this.limitedUntil.size > 10_000)
       for (const [other, at] of this.limitedUntil) if (at <= now) this.limitedUntil.delete(other);
