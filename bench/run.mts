@@ -232,7 +232,15 @@ async function compare(
 }
 
 /** First-run setup on `daemon`, a registered tool and an agent granted it: the admin's token, the agent's key and JWT. */
-async function prepareAgent(daemon: BenchDaemon): Promise<{ admin: string; key: string; jwt: string }> {
+/** The requests an agent makes: whoami with its key and with its token, and an authorize call. */
+type PathRequest = Request & { path: string };
+interface AgentRequests {
+  whoamiWithKey: PathRequest;
+  whoamiWithJwt: PathRequest;
+  authorize: PathRequest;
+}
+
+async function prepareAgent(daemon: BenchDaemon): Promise<{ admin: string; key: string; jwt: string } & AgentRequests> {
   await setupAdmin(daemon);
   const admin = await login(daemon);
   expectStatus(
@@ -256,7 +264,19 @@ async function prepareAgent(daemon: BenchDaemon): Promise<{ admin: string; key: 
     200,
     'exchange the key for a token',
   );
-  return { admin, key, jwt };
+  return {
+    admin,
+    key,
+    jwt,
+    whoamiWithKey: { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${key}` } },
+    whoamiWithJwt: { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${jwt}` } },
+    authorize: {
+      method: 'POST',
+      path: '/v1/authorize',
+      headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tool: 'bench_tool' }),
+    },
+  };
 }
 
 /** The machine's busy and total CPU time so far (all cores, from /proc/stat), in clock ticks. */
@@ -331,8 +351,7 @@ try {
       keychainService,
       nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [],
     });
-    const { admin, key, jwt } = await prepareAgent(daemon);
-    const whoamiWithKey = { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${key}` } } as const;
+    const { admin, whoamiWithKey, whoamiWithJwt, authorize } = await prepareAgent(daemon);
 
     // ── B6 (idle), B1, B6 (after B1), B0 ─────────────────────────────────────────────────────
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -371,25 +390,12 @@ try {
     }
     if (wanted('B2')) {
       log('B2 whoami with an agent token…');
-      const b2 = await compare(
-        daemon,
-        { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${jwt}` } },
-        { schema: routes.whoami.response[200] },
-      );
+      const b2 = await compare(daemon, whoamiWithJwt, { schema: routes.whoami.response[200] });
       throughputRow('B2', `GET /v1/whoami, agent JWT, ${CONNECTIONS} connections, ${settings.seconds} s`, b2, 0.85);
     }
     if (wanted('B3')) {
       log('B3 authorize with an agent token…');
-      const b3 = await compare(
-        daemon,
-        {
-          method: 'POST',
-          path: '/v1/authorize',
-          headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ tool: 'bench_tool' }),
-        },
-        { schema: routes.authorize.response[200] },
-      );
+      const b3 = await compare(daemon, authorize, { schema: routes.authorize.response[200] });
       throughputRow('B3', `POST /v1/authorize, agent JWT, ${CONNECTIONS} connections, ${settings.seconds} s`, b3, 0.7);
     }
 
@@ -517,39 +523,30 @@ try {
       };
       try {
         const a = await replica();
-        const { key, jwt } = await prepareAgent(a);
-        const whoamiWithKey = {
-          method: 'GET',
-          path: '/v1/whoami',
-          headers: { authorization: `Bearer ${key}` },
-        } as const;
-        if (wanted('B1')) {
-          log('B1 on PostgreSQL…');
-          const b1pg = await compare(a, whoamiWithKey, { schema: routes.whoami.response[200] });
+        const { whoamiWithKey, authorize } = await prepareAgent(a);
+        const onPostgres = [
+          {
+            id: 'B1',
+            request: whoamiWithKey,
+            schema: routes.whoami.response[200],
+            what: 'GET /v1/whoami, agent key',
+            min: 0.7,
+          },
+          {
+            id: 'B3',
+            request: authorize,
+            schema: routes.authorize.response[200],
+            what: 'POST /v1/authorize, agent JWT',
+            min: 0.6,
+          },
+        ];
+        for (const { id, request, schema, what, min } of onPostgres.filter((row) => wanted(row.id))) {
+          log(`${id} on PostgreSQL…`);
           throughputRow(
-            'B1-pg',
-            `B1 on PostgreSQL (database secret store): GET /v1/whoami, agent key, ${CONNECTIONS} connections, ${settings.seconds} s`,
-            b1pg,
-            0.7,
-          );
-        }
-        if (wanted('B3')) {
-          log('B3 on PostgreSQL…');
-          const b3pg = await compare(
-            a,
-            {
-              method: 'POST',
-              path: '/v1/authorize',
-              headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
-              body: JSON.stringify({ tool: 'bench_tool' }),
-            },
-            { schema: routes.authorize.response[200] },
-          );
-          throughputRow(
-            'B3-pg',
-            `B3 on PostgreSQL (database secret store): POST /v1/authorize, agent JWT, ${CONNECTIONS} connections, ${settings.seconds} s`,
-            b3pg,
-            0.6,
+            `${id}-pg`,
+            `${id} on PostgreSQL (database secret store): ${what}, ${CONNECTIONS} connections, ${settings.seconds} s`,
+            await compare(a, request, { schema }),
+            min,
           );
         }
         if (wanted('B13')) {
@@ -614,34 +611,8 @@ try {
     log(`B11 ${settings.soakSeconds} s of valid keys, tokens and authorize calls under a flood of wrong keys…`);
     // A daemon of its own: what it holds at the end is what this load left behind.
     const daemon = await startDaemon(newHome(), { keychainService: benchKeychainService() });
-    await setupAdmin(daemon);
-    const admin = await login(daemon);
-    await daemon.request('POST', '/admin/tools', { token: admin, body: { name: 'bench_tool' } });
-    const agent = expectStatus(
-      await daemon.request<{ id: string; agent_key: { api_key: string } }>('POST', '/admin/agents', {
-        token: admin,
-        body: { name: 'soak-agent', allowed_tools: ['bench_tool'], issue_key: true },
-      }),
-      201,
-      'create an agent',
-    );
-    const { access_token: jwt } = expectStatus(
-      await daemon.request<{ access_token: string }>('POST', '/v1/auth/token', {
-        body: { agent_id: agent.id, secret: agent.agent_key.api_key },
-      }),
-      200,
-      'exchange the key for a token',
-    );
-    const valid: Request[] = [
-      { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${agent.agent_key.api_key}` } },
-      { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${jwt}` } },
-      {
-        method: 'POST',
-        path: '/v1/authorize',
-        headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ tool: 'bench_tool' }),
-      },
-    ];
+    const { whoamiWithKey, whoamiWithJwt, authorize } = await prepareAgent(daemon);
+    const valid = [whoamiWithKey, whoamiWithJwt, authorize];
     // Well-formed keys the database does not know: 500 of them, each connection sending them in turn.
     const wrong = new SeededBytes('bench-soak-wrong-keys');
     const flood: Request[] = Array.from({ length: 500 }, () => ({

@@ -135,3 +135,21 @@ export async function startWithAdmin(options: TestDaemonOptions = {}): Promise<{
   const t = await startTestDaemon(options);
   return { t, admin: (await t.setupAdmin()).access_token };
 }
+
+/**
+ * An agent's sessions, for tests of what ends them: sign in with its key, refresh a pair, and the
+ * actors of its `agent.sessions_revoked` audit entries in order.
+ */
+export function agentSessions(t: TestDaemon, admin: string, agent: { id: string; agent_key: { api_key: string } }) {
+  return {
+    signIn: async (): Promise<{ refresh_token: string }> =>
+      (await t.request('POST', '/v1/auth/token', { body: { agent_id: agent.id, secret: agent.agent_key.api_key } }))
+        .body,
+    refresh: (tokens: { refresh_token: string }) =>
+      t.request('POST', '/v1/auth/refresh', { body: { refresh_token: tokens.refresh_token } }),
+    revocations: async (): Promise<string[]> =>
+      (
+        await t.request('GET', `/v1/audit?event_type=agent.sessions_revoked&agent_id=${agent.id}`, { token: admin })
+      ).body.map((entry: { actor: string }) => entry.actor),
+  };
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
+import { agentSessions, startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 describe('connections: their tool in the registry', () => {
   let t: TestDaemon;
@@ -35,15 +35,7 @@ describe('connections: their tool in the registry', () => {
       body: { tools: ['connection:strict-api'] },
     });
     expect(granted.status).toBe(200);
-    const signIn = async () =>
-      (await t.request('POST', '/v1/auth/token', { body: { agent_id: agent.id, secret: agent.agent_key.api_key } }))
-        .body;
-    const refresh = (tokens: { refresh_token: string }) =>
-      t.request('POST', '/v1/auth/refresh', { body: { refresh_token: tokens.refresh_token } });
-    const revocations = async () =>
-      (
-        await t.request('GET', `/v1/audit?event_type=agent.sessions_revoked&agent_id=${agent.id}`, { token: admin })
-      ).body.map((entry: { actor: string }) => entry.actor);
+    const { signIn, refresh, revocations } = agentSessions(t, admin, agent);
 
     // Deleted: the grant names a tool no longer registered, so the agent lost it.
     const before = await signIn();

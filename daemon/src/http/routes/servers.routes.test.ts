@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpUpstream, type HttpUpstream } from '../../testing/mcp-upstream.js';
 import { McpServerEntity } from '../../storage/mcp-entities.js';
 import { CrashingStore } from '../../testing/crashing-store.js';
-import { ADMIN, startWithAdmin, testKeychainService, type TestDaemon } from '../../testing/test-daemon.js';
+import {
+  ADMIN,
+  agentSessions,
+  startWithAdmin,
+  testKeychainService,
+  type TestDaemon,
+} from '../../testing/test-daemon.js';
 
 const everything = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
 
@@ -152,15 +158,7 @@ describe('MCP servers: registry, supervision and discovery', () => {
       token: admin,
       body: { tools: ['strict.echo', 'strict.fleeting'] },
     });
-    const signIn = async () =>
-      (await t.request('POST', '/v1/auth/token', { body: { agent_id: agent.id, secret: agent.agent_key.api_key } }))
-        .body;
-    const refresh = (tokens: { refresh_token: string }) =>
-      t.request('POST', '/v1/auth/refresh', { body: { refresh_token: tokens.refresh_token } });
-    const revocations = async () =>
-      (
-        await t.request('GET', `/v1/audit?event_type=agent.sessions_revoked&agent_id=${agent.id}`, { token: admin })
-      ).body.map((entry: { actor: string }) => entry.actor);
+    const { signIn, refresh, revocations } = agentSessions(t, admin, agent);
 
     // The server stops offering a granted tool (tools/list_changed).
     const before = await signIn();
