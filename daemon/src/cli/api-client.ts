@@ -22,9 +22,8 @@ export interface Answer<T> {
 export type Credential = () => Promise<string | null>;
 
 /** A problem becomes one line on stderr: its `detail`; an unreachable daemon its own error. */
-function failure(url: string, problem: Problem): Error {
-  if (problem.code === 'daemon_unavailable')
-    return new UnreachableError(`cannot reach the Gatehouse daemon at ${url}.`);
+function failure(problem: Problem): Error {
+  if (problem.code === 'daemon_unavailable') return new UnreachableError(problem.detail);
   return new ApiError(problem.status, problem.code, problem.detail);
 }
 
@@ -45,7 +44,7 @@ export class ApiClient {
     // What the route does, up to its first aside: "Issue an API key for the agent…".
     const summary = routes[name].summary.split(/[(:;]/)[0]!.trim();
     const result = await withProgress(summary, this.#client.call(name, input));
-    if (!result.ok) throw failure(this.url, result.problem);
+    if (!result.ok) throw failure(result.problem);
     return { data: result.data, total: result.total ?? null };
   }
 
@@ -57,7 +56,7 @@ export class ApiClient {
     try {
       yield* this.#client.stream({ lastEventId: lastEventId === undefined ? undefined : String(lastEventId) });
     } catch (error) {
-      throw error instanceof StreamRefused ? failure(this.url, error.problem) : error;
+      throw error instanceof StreamRefused ? failure(error.problem) : error;
     }
   }
 }

@@ -1,7 +1,13 @@
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent, routes, Whoami } from '@gatehouse/shared';
+import { selfSignedCertificate } from '../testing/self-signed-certificate.js';
 import { ADMIN, startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
 import { gatehouse, startCli } from './test-cli.js';
 
@@ -175,8 +181,27 @@ describe('gatehouse, signed in as the admin', () => {
     const unreachable = await gatehouse(t, ['status', '--url', 'http://127.0.0.1:9']);
     expect(unreachable).toMatchObject({
       code: 1,
-      stderr: 'gatehouse: cannot reach the Gatehouse daemon at http://127.0.0.1:9.\n',
+      stderr: 'gatehouse: The Gatehouse daemon at http://127.0.0.1:9 cannot be reached (bad port).\n',
     });
+  });
+
+  it('tells a server whose TLS certificate it does not trust from one it cannot reach', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-untrusted-'));
+    const tls = selfSignedCertificate(dir, { commonName: '127.0.0.1', subjectAltName: 'IP:127.0.0.1' });
+    const server = createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, (_, res) => res.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect(await gatehouse(t, ['status', '--url', url])).toMatchObject({
+        code: 1,
+        stderr:
+          `gatehouse: The Gatehouse daemon at ${url} cannot be reached: its TLS certificate is not trusted here ` +
+          "(DEPTH_ZERO_SELF_SIGNED_CERT); if it is signed by a private CA, name that CA's certificate in NODE_EXTRA_CA_CERTS.\n",
+      });
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 2 on usage errors, and has --help everywhere', async () => {

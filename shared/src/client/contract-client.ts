@@ -63,11 +63,31 @@ export interface FollowOptions {
   signal?: AbortSignalLike;
 }
 
-const unavailable = (url: string | null) =>
+const unavailable = (url: string | null, error?: unknown) =>
   problem(
     'daemon_unavailable',
-    url ? `The Gatehouse daemon at ${url} cannot be reached.` : 'The Gatehouse daemon is not running.',
+    url ? `The Gatehouse daemon at ${url} cannot be reached${why(error)}.` : 'The Gatehouse daemon is not running.',
   );
+
+/**
+ * Why a request failed before any answer, from the error code a runtime puts on the failure's
+ * cause (Node's fetch: `TypeError('fetch failed')` caused by `ECONNREFUSED`, a TLS code, …). A
+ * certificate the caller does not trust is told apart, with what to do about it: otherwise a
+ * team server with a private CA looks exactly like a stopped daemon.
+ */
+function why(error: unknown): string {
+  let code: unknown;
+  let innermost: unknown;
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    code ??= (cause as { code?: unknown }).code;
+    if (cause !== error) innermost = cause;
+  }
+  if (typeof code === 'string' && /CERT|SELF_SIGNED|ERR_TLS/.test(code))
+    return `: its TLS certificate is not trusted here (${code}); if it is signed by a private CA, name that CA's certificate in NODE_EXTRA_CA_CERTS`;
+  if (typeof code === 'string') return ` (${code})`;
+  // No code: the runtime's own words for it (Node's fetch refuses ports such as 9 as "bad port").
+  return innermost instanceof Error && innermost.message ? ` (${innermost.message})` : '';
+}
 
 /** The body as JSON; null when empty or not JSON (something other than the daemon answered). */
 function readJson(text: string): unknown {
@@ -283,8 +303,8 @@ export class ContractClient {
         ...(extra.body !== undefined ? { body: JSON.stringify(extra.body) } : {}),
         ...(this.#options.sameOriginCookies ? { credentials: 'same-origin' as const } : {}),
       });
-    } catch {
-      throw new Unreachable(unavailable(url));
+    } catch (error) {
+      throw new Unreachable(unavailable(url, error));
     }
   }
 }
