@@ -74,6 +74,10 @@ test('registers a stdio MCP server, shows its tools, grants one to an agent, and
   const request = page.getByRole('row', { name: /everything\.echo/ });
   await expect(request).toContainText('"message":"hello from e2e"');
   await shot(page, 'mcp-4-approval-waiting');
+  // The arguments' hash is one long word: the table wraps it and stays within the page's column.
+  const table = (await page.getByRole('table', { name: 'Approval requests' }).boundingBox())!;
+  const heading = (await page.getByLabel('Show').boundingBox())!;
+  expect(table.x + table.width).toBeLessThanOrEqual(heading.x + heading.width + 1);
   await request.getByRole('button', { name: 'Approve' }).click();
   const result = await call;
   expect(JSON.stringify(result.content)).toContain('hello from e2e');

@@ -119,7 +119,16 @@ export function AgentLimits({ projectId, agent }: { projectId: string; agent: Ag
                     : limit.windows.map((window) => (
                         <div key={window.name}>
                           <strong>{window.name}</strong>{' '}
-                          <meter min={0} max={window.limit} value={window.used} aria-label={`${window.name} used`} />{' '}
+                          {/* Green while little is used, amber past half, red when (nearly) all is. */}
+                          <meter
+                            min={0}
+                            max={window.limit}
+                            low={window.limit * 0.5}
+                            high={window.limit * 0.9}
+                            optimum={0}
+                            value={window.used}
+                            aria-label={`${window.name} used`}
+                          />{' '}
                           {window.used} of {window.limit} per {window.seconds} s
                           <div className="muted small">resets {formatTime(window.resets_at)}</div>
                         </div>

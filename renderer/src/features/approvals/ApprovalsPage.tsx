@@ -79,7 +79,7 @@ export function ApprovalsPage(): React.JSX.Element {
                 <td>
                   <code>{request.tool}</code>
                 </td>
-                <td>{request.summary}</td>
+                <td className="wrap-anywhere">{request.summary}</td>
                 <td>
                   {formatTime(request.created_at)}
                   {request.status === 'pending' && (
