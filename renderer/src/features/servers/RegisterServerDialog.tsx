@@ -118,7 +118,7 @@ export function RegisterServerDialog(props: {
             </label>
             <FieldError error={errors.env} />
             {secrets.fields.map((field, index) => (
-              <div className="toolbar" key={field.id}>
+              <div className="toolbar fields" key={field.id}>
                 <label>
                   Secret variable
                   <input {...form.register(`secrets.${index}.name`)} placeholder="API_TOKEN" />
@@ -133,11 +133,13 @@ export function RegisterServerDialog(props: {
               </div>
             ))}
             <FieldError error={errors.secrets as { message?: string } | undefined} />
-            <p className="muted small">
-              Secret values go to the OS keychain; Gatehouse passes them to the server when it starts it.{' '}
+            <div className="toolbar">
               <button type="button" onClick={() => secrets.append({ name: '', value: '' })}>
                 Add secret variable
               </button>
+            </div>
+            <p className="muted small">
+              Secret values go to the OS keychain; Gatehouse passes them to the server when it starts it.
             </p>
           </>
         ) : (
