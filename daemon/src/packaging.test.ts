@@ -94,6 +94,15 @@ describe('the Node flags the daemon is launched with (home.ts)', () => {
     expect(program[node + 1 + DAEMON_NODE_FLAGS.length]).toBe('@GATEHOUSE@');
   });
 
+  it('are those scripts/start.sh runs gatehouse daemon with', () => {
+    const start = readFileSync(join(REPO, 'scripts/start.sh'), 'utf8');
+    const command = /^exec bash scripts\/with-keyring\.sh node (.*) daemon\/bin\/gatehouse\.js daemon "\$@"$/m.exec(
+      start,
+    );
+    expect(command, start).not.toBeNull();
+    expect(command![1]!.split(' ')).toEqual(DAEMON_NODE_FLAGS);
+  });
+
   it('cap the young generation at 2 × 8 MB under an allocation load that grows it to 32 MB without them', () => {
     // Short-lived objects, a few thousand alive at a time: what requests leave behind.
     const load = `
