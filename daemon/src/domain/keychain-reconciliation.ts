@@ -3,6 +3,7 @@ import { accountPrefixes, accounts, type SecretStore } from '../secrets/secret-s
 import { AgentEntity, AgentKeyEntity, type AgentKeyRow } from '../storage/agent-entities.js';
 import { ConnectionEntity } from '../storage/connection-entities.js';
 import type { Database, ReadManager } from '../storage/database.js';
+import { findByIds } from '../storage/find-by-ids.js';
 import { ProjectEntity, UserEntity } from '../storage/entities.js';
 import { McpServerEntity } from '../storage/mcp-entities.js';
 import { AgentUserEntity } from '../storage/workflow-entities.js';
@@ -214,17 +215,6 @@ export async function reconcileKeychain(
 /** The ids in the accounts under `prefix`. */
 function idsUnder(items: Map<string, string>, prefix: string): string[] {
   return [...items.keys()].filter((item) => item.startsWith(prefix)).map((item) => item.slice(prefix.length));
-}
-
-/** Bound parameters per `IN (…)`: well under SQLite's and PostgreSQL's limits on a statement. */
-const IDS_PER_QUERY = 500;
-
-/** The rows of `ids`, read `IDS_PER_QUERY` at a time (none read for none). */
-async function findByIds<T>(ids: string[], find: (ids: string[]) => Promise<T[]>): Promise<T[]> {
-  const rows: T[] = [];
-  for (let start = 0; start < ids.length; start += IDS_PER_QUERY)
-    rows.push(...(await find(ids.slice(start, start + IDS_PER_QUERY))));
-  return rows;
 }
 
 /** The agent's alias, or none for a name stored before names were checked (it never had a safe one). */
