@@ -24,7 +24,7 @@ import {
   startDaemon,
   type BenchDaemon,
 } from './lib/daemon.js';
-import { runLoad, type LoadResult } from './lib/load.js';
+import { processCpuMs, runLoad, type LoadResult } from './lib/load.js';
 import { mcpLoad, startMcpUpstream, type McpLoadResult } from './lib/mcp-load.js';
 import { machine, markdown, round, thousands, writeResults, type Row } from './lib/report.js';
 import { addActivity, CACHE_DIR, SeededBytes, seededDatabase } from './lib/seed.js';
@@ -625,10 +625,13 @@ try {
     const sample = () => samples.push({ s: round((performance.now() - started) / 1000, 1), mb: round(daemon.rssMb()) });
     sample();
     const sampler = setInterval(sample, RSS_SAMPLE_MS);
+    const cpuAtStart = processCpuMs(daemon.pid);
     const [load, flooded] = await Promise.all([
       runLoad({ url: daemon.url, connections: 32, seconds: settings.soakSeconds, requests: valid }),
       runLoad({ url: daemon.url, connections: 32, seconds: settings.soakSeconds, requests: flood }),
     ]);
+    // Both loads' requests share the one process: its CPU over all of them.
+    const cpuUs = round(((processCpuMs(daemon.pid) - cpuAtStart) * 1000) / (load.requests + flooded.requests), 1);
     clearInterval(sampler);
     // Once the load stops: what stays.
     await new Promise((resolve) => setTimeout(resolve, 4000));
@@ -639,7 +642,7 @@ try {
     const later = samples.filter((s) => s.s > settings.soakSeconds / 2);
     // Levelled off: the second half of the load climbs no higher than 10 MB over the first half's peak.
     const climb = Math.max(...later.map((s) => s.mb)) - Math.max(...half.map((s) => s.mb));
-    details.B11 = { samples, load, flood: flooded, peak, climb };
+    details.B11 = { samples, load, flood: flooded, peak, climb, cpuUs };
     rows.push({
       id: 'B11',
       scenario:
@@ -651,7 +654,7 @@ try {
         `${round(samples[samples.length - 1]!.mb)} MB 4 s after the load; ` +
         `RSS ${samples.map((s) => Math.round(s.mb)).join(' → ')}; ` +
         `${thousands(load.ok)} valid answered 2xx of ${thousands(load.requests)}, flood ${thousands(flooded.requests)} ` +
-        `(${thousands(flooded.statusCodes['429'] ?? 0)} × 429)`,
+        `(${thousands(flooded.statusCodes['429'] ?? 0)} × 429); server CPU per request ${cpuUs} µs`,
       pass: peak <= 150 && climb <= 10 && load.ok === load.requests,
     });
   }

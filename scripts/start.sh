@@ -36,4 +36,4 @@ if [ -z "${GATEHOUSE_KEYRING_PASSWORD:-}" ]; then
     "unlocked with the password in $password_file (set GATEHOUSE_KEYRING_PASSWORD to use your own)." >&2
 fi
 export GATEHOUSE_KEYRING_PASSWORD GATEHOUSE_PRIVATE_KEYRING=1
-exec bash scripts/with-keyring.sh node daemon/bin/gatehouse.js daemon "$@"
+exec bash scripts/with-keyring.sh node --max-semi-space-size=8 daemon/bin/gatehouse.js daemon "$@"

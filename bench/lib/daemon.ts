@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from '../../daemon/src/home.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /**
@@ -53,7 +54,9 @@ export interface StartOptions {
  */
 export async function startDaemon(home: string, options: StartOptions): Promise<BenchDaemon> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), GATEHOUSE, 'daemon', '--port', '0'], {
+  // With the flags the desktop app and the service units launch it with: measured as shipped.
+  const args = [...DAEMON_NODE_FLAGS, ...(options.nodeArgs ?? []), GATEHOUSE, 'daemon', '--port', '0'];
+  const child = spawn(process.execPath, args, {
     cwd: REPO,
     env: {
       ...process.env,

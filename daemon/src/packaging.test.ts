@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { DAEMON_NODE_FLAGS } from './home.js';
 import { VERSION } from './package-info.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -14,9 +15,10 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
  */
 it('installs a service unit whose command line is this checkout’s built gatehouse', () => {
   const unit = execFileSync('bash', ['scripts/install-service.sh', '--print'], { cwd: REPO, encoding: 'utf8' });
-  const execStart = /^ExecStart="([^"]+)" "([^"]+)" daemon --quiet$/m.exec(unit);
+  const execStart = /^ExecStart="([^"]+)" (.*) "([^"]+)" daemon --quiet$/m.exec(unit);
   expect(execStart, unit).not.toBeNull();
-  const [, node, gatehouse] = execStart!;
+  const [, node, flags, gatehouse] = execStart!;
+  expect(flags!.split(' ')).toEqual(DAEMON_NODE_FLAGS);
   expect(node).toMatch(/^\//); // absolute
   expect(existsSync(gatehouse!)).toBe(true);
   expect(execFileSync(node!, [gatehouse!, '--version'], { encoding: 'utf8' }).trim()).toBe(VERSION);
@@ -39,11 +41,12 @@ describe('the team server unit (packaging/gatehoused-team.service)', () => {
   it('runs the checkout’s gatehouse with its settings file, the key-encryption key as a credential', () => {
     const unit = readFileSync(TEAM_UNIT, 'utf8');
     const execStart =
-      /^ExecStart=\/usr\/bin\/node \/opt\/gatehouse\/(\S+) daemon --quiet --home \S+ \$GATEHOUSE_DAEMON_FLAGS$/m.exec(
+      /^ExecStart=\/usr\/bin\/node (.*) \/opt\/gatehouse\/(\S+) daemon --quiet --home \S+ \$GATEHOUSE_DAEMON_FLAGS$/m.exec(
         unit,
       );
     expect(execStart, unit).not.toBeNull();
-    expect(existsSync(join(REPO, execStart![1]!))).toBe(true);
+    expect(execStart![1]!.split(' ')).toEqual(DAEMON_NODE_FLAGS);
+    expect(existsSync(join(REPO, execStart![2]!))).toBe(true);
     expect(unit).toMatch(/^EnvironmentFile=\/etc\/gatehouse\/gatehoused-team\.env$/m);
     expect(unit).toMatch(/^Environment=GATEHOUSE_SECRET_STORE=database$/m);
     expect(unit).toMatch(/^LoadCredential=kek:\/etc\/gatehouse\/kek$/m);
@@ -80,4 +83,36 @@ describe('the team server unit (packaging/gatehoused-team.service)', () => {
       expect(Number(exposure![1])).toBeLessThanOrEqual(2);
     },
   );
+});
+
+describe('the Node flags the daemon is launched with (home.ts)', () => {
+  it('are the launchd agent’s too', () => {
+    const plist = readFileSync(join(REPO, 'packaging/dev.gatehouse.daemon.plist'), 'utf8');
+    const program = [...plist.matchAll(/<string>([^<]*)<\/string>/g)].map((match) => match[1]);
+    const node = program.indexOf('@NODE@');
+    expect(program.slice(node + 1, node + 1 + DAEMON_NODE_FLAGS.length)).toEqual(DAEMON_NODE_FLAGS);
+    expect(program[node + 1 + DAEMON_NODE_FLAGS.length]).toBe('@GATEHOUSE@');
+  });
+
+  it('are those scripts/start.sh runs gatehouse daemon with', () => {
+    const start = readFileSync(join(REPO, 'scripts/start.sh'), 'utf8');
+    const command = /^exec bash scripts\/with-keyring\.sh node (.*) daemon\/bin\/gatehouse\.js daemon "\$@"$/m.exec(
+      start,
+    );
+    expect(command, start).not.toBeNull();
+    expect(command![1]!.split(' ')).toEqual(DAEMON_NODE_FLAGS);
+  });
+
+  it('cap the young generation at 2 × 8 MB under an allocation load that grows it to 32 MB without them', () => {
+    // Short-lived objects, a few thousand alive at a time: what requests leave behind.
+    const load = `
+      let alive = [];
+      for (let i = 0; i < 3e6; i++) { alive.push({ i, text: 'x' + i }); if (alive.length > 20000) alive = []; }
+      const space = require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+      console.log(space.physical_space_size / 1048576);`;
+    const youngMb = (flags: readonly string[]) =>
+      Number(execFileSync(process.execPath, [...flags, '-e', load], { encoding: 'utf8' }));
+    expect(youngMb([])).toBeGreaterThan(16);
+    expect(youngMb(DAEMON_NODE_FLAGS)).toBeLessThanOrEqual(16);
+  });
 });

@@ -16,7 +16,7 @@ import {
   type IpcMainInvokeEvent,
   type WebContents,
 } from 'electron';
-import { currentLogFile, homeFrom } from '@gatehouse/daemon/home';
+import { currentLogFile, DAEMON_NODE_FLAGS, homeFrom } from '@gatehouse/daemon/home';
 import { bridgeChannels, eventPushChannel } from '@gatehouse/shared';
 import trayIcon from '../resources/tray.png?asset';
 import { appMenuTemplate } from './app-menu.js';
@@ -55,6 +55,7 @@ function start(): void {
     launch: () =>
       fork(join(here, 'daemon.js'), ['daemon', '--home', home, '--quiet', ...(port ? ['--port', port] : [])], {
         env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        execArgv: [...DAEMON_NODE_FLAGS],
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       }),
   });

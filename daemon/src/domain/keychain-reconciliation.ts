@@ -1,7 +1,9 @@
+import { In } from 'typeorm';
 import { accountPrefixes, accounts, type SecretStore } from '../secrets/secret-store.js';
 import { AgentEntity, AgentKeyEntity, type AgentKeyRow } from '../storage/agent-entities.js';
 import { ConnectionEntity } from '../storage/connection-entities.js';
 import type { Database, ReadManager } from '../storage/database.js';
+import { findByIds } from '../storage/find-by-ids.js';
 import { ProjectEntity, UserEntity } from '../storage/entities.js';
 import { McpServerEntity } from '../storage/mcp-entities.js';
 import { AgentUserEntity } from '../storage/workflow-entities.js';
@@ -97,13 +99,33 @@ export async function reconcileKeychain(
   audit: AuditLog,
 ): Promise<KeychainReconciled> {
   const items = await secrets.list();
-  const [agents, projects, keys, agentUsers, named] = await Promise.all([
-    db.manager.find(AgentEntity, { select: { id: true, project_id: true, name: true, status: true } }),
-    db.manager.find(ProjectEntity, { select: { id: true, slug: true } }),
-    db.manager.find(AgentKeyEntity, { order: { created_at: 'DESC' } }),
-    db.manager.find(AgentUserEntity, { select: { key_id: true } }),
+  // Only the rows the items name are read (by primary key): every decision below is about an
+  // item, and a 10,000-agent database would otherwise be read whole at each start.
+  const keyIds = idsUnder(items, accountPrefixes.agentKey);
+  const [keys, named] = await Promise.all([
+    findByIds(keyIds, (ids) => db.manager.find(AgentKeyEntity, { where: { id: In(ids) } })),
     Promise.all(ownedKinds.map(async (kind) => new Set(await kind.named(db.manager)))),
   ]);
+  // Newest first: the first live key of an agent is the one its alias holds.
+  keys.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
+  const agentIds = [
+    ...new Set([...keys.map((key) => key.agent_id), ...idsUnder(items, accountPrefixes.agentIdentity)]),
+  ];
+  const [agents, agentUsers] = await Promise.all([
+    findByIds(agentIds, (ids) =>
+      db.manager.find(AgentEntity, {
+        select: { id: true, project_id: true, name: true, status: true },
+        where: { id: In(ids) },
+      }),
+    ),
+    findByIds(
+      keys.map((key) => key.id),
+      (ids) => db.manager.find(AgentUserEntity, { select: { key_id: true }, where: { key_id: In(ids) } }),
+    ),
+  ]);
+  const projects = await findByIds([...new Set(agents.map((agent) => agent.project_id))], (ids) =>
+    db.manager.find(ProjectEntity, { select: { id: true, slug: true }, where: { id: In(ids) } }),
+  );
   const result: KeychainReconciled = {
     orphanKeys: 0,
     orphanIdentities: 0,
@@ -188,6 +210,11 @@ export async function reconcileKeychain(
     );
   }
   return result;
+}
+
+/** The ids in the accounts under `prefix`. */
+function idsUnder(items: Map<string, string>, prefix: string): string[] {
+  return [...items.keys()].filter((item) => item.startsWith(prefix)).map((item) => item.slice(prefix.length));
 }
 
 /** The agent's alias, or none for a name stored before names were checked (it never had a safe one). */

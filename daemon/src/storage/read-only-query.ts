@@ -1,6 +1,6 @@
-import pg from 'pg';
 import sqlite3 from 'sqlite3';
 import { numberPlaceholders, type DatabaseTarget } from './database.js';
+import { loadPg } from './replica-changes.js';
 
 /** Runs one SELECT (with `?` placeholders) and returns its rows. */
 export type ReadOnlyQuery = <T>(sql: string, parameters: unknown[]) => Promise<T[]>;
@@ -12,7 +12,8 @@ export type ReadOnlyQuery = <T>(sql: string, parameters: unknown[]) => Promise<T
 export function readOnlyQuery(target: DatabaseTarget): ReadOnlyQuery {
   if ('postgres' in target) {
     return async <T>(sql: string, parameters: unknown[]) => {
-      const client = new pg.Client({
+      const { Client } = await loadPg();
+      const client = new Client({
         connectionString: target.postgres,
         options: '-c default_transaction_read_only=on',
       });

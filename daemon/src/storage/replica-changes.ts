@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 
 /** The channel every replica's committed writes are announced on. */
 export const CHANGES_CHANNEL = 'gatehouse_changes';
@@ -73,7 +73,8 @@ export class ReplicaChanges {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'gatehoused-listener' });
+    const { Client } = await loadPg();
+    const client = new Client({ connectionString: this.url, application_name: 'gatehoused-listener' });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => {
@@ -120,3 +121,9 @@ export class ReplicaChanges {
     await client?.end().catch(() => undefined);
   }
 }
+
+/**
+ * The PostgreSQL driver, loaded on first use: a desktop daemon on SQLite never needs it, and
+ * evaluating it at start costs the cold start tens of milliseconds (and its code stays in memory).
+ */
+export const loadPg = async (): Promise<typeof pg> => (await import('pg')).default;
