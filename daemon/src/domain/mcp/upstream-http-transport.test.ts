@@ -78,4 +78,21 @@ describe.each([
     // Each request carried the credential, on the session the SDK transport opened.
     expect(upstream.authorizations.every((value) => value === headers.authorization)).toBe(true);
   });
+
+  it('leaves nothing behind per call: many calls at once raise no listener-leak warning', async () => {
+    const client = await connect(new UpstreamHttpTransport(new URL(upstream.url), headers));
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const texts = Array.from({ length: 32 }, (_, index) => `call ${index}`);
+      const results = await Promise.all(texts.map((text) => client.callTool({ name: 'echo', arguments: { text } })));
+      expect(results.map((result) => (result.content as Array<{ text: string }>)[0]!.text)).toEqual(texts);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

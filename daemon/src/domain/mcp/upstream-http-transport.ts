@@ -28,7 +28,7 @@ export class UpstreamHttpTransport implements Transport {
   private readonly sdk: StreamableHTTPClientTransport;
   /** undici is imported with the first tool call: a daemon whose agents call no tool never holds it. */
   private pool: Promise<Pool> | undefined;
-  private readonly closing = new AbortController();
+  private closed = false;
 
   constructor(
     private readonly url: URL,
@@ -70,8 +70,9 @@ export class UpstreamHttpTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.closing.abort();
+    this.closed = true;
     await this.sdk.close();
+    // Its requests still under way fail, as the SDK transport's do when it aborts them.
     await (await this.pool)?.destroy();
   }
 
@@ -98,13 +99,13 @@ export class UpstreamHttpTransport implements Transport {
     if (this.sdk.sessionId) headers['mcp-session-id'] = this.sdk.sessionId;
     if (this.sdk.protocolVersion) headers['mcp-protocol-version'] = this.sdk.protocolVersion;
     for (const [name, value] of Object.entries(this.credentialHeaders)) headers[name.toLowerCase()] = value;
+    if (this.closed) throw new Error('the connection to the upstream is closed');
     const pool = await (this.pool ??= import('undici').then(({ Pool }) => new Pool(this.url.origin)));
     const answer = await pool.request({
       method: 'POST',
       path: `${this.url.pathname}${this.url.search}`,
       headers,
       body: JSON.stringify(message),
-      signal: this.closing.signal,
     });
     const { statusCode, body } = answer;
     if (statusCode >= 300 && statusCode < 400) {
@@ -173,7 +174,7 @@ export class UpstreamHttpTransport implements Transport {
     } catch (error) {
       this.onerror?.(new Error(`SSE stream disconnected: ${String(error)}`));
     }
-    if (lastEventId !== undefined && !responded && !this.closing.signal.aborted)
+    if (lastEventId !== undefined && !responded && !this.closed)
       await this.sdk.send(request, { ...options, resumptionToken: lastEventId }).catch(() => undefined);
   }
 }
