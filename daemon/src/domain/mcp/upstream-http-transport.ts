@@ -3,7 +3,6 @@ import { mediaTypeEssence } from '@modelcontextprotocol/sdk/shared/mediaType.js'
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   isJSONRPCErrorResponse,
-  isJSONRPCRequest,
   isJSONRPCResultResponse,
   JSONRPCMessageSchema,
   type JSONRPCMessage,
@@ -77,7 +76,8 @@ export class UpstreamHttpTransport implements Transport {
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    if (!isJSONRPCRequest(message) || message.method !== 'tools/call' || options?.resumptionToken)
+    // The SDK client built the message, so its keys say what it is.
+    if (!('method' in message && 'id' in message) || message.method !== 'tools/call' || options?.resumptionToken)
       return this.sdk.send(message, options);
     let answered: boolean;
     try {
