@@ -1,3 +1,4 @@
+import type { AuthorizeResult } from '@gatehouse/shared';
 import type { FastifyInstance } from 'fastify';
 import type { AgentAuthContext } from './authenticate.js';
 import { sendProblem } from './problems.js';
@@ -28,7 +29,7 @@ export function registerMcpEndpoint(app: FastifyInstance, services: Services): v
         const auth = await authenticateGateway(services, request, reply);
         if (!auth) return reply;
         const server = request.params.server ?? null;
-        const limit = await countToolCalls(services, auth, server, request.body);
+        const { limit, verdicts } = await countToolCalls(services, auth, server, request.body);
         if (limit && !limit.allowed)
           return sendProblem(reply, 'limit_reached', limit.detail, { headers: limit.headers });
         for (const [name, value] of Object.entries(limit?.headers ?? {})) reply.raw.setHeader(name, value);
@@ -39,6 +40,7 @@ export function registerMcpEndpoint(app: FastifyInstance, services: Services): v
           tokenTools: auth.claims?.tools ?? null,
           actor: auth.actor,
           server,
+          verdicts,
         });
       },
     });
@@ -51,25 +53,31 @@ type LimitDecision = Awaited<ReturnType<Services['limits']['check']>>;
  * make (granted, or waiting for a human's approval) counts against the agent's and its key's
  * limits, before MCP sees it, so that over a limit the POST is a 429 with `Retry-After` and the
  * RateLimit headers on the gateway as on the broker. Calls it may not make are refused by the
- * gateway and not counted.
+ * gateway and not counted. The permission model's verdict on each tool goes to the gateway with
+ * the request, which decides the call on it rather than asking again.
  */
 async function countToolCalls(
   services: Services,
   auth: AgentAuthContext,
   server: string | null,
   body: unknown,
-): Promise<LimitDecision | null> {
-  let decision: LimitDecision | null = null;
+): Promise<{ limit: LimitDecision | null; verdicts: Map<string, AuthorizeResult> }> {
+  let limit: LimitDecision | null = null;
+  const verdicts = new Map<string, AuthorizeResult>();
   for (const message of Array.isArray(body) ? body : [body]) {
     const called = toolCalled(message);
     if (called === null) continue;
     const tool = server === null ? called : `${server}.${called}`;
-    const grant = await services.permissions.authorize(auth.agent, tool, auth.claims?.tools ?? null);
-    if (!grant.allowed && !grant.approval_required) continue;
-    decision = await services.limits.check({ agentId: auth.agent.id, keyId: auth.keyId, connection: null });
-    if (!decision.allowed) return decision;
+    let verdict = verdicts.get(tool);
+    if (!verdict) {
+      verdict = await services.permissions.authorize(auth.agent, tool, auth.claims?.tools ?? null);
+      verdicts.set(tool, verdict);
+    }
+    if (!verdict.allowed && !verdict.approval_required) continue;
+    limit = await services.limits.check({ agentId: auth.agent.id, keyId: auth.keyId, connection: null });
+    if (!limit.allowed) return { limit, verdicts };
   }
-  return decision;
+  return { limit, verdicts };
 }
 
 /** The tool a JSON-RPC `tools/call` request names, or null for any other message. */

@@ -174,6 +174,19 @@ describe('the MCP gateway (/mcp)', () => {
     expect(refused.headers.get('ratelimit')).toMatch(/^"minute";r=0;t=\d+$/);
   });
 
+  it('asks the permission model once per tool call, for the usage limits and the call alike', async () => {
+    await newAgent('counted', ['remote.echo']);
+    const client = await connect('counted');
+    const authorize = vi.spyOn(t.daemon.services.permissions, 'authorize');
+    try {
+      await client.callTool({ name: 'remote.echo', arguments: { text: 'once' } });
+      await expect(client.callTool({ name: 'remote.add', arguments: { a: 1, b: 1 } })).rejects.toThrow(/not_granted/);
+      expect(authorize.mock.calls.map(([, tool]) => tool)).toEqual(['remote.echo', 'remote.add']);
+    } finally {
+      authorize.mockRestore();
+    }
+  });
+
   it('takes a new grant on the next tools/list and tools/call of an open session, and a revoked grant away', async () => {
     const client = await connect('worker');
     let listChanged = 0;

@@ -23,9 +23,10 @@ export interface HttpUpstream {
  * A Streamable HTTP MCP server built with the official SDK, as a test upstream: `echo`, `add`,
  * `slow` (sends progress while it waits, notes when it is cancelled) and `ask` (asks its client to
  * sample a message, giving up after `ms`). With `token`, requests without
- * `Authorization: Bearer <token>` get 401.
+ * `Authorization: Bearer <token>` get 401. With `json`, it answers a request with nothing to send
+ * before the response as JSON rather than as an event stream (the SDK's `enableJsonResponse`).
  */
-export async function startHttpUpstream(options: { token?: string } = {}): Promise<HttpUpstream> {
+export async function startHttpUpstream(options: { token?: string; json?: boolean } = {}): Promise<HttpUpstream> {
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer }>();
   const extraTools: string[] = [];
   /** The added tools as registered in each session, to remove them again. */
@@ -111,6 +112,7 @@ export async function startHttpUpstream(options: { token?: string } = {}): Promi
         const server = newServer();
         const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
           sessionIdGenerator: randomUUID,
+          enableJsonResponse: options.json ?? false,
           onsessioninitialized: (id) => void sessions.set(id, { transport, server }),
         });
         transport.onclose = () => {

@@ -5,7 +5,7 @@
  */
 export { Client } from '@modelcontextprotocol/sdk/client/index.js';
 export { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-export { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+export { UpstreamHttpTransport } from './upstream-http-transport.js';
 export {
   CreateMessageRequestSchema,
   ElicitRequestSchema,

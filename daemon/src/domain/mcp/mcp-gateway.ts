@@ -39,7 +39,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuditEvent } from '@gatehouse/shared';
+import type { AuditEvent, AuthorizeResult } from '@gatehouse/shared';
 import { sha256Hex } from '../credentials.js';
 import { VERSION } from '../../package-info.js';
 import type { AgentRow } from '../../storage/agent-entities.js';
@@ -66,6 +66,12 @@ export interface GatewayCaller {
    * as the server does (no `<server>.` prefix); null on `/mcp`, which serves them all, prefixed.
    */
   server: string | null;
+  /**
+   * The permission model's verdict on each tool (`<server>.<tool>`) this request calls, taken when
+   * the request was counted against the usage limits: a call is decided on it, not asked again
+   * (a tool missing from it is asked for, so that a call is never decided on no verdict).
+   */
+  verdicts: ReadonlyMap<string, AuthorizeResult>;
 }
 
 /** How often a call waiting for approval looks at its request, and tells its client it still waits. */
@@ -424,7 +430,8 @@ export class McpGateway implements UpstreamPeer {
         },
       });
 
-    const verdict = await this.permissions.authorize(caller.agent, name, caller.tokenTools);
+    const verdict =
+      caller.verdicts.get(name) ?? (await this.permissions.authorize(caller.agent, name, caller.tokenTools));
     if (!verdict.allowed && !verdict.approval_required) {
       record(verdict.reason);
       throw refused(`Tool "${name}" is not available to this agent (${verdict.reason}).`);

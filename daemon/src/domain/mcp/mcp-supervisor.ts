@@ -308,12 +308,8 @@ class ServerLink {
 
   private async transport(): Promise<Transport> {
     const { row, supervisor } = this;
-    const { StdioClientTransport, StreamableHTTPClientTransport } = await sdk();
-    if (row.transport === 'http') {
-      return new StreamableHTTPClientTransport(new URL(row.url!), {
-        requestInit: { headers: await supervisor.headers(row) },
-      });
-    }
+    const { StdioClientTransport, UpstreamHttpTransport } = await sdk();
+    if (row.transport === 'http') return new UpstreamHttpTransport(new URL(row.url!), await supervisor.headers(row));
     const transport = new StdioClientTransport({
       command: row.command!,
       args: row.args,

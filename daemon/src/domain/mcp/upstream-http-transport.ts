@@ -1,0 +1,185 @@
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { mediaTypeEssence } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCResultResponse,
+  JSONRPCMessageSchema,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { Dispatcher, Pool } from 'undici';
+
+/**
+ * The daemon's client transport to a Streamable HTTP upstream: the SDK's, except for `tools/call`,
+ * the request of every agent's tool call. The SDK posts each message with fetch and reads the
+ * answer through web streams, which cost the daemon about three times the upstream's own CPU per
+ * call (bench B9); a tools/call goes out here over a keep-alive undici pool instead, on the same
+ * upstream session (the SDK transport's session id and protocol version, the same credential
+ * headers), and its answer — JSON, or an event stream read with eventsource-parser — reaches the
+ * SDK client exactly as the SDK transport hands it over (each message checked against the JSON-RPC
+ * schema, then `onmessage`). So the SDK's client still matches responses, relays progress, the
+ * upstream's own requests and notifications, times out and cancels as before. The rest —
+ * initialization, the GET stream, notifications, resumption, redirects — is the SDK transport's.
+ */
+export class UpstreamHttpTransport implements Transport {
+  private readonly sdk: StreamableHTTPClientTransport;
+  /** undici is imported with the first tool call: a daemon whose agents call no tool never holds it. */
+  private pool: Promise<Pool> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly url: URL,
+    /** The upstream credential's header(s), as the SDK transport sends them on each request. */
+    private readonly credentialHeaders: Record<string, string>,
+  ) {
+    this.sdk = new StreamableHTTPClientTransport(url, { requestInit: { headers: credentialHeaders } });
+  }
+
+  // The SDK client sets its callbacks here; they are the SDK transport's, whichever of the two reads.
+  get onmessage(): Transport['onmessage'] {
+    return this.sdk.onmessage;
+  }
+  set onmessage(handler: Transport['onmessage']) {
+    this.sdk.onmessage = handler;
+  }
+  get onerror(): Transport['onerror'] {
+    return this.sdk.onerror;
+  }
+  set onerror(handler: Transport['onerror']) {
+    this.sdk.onerror = handler;
+  }
+  get onclose(): Transport['onclose'] {
+    return this.sdk.onclose;
+  }
+  set onclose(handler: Transport['onclose']) {
+    this.sdk.onclose = handler;
+  }
+  get sessionId(): string | undefined {
+    return this.sdk.sessionId;
+  }
+
+  setProtocolVersion(version: string): void {
+    this.sdk.setProtocolVersion(version);
+  }
+
+  start(): Promise<void> {
+    return this.sdk.start();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.sdk.close();
+    // Its requests still under way fail, as the SDK transport's do when it aborts them.
+    await (await this.pool)?.destroy();
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    // The SDK client built the message, so its keys say what it is.
+    if (!('method' in message && 'id' in message) || message.method !== 'tools/call' || options?.resumptionToken)
+      return this.sdk.send(message, options);
+    let answered: boolean;
+    try {
+      answered = await this.post(message, options);
+    } catch (error) {
+      this.onerror?.(error as Error);
+      throw error;
+    }
+    // A redirect: the request was not taken; the SDK transport follows it as it does any other.
+    if (!answered) await this.sdk.send(message, options);
+  }
+
+  /** POSTs the request as the SDK transport does; false when the answer is a redirect, left to the SDK. */
+  private async post(message: JSONRPCRequest, options: TransportSendOptions | undefined): Promise<boolean> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    };
+    if (this.sdk.sessionId) headers['mcp-session-id'] = this.sdk.sessionId;
+    if (this.sdk.protocolVersion) headers['mcp-protocol-version'] = this.sdk.protocolVersion;
+    for (const [name, value] of Object.entries(this.credentialHeaders)) headers[name.toLowerCase()] = value;
+    if (this.closed) throw new Error('the connection to the upstream is closed');
+    const pool = await (this.pool ??= import('undici').then(({ Pool }) => new Pool(this.url.origin)));
+    const answer = await pool.request({
+      method: 'POST',
+      path: `${this.url.pathname}${this.url.search}`,
+      headers,
+      body: JSON.stringify(message),
+    });
+    const { statusCode, body } = answer;
+    if (statusCode >= 300 && statusCode < 400) {
+      await body.dump();
+      return false;
+    }
+    if (statusCode < 200 || statusCode >= 300) {
+      const text = await body.text().catch(() => null);
+      throw new StreamableHTTPError(statusCode, `Error POSTing to endpoint: ${text}`);
+    }
+    if (statusCode === 202) {
+      await body.dump();
+      return true;
+    }
+    const contentType = header(answer, 'content-type');
+    const type = mediaTypeEssence(contentType);
+    if (type === 'text/event-stream') {
+      void this.follow(body, message, options);
+    } else if (type === 'application/json') {
+      const data: unknown = await body.json();
+      const messages = Array.isArray(data) ? data : [data];
+      for (const parsed of messages.map((item) => JSONRPCMessageSchema.parse(item))) this.onmessage?.(parsed);
+    } else {
+      await body.dump();
+      throw new StreamableHTTPError(-1, `Unexpected content type: ${contentType}`);
+    }
+    return true;
+  }
+
+  /**
+   * Hands each message of the event stream to the client. A stream the upstream made resumable (its
+   * events carry ids) that ends before the response is resumed by the SDK transport, from the last id.
+   */
+  private async follow(
+    body: Dispatcher.ResponseData['body'],
+    request: JSONRPCRequest,
+    options: TransportSendOptions | undefined,
+  ): Promise<void> {
+    let lastEventId: string | undefined;
+    let responded = false;
+    const events: EventSourceMessage[] = [];
+    const parser = createParser({ onEvent: (event) => events.push(event) });
+    try {
+      body.setEncoding('utf8');
+      for await (const chunk of body) {
+        parser.feed(chunk as string);
+        for (const event of events.splice(0)) {
+          if (event.id) {
+            lastEventId = event.id;
+            options?.onresumptiontoken?.(event.id);
+          }
+          if (!event.data || (event.event && event.event !== 'message')) continue;
+          try {
+            const message = JSONRPCMessageSchema.parse(JSON.parse(event.data));
+            if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) responded = true;
+            this.onmessage?.(message);
+          } catch (error) {
+            this.onerror?.(error as Error);
+          }
+          // The SDK client handles a notification a microtask after it arrives, and drops the
+          // request's progress handler as soon as its response arrives: one message at a time,
+          // as the SDK transport's stream reader hands them over, keeps progress before the result.
+          await Promise.resolve();
+        }
+      }
+    } catch (error) {
+      this.onerror?.(new Error(`SSE stream disconnected: ${String(error)}`));
+    }
+    if (lastEventId !== undefined && !responded && !this.closed)
+      await this.sdk.send(request, { ...options, resumptionToken: lastEventId }).catch(() => undefined);
+  }
+}
+
+function header(answer: Dispatcher.ResponseData, name: string): string | null {
+  const value = answer.headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+}
