@@ -39,6 +39,8 @@ export interface DaemonConfig {
   mcpApprovalTimeoutSeconds?: number;
   /** How long an MCP gateway session may go without a request before it is ended. */
   mcpSessionIdleSeconds?: number;
+  /** The broker's time limits on the upstream, when not its defaults (tests shorten them). */
+  brokerTimeoutsMs?: { headers: number; body: number };
   /**
    * Hosts (`host[:port]`, from GATEHOUSE_OAUTH_METADATA_HOSTS) whose Client ID Metadata Documents
    * may be fetched at a loopback or private address; any other host must resolve to a public one.

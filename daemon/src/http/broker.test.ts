@@ -256,3 +256,138 @@ describe('connections and the broker', () => {
     expect((await t.request('GET', '/v1/audit/verify', { token: admin })).body.is_valid).toBe(true);
   });
 });
+
+describe('the broker at its limits', () => {
+  let t: TestDaemon;
+  let admin: string;
+  let key: string;
+  let upstreamUrl: string;
+  let server: Server;
+  /** What the upstream got of each request: bytes of body, and whether it came to its end. */
+  const received: Array<{ url: string; bytes: number; ended: boolean; closed: boolean }> = [];
+  const TIMEOUT_MS = 400;
+
+  const calls = async () => {
+    await t.daemon.services.callAudit.flush();
+    const events = await t.request('GET', '/v1/audit?event_type=connection.called&limit=100', { token: admin });
+    return events.body as Array<{ outcome: string; metadata: Record<string, unknown> }>;
+  };
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      const seen = { url: request.url!, bytes: 0, ended: false, closed: false };
+      received.push(seen);
+      request.on('data', (chunk: Buffer) => (seen.bytes += chunk.length));
+      request.on('end', () => (seen.ended = true));
+      request.on('close', () => (seen.closed = true));
+      // Never answers: the broker's time to the first byte runs out.
+      if (request.url === '/hang') return;
+      // Starts a stream, then stalls: the time between chunks runs out.
+      if (request.url === '/stall') {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write('data: one\n\n');
+        return;
+      }
+      request.on('end', () => response.end('{}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    upstreamUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ t, admin } = await startWithAdmin({ config: { brokerTimeoutsMs: { headers: TIMEOUT_MS, body: TIMEOUT_MS } } }));
+    expect(
+      (
+        await t.request('POST', '/admin/connections', {
+          token: admin,
+          body: {
+            name: 'slow',
+            base_url: upstreamUrl,
+            secret: SECRET,
+            injection: { kind: 'header', name: 'Authorization', template: 'Bearer {secret}' },
+          },
+        })
+      ).status,
+    ).toBe(201);
+    const agent = await t.request('POST', '/admin/agents', {
+      token: admin,
+      body: { name: 'patient', issue_key: true, allowed_tools: ['connection:slow'] },
+    });
+    key = agent.body.agent_key.api_key;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    server.close();
+    await t.dispose();
+  });
+
+  it('answers upstream_timeout (504) when the upstream does not start answering in time, and lets go of it', async () => {
+    const response = await fetch(`${t.url}/proxy/slow/hang`, { headers: { authorization: `Bearer ${key}` } });
+    expect(response.status).toBe(504);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await response.json()) as { code: string }).code).toBe('upstream_timeout');
+    // The upstream's request is given up, not left hanging on the broker's connection.
+    await expect.poll(() => received.find((r) => r.url === '/hang')?.closed).toBe(true);
+    const call = (await calls()).find((c) => c.metadata.path === '/hang')!;
+    expect(call).toMatchObject({
+      outcome: 'failure',
+      metadata: { status: 504, bytes: 0, refused: 'upstream_timeout' },
+    });
+  });
+
+  it('cuts an answer whose upstream stops sending for longer than allowed between chunks, and audits it interrupted', async () => {
+    const response = await fetch(`${t.url}/proxy/slow/stall`, { headers: { authorization: `Bearer ${key}` } });
+    // The answer had begun: its status and first chunk are the upstream's, then the connection is cut.
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: one\n\n');
+    await expect(reader.read()).rejects.toThrow();
+    await expect.poll(() => received.find((r) => r.url === '/stall')?.closed).toBe(true);
+    // Audited once the daemon has seen its side of the connection close, which may come after the agent's.
+    await expect
+      .poll(async () => (await calls()).find((c) => c.metadata.path === '/stall'))
+      .toMatchObject({
+        outcome: 'failure',
+        metadata: { status: 200, bytes: 'data: one\n\n'.length, interrupted: true },
+      });
+  });
+
+  it('refuses a chunked body once it passes the size limit (413), without forwarding the rest', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    let sent = 0;
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      // No Content-Length: the body is chunked, so only its bytes can tell its size.
+      const upload = request(`${t.url}/proxy/slow/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
+      });
+      let answered = false;
+      const send = () => {
+        while (!answered && sent <= BROKER_BODY_LIMIT + 4 * chunk.length) {
+          sent += chunk.length;
+          if (!upload.write(chunk)) return void upload.once('drain', send);
+        }
+      };
+      upload.on('response', (response) => {
+        answered = true;
+        let body = '';
+        response.on('data', (data: Buffer) => (body += data.toString()));
+        response.on('end', () => {
+          resolve({ status: response.statusCode!, body });
+          upload.destroy();
+        });
+      });
+      upload.on('error', reject);
+      send();
+    });
+    expect(answer.status).toBe(413);
+    expect((JSON.parse(answer.body) as { code: string }).code).toBe('payload_too_large');
+    const upload = received.find((r) => r.url === '/upload')!;
+    // The upstream got no more than the limit, and never a whole request to act on.
+    await expect.poll(() => upload.closed).toBe(true);
+    expect(upload.ended).toBe(false);
+    expect(upload.bytes).toBeLessThanOrEqual(BROKER_BODY_LIMIT);
+    expect(sent).toBeGreaterThan(BROKER_BODY_LIMIT);
+    expect((await calls()).find((c) => c.metadata.path === '/upload')).toMatchObject({
+      outcome: 'failure',
+      metadata: { status: 413, refused: 'payload_too_large' },
+    });
+  });
+});

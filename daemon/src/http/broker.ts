@@ -52,10 +52,13 @@ const CREDENTIAL_PARAMS = /^(?:.*[_-])?(?:key|token|secret|password|signature|si
 export async function registerBroker(app: FastifyInstance, services: Services): Promise<void> {
   // undici is imported with the first brokered call: a daemon with no connection called never holds it.
   let agent: Promise<Agent> | undefined;
+  const timeouts = services.config.brokerTimeoutsMs ?? {
+    headers: BROKER_HEADERS_TIMEOUT_MS,
+    body: BROKER_BODY_TIMEOUT_MS,
+  };
   const dispatcher = () =>
     (agent ??= import('undici').then(
-      ({ Agent }) =>
-        new Agent({ headersTimeout: BROKER_HEADERS_TIMEOUT_MS, bodyTimeout: BROKER_BODY_TIMEOUT_MS, connections: 256 }),
+      ({ Agent }) => new Agent({ headersTimeout: timeouts.headers, bodyTimeout: timeouts.body, connections: 256 }),
     ));
   app.addHook('onClose', async () => (await agent)?.close());
 

@@ -41,6 +41,10 @@ describe('OAuth connections against a real OAuth server', () => {
     (await keytar.findCredentials(keychainService))
       .filter((item) => item.account.startsWith(`connection:${connectionId}`))
       .map((item) => item.password);
+  const refreshTokenAccounts = async () =>
+    (await keytar.findCredentials(keychainService))
+      .filter((item) => item.account.startsWith(`connection:${connectionId}`))
+      .map((item) => item.account);
   /** An admin connects an account: start, the provider's consent, its redirect to the daemon. */
   const connectAccount = async () => {
     const start = await t.request('POST', '/admin/connections/github/oauth/start', { token: admin });
@@ -146,6 +150,7 @@ describe('OAuth connections against a real OAuth server', () => {
   it('injects the access token, and refreshes it when it is about to expire', async () => {
     expect((await broker(key)).status).toBe(200);
     expect(seenAuthorization.at(-1)).toBe(`Bearer ${issued[0]!.access_token}`);
+    const [connectedAccount] = await refreshTokenAccounts();
 
     await new Promise((resolve) => setTimeout(resolve, 1200));
     const calls = await Promise.all([broker(key), broker(key), broker(key)]);
@@ -155,11 +160,39 @@ describe('OAuth connections against a real OAuth server', () => {
     expect(issued[1]).toMatchObject({ grant: 'refresh_token', refreshSent: issued[0]!.refresh_token });
     expect(seenAuthorization.slice(-3)).toEqual(Array(3).fill(`Bearer ${issued[1]!.access_token}`));
     expect(await refreshTokens()).toEqual([issued[1]!.refresh_token]);
+    // The rotated token went to an item of its own, never over the one the row was committed with.
+    expect(await refreshTokenAccounts()).not.toContain(connectedAccount);
+  });
+
+  it('keeps a working connection when a rotating refresh dies between its keychain write and its commit', async () => {
+    const before = (await t.request('GET', '/v1/connections/github', { token: admin })).body;
+    const connected = issued.at(-1)!.refresh_token;
+    const [connectedAccount] = await refreshTokenAccounts();
+    // The access token is about to expire again: the next call refreshes, and the provider rotates.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    store.crashAfterNextWrite();
+    expect((await broker(key)).status).toBeGreaterThanOrEqual(500);
+    const newer = issued.at(-1)!.refresh_token;
+    expect(issued.at(-1)).toMatchObject({ grant: 'refresh_token', refreshSent: connected });
+    store.revive();
+    t = await t.restart();
+    admin = (await t.login(ADMIN.username, ADMIN.password)).body.access_token;
+
+    // The row as it was, its item still holding the token it was committed with; the new one's item is gone.
+    expect((await t.request('GET', '/v1/connections/github', { token: admin })).body).toEqual(before);
+    expect(await refreshTokenAccounts()).toEqual([connectedAccount]);
+    expect(await refreshTokens()).toEqual([connected]);
+    const reconciled = await t.request('GET', '/v1/audit?event_type=keychain.reconciled', { token: admin });
+    expect(reconciled.body[0].metadata).toMatchObject({ orphanConnectionSecrets: 1 });
+    expect((await broker(key)).status).toBe(200);
+    expect(issued.at(-1)).toMatchObject({ grant: 'refresh_token', refreshSent: connected });
+    expect(issued.map((i) => i.refreshSent)).not.toContain(newer);
+    expect(await refreshTokens()).toEqual([issued.at(-1)!.refresh_token]);
   });
 
   it('keeps the connected account when a reconnect dies between its keychain write and its commit, and replaces it when one completes', async () => {
     const before = (await t.request('GET', '/v1/connections/github', { token: admin })).body;
-    const connected = issued[1]!.refresh_token;
+    const connected = issued.at(-1)!.refresh_token;
 
     store.crashAfterNextWrite();
     expect((await connectAccount()).status).toBe(500);

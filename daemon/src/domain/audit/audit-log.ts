@@ -95,7 +95,7 @@ export class AuditLog {
       rows.push(row);
       last = row;
     }
-    await insertAuditRows(tx, rows);
+    await insertAuditRows(tx, rows, this.db.driver);
     return rows;
   }
 

@@ -413,8 +413,27 @@ export class ConnectionsService {
     });
     // A provider that rotates refresh tokens sends a new one: the old one is spent.
     if (answer.refresh_token && answer.refresh_token !== refreshToken)
-      await this.secrets.set(row.secret_account, answer.refresh_token);
+      await this.keepRotated(row, answer.refresh_token);
     return this.keep(row.id, answer);
+  }
+
+  /**
+   * The rotated refresh token under a new account, as a reconnect does (see
+   * `accounts.connectionRefreshToken`): written, the row committed naming it, then the spent one's
+   * item deleted. A reconnect or revoke that committed while the refresh ran wins: its row no
+   * longer names the token refreshed with, and the rotated one is not kept.
+   */
+  private async keepRotated(row: ConnectionRow, refreshToken: string): Promise<void> {
+    const account = accounts.connectionRefreshToken(row.id);
+    const replaced = await writeWithSecrets(this.db, this.secrets, async (tx, secrets) => {
+      const current = await tx.findOneBy(ConnectionEntity, { id: row.id });
+      if (current?.secret_account !== row.secret_account || !current.connected_at) return null;
+      await tx.update(ConnectionEntity, { id: row.id }, { secret_account: account });
+      await secrets.set(account, refreshToken);
+      return current.secret_account;
+    });
+    // After the commit: a keychain failure here leaves an orphan for start-up reconciliation.
+    if (replaced) await this.secrets.delete(replaced).catch(() => undefined);
   }
 
   private keep(connectionId: string, answer: TokenAnswer): string {
