@@ -2,10 +2,12 @@ import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import sqlite3 from 'sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { DB_FILE } from '../../daemon/src/home.js';
 import { BASE62, checksumOf, PREFIX_LENGTH, RANDOM_LENGTH } from '@gatehouse/shared';
+import { thousands } from './report.js';
 import { benchKeychainService, REPO, setupAdmin, startDaemon } from './daemon.js';
 
 /** Bump when the seeded content changes, so cached databases are rebuilt. */
@@ -183,6 +185,85 @@ async function insertAgents(path: string, count: number): Promise<void> {
   // One self-contained file: fold the WAL into it before it is copied.
   await exec('PRAGMA wal_checkpoint(TRUNCATE)');
   await new Promise<void>((resolve, reject) => db.close((e) => (e ? reject(e) : resolve())));
+}
+
+/**
+ * `agents` agents (2 keys each) in the default project of a PostgreSQL database the daemon has
+ * already migrated and set up, written by the server itself (`INSERT … SELECT generate_series`):
+ * the rows the SQLite seed writes, in the same shape — UUID v7 ids one second apart (id order is
+ * creation order), 95% active / 4% suspended / 1% revoked, a rotated-out key and its replacement
+ * per agent. The public keys are 256 real Ed25519 keys taken in turn (the list never verifies
+ * them); key prefixes count up, so they are unique. Not cached: each run's server is new.
+ */
+export async function seedPostgresAgents(url: string, count: number, log: (line: string) => void): Promise<void> {
+  log(`seeding ${thousands(count)} agents / ${thousands(count * 2)} keys on PostgreSQL…`);
+  const started = Date.now();
+  const bytes = new SeededBytes(`${SEED}-postgres`);
+  const identities = Array.from({ length: 256 }, () => identity(bytes));
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    // A throwaway bench server: a lost commit costs a rerun, not data.
+    await client.query('SET synchronous_commit = off');
+    const {
+      rows: [owner],
+    } = await client.query<{ project: string; admin: string }>(
+      `SELECT (SELECT id FROM projects WHERE slug = 'default') AS project,
+              (SELECT id FROM users WHERE role = 'super_admin') AS admin`,
+    );
+    // UUID v7 from a millisecond timestamp and md5 bytes: version 7, variant 10.
+    const uuidV7 = (msecs: string, random: string) => `(SELECT substr(t, 1, 8) || '-' || substr(t, 9, 4) || '-7' ||
+      substr(r, 1, 3) || '-8' || substr(r, 4, 3) || '-' || substr(r, 7, 12)
+      FROM (SELECT lpad(to_hex(${msecs}), 12, '0') AS t, md5(${random}) AS r) AS parts)`;
+    const iso = (msecs: string) =>
+      `to_char(to_timestamp((${msecs}) / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO agents (id, project_id, name, description, provider, backend, model, allowed_tools,
+         approval_required_tools, capability_role, scopes, status, permissions_version, on_permission_change,
+         public_key, key_fingerprint, created_by, created_at, updated_at, revoked_at)
+       SELECT ${uuidV7('ms', `'agent-' || i`)}, $1, 'agent-' || lpad(i::text, 7, '0'), 'Bench agent ' || i,
+         'openai', 'gpt-4o', 'gpt-4o', '[]', '[]', 'worker', '[]', status, 1, 'notify',
+         ($3::text[])[1 + i % 256], ($4::text[])[1 + i % 256], $2, ${iso('ms')}, ${iso('ms')},
+         CASE WHEN status = 'revoked' THEN ${iso('ms')} END
+       FROM (SELECT i, $5::bigint + i * 1000 AS ms,
+               CASE WHEN i % 100 < 95 THEN 'active' WHEN i % 100 < 99 THEN 'suspended' ELSE 'revoked' END AS status
+             FROM generate_series(0, $6::int - 1) AS i) AS seeded`,
+      [
+        owner!.project,
+        owner!.admin,
+        identities.map((id) => id.publicPem),
+        identities.map((id) => id.fingerprint),
+        EPOCH,
+        count,
+      ],
+    );
+    // Key k (0: rotated out, 1: current) of the agent made at `ms`, made 1 ms apart as the SQLite seed's.
+    await client.query(
+      `INSERT INTO agent_keys (id, agent_id, label, prefix, secret_hash, last_four, scopes, created_at,
+         expires_at, revoked_at, replaced_by, in_keychain)
+       SELECT key_id, agent_id, CASE k WHEN 0 THEN 'first' ELSE 'current' END,
+         lpad(to_hex(i * 2 + k), ${PREFIX_LENGTH}, '0'), encode(sha256(('bench-key-' || i || '-' || k)::bytea), 'hex'),
+         substr(md5('last-' || i || '-' || k), 1, 4), '[]', ${iso('ms')}, ${iso(`ms + 30 * ${DAY_MS}::bigint`)},
+         CASE k WHEN 0 THEN ${iso('ms')} END, CASE k WHEN 0 THEN next_id END, false
+       FROM (SELECT i, k, ms, ${uuidV7('ms', `'agent-' || i`)} AS agent_id, ${uuidV7('ms + k', `'key-' || i || '-' || k`)} AS key_id,
+               ${uuidV7('ms + 1', `'key-' || i || '-1'`)} AS next_id
+             FROM (SELECT i, k, $1::bigint + i * 1000 AS ms
+                   FROM generate_series(0, $2::int - 1) AS i, generate_series(0, 1) AS k) AS numbered) AS seeded`,
+      [EPOCH, count],
+    );
+    await client.query('COMMIT');
+    // What autovacuum would have done by the time a real table reached this size: planner
+    // statistics and a visibility map (index-only scans).
+    await client.query('VACUUM ANALYZE agents');
+    await client.query('VACUUM ANALYZE agent_keys');
+    log(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    await client.end();
+  }
 }
 
 /** What `addActivity` wrote, for the overview scenario to query and to report. */

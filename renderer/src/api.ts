@@ -45,12 +45,12 @@ export async function call<N extends ConsoleRouteName>(route: N, request: CallIn
   return result.data;
 }
 
-/** A paged list: the page and the total from `X-Total-Count`. */
+/** A paged list: the page, the total from `X-Total-Count`, and the next page's cursor where the list gives one. */
 export async function page<N extends ConsoleRouteName>(
   route: N,
   request: CallInput<N>,
-): Promise<{ items: Result<N>; total: number }> {
+): Promise<{ items: Result<N>; total: number; next?: string }> {
   const result = await window.gatehouse.api(route, request);
   if (!result.ok) throw new ApiError(result.problem);
-  return { items: result.data, total: result.total ?? 0 };
+  return { items: result.data, total: result.total ?? 0, ...(result.next ? { next: result.next } : {}) };
 }

@@ -11,6 +11,8 @@ export const problemStatus = {
   validation_failed: 400,
   /** A name (agent, project, workflow, user, tool, role) holds a control, zero-width or bidirectional-override character. */
   invalid_name: 400,
+  /** A list's `cursor` is not one the daemon gave out (or is sent with an `offset`). */
+  invalid_cursor: 400,
   /** A grant of a connection names a method or path pattern its connection does not allow: a grant only narrows. */
   grant_wider_than_connection: 400,
   /** No credentials, or credentials that are not (or no longer) valid. */
@@ -95,6 +97,7 @@ export const problemTitle: Record<ProblemCode, string> = {
   bad_request: 'Bad request',
   validation_failed: 'Validation failed',
   invalid_name: 'Invalid name',
+  invalid_cursor: 'Invalid cursor',
   unauthorized: 'Unauthorized',
   mfa_required: 'Two-factor code required',
   forbidden: 'Forbidden',

@@ -27,7 +27,10 @@ export interface RouteDescriptor {
   body?: TSchema;
   /** Success responses by status. Problems (4xx/5xx) are implied for every route. */
   response: Partial<Record<200 | 201 | 204, TSchema>>;
-  /** List routes send the total row count in `X-Total-Count`. */
+  /**
+   * List routes send the total row count in `X-Total-Count`; those with a `cursor` query also send
+   * the next page's cursor in `X-Next-Cursor` and `Link: rel="next"` while there is one.
+   */
   paged?: boolean;
   /**
    * Routes kept compatible with OTAS answer failures in OTAS's envelope (`{status: 0,

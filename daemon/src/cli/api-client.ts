@@ -12,10 +12,11 @@ import {
 import { ApiError, UnreachableError } from './errors.js';
 import { withProgress } from './output.js';
 
-/** A success answer: the route's result, and `X-Total-Count` for paged lists. */
+/** A success answer: the route's result, and for paged lists `X-Total-Count` and `X-Next-Cursor`. */
 export interface Answer<T> {
   data: T;
   total: number | null;
+  next: string | null;
 }
 
 /** Gives the bearer credential of a call, or null for none (public routes). */
@@ -45,7 +46,7 @@ export class ApiClient {
     const summary = routes[name].summary.split(/[(:;]/)[0]!.trim();
     const result = await withProgress(summary, this.#client.call(name, input));
     if (!result.ok) throw failure(result.problem);
-    return { data: result.data, total: result.total ?? null };
+    return { data: result.data, total: result.total ?? null, next: result.next ?? null };
   }
 
   /**

@@ -88,6 +88,16 @@ describe('gatehouse, signed in as the admin', () => {
     expect(events).toEqual(latest.reverse());
   });
 
+  it('pages agents by the cursor it prints', async () => {
+    const first = await gatehouse(t, ['agents', 'list', '--limit', '1']);
+    expect(first.stdout).toMatch(/^courier /m);
+    const cursor = /^1 of 2 agents shown; the next page: --cursor (\S+)$/m.exec(first.stderr)?.[1];
+    expect(cursor, first.stderr).toBeDefined();
+    const second = await gatehouse(t, ['agents', 'list', '--limit', '1', '--cursor', cursor!]);
+    expect(second.stdout).toMatch(/^archivist with a long name /m);
+    expect(second.stderr).not.toMatch(/next page/);
+  });
+
   it('prints aligned tables and records for people', async () => {
     const agents = await gatehouse(t, ['agents', 'list']);
     expect(agents.stdout).toMatch(/^NAME +STATUS +PROVIDER/);

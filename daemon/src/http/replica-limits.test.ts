@@ -79,6 +79,33 @@ describe.skipIf(!server)('limits and lockouts shared by two replicas (needs GATE
     expect(throttled.body.code).toBe('rate_limited');
   });
 
+  /** A user with TOTP on (its enrolment verified through B): the secret. */
+  const enrolled = async (username: string) => {
+    await createUser(username, `${username} password 1`);
+    const token = (await a.login(username, `${username} password 1`)).body.access_token as string;
+    const secret: string = (await a.request('POST', '/auth/mfa/setup', { token })).body.secret;
+    const verified = await b.request('POST', '/auth/mfa/verify', { token, body: { code: currentTotpCode(secret) } });
+    expect(verified.body).toEqual({ mfa_enabled: true });
+    return secret;
+  };
+
+  it('accepts a TOTP code once: used through A, it is refused through B', async () => {
+    const secret = await enrolled('hana');
+    // The next step's code: the enrolment used the current one.
+    const code = currentTotpCode(secret, Date.now() + STEP_MS);
+    expect((await a.login('hana', 'hana password 1', code)).status).toBe(200);
+    const replayed = await b.login('hana', 'hana password 1', code);
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.code).toBe('unauthorized');
+  });
+
+  it('accepts one of the same TOTP code sent at once through A and B', async () => {
+    const secret = await enrolled('ivan');
+    const code = currentTotpCode(secret, Date.now() + STEP_MS);
+    const statuses = await Promise.all([a, b, a, b].map((daemon) => daemon.login('ivan', 'ivan password 1', code)));
+    expect(statuses.map((r) => r.status).sort()).toEqual([200, 401, 401, 401]);
+  });
+
   describe('usage limits', () => {
     let upstream: Server;
     let upstreamCalls = 0;

@@ -45,9 +45,12 @@ export interface RouteContext<R extends RouteDescriptor> {
   reply: FastifyReply;
 }
 
-/** Paged list handlers return their page and the total; the binding sends `X-Total-Count`. */
+/**
+ * Paged list handlers return their page and the total, and lists paged by cursor the next page's
+ * cursor (null on the last page); the binding sends them as `X-Total-Count`, `X-Next-Cursor` and `Link`.
+ */
 type HandlerResult<R extends RouteDescriptor> = R['paged'] extends true
-  ? { items: RouteResult<R>; total: number }
+  ? { items: RouteResult<R>; total: number; next?: string | null }
   : RouteResult<R> | SerializedAnswer<RouteResult<R>> | void;
 
 /**
@@ -177,14 +180,26 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
         // Bytes with a JSON content type are sent as they are, not serialised again.
         if (result instanceof SerializedAnswer) return reply.type(JSON_CONTENT_TYPE).send(result.bytes);
         if (route.paged) {
-          const page = result as { items: unknown; total: number };
+          const page = result as { items: unknown; total: number; next?: string | null };
           reply.header('X-Total-Count', String(page.total));
+          if (page.next) {
+            reply.header('X-Next-Cursor', page.next);
+            reply.header('Link', `<${nextPageUrl(request.url, page.next)}>; rel="next"`);
+          }
           return page.items;
         }
         return result;
       },
     });
   }
+}
+
+/** The request's own path and query, on the page after this one: its cursor instead of any offset. */
+function nextPageUrl(requestUrl: string, cursor: string): string {
+  const url = new URL(requestUrl, 'http://daemon');
+  url.searchParams.delete('offset');
+  url.searchParams.set('cursor', cursor);
+  return url.pathname + url.search;
 }
 
 const operationIds = new WeakMap<RouteDescriptor, string>();

@@ -64,10 +64,13 @@ const overviewRoute = createRoute({
 const agentsRoute = createRoute({
   getParentRoute: () => projectRoute,
   path: 'agents',
-  validateSearch: (search: Record<string, unknown>): { status?: AgentStatus; q?: string; offset?: number } => ({
+  validateSearch: (
+    search: Record<string, unknown>,
+  ): { status?: AgentStatus; q?: string; offset?: number; cursor?: string } => ({
     status: searchOneOf(AGENT_STATUS_CHOICES, search.status),
     q: searchText(search.q),
     offset: searchOffset(search.offset),
+    cursor: searchText(search.cursor),
   }),
   component: AgentsPage,
 });

@@ -31,11 +31,12 @@ beforeEach(async () => {
     return { principal: 'user', project: request.headers['x-project-id'] ?? null };
   });
   app.get('/v1/agents', async (request, reply) => {
-    const { limit = '20', offset = '0' } = request.query as Record<string, string>;
+    const { limit = '20', offset = '0', cursor } = request.query as Record<string, string>;
     const all = Array.from({ length: 7 }, (_, index) => ({ id: `a${index}` }));
-    return reply
-      .header('x-total-count', String(all.length))
-      .send(all.slice(Number(offset), Number(offset) + Number(limit)));
+    const start = cursor ? Number(cursor.slice('after-a'.length)) + 1 : Number(offset);
+    const page = all.slice(start, start + Number(limit));
+    if (start + page.length < all.length) reply.header('x-next-cursor', `after-${page.at(-1)!.id}`);
+    return reply.header('x-total-count', String(all.length)).send(page);
   });
   app.get('/admin/projects', async (_request, reply) =>
     reply.status(502).type('text/html').send('<h1>Bad gateway</h1>'),
@@ -77,6 +78,13 @@ describe('ContractClient', () => {
   it('answers with the data and, for paged lists, the X-Total-Count', async () => {
     const page = await client().call('listAgents', { query: { limit: 3, offset: 6 } });
     expect(page).toEqual({ ok: true, data: [{ id: 'a6' }], total: 7 });
+  });
+
+  it('answers a list with a next page with its X-Next-Cursor, and sends it back', async () => {
+    const first = await client().call('listAgents', { query: { limit: 4 } });
+    expect(first).toMatchObject({ ok: true, total: 7, next: 'after-a3' });
+    const second = await client().call('listAgents', { query: { limit: 4, cursor: first.ok ? first.next : '' } });
+    expect(second).toEqual({ ok: true, data: [{ id: 'a4' }, { id: 'a5' }, { id: 'a6' }], total: 7 });
   });
 
   it("passes the daemon's problem through as it is, and makes one of an answer that is not one", async () => {

@@ -23,8 +23,11 @@ export type CallInput<N extends RouteName> = Part<'params', RouteParams<Routes[N
     projectId?: string | undefined;
   };
 
-/** Every answer: data (and `total` from `X-Total-Count` for paged lists), or the daemon's problem. */
-export type CallResult<T> = { ok: true; data: T; total?: number } | { ok: false; problem: Problem };
+/**
+ * Every answer: data (and for paged lists `total` from `X-Total-Count`, and `next` from
+ * `X-Next-Cursor` where the list has a next page by cursor), or the daemon's problem.
+ */
+export type CallResult<T> = { ok: true; data: T; total?: number; next?: string } | { ok: false; problem: Problem };
 
 /**
  * Where the bearer token comes from. The client asks for it before every request; after a 401
@@ -159,10 +162,12 @@ export class ContractClient {
       if (parsed === null && response.status !== 204)
         return { ok: false, problem: problem('internal', `${this.url} does not answer like a Gatehouse daemon.`) };
       const total = route.paged ? response.headers.get('x-total-count') : null;
+      const next = route.paged ? response.headers.get('x-next-cursor') : null;
       return {
         ok: true,
         data: parsed as RouteResult<Routes[N]>,
         ...(total !== null ? { total: Number(total) } : {}),
+        ...(next !== null ? { next } : {}),
       };
     } catch (error) {
       if (error instanceof Unreachable) return { ok: false, problem: error.problem };

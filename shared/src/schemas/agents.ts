@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { NameString, Nullable, NullableTimestamp, Paging, StrictObject, Timestamp } from './common.js';
+import { Cursor, NameString, Nullable, NullableTimestamp, Paging, StrictObject, Timestamp } from './common.js';
 import { ToolName } from './users.js';
 
 export const AgentStatus = Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('revoked')]);
@@ -51,6 +51,7 @@ export const AgentList = Type.Array(Agent);
 
 export const AgentListQuery = Type.Object({
   ...Paging,
+  ...Cursor,
   status: Type.Optional(AgentStatus),
   q: Type.Optional(Type.String({ maxLength: 64, description: 'Substring of the name or description' })),
 });

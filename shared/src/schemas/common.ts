@@ -49,6 +49,21 @@ export const Paging = {
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 })),
 };
 
+/**
+ * Keyset paging, for lists that grow past where an offset stays fast (it reads every row it
+ * skips): the opaque `X-Next-Cursor` of the page before. A page reached by cursor does not move
+ * when rows are added or removed before it.
+ */
+export const Cursor = {
+  cursor: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'The page after the one whose `X-Next-Cursor` (or `Link: rel="next"`) this is; not with `offset`.',
+    }),
+  ),
+};
+
 /** The query of a list route with no filters of its own. */
 export const PageQuery = Type.Object(Paging);
 export type PageQuery = Static<typeof PageQuery>;

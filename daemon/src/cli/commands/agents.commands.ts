@@ -59,21 +59,34 @@ export function registerAgentCommands(program: Command): void {
     .option('-q, --search <text>', 'part of the name or description')
     .option('--limit <n>', 'at most this many', integer(1, 1000), 100)
     .option('--offset <n>', 'skip this many', integer(0, Number.MAX_SAFE_INTEGER), 0)
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor (fast however deep)')
     .option('--json', JSON_HELP)
     .action(
       async (
-        options: { status?: Agent['status']; search?: string; limit: number; offset: number; json?: boolean },
+        options: {
+          status?: Agent['status'];
+          search?: string;
+          limit: number;
+          offset: number;
+          cursor?: string;
+          json?: boolean;
+        },
         command: Command,
       ) => {
-        const { data, total } = await contextOf(command)
+        const { data, total, next } = await contextOf(command)
           .api()
           .call('listAgents', {
-            query: { status: options.status, q: options.search, limit: options.limit, offset: options.offset },
+            query: {
+              status: options.status,
+              q: options.search,
+              limit: options.limit,
+              ...(options.cursor ? { cursor: options.cursor } : { offset: options.offset }),
+            },
           });
         if (options.json) return printJson(data);
         printTable(data, columns);
-        if (total !== null && total > options.offset + data.length)
-          console.error(`${data.length} of ${total} agents shown; see --limit and --offset.`);
+        if (next !== null)
+          console.error(`${data.length} of ${total ?? '?'} agents shown; the next page: --cursor ${next}`);
       },
     );
 

@@ -11,6 +11,7 @@ import type { Actor } from '../actor.js';
 import { assertWithinCeiling } from '../users/tool-ceiling.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { storedName } from '../names.js';
+import { pageCursor, readPageCursor } from '../page-cursor.js';
 import { writeWithSecrets } from '../secret-transaction.js';
 import type { AgentKeysService } from './agent-keys.service.js';
 import type { PermissionsService } from './permissions.service.js';
@@ -97,11 +98,17 @@ export class AgentsService {
   }
 
   /**
-   * A page of the project's agents in id order, and how many match. On 100,000 agents both
-   * would scan the index: the total is cached while the database is unchanged, and a page past
-   * the middle is read from the far end (`OFFSET` walks every row it skips), then reversed.
+   * A page of the project's agents in id order, how many match, and the next page's cursor. On
+   * 100,000 agents both would scan the index: the total is cached while the database is
+   * unchanged, and a page past the middle is read from the far end (`OFFSET` walks every row it
+   * skips), then reversed. On a million even that is too slow: a cursor's page starts at its id
+   * in the index, as fast at the end as at the start.
    */
-  async list(projectId: string, query: AgentListQuery): Promise<{ items: Agent[]; total: number }> {
+  async list(
+    projectId: string,
+    query: AgentListQuery,
+  ): Promise<{ items: Agent[]; total: number; next: string | null }> {
+    const after = query.cursor === undefined ? undefined : readPageCursor(query.cursor, query.offset);
     const matching = () => {
       const q = this.db.manager.createQueryBuilder(AgentEntity, 'a').where('a.project_id = :projectId', { projectId });
       if (query.status) q.andWhere('a.status = :status', { status: query.status });
@@ -120,9 +127,23 @@ export class AgentsService {
       const row = await matching().select('COUNT(*)', 'count').getRawOne<{ count: number }>();
       return row?.count ?? 0;
     });
-    const offset = query.offset ?? 0;
     const limit = query.limit ?? 20;
-    if (offset >= total) return { items: [], total };
+    const page = (rows: AgentRow[], more: boolean) => ({
+      items: rows.map(toAgent),
+      total,
+      next: more && rows.length > 0 ? pageCursor(rows.at(-1)!.id) : null,
+    });
+    if (after !== undefined) {
+      // One row past the page says whether there is a next one.
+      const rows = await matching()
+        .andWhere('a.id > :after', { after })
+        .orderBy('a.id', 'ASC')
+        .limit(limit + 1)
+        .getMany();
+      return page(rows.slice(0, limit), rows.length > limit);
+    }
+    const offset = query.offset ?? 0;
+    if (offset >= total) return page([], false);
     const fromEnd = offset > total / 2;
     const rows = await matching()
       .orderBy('a.id', fromEnd ? 'DESC' : 'ASC')
@@ -130,7 +151,7 @@ export class AgentsService {
       .limit(fromEnd ? Math.min(limit, total - offset) : limit)
       .getMany();
     if (fromEnd) rows.reverse();
-    return { items: rows.map(toAgent), total };
+    return page(rows, offset + rows.length < total);
   }
 
   /** By id or by name, within the project. */

@@ -323,6 +323,53 @@ describe('agents: paging, projects and the lifecycle edges', () => {
     expect(page.body[0]).toMatchObject({ status: 'suspended', revoked: true });
   });
 
+  it('pages by cursor (X-Next-Cursor, Link rel="next"): a page holds still while agents come and go before it', async () => {
+    for (let i = 0; i < 7; i++) await create({ name: `cur-${i}` });
+    const list = (query: string) => t.request('GET', `/v1/agents?${query}`, { token: admin });
+    const first = await list('q=cur-&limit=3');
+    expect(names(first.body)).toEqual(['cur-0', 'cur-1', 'cur-2']);
+    const cursor = first.headers.get('x-next-cursor')!;
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(first.headers.get('link')).toBe(`</v1/agents?q=cur-&limit=3&cursor=${cursor}>; rel="next"`);
+
+    // One agent before the cursor goes and one comes after it: an offset's next page would skip cur-3.
+    await t.request('DELETE', '/admin/agents/cur-0', { token: admin });
+    await create({ name: 'cur-7' });
+    expect(names((await list('q=cur-&limit=3&offset=3')).body)).toEqual(['cur-4', 'cur-5', 'cur-6']);
+    const second = await list(`q=cur-&limit=3&cursor=${cursor}`);
+    expect(names(second.body)).toEqual(['cur-3', 'cur-4', 'cur-5']);
+    expect(second.headers.get('x-total-count')).toBe('7');
+
+    const next = /^<([^>]+)>; rel="next"$/.exec(second.headers.get('link')!)![1]!;
+    const last = await t.request('GET', next, { token: admin });
+    expect(names(last.body)).toEqual(['cur-6', 'cur-7']);
+    expect(last.headers.get('x-next-cursor')).toBeNull();
+    expect(last.headers.get('link')).toBeNull();
+
+    // An offset page names the page after it too, and a filter applies to a cursor's page.
+    const byOffset = await list('q=cur-&limit=2&offset=2');
+    expect(names(byOffset.body)).toEqual(['cur-3', 'cur-4']);
+    const onward = byOffset.headers.get('x-next-cursor')!;
+    await t.request('POST', '/v1/agents/cur-5/suspend', { token: admin });
+    expect(names((await list(`q=cur-&status=active&cursor=${onward}`)).body)).toEqual(['cur-6', 'cur-7']);
+  });
+
+  it('refuses a cursor it did not give, or one sent with an offset: 400 invalid_cursor', async () => {
+    const given = (await t.request('GET', '/v1/agents?limit=1', { token: admin })).headers.get('x-next-cursor')!;
+    const forged = Buffer.from(JSON.stringify({ v: 2, after: 'x' })).toString('base64url');
+    for (const query of ['cursor=garbage', `cursor=${forged}`, `cursor=${given}&offset=1`]) {
+      const refused = await t.request('GET', `/v1/agents?${query}`, { token: admin });
+      expect(refused.status, query).toBe(400);
+      expect(refused.headers.get('content-type'), query).toMatch(/^application\/problem\+json/);
+      expect(refused.body.code, query).toBe('invalid_cursor');
+    }
+    for (const query of ['cursor=', `cursor=${'a'.repeat(257)}`]) {
+      const refused = await t.request('GET', `/v1/agents?${query}`, { token: admin });
+      expect(refused.status, query).toBe(400);
+      expect(refused.body.code, query).toBe('validation_failed');
+    }
+  });
+
   it('keeps projects apart: the same name in two projects, aliases named by slug, no reach across', async () => {
     const lab = (await t.request('POST', '/admin/projects', { token: admin, body: { name: 'Research Lab' } })).body;
     const inLab = { 'x-project-id': lab.id };

@@ -6,16 +6,19 @@ import { agent, fakeBridge, problem, project, renderConsole } from '../../testin
 afterEach(cleanup);
 
 describe('Agents', () => {
-  it('shows the empty state, then pages through the total the daemon reports', async () => {
+  it('shows the empty state, then pages through the total the daemon reports: onward by cursor, back by offset', async () => {
     let total = 0;
     const bridge = fakeBridge({
-      listAgents: ({ query }) => ({
-        ok: true,
-        data: Array.from({ length: Math.min(50, total - (query.offset ?? 0)) }, (_, i) =>
-          agent(`agent-${(query.offset ?? 0) + i}`),
-        ),
-        total,
-      }),
+      listAgents: ({ query }) => {
+        const start = query.cursor ? Number(query.cursor.slice('after-'.length)) + 1 : (query.offset ?? 0);
+        const count = Math.min(50, total - start);
+        return {
+          ok: true,
+          data: Array.from({ length: count }, (_, i) => agent(`agent-${start + i}`)),
+          total,
+          ...(start + count < total ? { next: `after-${start + count - 1}` } : {}),
+        };
+      },
     });
     const view = renderConsole('/agents', bridge);
     expect(await screen.findByText(/No agents yet/)).toBeTruthy();
@@ -31,10 +34,20 @@ describe('Agents', () => {
     expect(await screen.findByText('agent-50')).toBeTruthy();
     expect(bridge.api).toHaveBeenLastCalledWith('listAgents', {
       projectId: 'p-second',
-      query: { limit: 50, offset: 50 },
+      query: { limit: 50, cursor: 'after-49' },
     });
     // The page is in the URL, in the chosen project: a reload or a link shows the same rows.
-    expect(router.state.location.search).toEqual({ project: 'second', offset: 50 });
+    expect(router.state.location.search).toEqual({ project: 'second', offset: 50, cursor: 'after-49' });
+    expect(screen.getByText('51–100 of 120')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    expect(await screen.findByText('agent-100')).toBeTruthy();
+    expect(screen.getByText('101–120 of 120')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Previous' }));
+    expect(await screen.findByText('agent-50')).toBeTruthy();
+    expect(bridge.api).toHaveBeenLastCalledWith('listAgents', {
+      projectId: 'p-second',
+      query: { limit: 50, offset: 50 },
+    });
   });
 
   it('puts the daemon’s validation errors beside the field in the create dialog', async () => {

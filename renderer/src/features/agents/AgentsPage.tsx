@@ -14,16 +14,19 @@ export const AGENT_STATUS_CHOICES: readonly AgentStatus[] = ['active', 'suspende
 /** The agents of a project: server-side filter, search and paging (fast with any number of agents). */
 export function AgentsPage(): React.JSX.Element {
   const projectId = useProject().id;
-  const { status, q, offset = 0 } = useSearch({ from: '/_project/agents' });
+  const { status, q, offset = 0, cursor } = useSearch({ from: '/_project/agents' });
   const navigate = useNavigate({ from: '/agents' });
   const [search, setSearch] = useUrlSearchText(
     q,
     // A new search shows its results from the first page.
-    useCallback((text) => void navigate({ search: (prev) => ({ ...prev, q: text, offset: undefined }) }), [navigate]),
+    useCallback(
+      (text) => void navigate({ search: (prev) => ({ ...prev, q: text, offset: undefined, cursor: undefined }) }),
+      [navigate],
+    ),
   );
   const [creating, setCreating] = useState(false);
   const [issued, setIssued] = useState<IssuedAgentKey | null>(null);
-  const list = useQuery(agentQueries.list(projectId, { status, q, offset, limit: PAGE }));
+  const list = useQuery(agentQueries.list(projectId, { status, q, offset, cursor, limit: PAGE }));
   const total = list.data?.total ?? 0;
   return (
     <section>
@@ -45,6 +48,7 @@ export function AgentsPage(): React.JSX.Element {
                   ...prev,
                   status: (e.target.value || undefined) as AgentStatus,
                   offset: undefined,
+                  cursor: undefined,
                 }),
               })
             }
@@ -108,7 +112,16 @@ export function AgentsPage(): React.JSX.Element {
             offset={offset}
             pageSize={PAGE}
             total={total}
-            onOffset={(next) => void navigate({ search: (prev) => ({ ...prev, offset: next || undefined }) })}
+            onOffset={(next) =>
+              void navigate({
+                // Onward by the page's cursor, as fast on the millionth agent as on the first; back by offset.
+                search: (prev) => ({
+                  ...prev,
+                  offset: next || undefined,
+                  cursor: next === offset + PAGE ? list.data?.next : undefined,
+                }),
+              })
+            }
           />
         </>
       )}

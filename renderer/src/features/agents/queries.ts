@@ -7,6 +7,8 @@ export interface AgentFilter {
   status?: AgentStatus;
   q?: string;
   offset?: number;
+  /** The page after the one that gave this cursor; `offset` is then where it starts, for the pager. */
+  cursor?: string;
   limit: number;
 }
 
@@ -38,7 +40,7 @@ export const agentQueries = {
           projectId,
           query: {
             limit: filter.limit,
-            ...(filter.offset ? { offset: filter.offset } : {}),
+            ...(filter.cursor ? { cursor: filter.cursor } : filter.offset ? { offset: filter.offset } : {}),
             ...(filter.status ? { status: filter.status } : {}),
             ...(filter.q ? { q: filter.q } : {}),
           },
