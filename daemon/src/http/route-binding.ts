@@ -190,7 +190,8 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
         reply.status(204).send();
         return;
       }
-      reply.status(reply.statusCode === 200 ? status : reply.statusCode);
+      // A status the handler set stays; otherwise the route's own (most are 200, already set).
+      if (status !== 200 && reply.statusCode === 200) reply.status(status);
       // Bytes with a JSON content type are sent as they are, not serialised again.
       if (result instanceof SerializedAnswer) reply.type(JSON_CONTENT_TYPE).send(result.bytes);
       else if (route.paged) {
