@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -27,12 +27,25 @@ import type { Services } from './services.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
+/** Every answer but the docs' (which a browser may cache) is never stored. */
+const API_ANSWER_HEADERS = { ...EVERY_ANSWER_HEADERS, 'cache-control': 'no-store' } as const;
+
 /**
  * Two Host headers are joined into one value (which names no host, so the guard refuses it) rather
  * than Node's default of keeping the first; a request with none reaches the guard too, so that its
  * refusal is a problem like every other.
  */
 const SERVER_OPTIONS = { joinDuplicateHeaders: true, requireHostHeader: false };
+
+/**
+ * Request ids: a random prefix of this app's own and a count, so that ids are unique across
+ * restarts and replicas (a log may hold several) without drawing randomness per request.
+ */
+function requestIds(): () => string {
+  const prefix = randomBytes(6).toString('hex');
+  let count = 0;
+  return () => `${prefix}-${(count++).toString(36)}`;
+}
 
 /** Builds the daemon's Fastify app: guard, error handling, every contract route, OpenAPI and docs. */
 export async function buildApp(
@@ -57,7 +70,7 @@ export async function buildApp(
     // One line per request (below) instead of Fastify's two: request logging is most of the HTTP cost.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    genReqId: () => randomUUID(),
+    genReqId: requestIds(),
     childLoggerFactory: lazyChildLogger,
     // A request during shutdown is answered by the first hook, as a problem (Fastify's own 503 is not one).
     return503OnClosing: false,
@@ -77,8 +90,8 @@ export async function buildApp(
     }
     // On PostgreSQL, the other replicas' commits before this request are seen by it (see Database.caughtUp).
     const caughtUp = services.db.caughtUp();
-    if (caughtUp) void caughtUp.then(() => guard.call(app, request, reply, done));
-    else guard.call(app, request, reply, done);
+    if (caughtUp) void caughtUp.then(() => guard(request, reply, done));
+    else guard(request, reply, done);
   });
   // Only past the guard, so only for the origins an admin listed: preflights answered, CORS headers added.
   if (config.allowOrigins.length > 0) {
@@ -117,12 +130,16 @@ export async function buildApp(
   let pagePolicy: PagePolicy = () => undefined;
   // The one onSend hook: every answer's headers, and the console pages' policy.
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (closing) reply.header('Connection', 'close');
-    reply.header('X-Request-Id', request.id);
-    reply.headers(EVERY_ANSWER_HEADERS);
-    if (!request.url.startsWith('/docs')) reply.header('Cache-Control', 'no-store');
-    const policy = pagePolicy(request.url);
-    if (policy) reply.header('Content-Security-Policy', policy);
+    reply.header('x-request-id', request.id);
+    const { url } = request;
+    // Agents call /v1/…, which has no page policy: its headers are one set.
+    if (url.startsWith('/v1/')) reply.headers(API_ANSWER_HEADERS);
+    else {
+      reply.headers(url.startsWith('/docs') ? EVERY_ANSWER_HEADERS : API_ANSWER_HEADERS);
+      const policy = pagePolicy(url);
+      if (policy) reply.header('content-security-policy', policy);
+    }
+    if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
   // JSON only. Fastify also parses text/plain by default, and text/plain is what a web page can

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
-import type { onRequestHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from './problems.js';
 
 /** A loopback name or address, as a Host header spells it: localhost, 127.0.0.0/8, [::1]. */
@@ -88,8 +88,8 @@ const REFUSALS: Record<AddressRefusal, string> = {
 };
 
 /** The address check as the first hook of every request: a refusal is answered as a problem. */
-export function hostGuard(check: ReturnType<typeof addressCheck>): onRequestHookHandler {
-  return (request, reply, done) => {
+export function hostGuard(check: ReturnType<typeof addressCheck>) {
+  return (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     const refusal = check(request.headers, request.url);
     if (refusal) sendProblem(reply, refusal, REFUSALS[refusal]);
     else done();

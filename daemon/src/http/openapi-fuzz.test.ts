@@ -79,7 +79,7 @@ const body = fc.oneof(
 );
 
 // Refused well-formed credentials are left to the routes' own tests: past 30 a minute the limiter
-// holds each answer 250 ms, which would make this test slow, not broader.
+// holds each answer's connection (LIMITED_ANSWER_DELAY_MS), which would make this test slow, not broader.
 const credential = fc.constantFrom('none', 'admin', 'malformed-header');
 /** Numbers at and past every limit, as a query string spells them. */
 const edgeNumber = fc.oneof(

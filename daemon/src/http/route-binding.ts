@@ -64,13 +64,17 @@ export function pageOf<T>(items: T[], query: PageQuery): { items: T[]; total: nu
 
 export interface RouteBinding {
   route: RouteDescriptor;
-  handler: (context: RouteContext<RouteDescriptor>) => Promise<unknown>;
+  handler: (context: RouteContext<RouteDescriptor>) => unknown;
 }
 
-/** Pairs a contract route with its implementation, type-checked against the route's schemas. */
+/**
+ * Pairs a contract route with its implementation, type-checked against the route's schemas. A
+ * handler whose answer is at hand (a cached agent answer) may return it as is, not in a promise:
+ * it is then sent in the same turn.
+ */
 export function implement<R extends RouteDescriptor>(
   route: R,
-  handler: (context: RouteContext<R>) => Promise<HandlerResult<R>>,
+  handler: (context: RouteContext<R>) => HandlerResult<R> | Promise<HandlerResult<R>>,
 ): RouteBinding {
   // The binding forgets R: registerRoutes gives each handler the context of its own route.
   return { route, handler: handler as unknown as RouteBinding['handler'] };
@@ -163,8 +167,8 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
             },
           }
         : {}),
-      handler: async (request, reply) => {
-        const result = await handler({
+      handler: (request, reply) => {
+        const result = handler({
           params: request.params,
           query: request.query,
           body: request.body,
@@ -173,24 +177,36 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
           request,
           reply,
         } as RouteContext<RouteDescriptor>);
-        // A streaming handler (Server-Sent Events) answered on the raw socket itself.
-        if (reply.sent) return reply;
-        if (status === 204) return reply.status(204).send();
-        reply.status(reply.statusCode === 200 ? status : reply.statusCode);
-        // Bytes with a JSON content type are sent as they are, not serialised again.
-        if (result instanceof SerializedAnswer) return reply.type(JSON_CONTENT_TYPE).send(result.bytes);
-        if (route.paged) {
-          const page = result as { items: unknown; total: number; next?: string | null };
-          reply.header('X-Total-Count', String(page.total));
-          if (page.next) {
-            reply.header('X-Next-Cursor', page.next);
-            reply.header('Link', `<${nextPageUrl(request.url, page.next)}>; rel="next"`);
-          }
-          return page.items;
-        }
-        return result;
+        // An answer at hand is sent now; Fastify sends an error from the promise's rejection.
+        if (result instanceof Promise) return result.then((value) => answer(reply, value));
+        answer(reply, result);
       },
     });
+    /**
+     * Sends a handler's result with the route's success status (and a page's total). Returns
+     * nothing: a promise that resolved to the reply would have Fastify send it a second time.
+     */
+    function answer(reply: FastifyReply, result: unknown): void {
+      // A streaming handler (Server-Sent Events) answered on the raw socket itself.
+      if (reply.sent) return;
+      if (status === 204) {
+        reply.status(204).send();
+        return;
+      }
+      // A status the handler set stays; otherwise the route's own (most are 200, already set).
+      if (status !== 200 && reply.statusCode === 200) reply.status(status);
+      // Bytes with a JSON content type are sent as they are, not serialised again.
+      if (result instanceof SerializedAnswer) reply.type(JSON_CONTENT_TYPE).send(result.bytes);
+      else if (route.paged) {
+        const page = result as { items: unknown; total: number; next?: string | null };
+        reply.header('X-Total-Count', String(page.total));
+        if (page.next) {
+          reply.header('X-Next-Cursor', page.next);
+          reply.header('Link', `<${nextPageUrl(reply.request.url, page.next)}>; rel="next"`);
+        }
+        reply.send(page.items);
+      } else reply.send(result);
+    }
   }
 }
 

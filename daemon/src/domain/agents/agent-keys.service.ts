@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import {
+  credentialKinds,
   parseCredential,
+  PREFIX_LENGTH,
   type AgentKey,
   type CreateKeyRequest,
   type IssuedAgentKey,
@@ -72,6 +74,8 @@ interface KeyState {
   expiresAt: number;
 }
 const keyStates = new WeakMap<AgentKeyRow, KeyState>();
+/** What an agent key starts with, before its prefix. */
+const AGENT_KEY_MARK = `${credentialKinds.agent}_`;
 function keyState(key: AgentKeyRow): KeyState {
   let state = keyStates.get(key);
   if (!state) {
@@ -349,10 +353,12 @@ export class AgentKeysService {
    * in use but the first after a write); `undefined` when only `check` can tell.
    */
   checkKnown(plaintext: string): KeyCheck | undefined {
-    const parsed = parseCredential(plaintext);
-    if (parsed?.kind !== 'agent') return undefined;
-    const known = this.byPrefix.known(parsed.prefix);
-    return known && keyVerdict(plaintext, parsed.prefix, known.value);
+    // Not parsed: only a key whose digest matches is accepted here, and that is the stored key
+    // itself, well-formed when issued. Anything else is left to `check`, which parses it.
+    if (!plaintext.startsWith(AGENT_KEY_MARK)) return undefined;
+    const prefix = plaintext.slice(AGENT_KEY_MARK.length, AGENT_KEY_MARK.length + PREFIX_LENGTH);
+    const known = this.byPrefix.known(prefix);
+    return known && keyVerdict(plaintext, prefix, known.value);
   }
 
   private async findKey(tx: EntityManager, agent: AgentRow, keyId: string): Promise<AgentKeyRow> {

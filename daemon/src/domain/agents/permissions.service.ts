@@ -334,23 +334,26 @@ export class PermissionsService {
     // One after the other: both are cached (a Promise.all costs more than the wait it would save).
     const registered = await this.registeredTools();
     const held = await this.heldTools(agent);
-    if (!registered.has(tool)) return { allowed: false, approval_required: false, reason: 'unknown_tool' };
-    if (!held.includes(tool) || (tokenTools !== null && !tokenTools.includes(tool)))
-      return { allowed: false, approval_required: false, reason: 'not_granted' };
-    if (agent.approval_required_tools.includes(tool))
-      return { allowed: false, approval_required: true, reason: 'approval_required' };
-    return { allowed: true, approval_required: false, reason: 'granted' };
+    return authorizeVerdict(registered, held, agent, tool, tokenTools);
+  }
+
+  /**
+   * `authorize`'s answer without a promise, when both lists it reads are cached (an agent's
+   * requests between writes); `undefined` when only `authorize` can tell.
+   */
+  authorizeKnown(agent: AgentRow, tool: string, tokenTools: string[] | null): AuthorizeResult | undefined {
+    const registered = this.registeredToolsCache.known(REGISTERED_TOOLS);
+    const held = registered && this.heldToolsCache.known(heldToolsKey(agent));
+    return held && authorizeVerdict(registered.value, held.value, agent, tool, tokenTools);
   }
 
   // Agent requests ask these on every call: cached while the database is unchanged.
   private heldTools(agent: AgentRow): Promise<readonly string[]> {
-    return this.heldToolsCache.get(`${agent.id}@${agent.permissions_version}`, async () =>
-      Object.freeze(await this.effectiveTools(agent)),
-    );
+    return this.heldToolsCache.get(heldToolsKey(agent), async () => Object.freeze(await this.effectiveTools(agent)));
   }
 
   private registeredTools(): Promise<ReadonlySet<string>> {
-    return this.registeredToolsCache.get('all', async () => {
+    return this.registeredToolsCache.get(REGISTERED_TOOLS, async () => {
       const rows: Array<{ name: string }> = await this.db.manager.query('SELECT name FROM tools');
       return new Set(rows.map((row) => row.name));
     });
@@ -465,4 +468,23 @@ async function bumpWhere(tx: EntityManager, where: string, parameters: unknown[]
       .execute();
   }
   return rows.map((row) => row.id);
+}
+
+/** The cache key of an agent's held tools: its permissions version ends them on any change. */
+const heldToolsKey = (agent: AgentRow) => `${agent.id}@${agent.permissions_version}`;
+const REGISTERED_TOOLS = 'all';
+
+function authorizeVerdict(
+  registered: ReadonlySet<string>,
+  held: readonly string[],
+  agent: AgentRow,
+  tool: string,
+  tokenTools: string[] | null,
+): AuthorizeResult {
+  if (!registered.has(tool)) return { allowed: false, approval_required: false, reason: 'unknown_tool' };
+  if (!held.includes(tool) || (tokenTools !== null && !tokenTools.includes(tool)))
+    return { allowed: false, approval_required: false, reason: 'not_granted' };
+  if (agent.approval_required_tools.includes(tool))
+    return { allowed: false, approval_required: true, reason: 'approval_required' };
+  return { allowed: true, approval_required: false, reason: 'granted' };
 }

@@ -10,12 +10,14 @@ const PER_SOURCE = 30;
 const PER_PREFIX = 10;
 /**
  * Past a limit, the connection a failure came on is not read for this long. A flood keeps its
- * connections waiting instead of sending more: 64 connections of wrong keys cost the daemon 256
- * answers a second, not half its time, and agents with valid credentials (never held) keep the
- * rest. The connection waits, not the request: a request held that long outlives young-generation
+ * connections waiting instead of sending more, and agents with valid credentials (never held)
+ * keep the daemon. One second is the shortest wait a 429's Retry-After can name, so a client
+ * that honours it loses nothing. A held connection's answers each come alone, as costly as a
+ * request to an idle daemon (B8): 64 connections cost 64 of them a second, not 256 at 250 ms.
+ * The connection waits, not the request: a request held that long outlives young-generation
  * collections and fills the old one (bench B9).
  */
-export const LIMITED_ANSWER_DELAY_MS = 250;
+export const LIMITED_ANSWER_DELAY_MS = 1000;
 
 export interface AuthFailure {
   actor: Actor;

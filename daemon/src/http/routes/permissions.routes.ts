@@ -55,7 +55,10 @@ export const permissionsRoutes = [
     services.permissions.removeRole(auth.project, params.name, params.role, auth.actor),
   ),
 
-  implement(routes.authorize, async ({ services, auth, body }) =>
-    services.permissions.authorize(auth.agent, body.tool, auth.claims?.tools ?? null),
+  implement(
+    routes.authorize,
+    ({ services, auth, body }) =>
+      services.permissions.authorizeKnown(auth.agent, body.tool, auth.claims?.tools ?? null) ??
+      services.permissions.authorize(auth.agent, body.tool, auth.claims?.tools ?? null),
   ),
 ];

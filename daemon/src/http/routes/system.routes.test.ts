@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '@gatehouse/shared';
 import { MemorySecretStore, type SecretStore } from '../../secrets/secret-store.js';
@@ -25,6 +26,14 @@ describe('status, health and the API description', () => {
       },
     });
     expect(status.body.db.migrations).toBeGreaterThanOrEqual(2);
+  });
+
+  it('gives every answer a request id of its own, which its problem and its line in the log carry', async () => {
+    const answers = [await t.request('GET', '/healthz'), await t.request('GET', '/v1/nothing-here')];
+    const ids = answers.map((answer) => answer.headers.get('x-request-id'));
+    expect(new Set(ids).size).toBe(2);
+    expect(answers[1]!.body.request_id).toBe(ids[1]);
+    for (const id of ids) await expect.poll(() => readFileSync(t.daemon.logFile, 'utf8')).toContain(`"reqId":"${id}"`);
   });
 
   it('publishes every contract route in /openapi.json with its operationId, and serves /docs', async () => {

@@ -25,6 +25,8 @@ const whoamiAnswers = new WeakMap<Database, WhoamiAnswers>();
 function agentWhoami(services: Services, auth: AgentAuthContext) {
   let answers = whoamiAnswers.get(services.db);
   if (!answers) whoamiAnswers.set(services.db, (answers = new WeakReadCache(services.db)));
+  const known = answers.known(auth.credential);
+  if (known) return known.value;
   return answers.get(auth.credential, async () => {
     // An agent user (Pipelit) authenticates with its node's key and learns its node and prompt.
     const me = auth.via === 'agent_key' ? await services.agentUsers.forKey(auth.keyId) : null;
@@ -43,7 +45,7 @@ function agentWhoami(services: Services, auth: AgentAuthContext) {
 }
 
 export const systemRoutes = [
-  implement(routes.health, async () => ({ ok: true as const })),
+  implement(routes.health, () => ({ ok: true as const })),
 
   implement(routes.status, async ({ services, request }) => {
     const port = listeningPort(request.server) ?? services.config.port;
@@ -72,7 +74,7 @@ export const systemRoutes = [
     };
   }),
 
-  implement(routes.whoami, async ({ services, auth }) =>
+  implement(routes.whoami, ({ services, auth }) =>
     auth.kind === 'agent'
       ? agentWhoami(services, auth)
       : {
