@@ -45,6 +45,17 @@ describe('OAuth connections against a real OAuth server', () => {
     (await keytar.findCredentials(keychainService))
       .filter((item) => item.account.startsWith(`connection:${connectionId}`))
       .map((item) => item.account);
+  /**
+   * After a crash between a keychain write and its commit: restart with a working keychain, sign the
+   * admin in again, and check that start-up reconciliation removed the one orphan item.
+   */
+  const restartAfterCrash = async () => {
+    store.revive();
+    t = await t.restart();
+    admin = (await t.login(ADMIN.username, ADMIN.password)).body.access_token;
+    const reconciled = await t.request('GET', '/v1/audit?event_type=keychain.reconciled', { token: admin });
+    expect(reconciled.body[0].metadata).toMatchObject({ orphanConnectionSecrets: 1 });
+  };
   /** An admin connects an account: start, the provider's consent, its redirect to the daemon. */
   const connectAccount = async () => {
     const start = await t.request('POST', '/admin/connections/github/oauth/start', { token: admin });
@@ -174,16 +185,12 @@ describe('OAuth connections against a real OAuth server', () => {
     expect((await broker(key)).status).toBeGreaterThanOrEqual(500);
     const newer = issued.at(-1)!.refresh_token;
     expect(issued.at(-1)).toMatchObject({ grant: 'refresh_token', refreshSent: connected });
-    store.revive();
-    t = await t.restart();
-    admin = (await t.login(ADMIN.username, ADMIN.password)).body.access_token;
+    await restartAfterCrash();
 
     // The row as it was, its item still holding the token it was committed with; the new one's item is gone.
     expect((await t.request('GET', '/v1/connections/github', { token: admin })).body).toEqual(before);
     expect(await refreshTokenAccounts()).toEqual([connectedAccount]);
     expect(await refreshTokens()).toEqual([connected]);
-    const reconciled = await t.request('GET', '/v1/audit?event_type=keychain.reconciled', { token: admin });
-    expect(reconciled.body[0].metadata).toMatchObject({ orphanConnectionSecrets: 1 });
     expect((await broker(key)).status).toBe(200);
     expect(issued.at(-1)).toMatchObject({ grant: 'refresh_token', refreshSent: connected });
     expect(issued.map((i) => i.refreshSent)).not.toContain(newer);
@@ -197,15 +204,11 @@ describe('OAuth connections against a real OAuth server', () => {
     store.crashAfterNextWrite();
     expect((await connectAccount()).status).toBe(500);
     const newer = issued.at(-1)!.refresh_token;
-    store.revive();
-    t = await t.restart();
-    admin = (await t.login(ADMIN.username, ADMIN.password)).body.access_token;
+    await restartAfterCrash();
 
     // The row as it was, naming the token it was committed with; the new token's item is gone.
     expect((await t.request('GET', '/v1/connections/github', { token: admin })).body).toEqual(before);
     expect(await refreshTokens()).toEqual([connected]);
-    const reconciled = await t.request('GET', '/v1/audit?event_type=keychain.reconciled', { token: admin });
-    expect(reconciled.body[0].metadata).toMatchObject({ orphanConnectionSecrets: 1 });
     // The broker still refreshes with the connected account's token.
     expect((await broker(key)).status).toBe(200);
     expect(issued.at(-1)).toMatchObject({ grant: 'refresh_token', refreshSent: connected });

@@ -1,23 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { In } from 'typeorm';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { DB_FILE } from '../home.js';
-import { Database } from './database.js';
+import { openTempSqlite } from '../testing/test-database.js';
+import type { Database } from './database.js';
 import { findByIds, IDS_PER_QUERY } from './find-by-ids.js';
 import { ToolEntity } from './permission-entities.js';
 
-let dir: string;
 let db: Database;
+let dispose: () => Promise<void>;
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'gatehouse-db-'));
-  db = await Database.open({ sqlite: join(dir, DB_FILE) });
+  ({ db, dispose } = await openTempSqlite());
 });
-afterEach(async () => {
-  await db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => dispose());
 
 it('reads every row of more ids than one query binds, a query per chunk, and none for no ids', async () => {
   const names = Array.from({ length: 2 * IDS_PER_QUERY + 1 }, (_, i) => `tool-${i}`);

@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_FILE } from '../home.js';
 import { readKeyEncryptionKey } from '../secrets/key-encryption-key.js';
-import { createTestDatabase, testDatabaseServer, type TestDatabase } from '../testing/test-database.js';
+import { createTestDatabase, openTempSqlite, testDatabaseServer, type TestDatabase } from '../testing/test-database.js';
 import { startTestDaemon } from '../testing/test-daemon.js';
 import { Database, numberPlaceholders } from './database.js';
 import { migrations } from './migrations/index.js';
@@ -70,14 +67,12 @@ describe.skipIf(!server)('a PostgreSQL database (GATEHOUSE_TEST_DATABASE_URL)', 
   });
 
   it('has the same tables, columns and NOT NULLs as SQLite’s', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-db-'));
-    const sqlite = await Database.open({ sqlite: join(dir, DB_FILE) });
+    const sqlite = await openTempSqlite();
     const postgres = await Database.open({ postgres: database.url });
     try {
-      expect(await columnsOf(postgres)).toEqual(await columnsOf(sqlite));
+      expect(await columnsOf(postgres)).toEqual(await columnsOf(sqlite.db));
     } finally {
-      await Promise.all([sqlite.close(), postgres.close()]);
-      rmSync(dir, { recursive: true, force: true });
+      await Promise.all([sqlite.dispose(), postgres.close()]);
     }
   });
 

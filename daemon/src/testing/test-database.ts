@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
+import { DB_FILE } from '../home.js';
+import { Database } from '../storage/database.js';
 
 /*
  * With GATEHOUSE_TEST_DATABASE_URL set (scripts/with-postgres.sh sets it), every test daemon runs
@@ -36,5 +41,18 @@ export async function createTestDatabase(server: string): Promise<TestDatabase> 
     // FORCE: a daemon killed mid-test may have left connections open.
     drop: () =>
       onServer(server, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+  };
+}
+
+/** A migrated SQLite database in a directory of its own; `dispose` closes it and removes the directory. */
+export async function openTempSqlite(): Promise<{ db: Database; dispose: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-db-'));
+  const db = await Database.open({ sqlite: join(dir, DB_FILE) });
+  return {
+    db,
+    dispose: async () => {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
