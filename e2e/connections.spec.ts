@@ -54,6 +54,7 @@ test('adds a connection, grants it, limits the agent, and sees the use and the r
   const dialog = page.getByRole('dialog', { name: 'Add connection' });
   await dialog.getByLabel('Name').fill('upstream');
   await dialog.getByLabel('Upstream base URL').fill(upstreamUrl);
+  daemon.secrets(SECRET);
   await dialog.getByLabel('Secret', { exact: true }).fill(SECRET);
   await dialog.getByLabel('Description').fill('A local stand-in for a provider');
   await shot(page, '40-connection-add');

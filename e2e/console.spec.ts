@@ -41,6 +41,8 @@ test('a new browser must sign in; a wrong password is refused; sign out ends the
   await page.goto(daemon.url);
   await expect(page.getByRole('heading', { name: 'Sign in to Gatehouse' })).toBeVisible();
   await page.getByLabel('Username').fill(ADMIN.username);
+  // A wrong password is a secret too: a typo of the real one.
+  daemon.secrets('not the password');
   await page.getByLabel('Password').fill('not the password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert')).toBeVisible();
@@ -71,6 +73,7 @@ test('an agent from creation to resume: the key is shown once, works, rotates an
   const once = page.getByRole('dialog', { name: "The agent's API key" });
   const secret = (await once.getByTestId('plaintext-secret').textContent())!.trim();
   expect(secret).toMatch(/^agent_[0-9A-Za-z]{8}_[0-9A-Za-z]{38}$/);
+  daemon.secrets(secret);
   await expect(once).toContainText('agent:default/researcher');
   await shot(page, '06-plaintext-once');
 
@@ -108,6 +111,7 @@ test('an agent from creation to resume: the key is shown once, works, rotates an
   const rotated = page.getByRole('dialog', { name: 'New API key' });
   const newSecret = (await rotated.getByTestId('plaintext-secret').textContent())!.trim();
   expect(newSecret).not.toBe(secret);
+  daemon.secrets(newSecret);
   await rotated.getByRole('button', { name: 'Done' }).click();
   await rotated.getByRole('button', { name: 'Yes, close' }).click();
   expect((await fetch(`${daemon.url}/v1/whoami`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
@@ -213,6 +217,7 @@ test('approvals arrive live and are decided; permissions and the audit chain are
     issue_key: true,
   });
   const agentKey = mailer.body.agent_key.api_key as string;
+  daemon.secrets(agentKey);
   await api('PUT', '/admin/agents/mailer/approval-required-tools', admin, { tools: ['send_email'] });
 
   await signIn(page, '#/approvals');
@@ -270,6 +275,7 @@ test('a member of one other project works in it; a member of none is told so', a
   const admin = (await api('POST', '/auth/login', ADMIN)).access_token;
   const research = await api('POST', '/admin/projects', { name: 'Research' }, admin);
   const password = 'a long enough password';
+  daemon.secrets(password);
   const member = await api('POST', '/admin/users', { username: 'researcher-only', password }, admin);
   await api('PUT', `/admin/projects/${research.id}/members/${member.id}`, { privilege: 2 }, admin);
   await api('POST', '/admin/users', { username: 'no-projects', password }, admin);
@@ -299,6 +305,7 @@ test('users and projects; MFA enrolment from the QR secret, then a sign-in with 
   const dialog = page.getByRole('dialog', { name: 'Create user' });
   await dialog.getByLabel('Username').fill('operator');
   await dialog.getByLabel('Password').fill('operator password 1');
+  daemon.secrets('operator password 1');
   await dialog.getByRole('button', { name: 'Create' }).click();
   await expect(page.getByRole('row', { name: /operator/ })).toBeVisible();
   await page.getByLabel('User to add to Default').selectOption({ label: 'operator' });
@@ -310,6 +317,7 @@ test('users and projects; MFA enrolment from the QR secret, then a sign-in with 
   await page.getByRole('button', { name: 'Set up' }).click();
   await expect(page.getByRole('img', { name: /QR code/ })).toBeVisible();
   const secret = (await page.getByTestId('mfa-secret').textContent())!.trim();
+  daemon.secrets(secret);
   await shot(page, '20-mfa-enrolment');
   const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
   await page.getByLabel('Code from your authenticator').fill(totp.generate());

@@ -59,6 +59,7 @@ test('an admin pre-registers a public and a confidential client, switches regist
   const secretDialog = page.getByRole('dialog', { name: 'Client secret for Build service' });
   const secret = (await secretDialog.getByTestId('plaintext-secret').textContent())!;
   expect(secret).toMatch(/^[\w-]{43}$/);
+  daemon.secrets(secret);
   await shot(page, '63-oauth-client-secret-once');
   await secretDialog.getByRole('button', { name: 'Done' }).click();
   await page.getByRole('button', { name: 'Yes, close' }).click();

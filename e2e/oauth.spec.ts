@@ -217,8 +217,10 @@ test('the MCP TypeScript SDK’s OAuth client, with the consent clicked in the c
   expect(await auth(client, { serverUrl, authorizationCode })).toBe('AUTHORIZED');
   expect(tokens).toMatchObject({ token_type: expect.stringMatching(/^bearer$/i), scope: 'mcp:tools' });
   const first = tokens!.refresh_token;
+  daemon.secrets(tokens!.access_token, first);
   expect(await auth(client, { serverUrl })).toBe('AUTHORIZED');
   expect(tokens!.refresh_token).not.toBe(first);
+  daemon.secrets(tokens!.refresh_token);
 
   await page.goto(`${daemon.url}/#/agents/sdk-client?tab=Clients`);
   await expect(page.getByRole('table', { name: 'Connected clients' })).toContainText('SDK client');

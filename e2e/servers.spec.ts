@@ -39,6 +39,7 @@ test('registers a stdio MCP server, shows its tools, grants one to an agent, and
   await dialog.getByLabel('Arguments (one per line)').fill(everything);
   await dialog.getByRole('button', { name: 'Add secret variable' }).click();
   await dialog.getByLabel('Secret variable').fill('EVERYTHING_API_TOKEN');
+  daemon.secrets('e2e-secret-value-7c1');
   await dialog.getByLabel('Value', { exact: true }).fill('e2e-secret-value-7c1');
   await shot(page, 'mcp-1-register-server');
   await dialog.getByRole('button', { name: 'Register' }).click();

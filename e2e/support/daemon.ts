@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
@@ -24,7 +24,28 @@ export async function signIn(page: Page, url: string): Promise<void> {
 export interface E2eDaemon {
   url: string;
   home: string;
+  /** Names plaintext secrets the test typed or was shown, for `stop` to look for at rest. */
+  secrets(...plaintexts: string[]): void;
+  /**
+   * Stops the daemon, then fails if any named plaintext (or the admin's password) is in its
+   * database, write-ahead log or log files, as it is or percent-encoded as in a query string.
+   */
   stop(): Promise<void>;
+}
+
+/** Which of `plaintexts` the files at rest in `home` hold, by position, never by value. */
+function plaintextsAtRest(home: string, plaintexts: string[]): string[] {
+  const logs = join(home, 'logs');
+  const files = [
+    ...['gatehouse.db', 'gatehouse.db-wal'].map((name) => join(home, name)),
+    ...(existsSync(logs) ? readdirSync(logs).map((name) => join(logs, name)) : []),
+  ].filter((file) => existsSync(file));
+  const bytes = Buffer.concat(files.map((file) => readFileSync(file)));
+  return plaintexts.flatMap((plaintext, i) =>
+    [plaintext, encodeURIComponent(plaintext)].some((form) => bytes.includes(form))
+      ? [`secret #${i} (${plaintext.length} characters)`]
+      : [],
+  );
 }
 
 /**
@@ -46,14 +67,18 @@ export async function startDaemon(): Promise<E2eDaemon> {
     if (existsSync(discovery)) {
       const { url } = JSON.parse(readFileSync(discovery, 'utf8')) as { url: string };
       if ((await fetch(`${url}/healthz`).catch(() => null))?.ok) {
+        const plaintexts = [ADMIN.password];
         return {
           url,
           home,
+          secrets: (...more) => void plaintexts.push(...more),
           async stop() {
             const exited = new Promise((resolve) => child.once('exit', resolve));
             child.kill('SIGTERM');
             await exited;
+            const found = plaintextsAtRest(home, plaintexts);
             rmSync(home, { recursive: true, force: true });
+            if (found.length > 0) throw new Error(`plaintext at rest in the daemon's files: ${found.join(', ')}`);
           },
         };
       }
