@@ -94,6 +94,13 @@ describe('the Node flags the daemon is launched with (home.ts)', () => {
     expect(program[node + 1 + DAEMON_NODE_FLAGS.length]).toBe('@GATEHOUSE@');
   });
 
+  it('are on the gatehouse command’s first line, so a daemon started by hand gets them too', () => {
+    const bin = join(REPO, 'daemon/bin/gatehouse.js');
+    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')}`);
+    // Run as a program, through that line: it starts, and answers.
+    expect(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()).toContain(VERSION);
+  });
+
   it('are those scripts/start.sh runs gatehouse daemon with', () => {
     const start = readFileSync(join(REPO, 'scripts/start.sh'), 'utf8');
     const command = /^exec bash scripts\/with-keyring\.sh node (.*) daemon\/bin\/gatehouse\.js daemon "\$@"$/m.exec(
