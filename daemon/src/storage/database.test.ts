@@ -43,6 +43,15 @@ describe('the database', () => {
     ]);
   });
 
+  it("keeps a failed statement's parameters out of its error (sqlite3's verbose mode would put them in the stack)", async () => {
+    const failure: unknown = await db.source
+      .query('SELECT * FROM no_such_table WHERE name = ?', ['parameter-value-7f3a'])
+      .catch((error: unknown) => error);
+    const driverError = (failure as { driverError?: Error }).driverError;
+    expect(driverError?.message).toMatch(/no such table/);
+    expect(`${driverError?.stack}\n${(failure as Error).stack}`).not.toContain('parameter-value-7f3a');
+  });
+
   it('undoes every migration, newest first, back to an empty schema, and applies them again', async () => {
     const full = await tableNames(db);
     for (let i = 0; i < migrations.length; i++) await db.source.undoLastMigration();

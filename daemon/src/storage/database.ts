@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, openSync } from 'node:fs';
+import sqlite3 from 'sqlite3';
 import { DataSource, type DataSourceOptions, type EntityManager } from 'typeorm';
 import { SerialQueue } from '../serial-queue.js';
 import { agentEntities } from './agent-entities.js';
@@ -28,6 +29,14 @@ const MIGRATION_LOCK = 'gatehouse.migrations';
  * both pass the check. SQLite has one writer at a time already.
  */
 const WRITE_LOCK = 'gatehouse.writes';
+
+/**
+ * node-sqlite3 as TypeORM would load it, but without `verbose()`, which TypeORM calls on it:
+ * verbose mode wraps every statement to capture a stack and `util.inspect` its SQL and bound
+ * parameters, and appends them to the stack of any error the statement fails with, which the
+ * log then holds.
+ */
+const quietSqlite3 = { ...sqlite3, verbose: () => sqlite3 };
 
 /**
  * How often another program's commits are looked for (see `generation`): on PostgreSQL only the
@@ -109,6 +118,7 @@ export class Database {
     chmodSync(path, 0o600);
     const source = new DataSource({
       type: 'sqlite',
+      driver: quietSqlite3,
       database: path,
       entities: allEntities,
       migrations,
