@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QueryFailedError } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, lazyChildLogger, type DaemonLogger, type LogOptions } from './logging.js';
 
@@ -75,6 +76,25 @@ describe('lazyChildLogger', () => {
     );
     expect(lines).toContainEqual(expect.objectContaining({ reqId: 'r-7', msg: 'again' }));
     expect(readFileSync(log.file, 'utf8')).not.toContain('plaintext-secret');
+  });
+});
+
+describe('errors in the log', () => {
+  it("hold a failed query's SQL and the driver's message, never its bound values", async () => {
+    const log = await newLogger();
+    const failure = new QueryFailedError(
+      'UPDATE users SET password_hash = ? WHERE id = ?',
+      ['scrypt$value-81c2', 'u1'],
+      new Error('SQLITE_BUSY: database is locked'),
+    );
+    log.logger.error({ err: failure }, 'unhandled error');
+    const [line] = await linesOf(log, 1);
+    expect(line!.err).toMatchObject({
+      type: 'QueryFailedError',
+      message: 'SQLITE_BUSY: database is locked',
+      query: expect.stringContaining('UPDATE users'),
+    });
+    expect(readFileSync(log.file, 'utf8')).not.toContain('value-81c2');
   });
 });
 

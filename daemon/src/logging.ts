@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { pino, type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
+import { pino, type Bindings, type ChildLoggerOptions, type Logger, type SerializedError } from 'pino';
 import roll, { type RollingFile } from 'pino-roll';
 import { routes, type RouteDescriptor } from '@gatehouse/shared';
 
@@ -127,7 +127,10 @@ export async function createLogger(home: string, options: LogOptions): Promise<D
   if (destination.fd < 0) await once(destination, 'ready');
   const { level } = options;
   const base = { pid: process.pid };
-  const logger = pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base }, destination);
+  const logger = pino(
+    { level, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { err: serializeError }, base },
+    destination,
+  );
   const requestLines = pino.levels.values[level]! <= pino.levels.values.info! ? new RequestLines(destination) : null;
   return {
     logger,
@@ -140,6 +143,17 @@ export async function createLogger(home: string, options: LogOptions): Promise<D
       destination.flushSync();
     },
   };
+}
+
+/**
+ * pino's error serializer, less a failed query's bound values (TypeORM's `QueryFailedError` carries
+ * them as `parameters`; they may be hashes, sealed secrets or people's details): its SQL and the
+ * driver's message say what failed.
+ */
+function serializeError(error: Error): SerializedError {
+  const serialized = pino.stdSerializers.err(error);
+  delete serialized.parameters;
+  return serialized;
 }
 
 /** Request lines are handed to the file stream once this much is pending, */
