@@ -1,89 +1,16 @@
-import { useForm, type Resolver } from 'react-hook-form';
-import { CreateConnectionRequest, type Connection } from '@gatehouse/shared';
+import { useForm } from 'react-hook-form';
+import type { Connection, CreateConnectionRequest } from '@gatehouse/shared';
 import { call } from '../../api.js';
 import { Dialog, ErrorNote, FieldError, FormActions } from '../../ui/components.js';
-import { contractResolver, showProblemOnFields } from '../../ui/forms.js';
+import { showProblemOnFields } from '../../ui/forms.js';
 import { useConnectionChange } from './mutations.js';
-
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-
-interface ConnectionForm {
-  name: string;
-  base_url: string;
-  /** A fixed secret, or an account connected afterwards through the provider's OAuth flow. */
-  credential: 'secret' | 'oauth';
-  secret: string;
-  authorization_url: string;
-  token_url: string;
-  revocation_url: string;
-  client_id: string;
-  client_secret: string;
-  /** Separated by spaces or commas. */
-  scopes: string;
-  injection: 'header' | 'query';
-  header_name: string;
-  template: string;
-  query_name: string;
-  methods: string[];
-  /** One path pattern a line. */
-  paths: string;
-  description: string;
-}
-
-const toBody = (form: ConnectionForm): CreateConnectionRequest => {
-  const paths = form.paths
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
-  const scopes = form.scopes.split(/[\s,]+/).filter(Boolean);
-  return {
-    name: form.name.trim(),
-    base_url: form.base_url.trim(),
-    ...(form.credential === 'secret'
-      ? { secret: form.secret }
-      : {
-          oauth: {
-            authorization_url: form.authorization_url.trim(),
-            token_url: form.token_url.trim(),
-            ...(form.revocation_url.trim() ? { revocation_url: form.revocation_url.trim() } : {}),
-            client_id: form.client_id.trim(),
-            ...(form.client_secret ? { client_secret: form.client_secret } : {}),
-            ...(scopes.length > 0 ? { scopes } : {}),
-          },
-        }),
-    injection:
-      form.injection === 'header'
-        ? { kind: 'header', name: form.header_name.trim(), template: form.template }
-        : { kind: 'query', name: form.query_name.trim() },
-    ...(form.methods.length > 0 ? { allowed_methods: form.methods as CreateConnectionRequest['allowed_methods'] } : {}),
-    ...(paths.length > 0 ? { allowed_paths: paths } : {}),
-    ...(form.description.trim() ? { description: form.description.trim() } : {}),
-  };
-};
-
-/** The form fields named like the body properties the daemon's field errors name. */
-const FIELDS = ['name', 'base_url', 'secret', 'injection', 'description'] as const;
-
-const checkBody = contractResolver(CreateConnectionRequest, toBody, {
-  allowed_methods: 'methods',
-  allowed_paths: 'paths',
-});
-
-const OAUTH_REQUIRED = ['authorization_url', 'token_url', 'client_id'] as const;
-
-/**
- * The contract's check, and what it cannot say: a secret connection needs its secret, an OAuth one
- * its endpoints and client (the contract names their errors only as `oauth`, put here on each field).
- */
-const resolver: Resolver<ConnectionForm, unknown, CreateConnectionRequest> = async (values, context, options) => {
-  const checked = await checkBody(values, context, options);
-  const errors: Record<string, { type: string; message: string }> = { ...(checked.errors as object) };
-  delete errors.oauth;
-  const required = values.credential === 'secret' ? (['secret'] as const) : OAUTH_REQUIRED;
-  for (const field of required) if (!values[field].trim()) errors[field] = { type: 'required', message: 'Required.' };
-  if (Object.keys(errors).length === 0) return checked;
-  return { values: {}, errors: errors as never };
-};
+import {
+  CONNECTION_FORM_FIELDS,
+  connectionFormResolver,
+  emptyConnectionForm,
+  METHODS,
+  type ConnectionForm,
+} from './connection-form.js';
 
 /**
  * Adds a connection with a fixed secret or an OAuth client. The secret goes from this form to the
@@ -96,26 +23,8 @@ export function AddConnectionDialog(props: {
   onAdded: (connection: Connection) => void;
 }): React.JSX.Element {
   const form = useForm<ConnectionForm, unknown, CreateConnectionRequest>({
-    defaultValues: {
-      name: '',
-      base_url: 'https://',
-      credential: 'secret',
-      secret: '',
-      authorization_url: '',
-      token_url: '',
-      revocation_url: '',
-      client_id: '',
-      client_secret: '',
-      scopes: '',
-      injection: 'header',
-      header_name: 'Authorization',
-      template: 'Bearer {secret}',
-      query_name: 'key',
-      methods: [],
-      paths: '',
-      description: '',
-    },
-    resolver,
+    defaultValues: emptyConnectionForm,
+    resolver: connectionFormResolver,
   });
   const create = useConnectionChange(props.projectId, (body: CreateConnectionRequest) =>
     call('createConnection', { projectId: props.projectId, body }),
@@ -126,7 +35,7 @@ export function AddConnectionDialog(props: {
         form.reset();
         props.onAdded(connection);
       },
-      onError: (error) => showProblemOnFields(error, FIELDS, form.setError),
+      onError: (error) => showProblemOnFields(error, CONNECTION_FORM_FIELDS, form.setError),
     }),
   );
   const { errors } = form.formState;
@@ -263,7 +172,7 @@ export function AddConnectionDialog(props: {
           <input {...form.register('description')} />
         </label>
         <FieldError error={errors.description} />
-        <ErrorNote error={create.error} fields={FIELDS} />
+        <ErrorNote error={create.error} fields={CONNECTION_FORM_FIELDS} />
         <FormActions submit="Add connection" busy={create.isPending} onCancel={props.onClose} />
       </form>
     </Dialog>
