@@ -32,6 +32,10 @@ function upstream(): Promise<{
         response.writeHead(418, { 'content-type': 'application/json', 'x-upstream': 'yes' });
         return response.end('{"error":"short and stout"}');
       }
+      if (request.url!.startsWith('/v1/traced')) {
+        response.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'upstream-req-42' });
+        return response.end('{}');
+      }
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ ok: true, method: request.method }));
     });
@@ -150,6 +154,17 @@ describe('connections and the broker', () => {
     expect(response.status).toBe(418);
     expect(response.headers.get('x-upstream')).toBe('yes');
     expect(await response.text()).toBe('{"error":"short and stout"}');
+  });
+
+  it("answers with the daemon's request id, the upstream's kept as x-upstream-request-id", async () => {
+    const response = await broker('/provider/v1/traced');
+    expect(response.status).toBe(200);
+    // The id the daemon's log knows the call by: one of its own, as on its other answers.
+    const daemonId = (await fetch(`${t.url}/healthz`)).headers.get('x-request-id')!;
+    const ours = response.headers.get('x-request-id');
+    expect(ours).not.toBe(daemonId);
+    expect(ours?.split('-')[0]).toBe(daemonId.split('-')[0]);
+    expect(response.headers.get('x-upstream-request-id')).toBe('upstream-req-42');
   });
 
   it('refuses with a problem that says why', async () => {

@@ -227,7 +227,12 @@ async function relay(
   });
 }
 
-/** The upstream's answer headers, less those of one hop, with those of every answer of the daemon's. */
+/**
+ * The upstream's answer headers, less those of one hop, with those of every answer of the
+ * daemon's. The daemon's request id is the answer's, as on every other answer (the one its log
+ * knows the call by); the upstream's own, which its support asks for, is kept as
+ * `x-upstream-request-id`.
+ */
 function answerHeaders(
   rawHeaders: Buffer[],
   requestId: string,
@@ -235,14 +240,15 @@ function answerHeaders(
 ): OutgoingHttpHeaders {
   const upstream: Record<string, string | string[]> = {};
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!.toString('latin1').toLowerCase();
+    let name = rawHeaders[i]!.toString('latin1').toLowerCase();
     if (DROPPED_RESPONSE.has(name)) continue;
+    if (name === 'x-request-id') name = 'x-upstream-request-id';
     const value = rawHeaders[i + 1]!.toString('latin1');
     const earlier = upstream[name];
     // A header the upstream repeats (Set-Cookie) stays repeated.
     upstream[name] = earlier === undefined ? value : Array.isArray(earlier) ? [...earlier, value] : [earlier, value];
   }
-  return { ...EVERY_ANSWER_HEADERS, 'x-request-id': requestId, ...limitHeaders, ...upstream };
+  return { ...EVERY_ANSWER_HEADERS, ...limitHeaders, ...upstream, 'x-request-id': requestId };
 }
 
 function upstreamHeaders(incoming: IncomingHttpHeaders): Record<string, string | string[]> {
