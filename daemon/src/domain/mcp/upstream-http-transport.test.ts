@@ -1,10 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpUpstream, type HttpUpstream } from '../../testing/mcp-upstream.js';
-import { UpstreamHttpTransport } from './upstream-http-transport.js';
+import { parseMessage, UpstreamHttpTransport } from './upstream-http-transport.js';
 
 /**
  * What a client sees of an upstream through UpstreamHttpTransport must be what it sees through the
@@ -94,5 +94,38 @@ describe.each([
     } finally {
       process.off('warning', onWarning);
     }
+  });
+});
+
+describe('parseMessage', () => {
+  const outcome = (parse: (value: unknown) => unknown, value: unknown) => {
+    try {
+      return { parsed: parse(value) };
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+  };
+
+  it("decides every message as the SDK transport's JSON-RPC schema does: the same message, or the same error", () => {
+    const messages: unknown[] = [
+      { jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'hi' }], extra: true } },
+      { jsonrpc: '2.0', id: 'a', error: { code: -32602, message: 'no', data: { why: 1 } } },
+      { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' } },
+      { jsonrpc: '2.0', id: 0, method: 'sampling/createMessage', params: { messages: [], _meta: { progressToken: 3 } } },
+      { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 3, progress: 1 } },
+      // Refused by every member of the union: the SDK's error, whichever member the keys name.
+      { jsonrpc: '2.0', id: 1, result: {}, error: { code: 1, message: 'both' } },
+      { jsonrpc: '2.0', id: 1, result: 'not an object' },
+      { jsonrpc: '1.0', id: 1, result: {} },
+      { jsonrpc: '2.0', id: 1.5, method: 'tools/call' },
+      { jsonrpc: '2.0', method: 'notifications/progress', extra: 1 },
+      { jsonrpc: '2.0', id: 1, error: { code: 'x' } },
+      { jsonrpc: '2.0', id: 1 },
+      [],
+      'text',
+      null,
+    ];
+    for (const message of messages)
+      expect(outcome(parseMessage, message)).toEqual(outcome((value) => JSONRPCMessageSchema.parse(value), message));
   });
 });
