@@ -19,6 +19,7 @@ import {
   type AuthFor,
 } from './authenticate.js';
 import { compileSerializer } from './serializers.js';
+import { contractValidatorCompiler } from './validators.js';
 import type { Services } from './services.js';
 
 /**
@@ -158,15 +159,8 @@ export function registerRoutes(app: FastifyInstance, services: Services, binding
         ...(route.auth !== 'public' ? [authenticated(services, route.auth)] : []),
       ],
       ...(route.otas ? { errorHandler: otasErrorHandler(route.otas) } : {}),
-      // No body at all reads as `{}`: an empty POST is valid where every field is optional.
-      ...(route.body
-        ? {
-            preValidation: (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-              request.body ??= {};
-              done();
-            },
-          }
-        : {}),
+      // No body at all reads as `{}`, by the body's validator (see contractValidatorCompiler).
+      validatorCompiler: contractValidatorCompiler,
       handler: (request, reply) => {
         const result = handler({
           params: request.params,

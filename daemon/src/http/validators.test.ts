@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { routes, type RouteDescriptor } from '@gatehouse/shared';
-import { compileValidator, validatorCompiler } from './validators.js';
+import { compileValidator, contractValidatorCompiler, validatorCompiler } from './validators.js';
 
 const validator = (schema: object, httpPart: string) =>
   validatorCompiler({ schema, httpPart, method: 'POST', url: '/' }) as ((data: unknown) => boolean) & {
@@ -32,5 +32,25 @@ describe('request validators', () => {
     expect(validator(schema, 'querystring')(query)).toBe(true);
     expect(query.limit).toBe(20);
     expect(validator(schema, 'body')({ limit: '20' })).toBe(false);
+  });
+
+  // Fastify hands a validator null for a request with no body, and takes `{ value }` as the body.
+  it('read no body as {} on contract routes (defaults filled in), and nowhere else', () => {
+    const schema = { type: 'object', properties: { note: { type: 'string', default: 'none' } } };
+    const contract = (httpPart: string) =>
+      contractValidatorCompiler({ schema, httpPart, method: 'POST', url: '/' }) as (data: unknown) => unknown;
+    expect(contract('body')(null)).toEqual({ value: { note: 'none' } });
+    expect(contract('body')({ note: 'sent' })).toBe(true);
+    expect(contract('querystring')(null)).toBe(false);
+    expect(validator(schema, 'body')(null)).toBe(false);
+
+    const required = contractValidatorCompiler({
+      schema: routes.login.body!,
+      httpPart: 'body',
+      method: 'POST',
+      url: '/',
+    }) as ((data: unknown) => unknown) & { errors?: unknown };
+    expect(required(null)).toBe(false);
+    expect(required.errors).toEqual(expect.arrayContaining([expect.objectContaining({ keyword: 'required' })]));
   });
 });
