@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readKeyEncryptionKey } from '../secrets/key-encryption-key.js';
 import { ADMIN, startTestDaemon, type TestDaemon } from '../testing/test-daemon.js';
 import { createTestDatabase, testDatabaseServer, type TestDatabase } from '../testing/test-database.js';
@@ -75,6 +75,26 @@ describe.skipIf(!server)('two replicas on one PostgreSQL database (needs GATEHOU
     });
     expect(revoked.status).toBe(200);
     expect((await authorize()).body).toMatchObject({ allowed: false });
+  });
+
+  it("keeps B's cached count and key through A's flush of recorded uses, and shows the use on B", async () => {
+    const agent = await agentWithKey('used-on-a');
+    const total = (await b.request('GET', '/v1/agents', { token: admin })).headers.get('x-total-count');
+    expect((await whoamiWithKey(b, agent.key)).body.agent.last_auth_at).toBeNull();
+    expect((await whoamiWithKey(a, agent.key)).status).toBe(200);
+
+    const queries = vi.spyOn(b.daemon.services.db.source.logger, 'logQuery');
+    try {
+      await a.daemon.services.usage.flush();
+      expect((await b.request('GET', '/v1/agents', { token: admin })).headers.get('x-total-count')).toBe(total);
+      const used = await whoamiWithKey(b, agent.key);
+      const read = queries.mock.calls.map(([sql]) => sql);
+      expect(read.filter((sql) => /COUNT\(\*\)/i.test(sql))).toEqual([]);
+      expect(read.filter((sql) => /FROM "agent_keys"/i.test(sql) && /"prefix"/.test(sql))).toEqual([]);
+      expect(used.body.agent.last_auth_at).toEqual(expect.any(String));
+    } finally {
+      queries.mockRestore();
+    }
   });
 
   it('refuses a console session ended through A on the next request to B', async () => {

@@ -115,6 +115,18 @@ describe('the database', () => {
     await expect.poll(() => db.generation, { timeout: EXTERNAL_CHANGE_POLL_MS * 3 }).toBeGreaterThan(seen);
   });
 
+  it('records uses without moving the generation, only that of the caches which show when credentials were used', async () => {
+    const generation = db.generation;
+    const withUseTimes = db.withUseTimes.generation;
+    await db.recordUse((tx) => tx.query("UPDATE tools SET description = '' WHERE name = 'none'"));
+    expect(db.generation).toBe(generation);
+    expect(db.withUseTimes.generation).toBeGreaterThan(withUseTimes);
+    const afterUse = db.withUseTimes.generation;
+    await db.write((tx) => tx.query("INSERT INTO tools (name, description, created_at) VALUES ('t1', '', '')"));
+    expect(db.generation).toBeGreaterThan(generation);
+    expect(db.withUseTimes.generation).toBeGreaterThan(afterUse);
+  });
+
   it('hands reads a manager that cannot write, so no write bypasses the generation', async () => {
     await db.write((tx) => tx.query("INSERT INTO tools (name, description, created_at) VALUES ('t1', '', '')"));
     const generation = db.generation;

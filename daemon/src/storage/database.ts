@@ -13,7 +13,8 @@ import { workflowEntities } from './workflow-entities.js';
 import { connectionEntities } from './connection-entities.js';
 import { limitEntities } from './limit-entities.js';
 import { dialects, type Dialect } from './dialect.js';
-import { ReplicaChanges } from './replica-changes.js';
+import { ReplicaChanges, type Change } from './replica-changes.js';
+import type { DataGeneration } from './read-cache.js';
 
 /** Where the data lives: a SQLite file (the desktop default) or a PostgreSQL database (team mode). */
 export type DatabaseTarget = { sqlite: string } | { postgres: string };
@@ -39,8 +40,8 @@ const WRITE_LOCK = 'gatehouse.writes';
 const quietSqlite3 = { ...sqlite3, verbose: () => sqlite3 };
 
 /**
- * How often another program's commits are looked for (see `generation`): on PostgreSQL only the
- * fallback for a notification that never came (see `ReplicaChanges`).
+ * How often another program's commits to the SQLite file are looked for (see `generation`). On
+ * PostgreSQL nothing is polled: other writers announce their commits (see `ReplicaChanges`).
  */
 export const EXTERNAL_CHANGE_POLL_MS = 1000;
 
@@ -95,19 +96,36 @@ export class Database {
   /** The transaction of the `write()` the current async call chain runs inside, if any. */
   private readonly currentWrite = new AsyncLocalStorage<{ tx: EntityManager; open: boolean }>();
   private changes = 0;
-  private readonly poll: NodeJS.Timeout;
+  /** Moved by `recordUse` alone (here and, announced, on the other replicas). */
+  private uses = 0;
+  /**
+   * For the caches whose values show when a credential was last used: moves with `generation`
+   * and with every `recordUse`, so they show a use once it is written.
+   */
+  readonly withUseTimes: DataGeneration;
+  /** Looks for other programs' commits to the SQLite file (none on PostgreSQL). */
+  private readonly poll: NodeJS.Timeout | undefined;
   /** The other replicas' commits, announced (PostgreSQL only). */
   private replicas: ReplicaChanges | undefined;
 
   private constructor(
     readonly source: DataSource,
     readonly driver: Driver,
-    private dataVersion: string,
+    /** SQLite's `data_version` as last seen. */
+    private dataVersion?: number,
   ) {
-    this.poll = setInterval(() => void this.lookForExternalChanges(), EXTERNAL_CHANGE_POLL_MS);
-    this.poll.unref();
+    if (dataVersion !== undefined) {
+      this.poll = setInterval(() => void this.lookForExternalChanges(), EXTERNAL_CHANGE_POLL_MS);
+      this.poll.unref();
+    }
     this.manager = readOnly(source.manager);
     this.dialect = dialects[driver];
+    const generationWithUses = () => this.generation + this.uses;
+    this.withUseTimes = {
+      get generation() {
+        return generationWithUses();
+      },
+    };
   }
 
   static async open(target: DatabaseTarget): Promise<Database> {
@@ -132,7 +150,7 @@ export class Database {
     await source.initialize();
     // sqlite3's driver enables foreign keys; WAL makes NORMAL sync durable enough and much faster.
     await source.query('PRAGMA synchronous = NORMAL');
-    return new Database(source, 'sqlite', await dataVersion(source, 'sqlite'));
+    return new Database(source, 'sqlite', await dataVersion(source));
   }
 
   private static async openPostgres(url: string): Promise<Database> {
@@ -158,17 +176,21 @@ export class Database {
       await source.destroy();
       throw error;
     }
-    const db = new Database(source, 'postgres', await dataVersion(source, 'postgres'));
-    db.replicas = await ReplicaChanges.listen(url, () => db.changes++);
+    const db = new Database(source, 'postgres');
+    db.replicas = await ReplicaChanges.listen(url, {
+      changed: () => db.changes++,
+      used: () => db.uses++,
+    });
     return db;
   }
 
   /**
    * Changes whenever the data may have changed: after each of the daemon's write transactions
    * (committed or rolled back: reads on the shared connection may have seen it uncommitted), and
-   * within a second of another program committing to the file. On PostgreSQL, also when another
-   * replica's write transaction commits (its notification arrives), and on every read while no
-   * notifications can arrive: then nothing is served from a cache. `ReadCache`s key on it.
+   * within a second of another program committing to the SQLite file. On PostgreSQL, also when
+   * another replica's write transaction commits (its notification arrives), and on every read
+   * while no notifications can arrive: then nothing is served from a cache. `ReadCache`s key on
+   * it. Recorded uses (`recordUse`) do not move it: see `withUseTimes`.
    */
   get generation(): number {
     if (this.replicas && !this.replicas.listening) this.changes++;
@@ -177,6 +199,26 @@ export class Database {
 
   /** Runs `work` in a transaction of its own: it all lands, or none of it does. */
   write<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.announcedWrite('data', work, () => this.changes++);
+  }
+
+  /**
+   * As `write`, for `work` that writes only when credentials were last used (`last_used_at`,
+   * `last_auth_at`): it moves `withUseTimes` but not `generation`, here and on the other
+   * replicas, so the caches of what such a write cannot change (the credentials, the agent
+   * list's count) stay. The usage recorder writes a batch every 30 seconds while agents work;
+   * each emptied every cache before. A read on SQLite's shared connection may see such a write
+   * uncommitted: only its times, which a rollback would leave a few seconds too new.
+   */
+  recordUse<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.announcedWrite('use', work, () => this.uses++);
+  }
+
+  /**
+   * Runs `work` in a transaction of its own, announced to the other replicas at commit as
+   * `change`, and calls `ended` once it committed or rolled back.
+   */
+  private announcedWrite<T>(change: Change, work: (tx: EntityManager) => Promise<T>, ended: () => void): Promise<T> {
     const replicas = this.replicas;
     const announced = replicas
       ? async (tx: EntityManager) => {
@@ -184,11 +226,11 @@ export class Database {
           await tx.query('SELECT pg_advisory_xact_lock(hashtext(?))', [WRITE_LOCK]);
           const result = await work(tx);
           // Delivered to the other replicas at commit, and not at all on a rollback.
-          await tx.query(...replicas.announcement());
+          await tx.query(...replicas.announcement(change));
           return result;
         }
       : work;
-    return this.writes.run(() => this.source.transaction(this.tracked(announced)).finally(() => this.changes++));
+    return this.writes.run(() => this.source.transaction(this.tracked(announced)).finally(ended));
   }
 
   /**
@@ -260,13 +302,10 @@ export class Database {
     return this.writes.run(() => this.source.transaction(this.tracked(work)));
   }
 
-  /**
-   * SQLite's `data_version` moves when another connection commits (never for this one's own
-   * commits); PostgreSQL's write-ahead log position moves with every commit to the server.
-   */
+  /** SQLite's `data_version` moves when another connection commits (never for this one's own commits). */
   private async lookForExternalChanges(): Promise<void> {
     try {
-      const version = await dataVersion(this.source, this.driver);
+      const version = await dataVersion(this.source);
       if (version !== this.dataVersion) this.changes++;
       this.dataVersion = version;
     } catch {
@@ -313,11 +352,9 @@ function readOnly(manager: EntityManager): ReadManager {
   });
 }
 
-async function dataVersion(source: DataSource, driver: Driver): Promise<string> {
-  const [row] = (await source.query(
-    driver === 'sqlite' ? 'PRAGMA data_version' : 'SELECT pg_current_wal_lsn()::text AS data_version',
-  )) as Array<{ data_version: number | string }>;
-  return String(row!.data_version);
+async function dataVersion(source: DataSource): Promise<number> {
+  const [row] = (await source.query('PRAGMA data_version')) as Array<{ data_version: number }>;
+  return row!.data_version;
 }
 
 const allEntities = [

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readKeyEncryptionKey } from '../secrets/key-encryption-key.js';
 import { createTestDatabase, openTempSqlite, testDatabaseServer, type TestDatabase } from '../testing/test-database.js';
 import { startTestDaemon } from '../testing/test-daemon.js';
-import { Database, numberPlaceholders } from './database.js';
+import { replicaDatabases } from '../testing/replica-databases.js';
+import { Database, EXTERNAL_CHANGE_POLL_MS, numberPlaceholders } from './database.js';
+import { CHANGES_CHANNEL } from './replica-changes.js';
 import { migrations } from './migrations/index.js';
 import { postgresMigrations } from './migrations/postgres/index.js';
 
@@ -103,5 +106,63 @@ describe.skipIf(!server)('a PostgreSQL database (GATEHOUSE_TEST_DATABASE_URL)', 
       rmSync(b.home, { recursive: true, force: true });
       await shared.drop();
     }
+  });
+});
+
+describe.skipIf(!server)('the generations of two replicas on one PostgreSQL database', () => {
+  let replicas: Awaited<ReturnType<typeof replicaDatabases>>;
+  let a: Database;
+  let b: Database;
+  beforeAll(async () => {
+    replicas = await replicaDatabases(server!, 2);
+    [a, b] = replicas.replicas.map((replica) => replica.db) as [Database, Database];
+  });
+  afterAll(() => replicas?.dispose());
+
+  const addTool = (tx: { query(sql: string, parameters: unknown[]): Promise<unknown> }) =>
+    tx.query('INSERT INTO tools (name, description, created_at) VALUES (?, ?, ?)', [
+      randomBytes(6).toString('hex'),
+      '',
+      '',
+    ]);
+
+  it("moves B's generation for A's writes, and only that of the caches showing use times for A's recorded uses", async () => {
+    const generation = b.generation;
+    const withUseTimes = b.withUseTimes.generation;
+    await a.recordUse(addTool);
+    await b.caughtUp();
+    expect(b.generation).toBe(generation);
+    expect(b.withUseTimes.generation).toBeGreaterThan(withUseTimes);
+    await a.write(addTool);
+    await b.caughtUp();
+    expect(b.generation).toBeGreaterThan(generation);
+  });
+
+  it('keeps its generation through commits no cache depends on: uncached writes, other databases', async () => {
+    const generation = b.generation;
+    await a.writeUncached(addTool);
+    await b.writeUncached(addTool);
+    const other = await createTestDatabase(server!);
+    await other.drop();
+    // Long enough for a poll of the server's write-ahead log position, which all of them move.
+    await new Promise((resolve) => setTimeout(resolve, EXTERNAL_CHANGE_POLL_MS * 2));
+    await b.caughtUp();
+    expect(b.generation).toBe(generation);
+  });
+
+  it('moves its generation when another program announces its commit with NOTIFY gatehouse_changes', async () => {
+    const generation = b.generation;
+    const program = new pg.Client({ connectionString: replicas.url });
+    await program.connect();
+    try {
+      await program.query('BEGIN');
+      await program.query("UPDATE tools SET description = 'changed by hand'");
+      await program.query(`NOTIFY ${CHANGES_CHANNEL}`);
+      await program.query('COMMIT');
+    } finally {
+      await program.end();
+    }
+    await b.caughtUp();
+    expect(b.generation).toBeGreaterThan(generation);
   });
 });

@@ -4,6 +4,20 @@ import type pg from 'pg';
 /** The channel every replica's committed writes are announced on. */
 export const CHANGES_CHANNEL = 'gatehouse_changes';
 
+/**
+ * What a commit changed: `data`, anything a read cache may hold; `use`, only when credentials were
+ * last used (see `Database.recordUse`).
+ */
+export type Change = 'data' | 'use';
+
+/** What a replica does with the other replicas' commits. */
+export interface ChangeListeners {
+  /** Another replica's write, a foreign program's `NOTIFY gatehouse_changes`, or a gap in listening. */
+  changed(): void;
+  /** Another replica's recorded uses. */
+  used(): void;
+}
+
 /** Reconnecting the listening connection waits this long at first, doubling up to `RECONNECT_MAX_MS`. */
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5000;
@@ -12,8 +26,10 @@ const RECONNECT_MAX_MS = 5000;
  * The other replicas' commits, as PostgreSQL notifications: each `Database.write` on PostgreSQL
  * sends one inside its transaction (`announce`), so it is delivered only if, and once, that
  * transaction commits; this replica holds one connection listening for them and calls `changed`
- * for every one another replica sent. Its own carry its `replica` id and are skipped: its own
- * writes move its generation already.
+ * for every one another replica sent (`used` for one of recorded uses). Its own carry its
+ * `replica` id and are skipped: its own writes move its generation already. A notification whose
+ * payload is not a replica's (a program writing to the database itself sends
+ * `NOTIFY gatehouse_changes` in its transaction) counts as a change of anything.
  */
 export class ReplicaChanges {
   /** Names this process in the notifications it sends. */
@@ -29,12 +45,12 @@ export class ReplicaChanges {
 
   private constructor(
     private readonly url: string,
-    private readonly changed: () => void,
+    private readonly listeners: ChangeListeners,
   ) {}
 
   /** Listens from now on; resolves once the first connection listens (or failed to: then it retries). */
-  static async listen(url: string, changed: () => void): Promise<ReplicaChanges> {
-    const changes = new ReplicaChanges(url, changed);
+  static async listen(url: string, listeners: ChangeListeners): Promise<ReplicaChanges> {
+    const changes = new ReplicaChanges(url, listeners);
     await changes.connect();
     return changes;
   }
@@ -45,8 +61,8 @@ export class ReplicaChanges {
   }
 
   /** The SQL (and its parameters) a write transaction runs to announce itself at commit. */
-  announcement(): [string, unknown[]] {
-    return ['SELECT pg_notify(?, ?)', [CHANGES_CHANNEL, this.replica]];
+  announcement(change: Change): [string, unknown[]] {
+    return ['SELECT pg_notify(?, ?)', [CHANGES_CHANNEL, `${this.replica} ${change}`]];
   }
 
   /**
@@ -78,7 +94,10 @@ export class ReplicaChanges {
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => {
-      if (message.payload !== this.replica) this.changed();
+      const [replica, change] = (message.payload ?? '').split(' ');
+      if (replica === this.replica) return;
+      if (change === 'use') this.listeners.used();
+      else this.listeners.changed();
     });
     try {
       await client.connect();
@@ -94,7 +113,7 @@ export class ReplicaChanges {
     this.client = client;
     this.reconnectMs = RECONNECT_MIN_MS;
     // Whatever committed while no connection listened went unannounced.
-    this.changed();
+    this.listeners.changed();
   }
 
   private lost(client: pg.Client): void {
@@ -103,7 +122,7 @@ export class ReplicaChanges {
     this.dead.add(client);
     if (this.client === client) this.client = undefined;
     void client.end().catch(() => undefined);
-    this.changed();
+    this.listeners.changed();
     if (this.closed) return;
     this.reconnect = setTimeout(() => {
       this.reconnect = undefined;

@@ -14,12 +14,12 @@ export interface ReplicaDatabase {
 /**
  * `count` replicas' databases on one fresh PostgreSQL database on `server`, each with its own
  * connections and its database secret store under one key-encryption key, as team mode runs
- * them; `dispose` closes them and drops the database.
+ * them; `url` is the database's (for a program beside them); `dispose` closes them and drops the database.
  */
 export async function replicaDatabases(
   server: string,
   count: number,
-): Promise<{ replicas: ReplicaDatabase[]; dispose: () => Promise<void> }> {
+): Promise<{ replicas: ReplicaDatabase[]; url: string; dispose: () => Promise<void> }> {
   const database = await createTestDatabase(server);
   const kek = readKeyEncryptionKey({ base64: randomBytes(32).toString('base64'), variable: 'GATEHOUSE_KEK' });
   const dbs: Database[] = [];
@@ -33,7 +33,7 @@ export async function replicaDatabases(
     const replicas = await Promise.all(
       dbs.map(async (db) => ({ db, secrets: await DatabaseSecretStore.open(new SealedSecretRows(db), kek) })),
     );
-    return { replicas, dispose };
+    return { replicas, url: database.url, dispose };
   } catch (error) {
     await dispose();
     throw error;

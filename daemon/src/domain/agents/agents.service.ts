@@ -154,6 +154,15 @@ export class AgentsService {
     return page(rows, offset + rows.length < total);
   }
 
+  /**
+   * When the agent last authenticated, as last written: the usage recorder writes it every 30
+   * seconds, and a cached agent row (a credential's) keeps the time it was read with.
+   */
+  async lastAuthAt(agentId: string): Promise<string | null> {
+    const row = await this.db.manager.findOne(AgentEntity, { select: { last_auth_at: true }, where: { id: agentId } });
+    return row?.last_auth_at ?? null;
+  }
+
   /** By id or by name, within the project. */
   find(projectId: string, nameOrId: string, tx: ReadManager = this.db.manager): Promise<AgentRow> {
     return findAgent(tx, projectId, nameOrId);

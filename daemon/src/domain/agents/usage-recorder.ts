@@ -6,7 +6,9 @@ export const USAGE_FLUSH_MS = 30_000;
 
 /**
  * Remembers when keys were used and agents authenticated, and writes it in one transaction every
- * 30 seconds (and on shutdown), so verifying a credential never costs a database write.
+ * 30 seconds (and on shutdown), so verifying a credential never costs a database write. The write
+ * is a recorded use (`Database.recordUse`): it leaves the read caches of everything but these
+ * times as they are.
  */
 export class UsageRecorder {
   // Epoch milliseconds: made into ISO text once per flush, not on every request.
@@ -35,7 +37,7 @@ export class UsageRecorder {
     const agents = this.agents;
     this.keys = new Map();
     this.agents = new Map();
-    await this.db.write(async (tx) => {
+    await this.db.recordUse(async (tx) => {
       for (const [id, at] of keys)
         await tx.update(AgentKeyEntity, { id }, { last_used_at: new Date(at).toISOString() });
       for (const [id, at] of agents) await tx.update(AgentEntity, { id }, { last_auth_at: new Date(at).toISOString() });

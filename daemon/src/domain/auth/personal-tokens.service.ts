@@ -125,8 +125,9 @@ export class PersonalTokensService {
     const now = Date.now();
     if (now - (this.lastUsedWritten.get(tokenId) ?? 0) < LAST_USED_RESOLUTION_MS) return;
     this.lastUsedWritten.set(tokenId, now);
+    // A recorded use: the cached tokens, users and keys stay.
     void this.db
-      .write((tx) => tx.update(PersonalTokenEntity, { id: tokenId }, { last_used_at: new Date(now).toISOString() }))
+      .recordUse((tx) => tx.update(PersonalTokenEntity, { id: tokenId }, { last_used_at: new Date(now).toISOString() }))
       .catch(() => undefined);
   }
 

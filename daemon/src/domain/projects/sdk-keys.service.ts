@@ -84,7 +84,10 @@ export class SdkKeysService {
     if (!key || !hashesMatch(key.secret_hash, sha256Hex(plaintext)) || !isSdkKeyActive(key)) return null;
     const project = await this.db.manager.findOneBy(ProjectEntity, { id: key.project_id });
     if (!project) return null;
-    await this.db.write((tx) => tx.update(SdkKeyEntity, { id: key.id }, { last_used_at: new Date().toISOString() }));
+    // A recorded use: written on every request, it must leave the read caches as they are.
+    await this.db.recordUse((tx) =>
+      tx.update(SdkKeyEntity, { id: key.id }, { last_used_at: new Date().toISOString() }),
+    );
     return project;
   }
 }

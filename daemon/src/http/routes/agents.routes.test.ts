@@ -1,6 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import keytar from 'keytar';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
 describe('agents', () => {
@@ -135,6 +135,37 @@ describe('agents', () => {
     // The total follows a change at once (it is cached only while nothing is written).
     await create({ name: 'walk-7' });
     expect((await list('limit=1')).headers.get('x-total-count')).toBe('8');
+  });
+
+  it('keeps the cached count and credentials through a flush of recorded uses, which show within the minute the SPEC allows', async () => {
+    const key = (await create({ name: 'in-use', issue_key: true })).body.agent_key;
+    const whoami = () => t.request('GET', '/v1/whoami', { headers: { 'x-api-key': key.api_key } });
+    const listed = await t.request('GET', '/v1/agents', { token: admin });
+    expect((await whoami()).body.agent.last_auth_at).toBeNull();
+
+    const queries = vi.spyOn(t.daemon.services.db.source.logger, 'logQuery');
+    try {
+      await t.daemon.services.usage.flush();
+      // Neither the count nor the key is read again: the flush wrote only when they were used.
+      expect((await t.request('GET', '/v1/agents', { token: admin })).headers.get('x-total-count')).toBe(
+        listed.headers.get('x-total-count'),
+      );
+      const used = await whoami();
+      const read = queries.mock.calls.map(([sql]) => sql);
+      expect(read.filter((sql) => /COUNT\(\*\)/i.test(sql))).toEqual([]);
+      expect(read.filter((sql) => /FROM "agent_keys"/i.test(sql) && /"prefix"/.test(sql))).toEqual([]);
+      // …yet the use shows, on whoami and on the agent.
+      expect(used.body.agent.last_auth_at).toEqual(expect.any(String));
+      const agent = await t.request('GET', '/v1/agents/in-use', { token: admin });
+      expect(agent.body.last_auth_at).toBe(used.body.agent.last_auth_at);
+      const keys = await t.request('GET', '/v1/agents/in-use/keys', { token: admin });
+      expect(keys.body[0].last_used_at).toEqual(expect.any(String));
+    } finally {
+      queries.mockRestore();
+    }
+    // A revocation still ends the cached key at once.
+    expect((await t.request('DELETE', `/admin/agents/in-use/keys/${key.id}`, { token: admin })).status).toBe(200);
+    expect((await whoami()).status).toBe(401);
   });
 
   it('gets an agent by name or by id, and 404 for neither', async () => {

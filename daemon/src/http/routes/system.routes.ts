@@ -14,17 +14,19 @@ import { WeakReadCache } from '../../storage/read-cache.js';
 const serializeWhoami = answerSerializer(routes.whoami);
 
 type WhoamiAnswers = WeakReadCache<object, SerializedAnswer<RouteResult<typeof routes.whoami>>>;
-/** Each daemon's kept whoami answers, by its database (whose writes end them). */
+/** Each daemon's kept whoami answers, by its database (whose writes and recorded uses end them). */
 const whoamiAnswers = new WeakMap<Database, WhoamiAnswers>();
 
 /**
  * An agent's whoami answer, serialised. Agents ask on every call and the answer changes only
  * with a write, so it is kept per credential (the key's cached row, the token's cached claims)
  * while the database is unchanged: building and serialising it was a third of the request's time.
+ * It shows `last_auth_at`, so a recorded use ends it too, and it reads that afresh: the cached
+ * agent row outlives recorded uses.
  */
 function agentWhoami(services: Services, auth: AgentAuthContext) {
   let answers = whoamiAnswers.get(services.db);
-  if (!answers) whoamiAnswers.set(services.db, (answers = new WeakReadCache(services.db)));
+  if (!answers) whoamiAnswers.set(services.db, (answers = new WeakReadCache(services.db.withUseTimes)));
   const known = answers.known(auth.credential);
   if (known) return known.value;
   return answers.get(auth.credential, async () => {
@@ -34,7 +36,7 @@ function agentWhoami(services: Services, auth: AgentAuthContext) {
     return serializeWhoami({
       principal: 'agent',
       via: auth.via,
-      agent: toAgent(auth.agent),
+      agent: { ...toAgent(auth.agent), last_auth_at: await services.agents.lastAuthAt(auth.agent.id) },
       project: toProject(auth.project),
       scopes: auth.scopes,
       tools: await services.permissions.toolsFor(auth.agent, auth.claims?.tools ?? null),
