@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import sqlite3 from 'sqlite3';
 import { DB_FILE } from '../home.js';
+import { CHANGES_CHANNEL } from '../storage/replica-changes.js';
 
 type Daemon = { home: string; databaseUrl?: string };
 
@@ -28,12 +29,15 @@ async function connected<T>(
 
 /**
  * Runs SQL (one statement or several) on a test daemon's database through a connection of its
- * own: what someone holding the database could do, or a way to make time pass for a row.
+ * own: what someone holding the database could do, or a way to make time pass for a row. On
+ * PostgreSQL it announces the change as README's "How replicas agree" asks of any program writing
+ * to the tables (SQLite's daemon sees another connection's commit by itself).
  */
 export function sql(daemon: Daemon, statements: string): Promise<void> {
   return connected(
     daemon,
-    async (client) => void (await client.query(statements)),
+    // One simple query is one transaction: the notification is sent only if the statements commit.
+    async (client) => void (await client.query(`${statements};\nNOTIFY ${CHANGES_CHANNEL}`)),
     (db, done) => db.exec(statements, (error) => done(error)),
   );
 }

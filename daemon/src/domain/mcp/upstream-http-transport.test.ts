@@ -111,7 +111,12 @@ describe('parseMessage', () => {
       { jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'hi' }], extra: true } },
       { jsonrpc: '2.0', id: 'a', error: { code: -32602, message: 'no', data: { why: 1 } } },
       { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' } },
-      { jsonrpc: '2.0', id: 0, method: 'sampling/createMessage', params: { messages: [], _meta: { progressToken: 3 } } },
+      {
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'sampling/createMessage',
+        params: { messages: [], _meta: { progressToken: 3 } },
+      },
       { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 3, progress: 1 } },
       // Refused by every member of the union: the SDK's error, whichever member the keys name.
       { jsonrpc: '2.0', id: 1, result: {}, error: { code: 1, message: 'both' } },
