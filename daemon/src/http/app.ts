@@ -98,7 +98,16 @@ export async function buildApp(
     await app.register(cors, {
       origin: config.allowOrigins,
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      exposedHeaders: ['X-Request-Id', 'Retry-After'],
+      // What a browser client reads: paging (totals, cursors) and when to come back (limits).
+      exposedHeaders: [
+        'X-Request-Id',
+        'X-Total-Count',
+        'X-Next-Cursor',
+        'Link',
+        'Retry-After',
+        'RateLimit',
+        'RateLimit-Policy',
+      ],
       maxAge: 600,
     });
   }

@@ -108,6 +108,21 @@ describe('--allow-origin', () => {
     const whoami = await t.request('GET', '/v1/whoami', { headers: { origin: listed, 'x-api-key': key } });
     expect(whoami.status).toBe(200);
     expect(whoami.headers.get('access-control-allow-origin')).toBe(listed);
+    // A cross-origin reader sees what pages a list and says when to come back.
+    const agents = await t.request('GET', '/v1/agents?limit=1', { token: admin, headers: { origin: listed } });
+    expect(agents.status).toBe(200);
+    const exposed = agents.headers.get('access-control-expose-headers')?.split(/,\s*/) ?? [];
+    expect(exposed).toEqual(
+      expect.arrayContaining([
+        'X-Request-Id',
+        'X-Total-Count',
+        'X-Next-Cursor',
+        'Link',
+        'Retry-After',
+        'RateLimit',
+        'RateLimit-Policy',
+      ]),
+    );
   });
 
   it('still refuses every other origin, preflights included, with no CORS header', async () => {
