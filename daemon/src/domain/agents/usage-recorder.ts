@@ -1,3 +1,4 @@
+import { IsNull, LessThan, Or } from 'typeorm';
 import type { Database } from '../../storage/database.js';
 import { AgentEntity, AgentKeyEntity } from '../../storage/agent-entities.js';
 
@@ -37,10 +38,17 @@ export class UsageRecorder {
     const agents = this.agents;
     this.keys = new Map();
     this.agents = new Map();
+    // Never back in time: another replica may have written a later use of the same key already.
+    const notAfter = (at: number) => Or(IsNull(), LessThan(new Date(at).toISOString()));
     await this.db.recordUse(async (tx) => {
       for (const [id, at] of keys)
-        await tx.update(AgentKeyEntity, { id }, { last_used_at: new Date(at).toISOString() });
-      for (const [id, at] of agents) await tx.update(AgentEntity, { id }, { last_auth_at: new Date(at).toISOString() });
+        await tx.update(
+          AgentKeyEntity,
+          { id, last_used_at: notAfter(at) },
+          { last_used_at: new Date(at).toISOString() },
+        );
+      for (const [id, at] of agents)
+        await tx.update(AgentEntity, { id, last_auth_at: notAfter(at) }, { last_auth_at: new Date(at).toISOString() });
     });
   }
 

@@ -1,5 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import keytar from 'keytar';
+import { sql } from '../../testing/sql.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 
@@ -166,6 +167,21 @@ describe('agents', () => {
     // A revocation still ends the cached key at once.
     expect((await t.request('DELETE', `/admin/agents/in-use/keys/${key.id}`, { token: admin })).status).toBe(200);
     expect((await whoami()).status).toBe(401);
+  });
+
+  it('never replaces a later recorded use with an earlier one (replicas flush in any order)', async () => {
+    const key = (await create({ name: 'two-homes', issue_key: true })).body.agent_key;
+    expect((await t.request('GET', '/v1/whoami', { headers: { 'x-api-key': key.api_key } })).status).toBe(200);
+    // Another replica saw a use after this one's and has written it already.
+    const later = new Date(Date.now() + 60_000).toISOString();
+    await sql(
+      t,
+      `UPDATE agent_keys SET last_used_at = '${later}' WHERE id = '${key.id}';
+      UPDATE agents SET last_auth_at = '${later}' WHERE name = 'two-homes'`,
+    );
+    await t.daemon.services.usage.flush();
+    expect((await t.request('GET', '/v1/agents/two-homes', { token: admin })).body.last_auth_at).toBe(later);
+    expect((await t.request('GET', '/v1/agents/two-homes/keys', { token: admin })).body[0].last_used_at).toBe(later);
   });
 
   it('gets an agent by name or by id, and 404 for neither', async () => {
