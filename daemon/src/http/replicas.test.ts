@@ -104,4 +104,30 @@ describe.skipIf(!server)('two replicas on one PostgreSQL database (needs GATEHOU
     expect((await a.request('POST', '/auth/logout', { token: session })).status).toBe(204);
     expect((await b.request('GET', '/v1/whoami', { token: session })).status).toBe(401);
   });
+
+  it("streams to B's event stream, and shows in B's audit list, what is done through A", async () => {
+    const controller = new AbortController();
+    const stream = await fetch(`${b.url}/v1/events`, {
+      headers: { authorization: `Bearer ${admin}` },
+      signal: controller.signal,
+    });
+    expect(stream.status).toBe(200);
+    const text = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let received = '';
+    const seen = (async () => {
+      while (!received.includes('agent:streamed-through-a')) {
+        const { value, done } = await text.read();
+        if (done) break;
+        received += value;
+      }
+      controller.abort();
+    })();
+    await agentWithKey('streamed-through-a');
+    await seen;
+    expect(received).toMatch(
+      /event: agent\ndata: \{[^\n]*"event_type":"agent\.created"[^\n]*"target":"agent:streamed-through-a"/,
+    );
+    const audit = await b.request('GET', '/v1/audit?event_type=agent.created&limit=100', { token: admin });
+    expect(audit.body.map((event: { target: string }) => event.target)).toContain('agent:streamed-through-a');
+  });
 });
