@@ -130,4 +130,30 @@ describe.skipIf(!server)('two replicas on one PostgreSQL database (needs GATEHOU
     const audit = await b.request('GET', '/v1/audit?event_type=agent.created&limit=100', { token: admin });
     expect(audit.body.map((event: { target: string }) => event.target)).toContain('agent:streamed-through-a');
   });
+
+  it("puts an approval asked through A in B's inbox, and B's decision reaches the agent through A", async () => {
+    const created = await a.request('POST', '/admin/agents', {
+      token: admin,
+      body: { name: 'asks-through-a', allowed_tools: ['web_search'], issue_key: true },
+    });
+    const key = created.body.agent_key.api_key as string;
+    const required = await a.request('PUT', '/admin/agents/asks-through-a/approval-required-tools', {
+      token: admin,
+      body: { tools: ['web_search'] },
+    });
+    expect(required.status).toBe(200);
+    expect((await b.request('GET', '/v1/approvals?status=pending', { token: admin })).status).toBe(200);
+    const asked = await a.request('POST', '/v1/approvals', {
+      headers: { 'x-api-key': key },
+      body: { tool: 'web_search', summary: 'Search the docs', idempotency_key: 'docs-1' },
+    });
+    expect(asked.status).toBe(201);
+    const inbox = await b.request('GET', '/v1/approvals?status=pending', { token: admin });
+    expect(inbox.body.map((approval: { id: string }) => approval.id)).toContain(asked.body.id);
+    expect(
+      (await b.request('POST', `/admin/approvals/${asked.body.id}/approve`, { token: admin, body: {} })).status,
+    ).toBe(200);
+    const decided = await a.request('GET', `/v1/approvals/${asked.body.id}`, { headers: { 'x-api-key': key } });
+    expect(decided.body.status).toBe('approved');
+  });
 });
