@@ -1,5 +1,6 @@
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { CreateMessageResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -12,6 +13,8 @@ export interface HttpUpstream {
   authorizations: Array<string | undefined>;
   /** The `ms` of each `slow` call its client cancelled before it was over. */
   cancelled: number[];
+  /** With `resumable`: how long after each `poll` call's stream was closed its client came back for the rest. */
+  resumedAfterMs: number[];
   /** Adds a tool to every open session and tells their clients the list changed. */
   addTool(name: string): void;
   /** Removes a tool added with addTool from every open session and tells their clients. */
@@ -25,8 +28,13 @@ export interface HttpUpstream {
  * sample a message, giving up after `ms`). With `token`, requests without
  * `Authorization: Bearer <token>` get 401. With `json`, it answers a request with nothing to send
  * before the response as JSON rather than as an event stream (the SDK's `enableJsonResponse`).
+ * With `resumable`, its event streams can be resumed (an event store, the priming event naming
+ * `retryMs`), and `poll` sends progress, closes its call's stream (SEP-1699's polling), waits `ms`
+ * and answers: its client must come back with `Last-Event-ID` for the rest.
  */
-export async function startHttpUpstream(options: { token?: string; json?: boolean } = {}): Promise<HttpUpstream> {
+export async function startHttpUpstream(
+  options: { token?: string; json?: boolean; resumable?: { retryMs: number } } = {},
+): Promise<HttpUpstream> {
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer }>();
   const extraTools: string[] = [];
   /** The added tools as registered in each session, to remove them again. */
@@ -39,6 +47,8 @@ export async function startHttpUpstream(options: { token?: string; json?: boolea
   };
   const authorizations: Array<string | undefined> = [];
   const cancelled: number[] = [];
+  const resumedAfterMs: number[] = [];
+  let streamClosedAt: number | undefined;
 
   const newServer = () => {
     const server = new McpServer({ name: 'test-http-upstream', version: '1.0.0' });
@@ -87,6 +97,26 @@ export async function startHttpUpstream(options: { token?: string; json?: boolea
         return { content: [answer.content].flat() };
       },
     );
+    server.registerTool(
+      'poll',
+      { description: 'Closes its stream, then answers after ms', inputSchema: { ms: z.number() } },
+      async ({ ms }, extra) => {
+        const progress = async (step: number) => {
+          const token = extra._meta?.progressToken;
+          if (token !== undefined)
+            await extra.sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken: token, progress: step },
+            });
+        };
+        await progress(1);
+        streamClosedAt = performance.now();
+        extra.closeSSEStream?.();
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        await progress(2);
+        return { content: [{ type: 'text', text: `polled ${ms}` }] };
+      },
+    );
     for (const name of extraTools) registerExtra(server, name);
     return server;
   };
@@ -105,6 +135,8 @@ export async function startHttpUpstream(options: { token?: string; json?: boolea
         res.writeHead(401).end();
         return;
       }
+      if (req.method === 'GET' && req.headers['last-event-id'] && streamClosedAt !== undefined)
+        resumedAfterMs.push(performance.now() - streamClosedAt);
       const body = req.method === 'POST' ? await readBody(req) : undefined;
       const sessionId = req.headers['mcp-session-id'];
       let session = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
@@ -113,6 +145,10 @@ export async function startHttpUpstream(options: { token?: string; json?: boolea
         const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
           sessionIdGenerator: randomUUID,
           enableJsonResponse: options.json ?? false,
+          ...(options.resumable && {
+            eventStore: new InMemoryEventStore(),
+            retryInterval: options.resumable.retryMs,
+          }),
           onsessioninitialized: (id) => void sessions.set(id, { transport, server }),
         });
         transport.onclose = () => {
@@ -133,6 +169,7 @@ export async function startHttpUpstream(options: { token?: string; json?: boolea
     url: `http://127.0.0.1:${port}/mcp`,
     authorizations,
     cancelled,
+    resumedAfterMs,
     addTool(name) {
       extraTools.push(name);
       for (const { server } of sessions.values()) registerExtra(server, name);

@@ -13,7 +13,11 @@ import {
   type JSONRPCRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher, Pool } from 'undici';
+
+/** The SDK transport's first wait before resuming a stream, when the upstream named none. */
+const FIRST_RECONNECTION_DELAY_MS = 1000;
 
 /**
  * The daemon's client transport to a Streamable HTTP upstream: the SDK's, except for `tools/call`,
@@ -32,6 +36,8 @@ export class UpstreamHttpTransport implements Transport {
   /** undici is imported with the first tool call: a daemon whose agents call no tool never holds it. */
   private pool: Promise<Pool> | undefined;
   private closed = false;
+  /** The `retry` the upstream last named on a call's event stream: how long to wait before resuming one. */
+  private retryMs: number | undefined;
 
   constructor(
     private readonly url: URL,
@@ -141,7 +147,10 @@ export class UpstreamHttpTransport implements Transport {
 
   /**
    * Hands each message of the event stream to the client. A stream the upstream made resumable (its
-   * events carry ids) that ends before the response is resumed by the SDK transport, from the last id.
+   * events carry ids) that ends before the response is resumed by the SDK transport, from the last
+   * id, once the upstream's `retry` has passed (or the SDK's first back-off step), as the SDK
+   * transport waits: an upstream that closes a call's stream to be polled (SEP-1699) is not asked
+   * again at once.
    */
   private async follow(
     body: Dispatcher.ResponseData['body'],
@@ -151,7 +160,10 @@ export class UpstreamHttpTransport implements Transport {
     let lastEventId: string | undefined;
     let responded = false;
     const events: EventSourceMessage[] = [];
-    const parser = createParser({ onEvent: (event) => events.push(event) });
+    const parser = createParser({
+      onEvent: (event) => events.push(event),
+      onRetry: (ms) => (this.retryMs = ms),
+    });
     try {
       body.setEncoding('utf8');
       for await (const chunk of body) {
@@ -178,8 +190,9 @@ export class UpstreamHttpTransport implements Transport {
     } catch (error) {
       this.onerror?.(new Error(`SSE stream disconnected: ${String(error)}`));
     }
-    if (lastEventId !== undefined && !responded && !this.closed)
-      await this.sdk.send(request, { ...options, resumptionToken: lastEventId }).catch(() => undefined);
+    if (lastEventId === undefined || responded) return;
+    await sleep(this.retryMs ?? FIRST_RECONNECTION_DELAY_MS, undefined, { ref: false });
+    if (!this.closed) await this.sdk.send(request, { ...options, resumptionToken: lastEventId }).catch(() => undefined);
   }
 }
 
