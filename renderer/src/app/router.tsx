@@ -120,6 +120,7 @@ const auditRoute = createRoute({
     after?: string;
     before?: string;
     offset?: number;
+    cursor?: string;
   } => ({
     event_type: searchText(search.event_type),
     agent: searchText(search.agent),
@@ -127,6 +128,7 @@ const auditRoute = createRoute({
     after: searchText(search.after),
     before: searchText(search.before),
     offset: searchOffset(search.offset),
+    cursor: searchText(search.cursor),
   }),
   component: AuditPage,
 });

@@ -7,7 +7,7 @@ export const auditRoutes = defineRoutes({
     path: '/v1/audit',
     auth: 'project_member',
     tag: 'audit',
-    summary: 'Audit events of the project, newest first',
+    summary: 'Audit events of the project, newest first (page by cursor to hold still while events are added)',
     querystring: AuditQuery,
     response: { 200: AuditList },
     paged: true,

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Nullable, Paging, Timestamp } from './common.js';
+import { Cursor, Nullable, Paging, Timestamp } from './common.js';
 
 export const AuditOutcome = Type.Union([Type.Literal('success'), Type.Literal('failure')]);
 export type AuditOutcome = Static<typeof AuditOutcome>;
@@ -25,6 +25,7 @@ export const AuditList = Type.Array(AuditEvent);
 
 export const AuditQuery = Type.Object({
   ...Paging,
+  ...Cursor,
   event_type: Type.Optional(
     Type.String({ maxLength: 64, description: 'Exact type, or a prefix ending in `.*` (e.g. `auth.*`)' }),
   ),

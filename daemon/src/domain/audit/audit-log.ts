@@ -5,6 +5,8 @@ import { escapeLike, type Database } from '../../storage/database.js';
 import { insertAuditRows, lockChainEnd } from '../../storage/audit-rows.js';
 import { AuditEventEntity, type AuditEventRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
+import { ProblemError } from '../../errors.js';
+import { pageCursor, readPageCursor } from '../page-cursor.js';
 
 export interface AuditEntry {
   event_type: string;
@@ -104,7 +106,16 @@ export class AuditLog {
     return this.db.write((tx) => this.append(tx, entry));
   }
 
-  async list(query: AuditQuery, scope: AuditScope): Promise<{ items: AuditEvent[]; total: number }> {
+  /**
+   * A page of the project's events, newest first, how many match, and the next page's cursor. New
+   * events come first, so an offset's pages shift while the log grows; a cursor's page starts
+   * below the sequence number it holds and stays put.
+   */
+  async list(
+    query: AuditQuery,
+    scope: AuditScope,
+  ): Promise<{ items: AuditEvent[]; total: number; next: string | null }> {
+    const before = query.cursor === undefined ? undefined : sequenceOf(readPageCursor(query.cursor, query.offset));
     const q = this.db.manager.createQueryBuilder(AuditEventEntity, 'e');
     q.where(scope.includeGlobal ? '(e.project_id = :project OR e.project_id IS NULL)' : 'e.project_id = :project', {
       project: scope.projectId,
@@ -120,12 +131,24 @@ export class AuditLog {
     if (query.outcome) q.andWhere('e.outcome = :outcome', { outcome: query.outcome });
     if (query.after) q.andWhere('e.at > :after', { after: new Date(query.after).toISOString() });
     if (query.before) q.andWhere('e.at < :before', { before: new Date(query.before).toISOString() });
-    const [rows, total] = await q
+    // COUNT(*), not getCount()'s COUNT(DISTINCT …): half the time on the same index.
+    const counted = await q.clone().select('COUNT(*)', 'count').getRawOne<{ count: number | string }>();
+    const total = Number(counted?.count ?? 0);
+    if (before !== undefined) q.andWhere('e.sequence_number < :before_sequence', { before_sequence: before });
+    const offset = before === undefined ? (query.offset ?? 0) : 0;
+    const limit = query.limit ?? 20;
+    // One row past the page says whether there is a next one.
+    const rows = await q
       .orderBy('e.sequence_number', 'DESC')
-      .skip(query.offset ?? 0)
-      .take(query.limit ?? 20)
-      .getManyAndCount();
-    return { items: rows.map(toAuditEvent), total };
+      .skip(offset)
+      .take(limit + 1)
+      .getMany();
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map(toAuditEvent),
+      total,
+      next: rows.length > limit ? pageCursor(String(page.at(-1)!.sequence_number)) : null,
+    };
   }
 
   /** Recomputes every hash and link, in batches so memory stays flat on a long log. */
@@ -182,4 +205,15 @@ function checkLink(row: AuditEventRow, previous: AuditEventRow | null): string |
 
 export function toAuditEvent(row: AuditEventRow): AuditEvent {
   return { ...row, metadata: JSON.parse(row.metadata) as Record<string, unknown> };
+}
+
+/** The sequence number a cursor of this list holds; `invalid_cursor` for any other key. */
+function sequenceOf(key: string): number {
+  const sequence = Number(key);
+  if (!Number.isSafeInteger(sequence) || sequence < 1)
+    throw new ProblemError(
+      'invalid_cursor',
+      'The cursor is not one this list gave out; start again from the first page.',
+    );
+  return sequence;
 }

@@ -41,6 +41,39 @@ describe('audit log', () => {
     expect((await t.request('GET', '/v1/audit?after=yesterday', { token: root })).status).toBe(400);
   });
 
+  it('pages by cursor, newest first: a page holds still while new events arrive before it', async () => {
+    const createUser = (username: string) =>
+      t.request('POST', '/admin/users', { token: root, body: { username, password: 'a long enough password' } });
+    for (let i = 0; i < 5; i++) await createUser(`pager-${i}`);
+    const list = (query: string) =>
+      t.request('GET', `/v1/audit?event_type=user.created&limit=2&${query}`, { token: root });
+    const targets = (page: { body: Array<{ target: string }> }) => page.body.map((event) => event.target);
+    const first = await list('');
+    expect(targets(first)).toEqual(['user:pager-4', 'user:pager-3']);
+    const cursor = first.headers.get('x-next-cursor')!;
+    expect(first.headers.get('link')).toContain(`cursor=${cursor}>; rel="next"`);
+
+    // A new event comes first: the offset's second page repeats pager-3, the cursor's does not.
+    await createUser('pager-5');
+    expect(targets(await list('offset=2'))).toEqual(['user:pager-3', 'user:pager-2']);
+    const second = await list(`cursor=${cursor}`);
+    expect(targets(second)).toEqual(['user:pager-2', 'user:pager-1']);
+    expect(second.headers.get('x-total-count')).toBe('8'); // the admin, amy and the six pagers
+    const third = await list(`cursor=${second.headers.get('x-next-cursor')}`);
+    expect(targets(third)).toEqual(['user:pager-0', 'user:amy']);
+    const last = await list(`cursor=${third.headers.get('x-next-cursor')}`);
+    expect(targets(last)).toEqual(['user:admin']);
+    expect(last.headers.get('x-next-cursor')).toBeNull();
+
+    // A cursor of another list, or one with an offset, is refused.
+    const agents = Buffer.from(JSON.stringify({ v: 1, after: 'agt_01' })).toString('base64url');
+    for (const query of [`cursor=${agents}`, `cursor=${cursor}&offset=2`]) {
+      const refused = await list(query);
+      expect(refused.status, query).toBe(400);
+      expect(refused.body.code, query).toBe('invalid_cursor');
+    }
+  });
+
   it('cannot be changed through SQL: the database refuses updates and deletes', async () => {
     await expect(sql(t, "UPDATE audit_events SET actor = 'user:mallory'")).rejects.toThrow(/append-only/);
     await expect(sql(t, 'DELETE FROM audit_events')).rejects.toThrow(/append-only/);

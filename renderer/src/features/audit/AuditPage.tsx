@@ -14,7 +14,15 @@ const toIso = (local: string | undefined) => (local ? new Date(local).toISOStrin
 /** The hash-chained audit log: filters, paging, each event's details, and whether the chain holds. */
 export function AuditPage(): React.JSX.Element {
   const projectId = useProject().id;
-  const { event_type, agent: agentName, outcome, after, before, offset = 0 } = useSearch({ from: '/_project/audit' });
+  const {
+    event_type,
+    agent: agentName,
+    outcome,
+    after,
+    before,
+    offset = 0,
+    cursor,
+  } = useSearch({ from: '/_project/audit' });
   const navigate = useNavigate({ from: '/audit' });
   // The URL names the agent; its id (what the log is filtered by) comes from the daemon.
   const agent = useQuery({ ...agentQueries.detail(projectId, agentName ?? ''), enabled: !!agentName });
@@ -27,6 +35,7 @@ export function AuditPage(): React.JSX.Element {
       after: toIso(after),
       before: toIso(before),
       offset,
+      cursor,
       limit: PAGE,
     }),
     enabled: !waitingForAgent,
@@ -34,7 +43,9 @@ export function AuditPage(): React.JSX.Element {
   const chain = useQuery(auditQueries.verification());
   /** A changed filter shows its results from the first page. */
   const set = (filter: 'event_type' | 'agent' | 'outcome' | 'after' | 'before') => (value: string | undefined) =>
-    void navigate({ search: (prev) => ({ ...prev, [filter]: value || undefined, offset: undefined }) });
+    void navigate({
+      search: (prev) => ({ ...prev, [filter]: value || undefined, offset: undefined, cursor: undefined }),
+    });
   const total = events.data?.total ?? 0;
   return (
     <section>
@@ -138,7 +149,16 @@ export function AuditPage(): React.JSX.Element {
             offset={offset}
             pageSize={PAGE}
             total={total}
-            onOffset={(next) => void navigate({ search: (prev) => ({ ...prev, offset: next || undefined }) })}
+            onOffset={(next) =>
+              void navigate({
+                // Onward by the page's cursor, which holds still while new events arrive at the top; back by offset.
+                search: (prev) => ({
+                  ...prev,
+                  offset: next || undefined,
+                  cursor: next === offset + PAGE ? events.data?.next : undefined,
+                }),
+              })
+            }
           />
         </>
       )}

@@ -10,6 +10,8 @@ export interface AuditFilter {
   after?: string;
   before?: string;
   offset?: number;
+  /** The page after the one that gave this cursor; `offset` is then where it starts, for the pager. */
+  cursor?: string;
   limit: number;
 }
 
@@ -27,12 +29,12 @@ export const auditQueries = {
     queryOptions({
       queryKey: auditKeys.list(projectId, filter),
       queryFn: () => {
-        const { limit, offset, event_type, agent_id, outcome, after, before } = filter;
+        const { limit, offset, cursor, event_type, agent_id, outcome, after, before } = filter;
         return page('listAudit', {
           projectId,
           query: {
             limit,
-            ...(offset ? { offset } : {}),
+            ...(cursor ? { cursor } : offset ? { offset } : {}),
             ...(event_type ? { event_type } : {}),
             ...(agent_id ? { agent_id } : {}),
             ...(outcome ? { outcome } : {}),
