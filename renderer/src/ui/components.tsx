@@ -193,23 +193,28 @@ export function StatusBadge({ status }: { status: string }): React.JSX.Element {
 
 export const formatTime = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
 
-/** Previous / next over a server-paged list, with where we are in its total. */
+/**
+ * Previous / next over a server-paged list, with where we are in its total. Where the list gave
+ * the page's `next` cursor, Next goes by it (as fast on the millionth row as on the first, and
+ * holding still while rows arrive before it); Previous goes back by offset.
+ */
 export function Pager(props: {
   offset: number;
   pageSize: number;
   total: number;
-  onOffset: (offset: number) => void;
+  next?: string | null;
+  onPage: (offset: number, cursor: string | undefined) => void;
 }): React.JSX.Element {
-  const { offset, pageSize, total, onOffset } = props;
+  const { offset, pageSize, total, next, onPage } = props;
   return (
     <div className="toolbar" aria-label="Paging">
       <span className="muted">
         {offset + 1}–{Math.min(offset + pageSize, total)} of {total}
       </span>
-      <button disabled={offset === 0} onClick={() => onOffset(Math.max(0, offset - pageSize))}>
+      <button disabled={offset === 0} onClick={() => onPage(Math.max(0, offset - pageSize), undefined)}>
         Previous
       </button>
-      <button disabled={offset + pageSize >= total} onClick={() => onOffset(offset + pageSize)}>
+      <button disabled={offset + pageSize >= total} onClick={() => onPage(offset + pageSize, next ?? undefined)}>
         Next
       </button>
     </div>

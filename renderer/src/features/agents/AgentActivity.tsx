@@ -59,7 +59,7 @@ function AgentEvents({ projectId, agent }: { projectId: string; agent: Agent }):
         </tbody>
       </table>
       {events.data.total > ACTIVITY_PAGE && (
-        <Pager offset={offset} pageSize={ACTIVITY_PAGE} total={events.data.total} onOffset={setOffset} />
+        <Pager offset={offset} pageSize={ACTIVITY_PAGE} total={events.data.total} onPage={setOffset} />
       )}
     </>
   );

@@ -112,15 +112,9 @@ export function AgentsPage(): React.JSX.Element {
             offset={offset}
             pageSize={PAGE}
             total={total}
-            onOffset={(next) =>
-              void navigate({
-                // Onward by the page's cursor, as fast on the millionth agent as on the first; back by offset.
-                search: (prev) => ({
-                  ...prev,
-                  offset: next || undefined,
-                  cursor: next === offset + PAGE ? list.data?.next : undefined,
-                }),
-              })
+            next={list.data?.next}
+            onPage={(start, cursor) =>
+              void navigate({ search: (prev) => ({ ...prev, offset: start || undefined, cursor }) })
             }
           />
         </>

@@ -119,7 +119,7 @@ export function ApprovalsPage(): React.JSX.Element {
           offset={offset}
           pageSize={PAGE}
           total={list.data.total}
-          onOffset={(next) => void navigate({ search: (prev) => ({ ...prev, offset: next || undefined }) })}
+          onPage={(start) => void navigate({ search: (prev) => ({ ...prev, offset: start || undefined }) })}
         />
       )}
     </section>

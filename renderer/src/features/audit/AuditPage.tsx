@@ -149,15 +149,9 @@ export function AuditPage(): React.JSX.Element {
             offset={offset}
             pageSize={PAGE}
             total={total}
-            onOffset={(next) =>
-              void navigate({
-                // Onward by the page's cursor, which holds still while new events arrive at the top; back by offset.
-                search: (prev) => ({
-                  ...prev,
-                  offset: next || undefined,
-                  cursor: next === offset + PAGE ? events.data?.next : undefined,
-                }),
-              })
+            next={events.data?.next}
+            onPage={(start, cursor) =>
+              void navigate({ search: (prev) => ({ ...prev, offset: start || undefined, cursor }) })
             }
           />
         </>
