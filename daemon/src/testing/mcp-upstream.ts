@@ -29,8 +29,8 @@ export interface HttpUpstream {
  * `Authorization: Bearer <token>` get 401. With `json`, it answers a request with nothing to send
  * before the response as JSON rather than as an event stream (the SDK's `enableJsonResponse`).
  * With `resumable`, its event streams can be resumed (an event store, the priming event naming
- * `retryMs`), and `poll` sends progress, closes its call's stream (SEP-1699's polling), waits `ms`
- * and answers: its client must come back with `Last-Event-ID` for the rest.
+ * `retryMs`), and it has `poll` too, which sends progress, closes its call's stream (SEP-1699's
+ * polling), waits `ms` and answers: its client must come back with `Last-Event-ID` for the rest.
  */
 export async function startHttpUpstream(
   options: { token?: string; json?: boolean; resumable?: { retryMs: number } } = {},
@@ -97,26 +97,30 @@ export async function startHttpUpstream(
         return { content: [answer.content].flat() };
       },
     );
-    server.registerTool(
-      'poll',
-      { description: 'Closes its stream, then answers after ms', inputSchema: { ms: z.number() } },
-      async ({ ms }, extra) => {
-        const progress = async (step: number) => {
-          const token = extra._meta?.progressToken;
-          if (token !== undefined)
-            await extra.sendNotification({
-              method: 'notifications/progress',
-              params: { progressToken: token, progress: step },
-            });
-        };
-        await progress(1);
-        streamClosedAt = performance.now();
-        extra.closeSSEStream?.();
-        await new Promise((resolve) => setTimeout(resolve, ms));
-        await progress(2);
-        return { content: [{ type: 'text', text: `polled ${ms}` }] };
-      },
-    );
+    if (options.resumable)
+      server.registerTool(
+        'poll',
+        { description: 'Closes its stream, then answers after ms', inputSchema: { ms: z.number() } },
+        async ({ ms }, extra) => {
+          const progress = async (step: number) => {
+            const token = extra._meta?.progressToken;
+            if (token !== undefined)
+              await extra.sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken: token, progress: step },
+              });
+          };
+          await progress(1);
+          streamClosedAt = performance.now();
+          extra.closeSSEStream?.();
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          await progress(2);
+          // The SDK's example event store replays in the order of its event ids, which hold the
+          // millisecond and then a random suffix: a millisecond apart, the progress comes first.
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          return { content: [{ type: 'text', text: `polled ${ms}` }] };
+        },
+      );
     for (const name of extraTools) registerExtra(server, name);
     return server;
   };
