@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ResourceRefusal } from '../domain/oauth/authorization-server.js';
 import { MCP_PATH, TOOLS_SCOPE } from '../domain/oauth/authorization-server.js';
 import type { AgentAuthContext } from './authenticate.js';
-import { authenticate, presentedCredential } from './authenticate.js';
+import { authenticate, authenticatedAgent, presentedCredential } from './authenticate.js';
 import { sendProblem } from './problems.js';
 import type { Services } from './services.js';
 
@@ -79,7 +79,10 @@ export async function authenticateGateway(
   const credential = presentedCredential(request.headers);
   // Agent keys carry their prefix and agent tokens are JWTs; the server's access tokens are neither.
   if (credential && (credential.startsWith('agent_') || credential.split('.').length === 3)) {
-    return (await authenticate(services, request, 'agent')) as AgentAuthContext;
+    return (
+      authenticatedAgent(services, request, 'agent') ??
+      ((await authenticate(services, request, 'agent')) as AgentAuthContext)
+    );
   }
   return requireResourceToken(services, request, reply);
 }

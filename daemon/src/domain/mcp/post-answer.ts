@@ -38,10 +38,17 @@ export class PostAnswer {
     clearInterval(this.keepAlive);
     if (this.over) return;
     if (this.streaming) this.response.end(event(message));
-    else
+    else {
+      // With its length, the answer goes out as one plain body, not chunked.
+      const body = JSON.stringify(message);
       this.response
-        .writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': this.sessionId })
-        .end(JSON.stringify(message));
+        .writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'mcp-session-id': this.sessionId,
+        })
+        .end(body);
+    }
   }
 
   /** The request was cancelled: no response follows (the client has forgotten the request). */

@@ -14,7 +14,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dispatcher, Pool } from 'undici';
+import type { Pool } from 'undici';
 
 /** The SDK transport's first wait before resuming a stream, when the upstream named none. */
 const FIRST_RECONNECTION_DELAY_MS = 1000;
@@ -100,7 +100,12 @@ export class UpstreamHttpTransport implements Transport {
     if (!answered) await this.sdk.send(message, options);
   }
 
-  /** POSTs the request as the SDK transport does; false when the answer is a redirect, left to the SDK. */
+  /**
+   * POSTs the request as the SDK transport does; false when the answer is a redirect, left to the
+   * SDK. undici's callbacks rather than its `request`: no body stream is built and iterated for
+   * each call. Resolves once an event stream's headers are in (its messages follow), or with the
+   * whole of any other answer.
+   */
   private async post(message: JSONRPCRequest, options: TransportSendOptions | undefined): Promise<boolean> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -111,94 +116,134 @@ export class UpstreamHttpTransport implements Transport {
     for (const [name, value] of Object.entries(this.credentialHeaders)) headers[name.toLowerCase()] = value;
     if (this.closed) throw new Error('the connection to the upstream is closed');
     const pool = await (this.pool ??= import('undici').then(({ Pool }) => new Pool(this.url.origin)));
-    const answer = await pool.request({
-      method: 'POST',
-      path: `${this.url.pathname}${this.url.search}`,
-      headers,
-      body: JSON.stringify(message),
+    return new Promise<boolean>((resolve, reject) => {
+      let status = 0;
+      let contentType: string | null = null;
+      let stream: CallStream | undefined;
+      const chunks: Buffer[] = [];
+      pool.dispatch(
+        { method: 'POST', path: `${this.url.pathname}${this.url.search}`, headers, body: JSON.stringify(message) },
+        {
+          onConnect: () => undefined,
+          onHeaders: (statusCode, rawHeaders) => {
+            // An informational answer (103 Early Hints) is not the answer.
+            if (statusCode < 200) return true;
+            status = statusCode;
+            contentType = headerOf(rawHeaders, 'content-type');
+            if (status < 300 && status !== 202 && mediaTypeEssence(contentType) === 'text/event-stream') {
+              stream = new CallStream(this, message, options);
+              resolve(true);
+            }
+            return true;
+          },
+          onData: (chunk) => {
+            if (stream) stream.feed(chunk);
+            else chunks.push(chunk);
+            return true;
+          },
+          onComplete: () => {
+            if (stream) return stream.end();
+            try {
+              resolve(this.answered(status, contentType, Buffer.concat(chunks).toString('utf8')));
+            } catch (error) {
+              reject(error as Error);
+            }
+          },
+          onError: (error) => (stream ? stream.end(error) : reject(error)),
+        },
+      );
     });
-    const { statusCode, body } = answer;
-    if (statusCode >= 300 && statusCode < 400) {
-      await body.dump();
-      return false;
-    }
-    if (statusCode < 200 || statusCode >= 300) {
-      const text = await body.text().catch(() => null);
-      throw new StreamableHTTPError(statusCode, `Error POSTing to endpoint: ${text}`);
-    }
-    if (statusCode === 202) {
-      await body.dump();
-      return true;
-    }
-    const contentType = header(answer, 'content-type');
-    const type = mediaTypeEssence(contentType);
-    if (type === 'text/event-stream') {
-      void this.follow(body, message, options);
-    } else if (type === 'application/json') {
-      const data: unknown = await body.json();
-      const messages = Array.isArray(data) ? data : [data];
-      for (const parsed of messages.map(parseMessage)) this.onmessage?.(parsed);
-    } else {
-      await body.dump();
+  }
+
+  /** A whole answer other than an event stream, as the SDK transport takes it. */
+  private answered(status: number, contentType: string | null, body: string): boolean {
+    if (status >= 300 && status < 400) return false;
+    if (status < 200 || status >= 300) throw new StreamableHTTPError(status, `Error POSTing to endpoint: ${body}`);
+    if (status === 202) return true;
+    if (mediaTypeEssence(contentType) !== 'application/json')
       throw new StreamableHTTPError(-1, `Unexpected content type: ${contentType}`);
-    }
+    const data: unknown = JSON.parse(body);
+    for (const parsed of (Array.isArray(data) ? data : [data]).map(parseMessage)) this.onmessage?.(parsed);
     return true;
   }
 
   /**
-   * Hands each message of the event stream to the client. A stream the upstream made resumable (its
-   * events carry ids) that ends before the response is resumed by the SDK transport, from the last
+   * A call's event stream ended — `error` when it broke — before the response: a stream the
+   * upstream made resumable (its events carry ids) is resumed by the SDK transport, from the last
    * id, once the upstream's `retry` has passed (or the SDK's first back-off step), as the SDK
    * transport waits: an upstream that closes a call's stream to be polled (SEP-1699) is not asked
    * again at once.
    */
-  private async follow(
-    body: Dispatcher.ResponseData['body'],
+  async resumeCall(
     request: JSONRPCRequest,
     options: TransportSendOptions | undefined,
+    lastEventId: string,
   ): Promise<void> {
-    let lastEventId: string | undefined;
-    let responded = false;
-    const events: EventSourceMessage[] = [];
-    const parser = createParser({
-      onEvent: (event) => events.push(event),
-      onRetry: (ms) => (this.retryMs = ms),
-    });
-    try {
-      body.setEncoding('utf8');
-      for await (const chunk of body) {
-        parser.feed(chunk as string);
-        for (const event of events.splice(0)) {
-          if (event.id) {
-            lastEventId = event.id;
-            options?.onresumptiontoken?.(event.id);
-          }
-          if (!event.data || (event.event && event.event !== 'message')) continue;
-          try {
-            const message = parseMessage(JSON.parse(event.data));
-            if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) responded = true;
-            this.onmessage?.(message);
-          } catch (error) {
-            this.onerror?.(error as Error);
-          }
-          // The SDK client handles a notification a microtask after it arrives, and drops the
-          // request's progress handler as soon as its response arrives: one message at a time,
-          // as the SDK transport's stream reader hands them over, keeps progress before the result.
-          await Promise.resolve();
-        }
-      }
-    } catch (error) {
-      this.onerror?.(new Error(`SSE stream disconnected: ${String(error)}`));
-    }
-    if (lastEventId === undefined || responded) return;
     await sleep(this.retryMs ?? FIRST_RECONNECTION_DELAY_MS, undefined, { ref: false });
     if (!this.closed) await this.sdk.send(request, { ...options, resumptionToken: lastEventId }).catch(() => undefined);
   }
+
+  /** The upstream named how long to wait before resuming a stream. */
+  retryAfter(ms: number): void {
+    this.retryMs = ms;
+  }
 }
 
-function header(answer: Dispatcher.ResponseData, name: string): string | null {
-  const value = answer.headers[name];
-  return (Array.isArray(value) ? value[0] : value) ?? null;
+/**
+ * One tool call's event stream, read with eventsource-parser: each message reaches the client in
+ * order, one microtask apart, as the SDK transport's stream reader hands them over. The SDK client
+ * handles a notification a microtask after it arrives and drops the request's progress handler as
+ * soon as its response arrives, so this keeps progress before the result.
+ */
+class CallStream {
+  private readonly decoder = new TextDecoder();
+  private readonly parser = createParser({
+    onEvent: (event) => (this.delivered = this.delivered.then(() => this.deliver(event))),
+    onRetry: (ms) => this.transport.retryAfter(ms),
+  });
+  private delivered: Promise<void> = Promise.resolve();
+  private lastEventId: string | undefined;
+  private responded = false;
+
+  constructor(
+    private readonly transport: UpstreamHttpTransport,
+    private readonly request: JSONRPCRequest,
+    private readonly options: TransportSendOptions | undefined,
+  ) {}
+
+  feed(chunk: Buffer): void {
+    this.parser.feed(this.decoder.decode(chunk, { stream: true }));
+  }
+
+  end(error?: Error): void {
+    this.delivered = this.delivered.then(() => {
+      if (error) this.transport.onerror?.(new Error(`SSE stream disconnected: ${String(error)}`));
+      if (this.lastEventId !== undefined && !this.responded)
+        void this.transport.resumeCall(this.request, this.options, this.lastEventId);
+    });
+  }
+
+  private deliver(event: EventSourceMessage): void {
+    if (event.id) {
+      this.lastEventId = event.id;
+      this.options?.onresumptiontoken?.(event.id);
+    }
+    if (!event.data || (event.event && event.event !== 'message')) return;
+    try {
+      const message = parseMessage(JSON.parse(event.data));
+      if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) this.responded = true;
+      this.transport.onmessage?.(message);
+    } catch (error) {
+      this.transport.onerror?.(error as Error);
+    }
+  }
+}
+
+/** A header of undici's raw list (names and values in turn), by its lower-case name. */
+function headerOf(rawHeaders: Buffer[], name: string): string | null {
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    if (rawHeaders[i]!.toString('latin1').toLowerCase() === name) return rawHeaders[i + 1]!.toString('latin1');
+  return null;
 }
 
 /**
