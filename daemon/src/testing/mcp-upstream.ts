@@ -30,10 +30,11 @@ export interface HttpUpstream {
  * before the response as JSON rather than as an event stream (the SDK's `enableJsonResponse`).
  * With `resumable`, its event streams can be resumed (an event store, the priming event naming
  * `retryMs`), and it has `poll` too, which sends progress, closes its call's stream (SEP-1699's
- * polling), waits `ms` and answers: its client must come back with `Last-Event-ID` for the rest.
+ * polling), waits `ms` and answers: its client must come back with `Last-Event-ID` for the rest
+ * (with `failFirstResume`, twice: the first time from an event id is refused with a 503).
  */
 export async function startHttpUpstream(
-  options: { token?: string; json?: boolean; resumable?: { retryMs: number } } = {},
+  options: { token?: string; json?: boolean; resumable?: { retryMs: number; failFirstResume?: boolean } } = {},
 ): Promise<HttpUpstream> {
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer }>();
   const extraTools: string[] = [];
@@ -49,6 +50,8 @@ export async function startHttpUpstream(
   const cancelled: number[] = [];
   const resumedAfterMs: number[] = [];
   let streamClosedAt: number | undefined;
+  /** With `failFirstResume`: the event ids a resumption was refused from once (503). */
+  const failedResumes = new Set<string>();
 
   const newServer = () => {
     const server = new McpServer({ name: 'test-http-upstream', version: '1.0.0' });
@@ -139,8 +142,14 @@ export async function startHttpUpstream(
         res.writeHead(401).end();
         return;
       }
-      if (req.method === 'GET' && req.headers['last-event-id'] && streamClosedAt !== undefined)
+      const lastEventId = req.method === 'GET' ? req.headers['last-event-id'] : undefined;
+      if (typeof lastEventId === 'string' && streamClosedAt !== undefined)
         resumedAfterMs.push(performance.now() - streamClosedAt);
+      if (typeof lastEventId === 'string' && options.resumable?.failFirstResume && !failedResumes.has(lastEventId)) {
+        failedResumes.add(lastEventId);
+        res.writeHead(503).end();
+        return;
+      }
       const body = req.method === 'POST' ? await readBody(req) : undefined;
       const sessionId = req.headers['mcp-session-id'];
       let session = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;

@@ -97,41 +97,51 @@ describe.each([
   });
 });
 
-describe("UpstreamHttpTransport when the upstream closes a call's stream before answering", () => {
-  const retryMs = 300;
-  let upstream: HttpUpstream;
-  const clients: Client[] = [];
-  beforeAll(async () => {
-    upstream = await startHttpUpstream({ resumable: { retryMs } });
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-    await upstream.close();
-  });
-
-  /** A `poll` call: its stream closes after the first progress; the rest comes on the resumed stream. */
-  const poll = async (transport: Transport) => {
-    const client = new Client({ name: 'transport-test', version: '1.0.0' });
-    await client.connect(transport);
-    clients.push(client);
-    const progress: number[] = [];
-    const result = await client.callTool({ name: 'poll', arguments: { ms: 100 } }, undefined, {
-      onprogress: (update) => progress.push(update.progress),
+describe.each([
+  { refused: 'takes it', failFirstResume: false },
+  { refused: 'refuses the first resumption', failFirstResume: true },
+])(
+  "UpstreamHttpTransport when the upstream closes a call's stream before answering, and $refused",
+  ({ failFirstResume }) => {
+    const retryMs = 300;
+    let upstream: HttpUpstream;
+    const clients: Client[] = [];
+    beforeAll(async () => {
+      upstream = await startHttpUpstream({ resumable: { retryMs, failFirstResume } });
     });
-    return { result, progress };
-  };
+    afterAll(async () => {
+      await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+      await upstream.close();
+    });
 
-  it("comes back for the rest after the upstream's retry interval, as the SDK's transport does", async () => {
-    const url = new URL(upstream.url);
-    const sdk = await poll(new StreamableHTTPClientTransport(url));
-    const ours = await poll(new UpstreamHttpTransport(url, {}));
-    expect(ours).toEqual(sdk);
-    expect(ours).toEqual({ result: { content: [{ type: 'text', text: 'polled 100' }] }, progress: [1, 2] });
-    // Each client resumed once, and not before the `retry` the upstream's priming event named.
-    expect(upstream.resumedAfterMs).toHaveLength(2);
-    for (const after of upstream.resumedAfterMs) expect(after).toBeGreaterThanOrEqual(retryMs - 5);
-  });
-});
+    /** A `poll` call: its stream closes after the first progress; the rest comes on the resumed stream. */
+    const poll = async (transport: Transport) => {
+      const client = new Client({ name: 'transport-test', version: '1.0.0' });
+      await client.connect(transport);
+      clients.push(client);
+      const progress: number[] = [];
+      const result = await client.callTool({ name: 'poll', arguments: { ms: 100 } }, undefined, {
+        onprogress: (update) => progress.push(update.progress),
+      });
+      return { result, progress };
+    };
+
+    it("comes back for the rest after the upstream's retry interval, as the SDK's transport does", async () => {
+      const url = new URL(upstream.url);
+      const sdk = await poll(new StreamableHTTPClientTransport(url));
+      const ours = await poll(new UpstreamHttpTransport(url, {}));
+      expect(ours).toEqual(sdk);
+      expect(ours).toEqual({ result: { content: [{ type: 'text', text: 'polled 100' }] }, progress: [1, 2] });
+      // Each client resumed once (twice when the first was refused, the second a `retry` after
+      // it), and not before the `retry` the upstream's priming event named.
+      const attempts = failFirstResume ? 2 : 1;
+      expect(upstream.resumedAfterMs).toHaveLength(2 * attempts);
+      upstream.resumedAfterMs.forEach((after, i) =>
+        expect(after).toBeGreaterThanOrEqual((1 + (i % attempts)) * retryMs - 5),
+      );
+    });
+  },
+);
 
 describe('parseMessage', () => {
   const outcome = (parse: (value: unknown) => unknown, value: unknown) => {

@@ -16,8 +16,16 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'undici';
 
-/** The SDK transport's first wait before resuming a stream, when the upstream named none. */
-const FIRST_RECONNECTION_DELAY_MS = 1000;
+/**
+ * How a call's event stream that ended before its response is resumed, when the upstream names no
+ * `retry`: the SDK transport's schedule (its defaults, given to it too, so both follow the same).
+ */
+const RECONNECTION = {
+  initialReconnectionDelay: 1000,
+  maxReconnectionDelay: 30_000,
+  reconnectionDelayGrowFactor: 1.5,
+  maxRetries: 2,
+};
 
 /**
  * The daemon's client transport to a Streamable HTTP upstream: the SDK's, except for `tools/call`,
@@ -27,9 +35,10 @@ const FIRST_RECONNECTION_DELAY_MS = 1000;
  * upstream session (the SDK transport's session id and protocol version, the same credential
  * headers), and its answer — JSON, or an event stream read with eventsource-parser — reaches the
  * SDK client exactly as the SDK transport hands it over (each message checked against the JSON-RPC
- * schema, then `onmessage`). So the SDK's client still matches responses, relays progress, the
+ * schema, then `onmessage`), and a call's stream that ends before its response is resumed on the
+ * SDK transport's schedule. So the SDK's client still matches responses, relays progress, the
  * upstream's own requests and notifications, times out and cancels as before. The rest —
- * initialization, the GET stream, notifications, resumption, redirects — is the SDK transport's.
+ * initialization, the standalone GET stream, notifications, redirects — is the SDK transport's.
  */
 export class UpstreamHttpTransport implements Transport {
   private readonly sdk: StreamableHTTPClientTransport;
@@ -44,7 +53,10 @@ export class UpstreamHttpTransport implements Transport {
     /** The upstream credential's header(s), as the SDK transport sends them on each request. */
     private readonly credentialHeaders: Record<string, string>,
   ) {
-    this.sdk = new StreamableHTTPClientTransport(url, { requestInit: { headers: credentialHeaders } });
+    this.sdk = new StreamableHTTPClientTransport(url, {
+      requestInit: { headers: credentialHeaders },
+      reconnectionOptions: RECONNECTION,
+    });
   }
 
   // The SDK client sets its callbacks here; they are the SDK transport's, whichever of the two reads.
@@ -107,22 +119,15 @@ export class UpstreamHttpTransport implements Transport {
    * whole of any other answer.
    */
   private async post(message: JSONRPCRequest, options: TransportSendOptions | undefined): Promise<boolean> {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    };
-    if (this.sdk.sessionId) headers['mcp-session-id'] = this.sdk.sessionId;
-    if (this.sdk.protocolVersion) headers['mcp-protocol-version'] = this.sdk.protocolVersion;
-    for (const [name, value] of Object.entries(this.credentialHeaders)) headers[name.toLowerCase()] = value;
-    if (this.closed) throw new Error('the connection to the upstream is closed');
-    const pool = await (this.pool ??= import('undici').then(({ Pool }) => new Pool(this.url.origin)));
+    const headers = this.headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
+    const pool = await this.open();
     return new Promise<boolean>((resolve, reject) => {
       let status = 0;
       let contentType: string | null = null;
       let stream: CallStream | undefined;
       const chunks: Buffer[] = [];
       pool.dispatch(
-        { method: 'POST', path: `${this.url.pathname}${this.url.search}`, headers, body: JSON.stringify(message) },
+        { method: 'POST', path: this.path, headers, body: JSON.stringify(message) },
         {
           onConnect: () => undefined,
           onHeaders: (statusCode, rawHeaders) => {
@@ -168,19 +173,92 @@ export class UpstreamHttpTransport implements Transport {
   }
 
   /**
-   * A call's event stream ended — `error` when it broke — before the response: a stream the
-   * upstream made resumable (its events carry ids) is resumed by the SDK transport, from the last
-   * id, once the upstream's `retry` has passed (or the SDK's first back-off step), as the SDK
-   * transport waits: an upstream that closes a call's stream to be polled (SEP-1699) is not asked
-   * again at once.
+   * A call's event stream ended before its response, its last event `lastEventId`: the rest is
+   * asked for (GET with `Last-Event-ID`) once the upstream's `retry` has passed, or the SDK's
+   * back-off step, and asked again on the same schedule while that fails, up to the SDK's number
+   * of retries: an upstream that closes a call's stream to be polled (SEP-1699) is not asked again
+   * at once, and one that fails a resumption is given the SDK transport's second chance.
    */
   async resumeCall(
     request: JSONRPCRequest,
     options: TransportSendOptions | undefined,
     lastEventId: string,
+    attempt = 0,
   ): Promise<void> {
-    await sleep(this.retryMs ?? FIRST_RECONNECTION_DELAY_MS, undefined, { ref: false });
-    if (!this.closed) await this.sdk.send(request, { ...options, resumptionToken: lastEventId }).catch(() => undefined);
+    if (attempt >= RECONNECTION.maxRetries) {
+      this.onerror?.(new Error(`Maximum reconnection attempts (${RECONNECTION.maxRetries}) exceeded.`));
+      return;
+    }
+    const { initialReconnectionDelay, reconnectionDelayGrowFactor, maxReconnectionDelay } = RECONNECTION;
+    const delay =
+      this.retryMs ?? Math.min(initialReconnectionDelay * reconnectionDelayGrowFactor ** attempt, maxReconnectionDelay);
+    await sleep(delay, undefined, { ref: false });
+    if (this.closed) return;
+    try {
+      const taken = await this.openStream(request, options, lastEventId);
+      // A redirect: the SDK transport follows it, as it does any other.
+      if (!taken) await this.sdk.send(request, { ...options, resumptionToken: lastEventId });
+    } catch (error) {
+      this.onerror?.(new Error(`Failed to reconnect SSE stream: ${(error as Error).message}`));
+      await this.resumeCall(request, options, lastEventId, attempt + 1);
+    }
+  }
+
+  /**
+   * GETs the call's event stream from after `lastEventId` and reads it as the POST's; false when
+   * the answer is a redirect. An upstream that serves no event stream on GET (405) has nothing to
+   * resume, as the SDK transport takes it.
+   */
+  private async openStream(
+    request: JSONRPCRequest,
+    options: TransportSendOptions | undefined,
+    lastEventId: string,
+  ): Promise<boolean> {
+    const headers = this.headers({ accept: 'text/event-stream', 'last-event-id': lastEventId });
+    const pool = await this.open();
+    return new Promise<boolean>((resolve, reject) => {
+      let stream: CallStream | undefined;
+      pool.dispatch(
+        { method: 'GET', path: this.path, headers },
+        {
+          onConnect: () => undefined,
+          onHeaders: (statusCode, _rawHeaders, _resume, statusText) => {
+            if (statusCode < 200) return true;
+            if (statusCode < 300) {
+              stream = new CallStream(this, request, options);
+              resolve(true);
+            } else if (statusCode < 400) resolve(false);
+            else if (statusCode === 405) resolve(true);
+            else reject(new StreamableHTTPError(statusCode, `Failed to open SSE stream: ${statusText}`));
+            return true;
+          },
+          onData: (chunk) => {
+            stream?.feed(chunk);
+            return true;
+          },
+          onComplete: () => stream?.end(),
+          onError: (error) => (stream ? stream.end(error) : reject(error)),
+        },
+      );
+    });
+  }
+
+  /** The headers of every request to the upstream, as the SDK transport sends them, with `extra`. */
+  private headers(extra: Record<string, string>): Record<string, string> {
+    const headers = { ...extra };
+    if (this.sdk.sessionId) headers['mcp-session-id'] = this.sdk.sessionId;
+    if (this.sdk.protocolVersion) headers['mcp-protocol-version'] = this.sdk.protocolVersion;
+    for (const [name, value] of Object.entries(this.credentialHeaders)) headers[name.toLowerCase()] = value;
+    return headers;
+  }
+
+  private get path(): string {
+    return `${this.url.pathname}${this.url.search}`;
+  }
+
+  private open(): Promise<Pool> {
+    if (this.closed) return Promise.reject(new Error('the connection to the upstream is closed'));
+    return (this.pool ??= import('undici').then(({ Pool }) => new Pool(this.url.origin)));
   }
 
   /** The upstream named how long to wait before resuming a stream. */
