@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Request } from 'autocannon';
 
@@ -73,4 +74,54 @@ export function runLoad(options: LoadOptions, serverPid?: number): Promise<LoadR
       resolve(result);
     });
   });
+}
+
+/** Latencies of one connection sending each request as soon as the last one was answered, in ms. */
+export interface SequentialLatency {
+  requests: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * One keep-alive connection (undici) sending `request` again as soon as it is answered, for
+ * `seconds` after `warmupSeconds`: what a request costs when nothing queues for the CPU, timed to
+ * the microsecond (autocannon's histogram has 1 ms resolution). Every answer must be a 2xx.
+ */
+export async function sequentialLatency(options: {
+  url: string;
+  request: Request;
+  seconds: number;
+  warmupSeconds: number;
+}): Promise<SequentialLatency> {
+  const { Pool } = await import('undici');
+  const pool = new Pool(options.url, { connections: 1 });
+  const { method = 'GET', path = '/', headers, body } = options.request;
+  const send = async () => {
+    const answer = await pool.request({ method: method as 'GET', path, headers, body: body as string | undefined });
+    await answer.body.dump();
+    if (answer.statusCode < 200 || answer.statusCode >= 300)
+      throw new Error(`${method} ${path}: ${answer.statusCode}, not a 2xx`);
+  };
+  const run = async (seconds: number, latencies: number[] | null) => {
+    for (const until = performance.now() + seconds * 1000; performance.now() < until;) {
+      const started = performance.now();
+      await send();
+      latencies?.push(performance.now() - started);
+    }
+  };
+  try {
+    await run(options.warmupSeconds, null);
+    const latencies: number[] = [];
+    await run(options.seconds, latencies);
+    latencies.sort((a, b) => a - b);
+    return { requests: latencies.length, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The `p` quantile of `sorted` latencies, in ms to the microsecond. */
+export function percentile(sorted: number[], p: number): number {
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! * 1000) / 1000;
 }

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { processCpuMs } from './load.js';
+import { percentile, processCpuMs } from './load.js';
 
 export interface McpUpstream {
   url: string;
@@ -32,69 +32,95 @@ export interface McpLoadResult {
   cpuUsPerCall: Record<string, number>;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-const round = (n: number) => Math.round(n * 1000) / 1000;
+export interface McpTarget {
+  url: string;
+  headers: Record<string, string>;
+  tool: string;
+  /** The server processes whose CPU is measured, by name. */
+  pids: Record<string, number>;
+}
 
 /**
  * `sessions` SDK clients on `url` (each its own MCP session), each calling `tool` again as soon as
  * the last call answered, for `seconds` after `warmupSeconds`; latencies as each client sees them,
  * and what each server process of `pids` (by name) spent per call.
  */
-export async function mcpLoad(options: {
-  url: string;
-  headers: Record<string, string>;
-  tool: string;
-  sessions: number;
-  seconds: number;
-  warmupSeconds: number;
-  pids: Record<string, number>;
-}): Promise<McpLoadResult> {
+export async function mcpLoad(
+  options: McpTarget & { sessions: number; seconds: number; warmupSeconds: number },
+): Promise<McpLoadResult> {
+  const [result] = await mcpLoadsInTurn([options], options);
+  return result!;
+}
+
+/**
+ * As `mcpLoad` for each target at once, but taking turns a window of `windowSeconds` at a time
+ * (the order turning each time) until each had `seconds`: so that a machine whose speed drifts
+ * over a minute (a shared virtual machine's does) slows every target alike.
+ */
+export async function mcpLoadsInTurn(
+  targets: McpTarget[],
+  options: { sessions: number; seconds: number; warmupSeconds: number; windowSeconds?: number },
+): Promise<McpLoadResult[]> {
+  const sides = await Promise.all(targets.map((target) => openSessions(target, options.sessions)));
+  try {
+    for (const side of sides) await side.run(options.warmupSeconds);
+    const window = Math.min(options.windowSeconds ?? options.seconds, options.seconds);
+    for (let turn = 0; turn * window < options.seconds; turn++)
+      for (const side of turn % 2 === 0 ? sides : [...sides].reverse()) await side.run(window, true);
+    return sides.map((side) => side.result());
+  } finally {
+    await Promise.all(sides.map((side) => side.close()));
+  }
+}
+
+async function openSessions(target: McpTarget, sessions: number) {
   const clients = await Promise.all(
-    Array.from({ length: options.sessions }, async (_, index) => {
+    Array.from({ length: sessions }, async (_, index) => {
       const client = new Client({ name: `bench-${index}`, version: '1.0.0' });
       await client.connect(
-        new StreamableHTTPClientTransport(new URL(options.url), { requestInit: { headers: options.headers } }),
+        new StreamableHTTPClientTransport(new URL(target.url), { requestInit: { headers: target.headers } }),
       );
       return client;
     }),
   );
+  const latencies: number[] = [];
+  const cpuMs = Object.fromEntries(Object.keys(target.pids).map((name) => [name, 0]));
+  let measuredMs = 0;
   const call = async (client: Client) => {
-    const result = await client.callTool({ name: options.tool, arguments: { text: 'bench' } });
-    if (result.isError) throw new Error(`${options.tool} failed: ${JSON.stringify(result.content)}`);
+    const result = await client.callTool({ name: target.tool, arguments: { text: 'bench' } });
+    if (result.isError) throw new Error(`${target.tool} failed: ${JSON.stringify(result.content)}`);
   };
-  const run = async (seconds: number, latencies: number[] | null) => {
-    const until = performance.now() + seconds * 1000;
-    await Promise.all(
-      clients.map(async (client) => {
-        while (performance.now() < until) {
-          const started = performance.now();
-          await call(client);
-          latencies?.push(performance.now() - started);
-        }
-      }),
-    );
+  return {
+    /** Every client calls for `seconds`; measured, their latencies and the servers' CPU are kept. */
+    async run(seconds: number, measured = false): Promise<void> {
+      const cpuAtStart = Object.entries(target.pids).map(([name, pid]) => [name, pid, processCpuMs(pid)] as const);
+      const started = performance.now();
+      const until = started + seconds * 1000;
+      await Promise.all(
+        clients.map(async (client) => {
+          while (performance.now() < until) {
+            const callStarted = performance.now();
+            await call(client);
+            if (measured) latencies.push(performance.now() - callStarted);
+          }
+        }),
+      );
+      if (!measured) return;
+      measuredMs += performance.now() - started;
+      for (const [name, pid, before] of cpuAtStart) cpuMs[name]! += processCpuMs(pid) - before;
+    },
+    result(): McpLoadResult {
+      latencies.sort((a, b) => a - b);
+      return {
+        calls: latencies.length,
+        rps: Math.round((latencies.length * 1000) / measuredMs),
+        p50: percentile(latencies, 0.5),
+        p99: percentile(latencies, 0.99),
+        cpuUsPerCall: Object.fromEntries(
+          Object.entries(cpuMs).map(([name, ms]) => [name, Math.round((ms * 1000) / latencies.length)]),
+        ),
+      };
+    },
+    close: () => Promise.all(clients.map((client) => client.close().catch(() => undefined))),
   };
-  try {
-    await run(options.warmupSeconds, null);
-    const latencies: number[] = [];
-    const cpuAtStart = Object.entries(options.pids).map(([name, pid]) => [name, pid, processCpuMs(pid)] as const);
-    const started = performance.now();
-    await run(options.seconds, latencies);
-    const elapsed = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
-    return {
-      calls: latencies.length,
-      rps: Math.round(latencies.length / elapsed),
-      p50: round(percentile(latencies, 0.5)),
-      p99: round(percentile(latencies, 0.99)),
-      cpuUsPerCall: Object.fromEntries(
-        cpuAtStart.map(([name, pid, before]) => [
-          name,
-          Math.round(((processCpuMs(pid) - before) * 1000) / latencies.length),
-        ]),
-      ),
-    };
-  } finally {
-    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-  }
 }
