@@ -25,7 +25,7 @@ import {
   type BenchDaemon,
 } from './lib/daemon.js';
 import { processCpuMs, runLoad, sequentialLatency, type LoadResult, type SequentialLatency } from './lib/load.js';
-import { mcpLoad, mcpLoadsInTurn, startMcpUpstream, type McpLoadResult } from './lib/mcp-load.js';
+import { mcpLoad, mcpLoadsInTurn, startMcpUpstream, type McpLoadResult, type McpTarget } from './lib/mcp-load.js';
 import { machine, markdown, round, thousands, writeResults, type Row } from './lib/report.js';
 import { addActivity, CACHE_DIR, SeededBytes, seededDatabase, seedPostgresAgents } from './lib/seed.js';
 import { createTestDatabase } from '../daemon/src/testing/test-database.js';
@@ -836,18 +836,29 @@ try {
         tool: 'bench.echo',
         pids: { daemon: daemon.pid, upstream: upstream.pid },
       };
-      /** Rounds of both sides, the order turning each round as in `compare`; in windows of `windowSeconds` if given. */
-      const measure = async (sessions: number, windowSeconds?: number) => {
-        const rounds: Array<{ direct: McpLoadResult; gateway: McpLoadResult }> = [];
+      // The same calls through a bare proxy: what any Node hop between the agent and its upstream adds.
+      const proxyFloor = await startProxyFloor(new URL(upstream.url).origin);
+      const floor = {
+        ...direct,
+        url: `${proxyFloor.url}/mcp`,
+        pids: { proxy: proxyFloor.pid, upstream: upstream.pid },
+      };
+      type Sides = Record<'direct' | 'gateway', McpLoadResult> & { floor?: McpLoadResult };
+      /** Rounds of `sides`, the order turning each round as in `compare`; in windows of `windowSeconds` if given. */
+      const measure = async (
+        sides: Partial<Record<keyof Sides, McpTarget>>,
+        sessions: number,
+        windowSeconds?: number,
+      ) => {
+        const rounds: Sides[] = [];
         for (let turn = 0; turn < settings.rounds; turn++) {
-          const flipped = turn % 2 === 1;
-          const [first, second] = await mcpLoadsInTurn(flipped ? [gateway, direct] : [direct, gateway], {
-            sessions,
-            seconds: settings.seconds,
-            warmupSeconds: settings.warmup,
-            windowSeconds,
-          });
-          rounds.push(flipped ? { direct: second!, gateway: first! } : { direct: first!, gateway: second! });
+          const names = Object.keys(sides) as Array<keyof Sides>;
+          const order = names.map((_, i) => names[(i + turn) % names.length]!);
+          const results = await mcpLoadsInTurn(
+            order.map((name) => sides[name]!),
+            { sessions, seconds: settings.seconds, warmupSeconds: settings.warmup, windowSeconds },
+          );
+          rounds.push(Object.fromEntries(order.map((name, i) => [name, results[i]!])) as Sides);
         }
         return rounds;
       };
@@ -859,23 +870,26 @@ try {
         direct: await mcpLoad({ ...direct, sessions: 1, seconds: 2, warmupSeconds: 0 }),
         gateway: await mcpLoad({ ...gateway, sessions: 1, seconds: 2, warmupSeconds: 0 }),
       };
-      const throughputRounds = await measure(16);
+      const throughputRounds = await measure({ direct, gateway }, 16);
       // A call takes about a millisecond, and this machine's speed drifts by more than the gateway
-      // adds from one 10 s window to the next: the two sides take turns a second at a time.
-      const latencyRounds = await measure(1, 1);
+      // adds from one 10 s window to the next: the sides take turns a second at a time.
+      const latencyRounds = await measure({ direct, floor, gateway }, 1, 1);
+      proxyFloor.stop();
       const addedP50 = median(latencyRounds.map((r) => r.gateway.p50 - r.direct.p50));
       const addedP99 = median(latencyRounds.map((r) => r.gateway.p99 - r.direct.p99));
+      const floorP50 = median(latencyRounds.map((r) => r.floor!.p50 - r.direct.p50));
       const ratioOf = (r: (typeof throughputRounds)[number]) => r.gateway.rps / r.direct.rps;
       const middle = throughputRounds.find((r) => ratioOf(r) === median(throughputRounds.map(ratioOf)))!;
       const single = latencyRounds.find((r) => r.gateway.p50 - r.direct.p50 === addedP50)!;
-      details.B9 = { cold, latencyRounds, throughputRounds, addedP50, addedP99 };
+      details.B9 = { cold, latencyRounds, throughputRounds, addedP50, addedP99, floorP50 };
       rows.push({
         id: 'B9',
-        scenario: `MCP tools/call of a trivial tool (the SDK's echo) through /mcp vs the same Streamable HTTP upstream directly, SDK clients; 16 sessions (throughput), then 1 session (latency: both sides warm, taking turns a second at a time), ${settings.seconds} s`,
+        scenario: `MCP tools/call of a trivial tool (the SDK's echo) through /mcp vs the same Streamable HTTP upstream directly, SDK clients; 16 sessions (throughput), then 1 session (latency: warm, direct, a bare proxy and the gateway taking turns a second at a time), ${settings.seconds} s`,
         target: 'added p50 ≤ 0.5 ms, added p99 ≤ 3 ms; ≥ 0.80× direct at 16 sessions',
         measured:
           `added p50 ${round(addedP50, 2)} ms, added p99 ${round(addedP99, 2)} ms ` +
           `(gateway p50 ${single.gateway.p50} / p99 ${single.gateway.p99} ms, direct p50 ${single.direct.p50} / p99 ${single.direct.p99} ms; ` +
+          `a bare node:http + undici proxy adds p50 ${round(floorP50, 2)} ms; ` +
           `a fresh daemon's first 2 s: p50 ${cold.gateway.p50} / p99 ${cold.gateway.p99} ms, the fresh upstream's directly p50 ${cold.direct.p50} / p99 ${cold.direct.p99} ms); ` +
           `16 sessions ${ratioOf(middle).toFixed(2)}×${throughputRounds.length > 1 ? ` (rounds ${throughputRounds.map((r) => ratioOf(r).toFixed(2)).join(', ')})` : ''}: ` +
           `${thousands(middle.gateway.rps)} vs ${thousands(middle.direct.rps)} calls/s; CPU per call: ` +
