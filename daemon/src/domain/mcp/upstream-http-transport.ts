@@ -114,30 +114,53 @@ export class UpstreamHttpTransport implements Transport {
 
   /**
    * POSTs the request as the SDK transport does; false when the answer is a redirect, left to the
-   * SDK. undici's callbacks rather than its `request`: no body stream is built and iterated for
-   * each call. Resolves once an event stream's headers are in (its messages follow), or with the
-   * whole of any other answer.
+   * SDK. Resolves once an event stream's headers are in (its messages follow), or with the whole
+   * of any other answer.
    */
   private async post(message: JSONRPCRequest, options: TransportSendOptions | undefined): Promise<boolean> {
-    const headers = this.headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
+    const answer = await this.exchange(
+      'POST',
+      { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      message,
+      options,
+    );
+    return answer.body === null || this.answered(answer.status, answer.contentType, answer.body);
+  }
+
+  /**
+   * One request to the upstream for the call `request`, through undici's callbacks rather than its
+   * `request` (no body stream is built and iterated for each call). An event stream's messages go
+   * to the client as they come and it resolves once the headers are in (`body` null); any other
+   * answer resolves once whole.
+   */
+  private async exchange(
+    method: 'POST' | 'GET',
+    extraHeaders: Record<string, string>,
+    request: JSONRPCRequest,
+    options: TransportSendOptions | undefined,
+  ): Promise<{ status: number; statusText: string; contentType: string | null; body: string | null }> {
+    const headers = this.headers(extraHeaders);
     const pool = await this.open();
-    return new Promise<boolean>((resolve, reject) => {
-      let status = 0;
-      let contentType: string | null = null;
+    return new Promise((resolve, reject) => {
+      let answer = { status: 0, statusText: '', contentType: null as string | null };
       let stream: CallStream | undefined;
       const chunks: Buffer[] = [];
       pool.dispatch(
-        { method: 'POST', path: this.path, headers, body: JSON.stringify(message) },
+        {
+          method,
+          path: `${this.url.pathname}${this.url.search}`,
+          headers,
+          body: method === 'POST' ? JSON.stringify(request) : null,
+        },
         {
           onConnect: () => undefined,
-          onHeaders: (statusCode, rawHeaders) => {
+          onHeaders: (status, rawHeaders, _resume, statusText) => {
             // An informational answer (103 Early Hints) is not the answer.
-            if (statusCode < 200) return true;
-            status = statusCode;
-            contentType = headerOf(rawHeaders, 'content-type');
-            if (status < 300 && status !== 202 && mediaTypeEssence(contentType) === 'text/event-stream') {
-              stream = new CallStream(this, message, options);
-              resolve(true);
+            if (status < 200) return true;
+            answer = { status, statusText, contentType: headerOf(rawHeaders, 'content-type') };
+            if (status < 300 && status !== 202 && mediaTypeEssence(answer.contentType) === 'text/event-stream') {
+              stream = new CallStream(this, request, options);
+              resolve({ ...answer, body: null });
             }
             return true;
           },
@@ -146,14 +169,8 @@ export class UpstreamHttpTransport implements Transport {
             else chunks.push(chunk);
             return true;
           },
-          onComplete: () => {
-            if (stream) return stream.end();
-            try {
-              resolve(this.answered(status, contentType, Buffer.concat(chunks).toString('utf8')));
-            } catch (error) {
-              reject(error as Error);
-            }
-          },
+          onComplete: () =>
+            stream ? stream.end() : resolve({ ...answer, body: Buffer.concat(chunks).toString('utf8') }),
           onError: (error) => (stream ? stream.end(error) : reject(error)),
         },
       );
@@ -214,33 +231,15 @@ export class UpstreamHttpTransport implements Transport {
     options: TransportSendOptions | undefined,
     lastEventId: string,
   ): Promise<boolean> {
-    const headers = this.headers({ accept: 'text/event-stream', 'last-event-id': lastEventId });
-    const pool = await this.open();
-    return new Promise<boolean>((resolve, reject) => {
-      let stream: CallStream | undefined;
-      pool.dispatch(
-        { method: 'GET', path: this.path, headers },
-        {
-          onConnect: () => undefined,
-          onHeaders: (statusCode, _rawHeaders, _resume, statusText) => {
-            if (statusCode < 200) return true;
-            if (statusCode < 300) {
-              stream = new CallStream(this, request, options);
-              resolve(true);
-            } else if (statusCode < 400) resolve(false);
-            else if (statusCode === 405) resolve(true);
-            else reject(new StreamableHTTPError(statusCode, `Failed to open SSE stream: ${statusText}`));
-            return true;
-          },
-          onData: (chunk) => {
-            stream?.feed(chunk);
-            return true;
-          },
-          onComplete: () => stream?.end(),
-          onError: (error) => (stream ? stream.end(error) : reject(error)),
-        },
-      );
-    });
+    const { status, statusText } = await this.exchange(
+      'GET',
+      { accept: 'text/event-stream', 'last-event-id': lastEventId },
+      request,
+      options,
+    );
+    if (status < 300 || status === 405) return true;
+    if (status < 400) return false;
+    throw new StreamableHTTPError(status, `Failed to open SSE stream: ${statusText}`);
   }
 
   /** The headers of every request to the upstream, as the SDK transport sends them, with `extra`. */
@@ -250,10 +249,6 @@ export class UpstreamHttpTransport implements Transport {
     if (this.sdk.protocolVersion) headers['mcp-protocol-version'] = this.sdk.protocolVersion;
     for (const [name, value] of Object.entries(this.credentialHeaders)) headers[name.toLowerCase()] = value;
     return headers;
-  }
-
-  private get path(): string {
-    return `${this.url.pathname}${this.url.search}`;
   }
 
   private open(): Promise<Pool> {
