@@ -3,7 +3,7 @@ import keytar from 'keytar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { currentTotpCode } from './domain/auth/totp.js';
 import { currentLogFile } from './home.js';
-import { databaseFiles, filesHoldingData } from './testing/database-files.js';
+import { filesHoldingData, isDatabaseFile, readFiles } from './testing/database-files.js';
 import { ADMIN, startTestDaemon, type TestDaemon } from './testing/test-daemon.js';
 
 /**
@@ -142,13 +142,12 @@ describe('no plaintext secret at rest', () => {
     // The home (logs, daemon.json, the SQLite database) and the database's files wherever they are.
     const files = await filesHoldingData(t);
     expect(files.map((f) => f.slice(t.home.length))).toContain('/logs/gatehoused.1.log');
-    expect(files).toEqual(expect.arrayContaining(await databaseFiles(t)));
-    expect(await databaseFiles(t)).not.toEqual([]);
+    expect(files.some(isDatabaseFile)).toBe(true);
     // The log really recorded the traffic (so an empty log cannot pass this test).
     expect(readFileSync(currentLogFile(t.home), 'utf8')).toContain('/auth/login');
 
-    for (const file of files) {
-      const content = readFileSync(file).toString('latin1');
+    for (const [file, bytes] of readFiles(files)) {
+      const content = bytes.toString('latin1');
       for (const [what, secret] of plaintexts) {
         expect(content.includes(secret), `${what} found in ${file}`).toBe(false);
       }

@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotpCode } from '../domain/auth/totp.js';
-import { filesHoldingData } from '../testing/database-files.js';
+import { filesHoldingData, readFiles } from '../testing/database-files.js';
 import { ADMIN, startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
 import { KeytarSecretStore } from '../secrets/keytar-store.js';
 import { CliSession, sessionAccount } from './session.js';
@@ -41,8 +40,7 @@ describe('gatehouse login and logout: the session lives in the OS keychain', () 
     // secret-tool prints the items' secrets on stdout and their attributes on stderr.
     const search = spawnSync('secret-tool', ['search', '--all', 'service', t.keychainService], { encoding: 'utf8' });
     expect(search.stderr).toContain(`attribute.account = ${sessionAccount(t.url)}`);
-    for (const file of await filesHoldingData(t)) {
-      const bytes = readFileSync(file);
+    for (const [file, bytes] of readFiles(await filesHoldingData(t))) {
       expect({
         file,
         refresh: bytes.includes(session.refresh_token),

@@ -1,12 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import keytar from 'keytar';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrashingStore } from '../testing/crashing-store.js';
-import { databaseFiles } from '../testing/database-files.js';
+import { databaseFiles, readFiles } from '../testing/database-files.js';
 import { ADMIN, startWithAdmin, testKeychainService, type TestDaemon } from '../testing/test-daemon.js';
 
 interface Issued {
@@ -222,18 +221,12 @@ describe('OAuth connections against a real OAuth server', () => {
 
   it('never writes the tokens to the database, the logs or the audit chain', async () => {
     await t.daemon.services.callAudit.flush();
-    const files = [...(await databaseFiles(t)), join(t.home, 'logs', 'gatehoused.log')];
+    const files = readFiles([...(await databaseFiles(t)), join(t.home, 'logs', 'gatehoused.log')]);
     const chain = JSON.stringify((await t.request('GET', '/v1/audit?limit=200', { token: admin })).body);
     for (const token of issued.flatMap((i) => [i.access_token, i.refresh_token, 'client-secret-0f9e8d7c'])) {
       expect(chain).not.toContain(token);
-      for (const file of files) {
-        let text = '';
-        try {
-          text = readFileSync(file).toString('latin1');
-        } catch {
-          continue; // no such file (yet)
-        }
-        expect(text.includes(token), file).toBe(false);
+      for (const [file, bytes] of files) {
+        expect(bytes.toString('latin1').includes(token), file).toBe(false);
       }
     }
   });

@@ -3,12 +3,38 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { DB_FILE } from '../home.js';
 
-/** Every file under `dir`, recursively. */
+/**
+ * Every file under `dir`, recursively. A running PostgreSQL removes files of its own as it goes
+ * (its relation-cache file `pg_internal.init`, temporary files, recycled write-ahead log segments):
+ * one that vanishes while the walk passes is not listed.
+ */
 export function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
+  return (vanishedAsNull(() => readdirSync(dir)) ?? []).flatMap((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (!stat) return [];
+    return stat.isDirectory() ? filesUnder(path) : [path];
   });
+}
+
+/**
+ * The files' contents as they are now, each beside its path. A file removed since it was listed
+ * (see `filesUnder`) is left out: its bytes are no longer anywhere to be read.
+ */
+export function readFiles(paths: string[]): [path: string, bytes: Buffer][] {
+  return paths.flatMap((path) => {
+    const bytes = vanishedAsNull(() => readFileSync(path));
+    return bytes ? [[path, bytes] as [string, Buffer]] : [];
+  });
+}
+
+function vanishedAsNull<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
 }
 
 /**
@@ -36,9 +62,14 @@ export async function databaseFiles(daemon: { home: string; databaseUrl?: string
   }
 }
 
+/** Whether `path` is one of the files `databaseFiles` lists (on either database). */
+export function isDatabaseFile(path: string): boolean {
+  return path.endsWith(`/${DB_FILE}`) || path.endsWith(`/${DB_FILE}-wal`) || /\/base\/\d+\/|\/pg_wal\//.test(path);
+}
+
 /** The database's files, as someone holding a copy of them would read them. */
 export async function databaseBytes(daemon: { home: string; databaseUrl?: string }): Promise<Buffer> {
-  return Buffer.concat((await databaseFiles(daemon)).map((file) => readFileSync(file)));
+  return Buffer.concat(readFiles(await databaseFiles(daemon)).map(([, bytes]) => bytes));
 }
 
 /** Every file the daemon's data is written to: its home (logs, and the SQLite database) and its PostgreSQL database's. */
