@@ -43,6 +43,8 @@ const settings = quick
       seconds: 2,
       warmup: 1,
       rounds: 1,
+      turns: 3,
+      turnSeconds: 1,
       agents: 10_000,
       pgAgents: 100_000,
       coldStarts: 3,
@@ -57,6 +59,8 @@ const settings = quick
       seconds: 10,
       warmup: 3,
       rounds: 3,
+      turns: 10,
+      turnSeconds: 2,
       agents: 100_000,
       pgAgents: 1_000_000,
       coldStarts: 5,
@@ -70,6 +74,8 @@ const settings = quick
 /** How often B11 samples the daemon's RSS. */
 const RSS_SAMPLE_MS = 2000;
 const CONNECTIONS = 64;
+/** How B0–B3 share the machine between the servers they compare (see `compare`). */
+const IN_TURNS = `${CONNECTIONS} connections, ${settings.turns} turns of ${settings.turnSeconds} s`;
 const PARALLEL_KEYS = 8;
 
 const log = (line: string) => console.error(`bench: ${line}`);
@@ -143,17 +149,20 @@ const cpuProfileDir = join(CACHE_DIR, 'profiles');
 const keychainService = benchKeychainService();
 
 interface Comparison {
-  /** The round whose ratio is the median: its baseline, daemon and floor figures. */
+  /** Each server's turns taken together (see `pooled`). */
   baseline: LoadResult;
   daemon: LoadResult;
-  /** Daemon ÷ what it is judged against: bare Fastify where it ran (issue 20), else the baseline. */
+  /**
+   * Daemon ÷ what it is judged against (bare Fastify where it ran, as issue 20 sets it, else the
+   * baseline): the median of the turns' ratios.
+   */
   ratio: number;
   against: 'bare Fastify' | 'baseline';
-  /** Daemon ÷ the raw node:http baseline, reported beside. */
+  /** Daemon ÷ the raw node:http baseline, reported beside (the median of the turns'). */
   baselineRatio: number;
-  /** Every round's req/s per server, in the order run (the median round's full figures are above). */
+  /** Every turn's req/s per server, in the order run. */
   rounds: Array<{ baseline: number; floor?: number; daemon: number }>;
-  /** The median round's server CPU time per request, µs: where a ratio's difference goes. */
+  /** Server CPU time per request over all turns, µs: where a ratio's difference goes. */
   cpuUs: { baseline: number; floor?: number; daemon: number };
   bytes: number;
   /** Bare Fastify with the same answer, serialised the daemon's way (throughput scenarios). */
@@ -162,15 +171,15 @@ interface Comparison {
 
 /**
  * Runs the same load against the baseline (answering with the daemon's own body), the framework
- * floor when the route's response schema is given, and the daemon, back to back, each after a
- * warm-up; in a full run three times, the order turning each round, so that a change in what
- * else the machine does weighs on every server alike. Each round gives a ratio; the median
- * round is reported.
+ * floor when the route's response schema is given, and the daemon, taking turns: each server is
+ * warmed up once, then loaded for a short turn after the other, `turns` times, the order
+ * rotating. This machine's speed drifts by up to 2× within minutes; a turn's servers meet the
+ * same machine, so each turn gives a ratio, and the median turn's ratio is reported.
  */
 async function compare(
   daemon: BenchDaemon,
   request: Request & { path: string },
-  options: { connections?: number; schema?: unknown; rounds?: number } = {},
+  { turns = settings.turns, seconds = settings.turnSeconds, ...options }: CompareOptions = {},
 ): Promise<Comparison> {
   const sample = await fetch(daemon.url + request.path, {
     method: request.method ?? 'GET',
@@ -182,13 +191,13 @@ async function compare(
   await baseline.answerWith(body);
   if (options.schema) await floor.answerWith(body, options.schema);
 
-  const measure = async ({ url, pid }: { url: string; pid: number }) => {
+  const measure = async ({ url, pid }: { url: string; pid: number }, warmupSeconds: number) => {
     const result = await runLoad(
       {
         url,
         connections: options.connections ?? CONNECTIONS,
-        seconds: settings.seconds,
-        warmupSeconds: settings.warmup,
+        seconds,
+        warmupSeconds,
         requests: [request],
       },
       pid,
@@ -200,36 +209,79 @@ async function compare(
   const servers = { baseline, ...(options.schema ? { floor } : {}), daemon };
   const names = Object.keys(servers) as Array<keyof typeof servers>;
   const rounds: Array<Partial<Record<keyof typeof servers, LoadResult>>> = [];
-  for (let turn = 0; turn < (options.rounds ?? settings.rounds); turn++) {
+  for (let turn = 0; turn < turns; turn++) {
     const results: (typeof rounds)[number] = {};
     for (let i = 0; i < names.length; i++) {
       const name = names[(i + turn) % names.length]!;
-      results[name] = await measure(servers[name]!);
+      results[name] = await measure(servers[name]!, turn === 0 ? settings.warmup : 0);
     }
     rounds.push(results);
   }
   // Judged against bare Fastify where it ran: the framework floor the daemon is built on.
   const ratioOf = (result: (typeof rounds)[number]) => result.daemon!.rps / (result.floor ?? result.baseline)!.rps;
-  const ratios = rounds.map(ratioOf);
-  const middle = rounds.find((result) => ratioOf(result) === median(ratios))!;
+  const all = (name: keyof typeof servers) => pooled(rounds.map((result) => result[name]!));
+  const daemonResult = all('daemon');
+  const baselineResult = all('baseline');
+  const floorResult = options.schema ? all('floor') : undefined;
   return {
-    baseline: middle.baseline!,
-    daemon: middle.daemon!,
-    ratio: ratioOf(middle),
-    against: middle.floor ? 'bare Fastify' : 'baseline',
-    baselineRatio: middle.daemon!.rps / middle.baseline!.rps,
+    baseline: baselineResult,
+    daemon: daemonResult,
+    ratio: median(rounds.map(ratioOf)),
+    against: floorResult ? 'bare Fastify' : 'baseline',
+    baselineRatio: median(rounds.map((result) => result.daemon!.rps / result.baseline!.rps)),
     rounds: rounds.map(({ baseline, floor, daemon }) => ({
       baseline: round(baseline!.rps),
       ...(floor ? { floor: round(floor.rps) } : {}),
       daemon: round(daemon!.rps),
     })),
     cpuUs: {
-      baseline: round(middle.baseline!.serverCpuUs!, 1),
-      ...(middle.floor ? { floor: round(middle.floor.serverCpuUs!, 1) } : {}),
-      daemon: round(middle.daemon!.serverCpuUs!, 1),
+      baseline: round(baselineResult.serverCpuUs!, 1),
+      ...(floorResult ? { floor: round(floorResult.serverCpuUs!, 1) } : {}),
+      daemon: round(daemonResult.serverCpuUs!, 1),
     },
     bytes: Buffer.byteLength(body),
-    ...(middle.floor ? { floor: { result: middle.floor, ratio: middle.floor.rps / middle.baseline!.rps } } : {}),
+    ...(floorResult
+      ? { floor: { result: floorResult, ratio: median(rounds.map((r) => r.floor!.rps / r.baseline!.rps)) } }
+      : {}),
+  };
+}
+
+interface CompareOptions {
+  connections?: number;
+  /** The route's response schema: bare Fastify answers through it, and the daemon is judged against it. */
+  schema?: unknown;
+  turns?: number;
+  /** Each turn's length. */
+  seconds?: number;
+}
+
+/**
+ * One server's turns as one load: their requests and time added up (so req/s and CPU per request
+ * are over every turn), and the median of the turns' p50 and p99 (autocannon gives each turn's
+ * percentiles, not its histogram).
+ */
+function pooled(turns: LoadResult[]): LoadResult {
+  const sum = (of: (turn: LoadResult) => number) => turns.reduce((total, turn) => total + of(turn), 0);
+  const seconds = sum((turn) => turn.seconds);
+  const requests = sum((turn) => turn.requests);
+  const ok = sum((turn) => turn.ok);
+  const statusCodes: Record<string, number> = {};
+  for (const turn of turns)
+    for (const [code, count] of Object.entries(turn.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  return {
+    seconds,
+    requests,
+    ok,
+    rps: ok / seconds,
+    p50: median(turns.map((turn) => turn.p50)),
+    p99: median(turns.map((turn) => turn.p99)),
+    max: Math.max(...turns.map((turn) => turn.max)),
+    errors: sum((turn) => turn.errors),
+    timeouts: sum((turn) => turn.timeouts),
+    statusCodes,
+    ...(turns.every((turn) => turn.serverCpuUs !== undefined)
+      ? { serverCpuUs: sum((turn) => turn.serverCpuUs! * turn.requests) / requests }
+      : {}),
   };
 }
 
@@ -289,9 +341,15 @@ function machineCpu(): { busy: number; total: number } {
   return { busy: total - ticks[3]! - ticks[4]!, total };
 }
 
-/** "0.86× bare Fastify", and in a full run "0.86× bare Fastify (rounds 0.84, 0.89, 0.86)". */
-const ratioText = ({ ratio, against, rounds }: Comparison) =>
-  `${ratio.toFixed(2)}× ${against}${rounds.length > 1 ? ` (rounds ${rounds.map((r) => (r.daemon / (r.floor ?? r.baseline)).toFixed(2)).join(', ')})` : ''}`;
+/** "0.86× bare Fastify (turns 0.84, 0.89, 0.86)", or with many turns "(median of 10 turns, 0.78–0.93)". */
+function ratioText({ ratio, against, rounds }: Comparison): string {
+  const ratios = rounds.map((r) => r.daemon / (r.floor ?? r.baseline));
+  const spread =
+    ratios.length > 3
+      ? `median of ${ratios.length} turns, ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`
+      : `turns ${ratios.map((r) => r.toFixed(2)).join(', ')}`;
+  return `${ratio.toFixed(2)}× ${against}${ratios.length > 1 ? ` (${spread})` : ''}`;
+}
 
 /** "; raw node:http: daemon 0.45× (…), bare Fastify 0.80× (…)": the ratios to node:http, beside the target's. */
 const baselineNote = ({ floor: f, baselineRatio, baseline: base }: Comparison) =>
@@ -362,7 +420,7 @@ try {
     if (wanted('B1') || wanted('B6') || wanted('B8')) {
       log('B1 whoami with an agent key…');
       b1 = await compare(daemon, whoamiWithKey, { schema: routes.whoami.response[200] });
-      throughputRow('B1', `GET /v1/whoami, agent key, ${CONNECTIONS} connections, ${settings.seconds} s`, b1, 0.85);
+      throughputRow('B1', `GET /v1/whoami, agent key, ${IN_TURNS}`, b1, 0.85);
     }
     if (wanted('B6')) {
       const afterB1 = daemon.rssMb();
@@ -384,7 +442,7 @@ try {
       details.B0 = b0;
       rows.push({
         id: 'B0',
-        scenario: `GET /healthz (no auth, no database: the HTTP stack's floor), ${CONNECTIONS} connections, ${settings.seconds} s`,
+        scenario: `GET /healthz (no auth, no database: the HTTP stack's floor), ${IN_TURNS}`,
         target: 'none (context for B1–B3)',
         measured: `${ratioText(b0)}; ${rps(b0.daemon)}; ${latency(b0.daemon)}${baselineNote(b0)}${cpuNote(b0)}`,
         pass: null,
@@ -393,12 +451,12 @@ try {
     if (wanted('B2')) {
       log('B2 whoami with an agent token…');
       const b2 = await compare(daemon, whoamiWithJwt, { schema: routes.whoami.response[200] });
-      throughputRow('B2', `GET /v1/whoami, agent JWT, ${CONNECTIONS} connections, ${settings.seconds} s`, b2, 0.85);
+      throughputRow('B2', `GET /v1/whoami, agent JWT, ${IN_TURNS}`, b2, 0.85);
     }
     if (wanted('B3')) {
       log('B3 authorize with an agent token…');
       const b3 = await compare(daemon, authorize, { schema: routes.authorize.response[200] });
-      throughputRow('B3', `POST /v1/authorize, agent JWT, ${CONNECTIONS} connections, ${settings.seconds} s`, b3, 0.7);
+      throughputRow('B3', `POST /v1/authorize, agent JWT, ${IN_TURNS}`, b3, 0.7);
     }
 
     // ── B8: valid-key load while another process floods wrong keys ──────────────────────────
@@ -546,7 +604,7 @@ try {
           log(`${id} on PostgreSQL…`);
           throughputRow(
             `${id}-pg`,
-            `${id} on PostgreSQL (database secret store): ${what}, ${CONNECTIONS} connections, ${settings.seconds} s`,
+            `${id} on PostgreSQL (database secret store): ${what}, ${IN_TURNS}`,
             await compare(a, request, { schema }),
             min,
           );
@@ -914,8 +972,8 @@ try {
       compare(
         daemon,
         { method: 'GET', path: `/v1/agents?${query}`, headers: { authorization: `Bearer ${admin}` } },
-        // Its target is latency, not a ratio: one round.
-        { connections: settings.listConnections, rounds: 1 },
+        // Its target is latency, not a ratio: one turn, as long as the other scenarios' loads.
+        { connections: settings.listConnections, turns: 1, seconds: settings.seconds },
       );
     const first = await list('status=active&limit=20');
     const deep = await list(`status=active&limit=20&offset=${offset}`);
@@ -956,7 +1014,7 @@ try {
           compare(
             daemon,
             { method: 'GET', path: `/v1/agents?${query}`, headers: { authorization: `Bearer ${admin}` } },
-            { connections: settings.listConnections, rounds: 1 },
+            { connections: settings.listConnections, turns: 1, seconds: settings.seconds },
           );
         const agents = settings.pgAgents;
         const active = Math.round(agents * 0.95);
@@ -1084,10 +1142,9 @@ rows.sort((a, b) => a.id.localeCompare(b.id));
 notes.push(
   `Baseline: a plain node:http server answering with the daemon's own body for the same request. ` +
     `B0–B3 are judged against bare Fastify (below), as issue 20 sets their targets, with the raw node:http ratio beside; ` +
-    `ratios are daemon ÷ reference req/s (2xx only), each after a ${settings.warmup} s warm-up, back to back in one run` +
-    (settings.rounds > 1
-      ? `; B0–B3 run ${settings.rounds} rounds, the order of the servers turning each round, and report the median round.`
-      : '.'),
+    `ratios are daemon ÷ reference req/s (2xx only). B0–B3 warm each server up for ${settings.warmup} s, then load the ` +
+    `servers in turns of ${settings.turnSeconds} s, ${settings.turns} times, the order rotating; each turn gives a ratio, ` +
+    `the median turn's is reported (req/s, CPU per request: over every turn; p50 and p99: the median turn's).`,
   `Bare Fastify: the framework alone (no hooks, log, auth or database) answering with the same body through the ` +
     `same response schema and serialiser: what any Fastify daemon could reach here.`,
   `Server CPU per request: the user + system time of the server's process (every thread) during the measured ` +
