@@ -181,14 +181,7 @@ async function compare(
   request: Request & { path: string },
   { turns = settings.turns, seconds = settings.turnSeconds, ...options }: CompareOptions = {},
 ): Promise<Comparison> {
-  const sample = await fetch(daemon.url + request.path, {
-    method: request.method ?? 'GET',
-    headers: request.headers as Record<string, string>,
-    ...(request.body ? { body: request.body } : {}),
-  });
-  const body = await sample.text();
-  if (sample.status !== 200) throw new Error(`${request.method ?? 'GET'} ${request.path}: ${sample.status} ${body}`);
-  await baseline.answerWith(body);
+  const body = await baselineAnswersAsDaemon(daemon, request);
   if (options.schema) await floor.answerWith(body, options.schema);
 
   const measure = async ({ url, pid }: { url: string; pid: number }, warmupSeconds: number) => {
@@ -244,6 +237,19 @@ async function compare(
       ? { floor: { result: floorResult, ratio: median(rounds.map((r) => r.floor!.rps / r.baseline!.rps)) } }
       : {}),
   };
+}
+
+/** Sets the baseline to answer with the daemon's own answer to `request` (a 200); returns that body. */
+async function baselineAnswersAsDaemon(daemon: BenchDaemon, request: Request & { path: string }): Promise<string> {
+  const sample = await fetch(daemon.url + request.path, {
+    method: request.method ?? 'GET',
+    headers: request.headers as Record<string, string>,
+    ...(request.body ? { body: request.body } : {}),
+  });
+  const body = await sample.text();
+  if (sample.status !== 200) throw new Error(`${request.method ?? 'GET'} ${request.path}: ${sample.status} ${body}`);
+  await baseline.answerWith(body);
+  return body;
 }
 
 interface CompareOptions {
@@ -474,10 +480,7 @@ try {
       // The valid load takes turns with the same load on the baseline, as B1's does (see `compare`).
       // The flood runs through each of the daemon's turns, alone for a moment first, so the limiter
       // has engaged before valid load starts.
-      const whoami = await fetch(daemon.url + whoamiWithKey.path, {
-        headers: whoamiWithKey.headers as Record<string, string>,
-      });
-      await baseline.answerWith(await whoami.text());
+      await baselineAnswersAsDaemon(daemon, whoamiWithKey);
       const validLoad = (url: string) =>
         runLoad({ url, connections: CONNECTIONS, seconds: settings.turnSeconds, requests: [whoamiWithKey] });
       const turns: Array<{ valid: LoadResult; flooded: LoadResult; base: LoadResult }> = [];
