@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AgentEntity, AgentKeyEntity } from '../../storage/agent-entities.js';
+import { dropTrigger, sql } from '../../testing/sql.js';
+import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
+import { UsageRecorder } from './usage-recorder.js';
+
+/** A trigger that fails every update of `table`: a write refused by the database, as a full disk would. */
+const refuseUpdates = (t: TestDaemon, table: string) =>
+  t.databaseUrl
+    ? `CREATE FUNCTION refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
+       CREATE TRIGGER refuse_update BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse_update()`
+    : `CREATE TRIGGER refuse_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, 'refused'); END`;
+
+describe('the usage recorder', () => {
+  let t: TestDaemon;
+  let admin: string;
+  let recorder: UsageRecorder;
+  let agents: Array<{ id: string; keyId: string }>;
+
+  beforeEach(async () => {
+    ({ t, admin } = await startWithAdmin());
+    agents = [];
+    for (const name of ['first', 'second', 'third']) {
+      const created = await t.request('POST', '/admin/agents', { token: admin, body: { name, issue_key: true } });
+      expect(created.status).toBe(201);
+      agents.push({ id: created.body.id, keyId: created.body.agent_key.id });
+    }
+    // Two rows a statement, so that three rows take two.
+    recorder = new UsageRecorder(t.daemon.services.db, 2);
+  });
+  afterEach(async () => {
+    await recorder.close();
+    await t.dispose();
+  });
+
+  const keyTimes = async () =>
+    (await t.daemon.services.db.manager.findBy(AgentKeyEntity, {})).map((key) => key.last_used_at);
+  const agentTimes = async () =>
+    (await t.daemon.services.db.manager.findBy(AgentEntity, {})).map((agent) => agent.last_auth_at);
+
+  it("writes each row's own time, a statement per few rows, and never moves a time back", async () => {
+    const later = '2999-01-01T00:00:00.000Z';
+    await sql(t, `UPDATE agent_keys SET last_used_at = '${later}' WHERE id = '${agents[2]!.keyId}'`);
+    const times: string[] = [];
+    for (const { id, keyId } of agents) {
+      recorder.keyUsed(keyId, id);
+      times.push(new Date().toISOString());
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+
+    const queries = vi.spyOn(t.daemon.services.db.source.logger, 'logQuery');
+    try {
+      await recorder.flush();
+      const updates = queries.mock.calls.map(([query]) => query).filter((query) => /^UPDATE/i.test(query));
+      expect(updates.filter((query) => /"agent_keys"/.test(query))).toHaveLength(2);
+      expect(updates.filter((query) => /"agents"/.test(query))).toHaveLength(2);
+    } finally {
+      queries.mockRestore();
+    }
+
+    const keys = new Map(
+      (await t.daemon.services.db.manager.findBy(AgentKeyEntity, {})).map((key) => [key.id, key.last_used_at]),
+    );
+    // Each its own use, to the millisecond it was recorded (or one before the ISO text was taken).
+    for (const [i, { keyId }] of agents.slice(0, 2).entries()) {
+      const written = Date.parse(keys.get(keyId)!);
+      expect(Date.parse(times[i]!) - written).toBeGreaterThanOrEqual(0);
+      expect(Date.parse(times[i]!) - written).toBeLessThan(5);
+    }
+    expect(keys.get(agents[2]!.keyId)).toBe(later);
+    expect((await agentTimes()).filter((time) => time !== null)).toHaveLength(3);
+  });
+
+  it('keeps the uses of a flush the database refused for the next one, unless a later use came since', async () => {
+    const [first, second] = agents as [(typeof agents)[0], (typeof agents)[0]];
+    recorder.keyUsed(first.keyId, first.id);
+    recorder.keyUsed(second.keyId, second.id);
+    const usedAt = Date.now();
+    await sql(t, refuseUpdates(t, 'agent_keys'));
+
+    await expect(recorder.flush()).rejects.toThrow();
+    // Nothing half-written: the agents' times were in the same transaction.
+    expect(await keyTimes()).toEqual([null, null, null]);
+    expect(await agentTimes()).toEqual([null, null, null]);
+
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    recorder.keyUsed(second.keyId, second.id);
+    const usedAgainAt = Date.now();
+    await sql(t, dropTrigger(t, 'refuse_update', 'agent_keys'));
+    await recorder.flush();
+
+    const keys = await t.daemon.services.db.manager.findBy(AgentKeyEntity, {});
+    const written = (id: string) => Date.parse(keys.find((key) => key.id === id)!.last_used_at!);
+    expect(usedAt - written(first.keyId)).toBeGreaterThanOrEqual(0);
+    expect(usedAt - written(first.keyId)).toBeLessThan(20);
+    expect(written(second.keyId)).toBeGreaterThanOrEqual(usedAgainAt - 5);
+    expect((await agentTimes()).filter((time) => time !== null)).toHaveLength(2);
+  });
+});
