@@ -133,7 +133,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       mfa,
       users: new UsersService(db, audit, secrets),
       projects: new ProjectsService(db, audit),
-      sdkKeys: new SdkKeysService(db, audit),
+      sdkKeys: new SdkKeysService(db, audit, usage),
       sessions: new SessionsService(db, audit, signer, mfa, authFailures),
       personalTokens: new PersonalTokensService(db, audit),
       agents,

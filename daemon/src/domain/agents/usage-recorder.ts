@@ -1,6 +1,7 @@
 import type { EntityManager, EntityTarget } from 'typeorm';
 import type { Database } from '../../storage/database.js';
 import { AgentEntity, AgentKeyEntity } from '../../storage/agent-entities.js';
+import { SdkKeyEntity } from '../../storage/entities.js';
 
 /** How long a use may wait before it is written (SPEC: `last_used_at` may lag up to a minute). */
 export const USAGE_FLUSH_MS = 30_000;
@@ -16,14 +17,16 @@ const ROWS_PER_STATEMENT = 100;
 type Uses = Map<string, number>;
 
 /**
- * Remembers when keys were used and agents authenticated, and writes it in one transaction every
- * 30 seconds (and on shutdown), so verifying a credential never costs a database write. The write
- * is a recorded use (`Database.recordUse`): it leaves the read caches of everything but these
- * times as they are. A flush that fails keeps its uses for the next one.
+ * Remembers when keys were used (agents' keys and projects' SDK keys) and agents authenticated,
+ * and writes it in one transaction every 30 seconds (and on shutdown), so verifying a credential
+ * never costs a database write. The write is a recorded use (`Database.recordUse`): it leaves the
+ * read caches of everything but these times as they are. A flush that fails keeps its uses for
+ * the next one.
  */
 export class UsageRecorder {
   private keys: Uses = new Map();
   private agents: Uses = new Map();
+  private sdkKeys: Uses = new Map();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -44,21 +47,27 @@ export class UsageRecorder {
     this.agents.set(agentId, Date.now());
   }
 
+  sdkKeyUsed(keyId: string): void {
+    this.sdkKeys.set(keyId, Date.now());
+  }
+
   async flush(): Promise<void> {
-    if (this.keys.size === 0 && this.agents.size === 0) return;
-    const keys = this.keys;
-    const agents = this.agents;
+    if (this.keys.size === 0 && this.agents.size === 0 && this.sdkKeys.size === 0) return;
+    const { keys, agents, sdkKeys } = this;
     this.keys = new Map();
     this.agents = new Map();
+    this.sdkKeys = new Map();
     try {
       await this.db.recordUse(async (tx) => {
         await this.writeTimes(tx, AgentKeyEntity, 'last_used_at', keys);
         await this.writeTimes(tx, AgentEntity, 'last_auth_at', agents);
+        await this.writeTimes(tx, SdkKeyEntity, 'last_used_at', sdkKeys);
       });
     } catch (error) {
       // Nothing was written: the uses wait for the next flush, unless a later one came meanwhile.
       putBack(this.keys, keys);
       putBack(this.agents, agents);
+      putBack(this.sdkKeys, sdkKeys);
       throw error;
     }
   }

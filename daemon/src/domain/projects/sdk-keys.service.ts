@@ -4,13 +4,18 @@ import { notFound } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
 import { ProjectEntity, SdkKeyEntity, type ProjectRow, type SdkKeyRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
+import type { UsageRecorder } from '../agents/usage-recorder.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { AuthFailure } from '../auth/auth-failures.js';
 import { hashesMatch, issueCredential, sha256Hex } from '../credentials.js';
 
 const DAY_MS = 86_400_000;
 
 export const isSdkKeyActive = (key: SdkKeyRow, now = new Date().toISOString()): boolean =>
   !key.revoked_at && !(key.expires_at && key.expires_at <= now);
+
+/** A presented SDK key's project, or why it is refused. */
+export type SdkKeyCheck = { project: ProjectRow } | { refused: Omit<AuthFailure, 'actor'> };
 
 /**
  * A project's backend SDK keys (OTAS's backend SDK signs in with one, `X-OTAS-SDK-KEY`): a key
@@ -20,6 +25,7 @@ export class SdkKeysService {
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
+    private readonly usage: UsageRecorder,
   ) {}
 
   list(project: ProjectRow): Promise<SdkKeyRow[]> {
@@ -76,18 +82,23 @@ export class SdkKeysService {
     });
   }
 
-  /** The project of a presented key, if the key is well formed, known, unexpired and not revoked. */
-  async authenticate(plaintext: string): Promise<ProjectRow | null> {
+  /**
+   * The project of a presented key, or why it is refused (for `AuthFailures`, which counts and
+   * audits the refusal). An accepted key's use is recorded, and written with the next batch.
+   */
+  async authenticate(plaintext: string): Promise<SdkKeyCheck> {
     const parsed = parseCredential(plaintext);
-    if (parsed?.kind !== 'sdk') return null;
-    const key = await this.db.manager.findOneBy(SdkKeyEntity, { prefix: parsed.prefix });
-    if (!key || !hashesMatch(key.secret_hash, sha256Hex(plaintext)) || !isSdkKeyActive(key)) return null;
+    if (parsed?.kind !== 'sdk') return { refused: { reason: 'unknown_key', prefix: null } };
+    const { prefix } = parsed;
+    const key = await this.db.manager.findOneBy(SdkKeyEntity, { prefix });
+    if (!key || !hashesMatch(key.secret_hash, sha256Hex(plaintext)))
+      return { refused: { reason: 'unknown_key', prefix } };
+    const refused = (reason: string) => ({ refused: { reason, prefix, projectId: key.project_id } });
+    if (key.revoked_at) return refused('revoked');
+    if (!isSdkKeyActive(key)) return refused('expired');
     const project = await this.db.manager.findOneBy(ProjectEntity, { id: key.project_id });
-    if (!project) return null;
-    // A recorded use: written on every request, it must leave the read caches as they are.
-    await this.db.recordUse((tx) =>
-      tx.update(SdkKeyEntity, { id: key.id }, { last_used_at: new Date().toISOString() }),
-    );
-    return project;
+    if (!project) return refused('unknown_project');
+    this.usage.sdkKeyUsed(key.id);
+    return { project };
   }
 }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySecretStore, SecretStoreUnavailableError } from '../../secrets/secret-store.js';
+import { issueCredential } from '../../domain/credentials.js';
+import { sqlRows } from '../../testing/sql.js';
 import { ADMIN, startTestDaemon, type TestDaemon } from '../../testing/test-daemon.js';
 
 const failure = (status_description: string) => ({ status: 0, status_description });
@@ -434,11 +436,12 @@ describe('OTAS project and agent session routes', () => {
 
 describe('OTAS backend SDK key routes', () => {
   let t: TestDaemon;
+  let token: string;
   let admin: Record<string, string>;
   let member: Record<string, string>;
   beforeAll(async () => {
     t = await startTestDaemon();
-    const token = (await t.setupAdmin()).access_token;
+    token = (await t.setupAdmin()).access_token;
     const projectId = (await t.request('GET', '/v1/whoami', { token })).body.project.id;
     const login = async (email: string, password: string) =>
       (await t.request('POST', '/api/user/v1/login/', { body: { email, password } })).body.response.jwt_token;
@@ -481,6 +484,7 @@ describe('OTAS backend SDK key routes', () => {
     ]);
     expect(JSON.stringify(listed.body)).not.toContain(api_key);
 
+    const signingIn = Date.now();
     const signedIn = await signIn(api_key);
     expect(signedIn.status).toBe(200);
     expect(signedIn.body).toEqual({
@@ -488,6 +492,12 @@ describe('OTAS backend SDK key routes', () => {
       status_description: 'authenticated',
       response: { project: { id: admin['x-otas-project-id'], name: 'Default', description: null } },
     });
+    // The use is written with the next batch of uses, not on the sign-in itself.
+    const lastUsed = () =>
+      sqlRows<{ last_used_at: string | null }>(t, `SELECT last_used_at FROM sdk_keys WHERE id = '${id}'`);
+    expect(await lastUsed()).toEqual([{ last_used_at: null }]);
+    await t.daemon.services.usage.flush();
+    expect(Date.parse((await lastUsed())[0]!.last_used_at!)).toBeGreaterThanOrEqual(signingIn);
 
     const revoked = await t.request('POST', '/api/project/v1/sdk/backend/key/revoke/', {
       headers: admin,
@@ -538,6 +548,27 @@ describe('OTAS backend SDK key routes', () => {
       expect(refused.status).toBe(403);
       expect(refused.body).toEqual(failure('invalid_sdk_key'));
     }
+  });
+
+  it('audits refused SDK keys and answers 429 once one prefix has failed ten times in a minute', async () => {
+    // Well formed, with its checksum, and in no database.
+    const { plaintext: unknown, prefix } = issueCredential('sdk');
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await signIn(unknown)).status);
+    expect(statuses).toEqual([...Array<number>(10).fill(403), 429]);
+    const limited = await signIn(unknown);
+    expect(limited.status).toBe(429);
+    expect(limited.body).toEqual(failure('rate_limited'));
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    const audit = await t.request('GET', '/v1/audit?event_type=auth.failed', { token });
+    // Each refusal up to the limit; the one that reached it says so, those after it are not recorded.
+    expect(audit.body.filter((entry: { target: string }) => entry.target === `key:${prefix}`)).toHaveLength(10);
+    expect(audit.body[0]).toMatchObject({
+      target: `key:${prefix}`,
+      metadata: { reason: 'unknown_key', rate_limited_for_seconds: expect.any(Number) },
+    });
+    expect(JSON.stringify(audit.body)).not.toContain(unknown.slice(prefix.length + 6));
   });
 });
 

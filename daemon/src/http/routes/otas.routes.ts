@@ -274,8 +274,15 @@ export const otasRoutes = [
     const key = request.headers['x-otas-sdk-key'];
     if (typeof key !== 'string' || key === '')
       throw new OtasRefusal('unauthorized', 'sdk_key_missing', 'Send the key as X-OTAS-SDK-KEY.');
-    const project = await services.sdkKeys.authenticate(key);
-    if (!project) throw new OtasRefusal('forbidden', 'invalid_sdk_key', 'The SDK key is unknown, expired or revoked.');
+    const checked = await services.sdkKeys.authenticate(key);
+    if ('refused' in checked) {
+      // Counted and audited as every failed sign-in is; refused as OTAS refuses a bad key (403)
+      // until the failures pass a limit, then 429 with Retry-After.
+      const problem = await services.authFailures.fail({ actor: anonymousActor(request.ip), ...checked.refused });
+      if (problem.code === 'rate_limited') throw problem;
+      throw new OtasRefusal('forbidden', 'invalid_sdk_key', 'The SDK key is unknown, expired or revoked.');
+    }
+    const { project } = checked;
     return {
       status: 1 as const,
       status_description: 'authenticated' as const,
