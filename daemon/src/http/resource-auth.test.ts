@@ -188,4 +188,30 @@ describe('the gateway as an OAuth protected resource', () => {
     });
     expect(again.status).toBe(404);
   });
+  // Last: once its limit engages, every failed authentication from this address is answered 429.
+  it('audits refused access tokens and answers 429 with the challenge once one address has failed thirty times', async () => {
+    await t.request('POST', '/admin/agents', { token: admin, body: { name: 'paused' } });
+    const { access_token } = await tokensFor('paused');
+    await t.request('POST', '/admin/agents/paused/revoke', { token: admin }); // suspends (the seed's name)
+    expect((await call(access_token)).status).toBe(401);
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 30 && statuses.at(-1) !== 429; i++) statuses.push((await call(`unknown-${i}`)).status);
+    expect(statuses.slice(0, -1).every((status) => status === 401)).toBe(true);
+    const limited = await call('unknown-once-more');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(challenge(limited)).toContain(`resource_metadata="${metadataUrl()}"`);
+    expect(((await limited.json()) as { code: string }).code).toBe('rate_limited');
+    // An accepted token is never held back by the limit.
+    expect((await call((await tokensFor()).access_token)).status).toBe(200);
+
+    const audit = await t.request('GET', '/v1/audit?event_type=auth.failed', { token: admin });
+    const reasons = audit.body.map((entry: { metadata: { reason: string } }) => entry.metadata.reason);
+    expect(reasons).toContain('unknown_oauth_token');
+    const agentId = (await t.request('GET', '/v1/agents/paused', { token: admin })).body.id;
+    const agents = await t.request('GET', `/v1/audit?event_type=auth.failed&agent_id=${agentId}`, { token: admin });
+    expect(agents.body).toEqual([expect.objectContaining({ metadata: { reason: 'agent_suspended' } })]);
+    expect(JSON.stringify(audit.body)).not.toContain(access_token);
+  });
 });

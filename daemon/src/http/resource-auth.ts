@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { anonymousActor } from '../domain/actor.js';
 import type { ResourceRefusal } from '../domain/oauth/authorization-server.js';
 import { MCP_PATH, TOOLS_SCOPE } from '../domain/oauth/authorization-server.js';
 import type { AgentAuthContext } from './authenticate.js';
@@ -45,9 +46,20 @@ export async function requireResourceToken(
   }
   const access = await services.oauth.verifyAccessToken(token);
   if ('error' in access) {
-    await sendProblem(reply, access.error === 'insufficient_scope' ? 'forbidden' : 'unauthorized', access.description, {
-      headers: { 'www-authenticate': challengeFor(access) },
-    });
+    const headers = { 'www-authenticate': challengeFor(access) };
+    if (access.error === 'insufficient_scope') {
+      await sendProblem(reply, 'forbidden', access.description, { headers });
+      return null;
+    }
+    // Counted and audited as every failed authentication is: past a limit, 429 with Retry-After.
+    const { reason, agentId, projectId } = access;
+    const failed = await services.authFailures.fail({ actor: anonymousActor(request.ip), reason, agentId, projectId });
+    if (failed.code === 'rate_limited') {
+      await sendProblem(reply, 'rate_limited', failed.detail, {
+        ...failed.extras,
+        headers: { ...failed.extras.headers, ...headers },
+      });
+    } else await sendProblem(reply, 'unauthorized', access.description, { headers });
     return null;
   }
   const { agent, project } = access;

@@ -113,10 +113,16 @@ export interface ResourceAccess {
   scopes: string[];
 }
 
-/** Why an access token is refused, as RFC 6750 §3.1 names it. */
+/**
+ * Why an access token is refused, as RFC 6750 §3.1 names it, and for the audit log: `reason`, and
+ * the agent the token acts as when it is known.
+ */
 export interface ResourceRefusal {
   error: 'invalid_token' | 'insufficient_scope';
   description: string;
+  reason: string;
+  agentId?: string;
+  projectId?: string;
 }
 
 /**
@@ -343,17 +349,37 @@ export class AuthorizationServer {
   async verifyAccessToken(token: string): Promise<ResourceAccess | ResourceRefusal> {
     const server = await this.server();
     const found = await server.AccessToken.find(token);
-    if (!found) return { error: 'invalid_token', description: 'The access token is unknown, expired or revoked.' };
+    if (!found) {
+      return {
+        error: 'invalid_token',
+        description: 'The access token is unknown, expired or revoked.',
+        reason: 'unknown_oauth_token',
+      };
+    }
     if (found.aud !== this.resource) {
-      return { error: 'invalid_token', description: `The access token was issued for another resource.` };
+      return {
+        error: 'invalid_token',
+        description: `The access token was issued for another resource.`,
+        reason: 'oauth_token_for_another_resource',
+      };
     }
     const scopes = (found.scope ?? '').split(' ').filter(Boolean);
     if (!scopes.includes(TOOLS_SCOPE)) {
-      return { error: 'insufficient_scope', description: `The access token lacks the ${TOOLS_SCOPE} scope.` };
+      return {
+        error: 'insufficient_scope',
+        description: `The access token lacks the ${TOOLS_SCOPE} scope.`,
+        reason: 'insufficient_scope',
+      };
     }
     const owner = found.accountId ? await this.deps.agentAuth.agentById(found.accountId) : null;
     if (!owner || owner.agent.status !== 'active') {
-      return { error: 'invalid_token', description: 'The agent this token acts as is suspended or revoked.' };
+      return {
+        error: 'invalid_token',
+        description: 'The agent this token acts as is suspended or revoked.',
+        ...(owner
+          ? { reason: `agent_${owner.agent.status}`, agentId: owner.agent.id, projectId: owner.project.id }
+          : { reason: 'unknown_agent' }),
+      };
     }
     return { ...owner, clientId: found.clientId!, scopes };
   }
