@@ -153,6 +153,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
         audit,
         agents,
         agentAuth,
+        authFailures,
         metadataDocumentHosts: config.oauthMetadataHosts ?? [],
       }),
       startedAt: new Date(),

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvedCode, exchangeCode } from '../testing/oauth-flow.js';
 import { sql, sqlRows } from '../testing/sql.js';
-import { startTestDaemon, type TestDaemon } from '../testing/test-daemon.js';
+import { startTestDaemon, startWithAdmin, type TestDaemon } from '../testing/test-daemon.js';
 
 const verifier = () => randomBytes(32).toString('base64url');
 const challengeOf = (v: string) => createHash('sha256').update(v).digest('base64url');
@@ -148,5 +148,59 @@ describe('the OAuth authorization server', () => {
       `SELECT id_hash FROM oauth_records WHERE id_hash IN ('expired', 'current')`,
     );
     expect(kept).toEqual([{ id_hash: 'current' }]);
+  });
+});
+
+describe('failed authentications at the token endpoint', () => {
+  let t: TestDaemon;
+  let admin: string;
+  beforeAll(async () => ({ t, admin } = await startWithAdmin()));
+  afterAll(() => t.dispose());
+
+  it('are audited and counted: a wrong client secret or code is answered 429 once one address has failed thirty times', async () => {
+    const registered = await fetch(`${t.url}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        redirect_uris: ['http://127.0.0.1/cb'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      }),
+    });
+    const { client_id: clientId, client_secret: secret } = (await registered.json()) as Record<string, string>;
+    const withSecret = (presented: string) =>
+      fetch(`${t.url}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${clientId}:${presented}`).toString('base64')}`,
+        },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: 'no-such-code',
+          redirect_uri: 'http://127.0.0.1/cb',
+        }),
+      });
+
+    const wrongSecret = await withSecret('not-the-secret');
+    expect(wrongSecret.status).toBe(401);
+    expect(((await wrongSecret.json()) as { error: string }).error).toBe('invalid_client');
+    // The right secret with a code that does not exist: the grant is refused.
+    const wrongCode = await withSecret(secret!);
+    expect(wrongCode.status).toBe(400);
+    expect(((await wrongCode.json()) as { error: string }).error).toBe('invalid_grant');
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 30 && statuses.at(-1) !== 429; i++) statuses.push((await withSecret(`guess-${i}`)).status);
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((status) => status === 401)).toBe(true);
+    const limited = await withSecret('one-more-guess');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await limited.json()).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+
+    const audit = await t.request('GET', '/v1/audit?event_type=auth.failed&limit=100', { token: admin });
+    const reasons = new Set(audit.body.map((entry: { metadata: { reason: string } }) => entry.metadata.reason));
+    expect(reasons).toEqual(new Set(['oauth_invalid_client', 'oauth_invalid_grant']));
+    expect(JSON.stringify(audit.body)).not.toContain(secret);
   });
 });

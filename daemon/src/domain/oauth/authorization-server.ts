@@ -3,10 +3,11 @@ import type { default as Provider, ClientMetadata, Configuration, InteractionRes
 import { importQuietly } from '../../logging.js';
 import { randomBytes } from 'node:crypto';
 import { ProblemError, conflict, notFound } from '../../errors.js';
-import { systemActor, type Actor } from '../actor.js';
+import { anonymousActor, systemActor, type Actor } from '../actor.js';
 import type { AgentsService } from '../agents/agents.service.js';
 import type { AgentAuthService } from '../agents/agent-auth.service.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { AuthFailures } from '../auth/auth-failures.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import type { Database } from '../../storage/database.js';
 import type { AgentRow } from '../../storage/agent-entities.js';
@@ -60,6 +61,7 @@ export interface AuthorizationServerDeps {
   audit: AuditLog;
   agents: AgentsService;
   agentAuth: AgentAuthService;
+  authFailures: AuthFailures;
   /**
    * Hosts (`host[:port]`) whose Client ID Metadata Documents may be fetched even at a loopback or
    * private address, which is otherwise refused (oidc-provider's SSRF protection). Empty unless
@@ -385,7 +387,7 @@ export class AuthorizationServer {
   }
 
   private async build(): Promise<Provider> {
-    const { secrets, db, audit, agentAuth } = this.deps;
+    const { secrets, db, audit, agentAuth, authFailures } = this.deps;
     // Imported on first use: its runtime warning goes to the log, not the daemon's stderr.
     const { default: Provider, errors } = await importQuietly(() => import('oidc-provider'), this.log!);
     const keys = await loadOAuthKeys(db, secrets);
@@ -518,9 +520,21 @@ export class AuthorizationServer {
         return;
       }
       await next();
+      if (ctx.oidc?.route !== 'token') return;
+      // A client secret, code or refresh token refused is a failed authentication like any other:
+      // audited and counted, and past the limit answered 429 with Retry-After.
+      const refused = ctx.status >= 400 ? (ctx.body as { error?: string } | undefined)?.error : undefined;
+      if (refused === 'invalid_client' || refused === 'invalid_grant') {
+        const failed = await authFailures.fail({ actor: anonymousActor(ctx.ip), reason: `oauth_${refused}` });
+        if (failed.code !== 'rate_limited') return;
+        ctx.status = 429;
+        for (const [name, value] of Object.entries(failed.extras.headers ?? {})) ctx.set(name, value);
+        ctx.body = { error: 'temporarily_unavailable', error_description: failed.detail };
+        return;
+      }
       // Every token the server hands out is in the audit chain, as an event of the agent it acts
       // as, before the client has it.
-      if (ctx.oidc?.route !== 'token' || ctx.status !== 200) return;
+      if (ctx.status !== 200) return;
       const issued = ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.RefreshToken;
       const clientId = ctx.oidc.client?.clientId ?? null;
       // Expired records are swept at an issuance (no timer to outlive the daemon), at most hourly.
