@@ -14,7 +14,7 @@ import { AgentKeysService } from './domain/agents/agent-keys.service.js';
 import { ApprovalsService } from './domain/agents/approvals.service.js';
 import { PermissionsService } from './domain/agents/permissions.service.js';
 import { AuditFeed } from './domain/audit/audit-feed.js';
-import { UsageRecorder } from './domain/agents/usage-recorder.js';
+import { UsageRecorder } from './domain/auth/usage-recorder.js';
 import { AuthFailures } from './domain/auth/auth-failures.js';
 import { AgentsService } from './domain/agents/agents.service.js';
 import { reconcileKeychain } from './domain/keychain-reconciliation.js';
@@ -135,7 +135,7 @@ export async function startDaemon(config: DaemonConfig, options: StartOptions = 
       projects: new ProjectsService(db, audit),
       sdkKeys: new SdkKeysService(db, audit, usage),
       sessions: new SessionsService(db, audit, signer, mfa, authFailures),
-      personalTokens: new PersonalTokensService(db, audit),
+      personalTokens: new PersonalTokensService(db, audit, usage),
       agents,
       permissions,
       approvals,

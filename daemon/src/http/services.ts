@@ -5,7 +5,7 @@ import type { AgentsService } from '../domain/agents/agents.service.js';
 import type { ApprovalsService } from '../domain/agents/approvals.service.js';
 import type { PermissionsService } from '../domain/agents/permissions.service.js';
 import type { AuditFeed } from '../domain/audit/audit-feed.js';
-import type { UsageRecorder } from '../domain/agents/usage-recorder.js';
+import type { UsageRecorder } from '../domain/auth/usage-recorder.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
 import type { AuthorizationServer } from '../domain/oauth/authorization-server.js';
 import type { AuthFailures } from '../domain/auth/auth-failures.js';

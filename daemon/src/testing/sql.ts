@@ -54,3 +54,13 @@ export function sqlRows<T>(daemon: Daemon, select: string): Promise<T[]> {
 /** `DROP TRIGGER` as each database spells it. */
 export const dropTrigger = (daemon: Daemon, trigger: string, table: string): string =>
   daemon.databaseUrl ? `DROP TRIGGER ${trigger} ON ${table}` : `DROP TRIGGER ${trigger}`;
+
+/**
+ * A trigger that fails every update of `table`, as a full disk or a lost server would: for tests of
+ * what a refused write leaves behind. Dropped with `dropTrigger(daemon, 'refuse_update', table)`.
+ */
+export const refuseUpdates = (daemon: Daemon, table: string): string =>
+  daemon.databaseUrl
+    ? `CREATE OR REPLACE FUNCTION refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
+       CREATE TRIGGER refuse_update BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse_update()`
+    : `CREATE TRIGGER refuse_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, 'refused'); END`;

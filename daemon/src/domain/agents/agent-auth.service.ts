@@ -29,7 +29,7 @@ import {
 } from '../auth/refresh-tokens.js';
 import { grantedScopes, type AgentKeysService } from './agent-keys.service.js';
 import type { PermissionsService } from './permissions.service.js';
-import type { UsageRecorder } from './usage-recorder.js';
+import type { UsageRecorder } from '../auth/usage-recorder.js';
 
 export const AGENT_TOKEN_TTL_SECONDS = 3600;
 const NONCE_TTL_MS = 5 * 60_000;

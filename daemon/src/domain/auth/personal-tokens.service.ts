@@ -13,9 +13,7 @@ import type { Actor } from '../actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { hashesMatch, issueCredential, sha256Hex } from '../credentials.js';
 import { isUserAdmin } from '../users/users.service.js';
-
-/** `last_used_at` is written at most this often per token, so a busy script causes no write per request. */
-const LAST_USED_RESOLUTION_MS = 60_000;
+import type { UsageRecorder } from './usage-recorder.js';
 
 const toPersonalToken = (row: PersonalTokenRow): PersonalToken => ({
   id: row.id,
@@ -30,13 +28,13 @@ const toPersonalToken = (row: PersonalTokenRow): PersonalToken => ({
 
 /** Personal API tokens (`ghp_…`) for a human's scripts: stored as sha-256, shown once. */
 export class PersonalTokensService {
-  private readonly lastUsedWritten = new Map<string, number>();
   /** A token's row and its user by prefix, while the database is unchanged (every script request asks). */
   private readonly byPrefix: ReadCache<{ token: PersonalTokenRow; user: UserRow | null } | null>;
 
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
+    private readonly usage: UsageRecorder,
   ) {
     this.byPrefix = new ReadCache(db);
   }
@@ -109,7 +107,8 @@ export class PersonalTokensService {
     const { token, user } = found;
     if (token.revoked_at || (token.expires_at && token.expires_at <= new Date().toISOString())) return null;
     if (!user || user.disabled) return null;
-    this.touch(token.id);
+    // Written with the next batch of uses: a busy script causes no write per request.
+    this.usage.personalTokenUsed(token.id);
     return { user, tokenId: token.id };
   }
 
@@ -119,16 +118,6 @@ export class PersonalTokensService {
     if (!token) return null;
     const user = await this.db.manager.findOneBy(UserEntity, { id: token.user_id });
     return { token: frozenRow(token), user: user && frozenRow(user) };
-  }
-
-  private touch(tokenId: string): void {
-    const now = Date.now();
-    if (now - (this.lastUsedWritten.get(tokenId) ?? 0) < LAST_USED_RESOLUTION_MS) return;
-    this.lastUsedWritten.set(tokenId, now);
-    // A recorded use: the cached tokens, users and keys stay.
-    void this.db
-      .recordUse((tx) => tx.update(PersonalTokenEntity, { id: tokenId }, { last_used_at: new Date(now).toISOString() }))
-      .catch(() => undefined);
   }
 
   /** Users manage their own tokens; user admins manage others' (a super_admin's only if super_admin). */

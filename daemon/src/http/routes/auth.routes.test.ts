@@ -3,6 +3,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotpCode } from '../../domain/auth/totp.js';
 import { ADMIN, startTestDaemon, startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
+import { dropTrigger, refuseUpdates, sql } from '../../testing/sql.js';
 
 const STEP_MS = 30_000;
 
@@ -399,6 +400,26 @@ describe('personal API tokens', () => {
       (await t.request('DELETE', `/admin/users/${adminId}/tokens/${created.body.id}`, { token: admin })).status,
     ).toBe(204);
     expect((await t.request('GET', '/v1/whoami', { token: plaintext })).status).toBe(401);
+  });
+
+  it('show when they were last used, written with the next batch of uses, even if the first write is refused', async () => {
+    const created = await t.request('POST', `/admin/users/${adminId}/tokens`, {
+      token: admin,
+      body: { label: 'used' },
+    });
+    const lastUsed = async () =>
+      (await t.request('GET', `/admin/users/${adminId}/tokens`, { token: admin })).body.find(
+        (token: { id: string }) => token.id === created.body.id,
+      ).last_used_at;
+    await sql(t, refuseUpdates(t, 'personal_tokens'));
+    const used = Date.now();
+    expect((await t.request('GET', '/v1/whoami', { token: created.body.token })).status).toBe(200);
+    await expect(t.daemon.services.usage.flush()).rejects.toThrow();
+    expect(await lastUsed()).toBeNull();
+
+    await sql(t, dropTrigger(t, 'refuse_update', 'personal_tokens'));
+    await t.daemon.services.usage.flush();
+    expect(Date.parse(await lastUsed())).toBeGreaterThanOrEqual(used);
   });
 
   it("stop working at once when their owner is disabled, though the owner's token was just used", async () => {

@@ -1,15 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentEntity, AgentKeyEntity } from '../../storage/agent-entities.js';
-import { dropTrigger, sql } from '../../testing/sql.js';
+import { dropTrigger, refuseUpdates, sql } from '../../testing/sql.js';
 import { startWithAdmin, type TestDaemon } from '../../testing/test-daemon.js';
 import { UsageRecorder } from './usage-recorder.js';
-
-/** A trigger that fails every update of `table`: a write refused by the database, as a full disk would. */
-const refuseUpdates = (t: TestDaemon, table: string) =>
-  t.databaseUrl
-    ? `CREATE FUNCTION refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
-       CREATE TRIGGER refuse_update BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse_update()`
-    : `CREATE TRIGGER refuse_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, 'refused'); END`;
 
 describe('the usage recorder', () => {
   let t: TestDaemon;

@@ -1,7 +1,7 @@
 import type { EntityManager, EntityTarget } from 'typeorm';
 import type { Database } from '../../storage/database.js';
 import { AgentEntity, AgentKeyEntity } from '../../storage/agent-entities.js';
-import { SdkKeyEntity } from '../../storage/entities.js';
+import { PersonalTokenEntity, SdkKeyEntity } from '../../storage/entities.js';
 
 /** How long a use may wait before it is written (SPEC: `last_used_at` may lag up to a minute). */
 export const USAGE_FLUSH_MS = 30_000;
@@ -13,20 +13,29 @@ export const USAGE_FLUSH_MS = 30_000;
  */
 const ROWS_PER_STATEMENT = 100;
 
-/** When each row was last used, in epoch milliseconds: made into ISO text once per flush. */
-type Uses = Map<string, number>;
+/** Where each kind of use is written: its table and the column holding the time of the last one. */
+const WRITTEN_TO = {
+  agentKey: [AgentKeyEntity, 'last_used_at'],
+  agent: [AgentEntity, 'last_auth_at'],
+  sdkKey: [SdkKeyEntity, 'last_used_at'],
+  personalToken: [PersonalTokenEntity, 'last_used_at'],
+} as const satisfies Record<string, readonly [EntityTarget<object>, string]>;
+type UseKind = keyof typeof WRITTEN_TO;
+const USE_KINDS = Object.keys(WRITTEN_TO) as UseKind[];
+
+/** When each row was last used, in epoch milliseconds (made into ISO text once per flush), by kind. */
+type Uses = Record<UseKind, Map<string, number>>;
+const noUses = (): Uses => ({ agentKey: new Map(), agent: new Map(), sdkKey: new Map(), personalToken: new Map() });
 
 /**
- * Remembers when keys were used (agents' keys and projects' SDK keys) and agents authenticated,
- * and writes it in one transaction every 30 seconds (and on shutdown), so verifying a credential
- * never costs a database write. The write is a recorded use (`Database.recordUse`): it leaves the
- * read caches of everything but these times as they are. A flush that fails keeps its uses for
- * the next one.
+ * Remembers when credentials were used (agent keys, SDK keys, personal tokens) and agents
+ * authenticated, and writes it in one transaction every 30 seconds (and on shutdown), so verifying
+ * a credential never costs a database write. The write is a recorded use (`Database.recordUse`):
+ * it leaves the read caches of everything but these times as they are. A flush that fails keeps
+ * its uses for the next one.
  */
 export class UsageRecorder {
-  private keys: Uses = new Map();
-  private agents: Uses = new Map();
-  private sdkKeys: Uses = new Map();
+  private pending = noUses();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -39,35 +48,37 @@ export class UsageRecorder {
 
   keyUsed(keyId: string, agentId: string): void {
     const now = Date.now();
-    this.keys.set(keyId, now);
-    this.agents.set(agentId, now);
+    this.pending.agentKey.set(keyId, now);
+    this.pending.agent.set(agentId, now);
   }
 
   agentAuthenticated(agentId: string): void {
-    this.agents.set(agentId, Date.now());
+    this.pending.agent.set(agentId, Date.now());
   }
 
   sdkKeyUsed(keyId: string): void {
-    this.sdkKeys.set(keyId, Date.now());
+    this.pending.sdkKey.set(keyId, Date.now());
+  }
+
+  personalTokenUsed(tokenId: string): void {
+    this.pending.personalToken.set(tokenId, Date.now());
   }
 
   async flush(): Promise<void> {
-    if (this.keys.size === 0 && this.agents.size === 0 && this.sdkKeys.size === 0) return;
-    const { keys, agents, sdkKeys } = this;
-    this.keys = new Map();
-    this.agents = new Map();
-    this.sdkKeys = new Map();
+    const batch = this.pending;
+    if (USE_KINDS.every((kind) => batch[kind].size === 0)) return;
+    this.pending = noUses();
     try {
       await this.db.recordUse(async (tx) => {
-        await this.writeTimes(tx, AgentKeyEntity, 'last_used_at', keys);
-        await this.writeTimes(tx, AgentEntity, 'last_auth_at', agents);
-        await this.writeTimes(tx, SdkKeyEntity, 'last_used_at', sdkKeys);
+        for (const kind of USE_KINDS) {
+          const [entity, column] = WRITTEN_TO[kind];
+          await this.writeTimes(tx, entity, column, batch[kind]);
+        }
       });
     } catch (error) {
       // Nothing was written: the uses wait for the next flush, unless a later one came meanwhile.
-      putBack(this.keys, keys);
-      putBack(this.agents, agents);
-      putBack(this.sdkKeys, sdkKeys);
+      for (const kind of USE_KINDS)
+        for (const [id, at] of batch[kind]) if (!this.pending[kind].has(id)) this.pending[kind].set(id, at);
       throw error;
     }
   }
@@ -82,7 +93,12 @@ export class UsageRecorder {
    * row cost a round trip each: 2,000 of them every 30 s for 1,000 working agents). Never back in
    * time: another replica may have written a later use of the same row already.
    */
-  private async writeTimes(tx: EntityManager, entity: EntityTarget<object>, column: string, uses: Uses) {
+  private async writeTimes(
+    tx: EntityManager,
+    entity: EntityTarget<object>,
+    column: string,
+    uses: Map<string, number>,
+  ): Promise<void> {
     const rows = [...uses];
     for (let start = 0; start < rows.length; start += this.rowsPerStatement) {
       const chunk = rows.slice(start, start + this.rowsPerStatement);
@@ -103,9 +119,4 @@ export class UsageRecorder {
         .execute();
     }
   }
-}
-
-/** Puts `failed`'s uses back into `pending`, where no later use of the same row is waiting. */
-function putBack(pending: Uses, failed: Uses): void {
-  for (const [id, at] of failed) if (!pending.has(id)) pending.set(id, at);
 }
