@@ -181,6 +181,19 @@ describe('failed authentications at the token endpoint', () => {
         }),
       });
 
+    // At the introspection endpoint too: the client authenticates there with its secret.
+    const introspected = await fetch(`${t.url}/oauth/introspect`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${clientId}:not-the-secret`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token: 'any' }),
+    });
+    expect(introspected.status).toBe(401);
+    const audited = await t.request('GET', '/v1/audit?event_type=auth.failed', { token: admin });
+    expect(audited.body).toEqual([expect.objectContaining({ metadata: { reason: 'oauth_invalid_client' } })]);
+
     const wrongSecret = await withSecret('not-the-secret');
     expect(wrongSecret.status).toBe(401);
     expect(((await wrongSecret.json()) as { error: string }).error).toBe('invalid_client');

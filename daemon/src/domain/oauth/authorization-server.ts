@@ -70,6 +70,9 @@ export interface AuthorizationServerDeps {
   metadataDocumentHosts?: string[];
 }
 
+/** The endpoints where a confidential client authenticates with its secret (RFC 6749 §2.3, 7009, 7662). */
+const CLIENT_AUTHENTICATING_ROUTES = new Set(['token', 'revocation', 'introspection']);
+
 /** A client an admin registered, as the console and CLI list it. */
 export interface PreRegisteredClient {
   client_id: string;
@@ -520,7 +523,8 @@ export class AuthorizationServer {
         return;
       }
       await next();
-      if (ctx.oidc?.route !== 'token') return;
+      const route = ctx.oidc?.route;
+      if (route === undefined || !CLIENT_AUTHENTICATING_ROUTES.has(route)) return;
       // A client secret, code or refresh token refused is a failed authentication like any other:
       // audited and counted, and past the limit answered 429 with Retry-After.
       const refused = ctx.status >= 400 ? (ctx.body as { error?: string } | undefined)?.error : undefined;
@@ -534,7 +538,7 @@ export class AuthorizationServer {
       }
       // Every token the server hands out is in the audit chain, as an event of the agent it acts
       // as, before the client has it.
-      if (ctx.status !== 200) return;
+      if (route !== 'token' || ctx.status !== 200) return;
       const issued = ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.RefreshToken;
       const clientId = ctx.oidc.client?.clientId ?? null;
       // Expired records are swept at an issuance (no timer to outlive the daemon), at most hourly.
