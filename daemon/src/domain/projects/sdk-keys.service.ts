@@ -4,9 +4,9 @@ import { notFound } from '../../errors.js';
 import type { Database } from '../../storage/database.js';
 import { ProjectEntity, SdkKeyEntity, type ProjectRow, type SdkKeyRow } from '../../storage/entities.js';
 import type { Actor } from '../actor.js';
-import type { UsageRecorder } from '../auth/usage-recorder.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuthFailure } from '../auth/auth-failures.js';
+import type { UsageRecorder } from '../auth/usage-recorder.js';
 import { hashesMatch, issueCredential, sha256Hex } from '../credentials.js';
 
 const DAY_MS = 86_400_000;
